@@ -1,0 +1,33 @@
+"""gpuflow: a GPU-first deep learning framework with TensorFlow's names.
+
+    import gpuflow as gf
+    x = gf.constant([[1.0, 2.0]])
+    with gf.GradientTape() as tape: ...
+"""
+from __future__ import annotations
+
+import logging as _logging
+
+_log = _logging.getLogger("gpuflow")
+if not _log.handlers:  # say the default-device choice once, like TF's start-up lines; users may reconfigure
+    _handler = _logging.StreamHandler()
+    _handler.setFormatter(_logging.Formatter("gpuflow %(levelname)s: %(message)s"))
+    _log.addHandler(_handler)
+    _log.setLevel(_logging.INFO)
+    _log.propagate = False
+
+from . import dtypes, errors, nest  # noqa: E402
+from .dtypes import (DType, as_dtype, bfloat16, bool, double, float16, float32, float64, half,  # noqa: E402,F401,A004
+                     int32, int64)
+from .devices import device  # noqa: E402
+from .tensor import Tensor, TensorShape, TensorSpec, Variable  # noqa: E402
+from .ops import *  # noqa: E402,F401,F403
+from .autograd import GradientTape, UnconnectedGradients, stop_gradient  # noqa: E402
+from . import math, nn, random, linalg, config  # noqa: E402,F401
+
+__version__ = "0.1.0"
+newaxis = None
+
+
+def is_tensor(x) -> bool:
+    return isinstance(x, Tensor)

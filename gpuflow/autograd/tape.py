@@ -1,0 +1,139 @@
+"""GradientTape with TensorFlow's semantics.
+
+A tape is an observer of the dispatch point: while active it keeps each primitive call
+whose inputs depend on a watched tensor. `gradient` walks those calls backwards and runs
+each primitive's grad rule, itself made of gpuflow ops, so an outer tape records the
+backward pass and higher-order gradients need nothing special.
+"""
+from __future__ import annotations
+
+import contextlib
+import enum
+
+from .. import nest
+from ..ops import dispatch as _dispatch
+from ..tensor import Tensor, Variable
+
+
+class UnconnectedGradients(enum.Enum):
+    NONE = "none"
+    ZERO = "zero"
+
+
+def _differentiable(t: Tensor) -> bool:
+    return t.dtype.is_floating
+
+
+class GradientTape:
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self._persistent = persistent
+        self._auto_watch = watch_accessed_variables
+        self._records = []
+        self._live = set()       # ids of tensors that depend on a watched tensor
+        self._keep = {}          # id → tensor, so ids stay unique while the tape lives
+        self._accessed = {}      # trainable variables read under the tape
+        self._recording = False
+        self._used = False
+
+    def __enter__(self):
+        self._recording = True
+        _dispatch.observers.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        self._recording = False
+        if self in _dispatch.observers:
+            _dispatch.observers.remove(self)
+
+    @contextlib.contextmanager
+    def stop_recording(self):
+        was, self._recording = self._recording, False
+        try:
+            yield
+        finally:
+            self._recording = was
+
+    def reset(self):
+        self._records.clear(), self._live.clear(), self._keep.clear(), self._accessed.clear()
+
+    def watch(self, tensor):
+        for t in nest.flatten(tensor):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"GradientTape.watch: expected tensors or variables, got {type(t).__name__}")
+            if _differentiable(t):
+                self._live.add(t._id)
+                self._keep[t._id] = t
+
+    def watched_variables(self):
+        return tuple(self._accessed.values())
+
+    def record(self, prim, inputs, outputs, params):
+        if not self._recording:
+            return
+        hit = False
+        for t in inputs:
+            if self._auto_watch and isinstance(t, Variable) and t.trainable and _differentiable(t):
+                self._accessed.setdefault(t._id, t)
+                self._live.add(t._id)
+            hit = hit or t._id in self._live
+        if not hit or prim.grad is None:
+            return
+        for t in inputs:
+            self._keep[t._id] = t
+        for t in outputs:
+            if _differentiable(t):
+                self._live.add(t._id)
+                self._keep[t._id] = t
+        self._records.append((prim, inputs, outputs, params))
+
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients=UnconnectedGradients.NONE):
+        if self._used and not self._persistent:
+            raise RuntimeError("GradientTape.gradient can only be called once on a non-persistent tape; "
+                               "use GradientTape(persistent=True) to call it several times")
+        self._used = True
+        from .. import ops
+        targets = nest.flatten(target)
+        seeds = nest.flatten(output_gradients) if output_gradients is not None else [None] * len(targets)
+        if len(seeds) != len(targets):
+            raise ValueError(f"GradientTape.gradient: {len(targets)} targets but {len(seeds)} output_gradients")
+        grads: dict[int, Tensor] = {}
+
+        def accumulate(t, g):
+            if g is None or not _differentiable(t):
+                return
+            if tuple(g.shape) != tuple(t.shape):
+                raise AssertionError(f"a grad rule gave shape {list(g.shape)} for an input of shape {list(t.shape)}")
+            grads[t._id] = g if t._id not in grads else grads[t._id] + g
+
+        with self.stop_recording():
+            for t, seed in zip(targets, seeds):
+                if isinstance(t, Tensor) and _differentiable(t):
+                    accumulate(t, ops.ones_like(t) if seed is None else ops.cast(ops.convert_to_tensor(seed), t.dtype))
+            for prim, inputs, outputs, params in reversed(self._records):
+                outs = [grads.get(o._id) for o in outputs]
+                if all(g is None for g in outs):
+                    continue
+                if prim.n_outputs == 1:
+                    in_grads = prim.grad(outs[0], outputs[0], *inputs, **params)
+                else:
+                    filled = tuple(g if g is not None else ops.zeros_like(o) for g, o in zip(outs, outputs))
+                    in_grads = prim.grad(filled, tuple(outputs), *inputs, **params)
+                for t, g in zip(inputs, in_grads):
+                    accumulate(t, g)
+        flat_sources = nest.flatten(sources)
+        result = []
+        for s in flat_sources:
+            g = grads.get(s._id) if isinstance(s, Tensor) else None
+            if g is None and unconnected_gradients in (UnconnectedGradients.ZERO, "zero") and isinstance(s, Tensor):
+                g = ops.zeros_like(s)
+            result.append(g)
+        if not self._persistent:
+            self.reset()
+        return nest.pack_sequence_as(sources, result)
+
+
+def stop_gradient(input, name=None):  # noqa: A002 - tf's argument name
+    """The same values, but no gradient flows back through it."""
+    from ..ops.math import operands
+    x = operands(input)[0]
+    return Tensor(x._data, x.dtype, x._device)

@@ -1,0 +1,45 @@
+"""Backends: one per device kind, each a table of primitive implementations keyed by name.
+
+cpu  = NumPy (the numerical reference); cuda = CuPy + our kernels;
+sim  = the cuda backend's own code with NumPy arrays as device memory and the kernel
+       simulator as launcher.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+
+class Backend:
+    """What every backend offers besides its `impls` table."""
+
+    name = "?"
+
+    def __init__(self):
+        self.impls: dict = {}
+
+    def storage_dtype(self, dtype) -> np.dtype:
+        return dtype.np
+
+    def from_numpy(self, array: np.ndarray, dtype):
+        raise NotImplementedError
+
+    def to_numpy(self, data, dtype) -> np.ndarray:
+        raise NotImplementedError
+
+    def copy(self, data):
+        return data.copy()
+
+
+@functools.lru_cache(maxsize=None)
+def _backend_for(kind: str, index: int) -> Backend:
+    if kind == "cpu":
+        from .numpy import NumpyBackend
+        return NumpyBackend()
+    from .cuda import CudaBackend
+    return CudaBackend(kind, index)
+
+
+def get_backend(device) -> Backend:
+    return _backend_for(device.kind, device.index)

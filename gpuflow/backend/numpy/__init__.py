@@ -1,0 +1,22 @@
+"""The cpu backend: NumPy. It is also the numerical reference every other backend is tested against."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import Backend
+from ._registry import IMPLS
+from . import elementwise, reduction, shape, linalg, nn, random  # noqa: F401  (fill IMPLS)
+
+
+class NumpyBackend(Backend):
+    name = "cpu"
+
+    def __init__(self):
+        super().__init__()
+        self.impls = IMPLS
+
+    def from_numpy(self, array, dtype):
+        return np.array(array, dtype=dtype.np, copy=True, order="C")
+
+    def to_numpy(self, data, dtype):
+        return np.array(data, copy=True)

@@ -1,0 +1,88 @@
+"""Elementwise primitives on NumPy."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._registry import impl, narrow, widen
+
+_SQRT_HALF = 1 / math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def erf(x):
+    return _erf(x).astype(x.dtype) if x.size else x.copy()
+
+
+def _softplus(x):
+    return np.logaddexp(0, x).astype(x.dtype)
+
+
+UNARY = {
+    "negative": np.negative, "abs": np.abs, "sign": np.sign, "exp": np.exp, "log": np.log,
+    "log1p": np.log1p, "sqrt": np.sqrt, "rsqrt": lambda x: 1 / np.sqrt(x), "square": np.square,
+    "reciprocal": lambda x: 1 / x, "sin": np.sin, "cos": np.cos, "tanh": np.tanh,
+    "sigmoid": lambda x: np.exp(-np.logaddexp(0, -x)).astype(x.dtype),
+    "erf": erf, "floor": np.floor, "ceil": np.ceil, "round": np.round,
+    "relu": lambda x: np.maximum(x, 0), "relu6": lambda x: np.clip(x, 0, 6),
+    "softplus": _softplus, "silu": lambda x: x / (1 + np.exp(-x)),
+    "gelu": lambda x: 0.5 * x * (1 + erf(x * _SQRT_HALF)),
+    "gelu_tanh": lambda x: 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))),
+    "logical_not": np.logical_not, "is_nan": np.isnan, "is_finite": np.isfinite,
+}
+WITH_ALPHA = {
+    "leaky_relu": lambda x, alpha: np.where(x > 0, x, x * x.dtype.type(alpha)),
+    "elu": lambda x, alpha: np.where(x > 0, x, x.dtype.type(alpha) * np.expm1(np.minimum(x, 0))),
+}
+
+
+@impl(*UNARY, *WITH_ALPHA)
+def unary(name, x, alpha=0.0):
+    wide = widen(x)
+    with np.errstate(all="ignore"):
+        out = WITH_ALPHA[name](wide, alpha) if name in WITH_ALPHA else UNARY[name](wide)
+    return narrow(out, x.dtype) if out.dtype != np.bool_ else out
+
+
+BINARY = {
+    "add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.true_divide,
+    "floordiv": np.floor_divide, "mod": np.mod, "pow": np.power, "maximum": np.maximum, "minimum": np.minimum,
+    "equal": np.equal, "not_equal": np.not_equal, "less": np.less, "less_equal": np.less_equal,
+    "greater": np.greater, "greater_equal": np.greater_equal,
+    "logical_and": np.logical_and, "logical_or": np.logical_or,
+}
+
+
+@impl(*BINARY)
+def binary(name, x, y):
+    if x.dtype == np.bool_ and name == "add":
+        return np.logical_or(x, y)
+    with np.errstate(all="ignore"):
+        out = BINARY[name](widen(x), widen(y))
+    if out.dtype == np.bool_:
+        return np.asarray(out)
+    return narrow(out, x.dtype).astype(x.dtype, copy=False)
+
+
+@impl("select")
+def select(cond, x, y):
+    return np.where(cond, x, y).astype(x.dtype, copy=False)
+
+
+@impl("cast")
+def cast(x, dtype):
+    target = dtype.np
+    if x.dtype.kind == "f" and target.kind in "iu":
+        # As the GPU's conversion does: truncate toward zero, saturate out-of-range values,
+        # NaN becomes 0; so cpu, sim and cuda agree where C++ would be undefined.
+        info = np.iinfo(target)
+        wide = np.nan_to_num(widen(x).astype(np.float64), nan=0.0)
+        too_big = wide >= float(info.max)
+        out = np.trunc(np.clip(wide, info.min, info.max)).astype(target)
+        out[too_big] = info.max
+        return out
+    if x.dtype == np.bool_ or target == np.bool_:
+        return (x != 0).astype(target) if target == np.bool_ else x.astype(target)
+    return widen(x).astype(target)

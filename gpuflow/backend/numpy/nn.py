@@ -1,0 +1,50 @@
+"""Softmax family, cross-entropies and dropout on NumPy (rows along the last axis)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._registry import impl, narrow, widen
+from .philox import keep_mask
+from .shape import check_indices
+
+
+def _log_softmax(x):
+    m = np.max(x, axis=-1, keepdims=True) if x.shape[-1] else np.zeros(x.shape[:-1] + (1,), x.dtype)
+    shifted = x - np.where(np.isfinite(m), m, 0)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+@impl("log_softmax")
+def log_softmax(x):
+    with np.errstate(all="ignore"):
+        return narrow(_log_softmax(widen(x)), x.dtype)
+
+
+@impl("softmax")
+def softmax(x):
+    with np.errstate(all="ignore"):
+        return narrow(np.exp(_log_softmax(widen(x))), x.dtype)
+
+
+@impl("sparse_softmax_xent")
+def sparse_softmax_xent(logits, labels):
+    check_indices("sparse_softmax_cross_entropy_with_logits", labels, logits.shape[-1])
+    with np.errstate(all="ignore"):
+        logp = _log_softmax(widen(logits))
+        loss = -np.take_along_axis(logp, labels[..., None].astype(np.int64), axis=-1)[..., 0]
+        return narrow(loss, logits.dtype), narrow(np.exp(logp), logits.dtype)
+
+
+@impl("softmax_xent")
+def softmax_xent(logits, labels):
+    with np.errstate(all="ignore"):
+        logp = _log_softmax(widen(logits))
+        return narrow(-np.sum(widen(labels) * logp, axis=-1), logits.dtype), narrow(logp, logits.dtype)
+
+
+@impl("dropout")
+def dropout(x, rate, key, offset):
+    wide = widen(x)
+    scale = wide.dtype.type(1) / (wide.dtype.type(1) - wide.dtype.type(rate))
+    out = np.where(keep_mask(x.shape, rate, key, offset), wide * scale, wide.dtype.type(0))
+    return narrow(out, x.dtype).astype(x.dtype, copy=False)

@@ -1,0 +1,75 @@
+"""dtypes with TensorFlow's names. Each knows its NumPy dtype and the C++ type our kernels use."""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import ml_dtypes
+
+
+class DType:
+    __slots__ = ("name", "np", "ctype", "kind")
+
+    def __init__(self, name: str, np_dtype, ctype: str, kind: str):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.ctype = ctype      # the template argument naming this dtype in kernels/*.cu
+        self.kind = kind        # 'f' float, 'i' signed integer, 'b' bool
+
+    is_floating = property(lambda self: self.kind == "f")
+    is_integer = property(lambda self: self.kind == "i")
+    is_bool = property(lambda self: self.kind == "b")
+    itemsize = property(lambda self: self.np.itemsize)
+    size = itemsize
+    as_numpy_dtype = property(lambda self: self.np.type)
+
+    @property
+    def min(self):
+        return -np.inf if self.is_floating else (False if self.is_bool else np.iinfo(self.np).min)
+
+    @property
+    def max(self):
+        return np.inf if self.is_floating else (True if self.is_bool else np.iinfo(self.np).max)
+
+    def __repr__(self):
+        return f"gf.{self.name}"
+
+    def __reduce__(self):
+        return as_dtype, (self.name,)
+
+
+float16 = DType("float16", np.float16, "__half", "f")
+bfloat16 = DType("bfloat16", ml_dtypes.bfloat16, "__nv_bfloat16", "f")
+float32 = DType("float32", np.float32, "float", "f")
+float64 = DType("float64", np.float64, "double", "f")
+int32 = DType("int32", np.int32, "int", "i")
+int64 = DType("int64", np.int64, "long long", "i")
+bool = DType("bool", np.bool_, "bool", "b")  # noqa: A001 - tf.bool
+
+half, double = float16, float64
+ALL = (float16, bfloat16, float32, float64, int32, int64, bool)
+FLOATS = (float16, bfloat16, float32, float64)
+_BY_NAME = {d.name: d for d in ALL}
+_BY_NAME.update(half=float16, double=float64, float=float32, int=int64)
+_BY_NP = {d.np: d for d in ALL}
+
+
+def as_dtype(value) -> DType:
+    """Accepts a DType, its name, a NumPy dtype or type, or Python's float/int/bool."""
+    if isinstance(value, DType):
+        return value
+    if isinstance(value, str) and value in _BY_NAME:
+        return _BY_NAME[value]
+    if value is float:
+        return float32
+    if value is int:
+        return int32
+    if value is builtins.bool:
+        return bool
+    try:
+        found = _BY_NP.get(np.dtype(value))
+    except TypeError:
+        found = None
+    if found is None:
+        raise TypeError(f"gpuflow has no dtype {value!r}; use one of {', '.join(d.name for d in ALL)}")
+    return found

@@ -1,0 +1,25 @@
+"""Exceptions, named like ``tf.errors`` so TensorFlow code that catches them keeps working."""
+
+
+class GpuflowError(Exception):
+    """Base class of every error gpuflow raises on purpose."""
+
+
+class InvalidArgumentError(GpuflowError, ValueError):
+    """An op got inputs it cannot work with: wrong shapes, dtypes, devices or attributes."""
+
+
+class ResourceExhaustedError(GpuflowError, MemoryError):
+    """The device ran out of memory even after the allocator's cache was freed."""
+
+
+class KernelError(GpuflowError, RuntimeError):
+    """A kernel failed to compile or misbehaved at launch (out-of-bounds write, divergent barrier, ...)."""
+
+
+class UnimplementedError(GpuflowError, NotImplementedError):
+    """The op exists but not for this device or dtype."""
+
+
+class NotFoundError(GpuflowError, FileNotFoundError):
+    """A file or resource gpuflow was asked to load does not exist."""

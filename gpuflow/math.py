@@ -1,0 +1,4 @@
+"""`gf.math`: the elementwise and reduction ops under their tf.math names."""
+from .ops.math import *  # noqa: F401,F403
+from .ops.math import __all__  # noqa: F401
+from .ops.nn_ops import log_softmax, softmax  # noqa: F401

@@ -1,0 +1,17 @@
+"""The op layer: primitives (records + dispatch) and the public tf-named functions built on them."""
+from .dispatch import PRIMITIVES, bind, primitive  # noqa: F401
+from . import elementwise, reduction, movement, linalg_prims, nn_prims, random_prims  # noqa: F401  (the primitives)
+from . import math as _math
+from .math import *  # noqa: F401,F403
+from .creation import (constant, convert_to_tensor, copy_to, eye, fill, identity, ones, ones_like,  # noqa: F401
+                       range, zeros, zeros_like)
+from .array import (broadcast_to, concat, expand_dims, gather, one_hot, pad, rank, reshape, shape,  # noqa: F401
+                    size, slice, split, squeeze, stack, tile, transpose, unstack)
+from .indexing import boolean_mask  # noqa: F401
+from .linalg_ops import matmul, tensordot  # noqa: F401
+
+__all__ = list(_math.__all__) + [
+    "constant", "convert_to_tensor", "copy_to", "eye", "fill", "identity", "ones", "ones_like", "range", "zeros",
+    "zeros_like", "broadcast_to", "concat", "expand_dims", "gather", "one_hot", "pad", "rank", "reshape", "shape",
+    "size", "slice", "split", "squeeze", "stack", "tile", "transpose", "unstack", "boolean_mask", "matmul",
+    "tensordot"]

@@ -1,0 +1,193 @@
+"""Public shape and data-movement ops with TensorFlow's names and arguments."""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .. import devices as _device
+from .. import dtypes
+from ..errors import InvalidArgumentError
+from ..tensor import Tensor
+from . import movement as sh
+from ._util import normalize_axis
+from .creation import constant
+from .math import operands, tensor_on_device_of
+
+
+def _ints(value, what):
+    if isinstance(value, Tensor):
+        value = value.numpy().tolist()
+    if isinstance(value, (int, np.integer)):
+        return [int(value)]
+    try:
+        return [int(v) for v in value]
+    except TypeError:
+        raise InvalidArgumentError(f"{what} must be a list of ints, got {value!r}") from None
+
+
+def reshape(tensor, shape, name=None):
+    x = operands(tensor)[0]
+    if isinstance(shape, (list, tuple)):
+        shape = [-1 if d is None else d for d in shape]  # Keras writes unknown sizes as None
+    dims = _ints(shape, "reshape: shape")
+    if dims.count(-1) > 1 or any(d < -1 for d in dims):
+        raise InvalidArgumentError(f"reshape: shape {dims} may hold at most one -1 and no other negative size")
+    if -1 in dims:
+        known = int(np.prod([d for d in dims if d != -1]))
+        total = x.shape.num_elements()
+        if known == 0 or total % known:
+            raise InvalidArgumentError(f"reshape: cannot reshape {x.dtype.name}{list(x.shape)} ({total} elements) "
+                                       f"to {dims}")
+        dims[dims.index(-1)] = total // known
+    dims = tuple(dims)
+    return x if dims == tuple(x.shape) else sh.reshape(x, shape=dims)
+
+
+def transpose(a, perm=None, conjugate=False, name=None):
+    x = operands(a)[0]
+    perm = tuple(reversed(builtins.range(x.ndim))) if perm is None else tuple(
+        p % x.ndim if x.ndim else p for p in _ints(perm, "transpose: perm"))
+    return x if perm == tuple(builtins.range(x.ndim)) else sh.transpose(x, perm=perm)
+
+
+def broadcast_to(input, shape, name=None):  # noqa: A002
+    x = operands(input)[0]
+    shape = tuple(_ints(shape, "broadcast_to: shape"))
+    return x if shape == tuple(x.shape) else sh.broadcast_to(x, shape=shape)
+
+
+def expand_dims(input, axis, name=None):  # noqa: A002
+    x = operands(input)[0]
+    axis = normalize_axis("expand_dims", int(axis), x.ndim + 1)
+    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def squeeze(input, axis=None, name=None):  # noqa: A002
+    x = operands(input)[0]
+    if axis is None:
+        axes = {i for i, d in enumerate(x.shape) if d == 1}
+    else:
+        axes = {normalize_axis("squeeze", a, x.ndim) for a in _ints(axis, "squeeze: axis")}
+        bad = [a for a in axes if x.shape[a] != 1]
+        if bad:
+            raise InvalidArgumentError(f"squeeze: axis {bad} of {x.dtype.name}{list(x.shape)} is not of size 1")
+    return reshape(x, tuple(d for i, d in enumerate(x.shape) if i not in axes))
+
+
+def concat(values, axis, name=None):
+    xs = operands(*values)
+    if not xs:
+        raise InvalidArgumentError("concat: needs at least one tensor")
+    axis = normalize_axis("concat", int(axis), xs[0].ndim)
+    return xs[0] if len(xs) == 1 else sh.concat(*xs, axis=axis)
+
+
+def stack(values, axis=0, name=None):
+    xs = operands(*values)
+    shapes = {tuple(x.shape) for x in xs}
+    if len(shapes) > 1:
+        raise InvalidArgumentError(f"stack: all tensors need one shape, got {[list(x.shape) for x in xs]}")
+    axis = normalize_axis("stack", int(axis), xs[0].ndim + 1)
+    return concat([expand_dims(x, axis) for x in xs], axis)
+
+
+def slice(input_, begin, size, name=None):  # noqa: A001 - tf.slice
+    x = operands(input_)[0]
+    begin, size = _ints(begin, "slice: begin"), _ints(size, "slice: size")
+    if len(begin) != x.ndim or len(size) != x.ndim:
+        raise InvalidArgumentError(f"slice: begin {begin} and size {size} need one entry per axis of {list(x.shape)}")
+    end = [d if s == -1 else b + s for b, s, d in zip(begin, size, x.shape)]
+    if any(b < 0 or e > d or e < b for b, e, d in zip(begin, end, x.shape)):
+        raise InvalidArgumentError(f"slice: begin {begin}, size {size} reach outside {list(x.shape)}")
+    return strided(x, tuple(begin), tuple(end), (1,) * x.ndim)
+
+
+def strided(x, begin, end, strides):
+    """A strided slice with normalised bounds; the whole tensor comes back as is."""
+    if all(b == 0 and e == d and s == 1 for b, e, s, d in zip(begin, end, strides, x.shape)):
+        return x
+    return sh.strided_slice(x, begin=tuple(begin), end=tuple(end), strides=tuple(strides))
+
+
+def split(value, num_or_size_splits, axis=0, num=None, name=None):
+    x = operands(value)[0]
+    axis = normalize_axis("split", int(axis), x.ndim)
+    n = x.shape[axis]
+    if isinstance(num_or_size_splits, (int, np.integer)):
+        k = int(num_or_size_splits)
+        if k <= 0 or n % k:
+            raise InvalidArgumentError(f"split: axis {axis} of size {n} cannot be split into {k} equal parts")
+        sizes = [n // k] * k
+    else:
+        sizes = _ints(num_or_size_splits, "split: sizes")
+        if sizes.count(-1) == 1:
+            sizes[sizes.index(-1)] = n - (sum(sizes) + 1)
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise InvalidArgumentError(f"split: sizes {sizes} do not add up to {n}, the size of axis {axis}")
+    out, start = [], 0
+    for size in sizes:
+        begin = [0] * x.ndim
+        end = list(x.shape)
+        begin[axis], end[axis] = start, start + size
+        out.append(strided(x, begin, end, (1,) * x.ndim))
+        start += size
+    return out
+
+
+def unstack(value, num=None, axis=0, name=None):
+    x = operands(value)[0]
+    axis = normalize_axis("unstack", int(axis), x.ndim)
+    return [squeeze(part, axis) for part in split(x, x.shape[axis], axis)] if x.shape[axis] else []
+
+
+def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+    x = operands(params)[0]
+    if batch_dims:
+        raise NotImplementedError("gather: batch_dims other than 0 is not supported yet")
+    idx = tensor_on_device_of(x, indices, dtype_hint=dtypes.int32)
+    axis = normalize_axis("gather", 0 if axis is None else int(axis), x.ndim)
+    return sh.gather(x, idx, axis=axis)
+
+
+def one_hot(indices, depth, on_value=None, off_value=None, axis=-1, dtype=None, name=None):
+    idx = operands(indices)[0]
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.float32
+    axis = normalize_axis("one_hot", int(axis), idx.ndim + 1)
+    return sh.one_hot(idx, depth=int(depth), on_value=1 if on_value is None else on_value,
+                      off_value=0 if off_value is None else off_value, axis=axis, dtype=dtype)
+
+
+def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
+    x = operands(tensor)[0]
+    if str(mode).upper() != "CONSTANT":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported yet; only 'CONSTANT'")
+    if isinstance(paddings, Tensor):
+        paddings = paddings.numpy().tolist()
+    pairs = tuple(tuple(int(v) for v in p) for p in paddings)
+    if any(len(p) != 2 for p in pairs):
+        raise InvalidArgumentError(f"pad: paddings must be [before, after] pairs, got {paddings}")
+    return sh.pad(x, paddings=pairs, constant_value=constant_values)
+
+
+def tile(input, multiples, name=None):  # noqa: A002
+    x = operands(input)[0]
+    return sh.tile(x, multiples=tuple(_ints(multiples, "tile: multiples")))
+
+
+def shape(input, out_type=dtypes.int32, name=None):  # noqa: A002
+    x = operands(input)[0]
+    with _device.device(x._device):
+        return constant(list(x.shape), dtype=out_type)
+
+
+def size(input, out_type=dtypes.int32, name=None):  # noqa: A002
+    x = operands(input)[0]
+    with _device.device(x._device):
+        return constant(x.shape.num_elements(), dtype=out_type)
+
+
+def rank(input, name=None):  # noqa: A002
+    x = operands(input)[0]
+    with _device.device(x._device):
+        return constant(x.ndim, dtype=dtypes.int32)

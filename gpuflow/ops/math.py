@@ -1,0 +1,176 @@
+"""Public elementwise and reduction ops with TensorFlow's names and arguments."""
+from __future__ import annotations
+
+from .. import devices as _device
+from .. import dtypes
+from ..tensor import Tensor
+from . import elementwise as ew
+from . import reduction as red
+from ._util import normalize_axes, normalize_axis
+from .creation import convert_to_tensor
+
+__all__ = ["negative", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tanh", "sigmoid", "erf", "floor", "ceil", "round", "relu", "relu6", "softplus", "silu", "swish", "logical_not", "is_nan", "is_finite", "add", "subtract", "multiply", "floordiv", "mod", "floormod", "pow", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "divide", "truediv", "realdiv", "where", "cast", "clip_by_value", "add_n", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp", "reduce_mean", "reduce_any", "reduce_all", "reduce_variance", "reduce_std", "argmax", "argmin", "leaky_relu", "elu", "gelu", "count_nonzero"]
+
+
+def operands(*values):
+    """Tensors as they are; other values become tensors of the first tensor's dtype, on its device."""
+    like = next((v for v in values if isinstance(v, Tensor)), None)
+    if like is None:
+        return tuple(convert_to_tensor(v) for v in values)
+    with _device.device(like._device):
+        return tuple(v if isinstance(v, Tensor) else convert_to_tensor(v, dtype_hint=like.dtype) for v in values)
+
+
+def tensor_on_device_of(like: Tensor, value, dtype_hint=None) -> Tensor:
+    """`value` as a tensor on `like`'s device (its own dtype rules, guided by dtype_hint)."""
+    if isinstance(value, Tensor):
+        return value
+    with _device.device(like._device):
+        return convert_to_tensor(value, dtype_hint=dtype_hint)
+
+
+def _unary(name):
+    prim = ew.unary[name]
+
+    def op(x, name=None):
+        return prim(*operands(x))
+    op.__name__ = name
+    return op
+
+
+def _binary(name):
+    prim = ew.binary[name]
+
+    def op(x, y, name=None):
+        return prim(*operands(x, y))
+    op.__name__ = name
+    return op
+
+
+negative, abs, sign, exp, log, log1p = map(_unary, ("negative", "abs", "sign", "exp", "log", "log1p"))  # noqa: A001
+sqrt, rsqrt, square, reciprocal, sin, cos = map(_unary, ("sqrt", "rsqrt", "square", "reciprocal", "sin", "cos"))
+tanh, sigmoid, erf, floor, ceil, round = map(_unary, ("tanh", "sigmoid", "erf", "floor", "ceil", "round"))  # noqa: A001
+relu, relu6, softplus, silu = map(_unary, ("relu", "relu6", "softplus", "silu"))
+logical_not, is_nan, is_finite = map(_unary, ("logical_not", "is_nan", "is_finite"))
+
+add, subtract, multiply, _divide = map(_binary, ("add", "subtract", "multiply", "divide"))
+floordiv, mod, pow, maximum, minimum = map(_binary, ("floordiv", "mod", "pow", "maximum", "minimum"))  # noqa: A001
+equal, not_equal, less, less_equal = map(_binary, ("equal", "not_equal", "less", "less_equal"))
+greater, greater_equal, logical_and, logical_or = map(_binary, ("greater", "greater_equal", "logical_and",
+                                                                 "logical_or"))
+floormod = mod
+swish = silu
+
+
+def divide(x, y, name=None):
+    """True division; integer inputs give float64, as in TensorFlow."""
+    x, y = operands(x, y)
+    if not x.dtype.is_floating and not y.dtype.is_floating:
+        x, y = cast(x, dtypes.float64), cast(y, dtypes.float64)
+    return _divide(x, y)
+
+
+truediv = divide
+realdiv = divide
+
+
+def where(condition, x=None, y=None, name=None):
+    if x is None and y is None:
+        raise NotImplementedError("where(condition) without x and y (indices of true elements) is not supported yet")
+    x, y = operands(x, y)
+    return ew.select(tensor_on_device_of(x, condition, dtype_hint=dtypes.bool), x, y)
+
+
+def cast(x, dtype, name=None):
+    x = operands(x)[0]
+    dtype = dtypes.as_dtype(dtype)
+    return x if x.dtype == dtype else ew.cast(x, dtype=dtype)
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    t, lo, hi = operands(t, clip_value_min, clip_value_max)
+    return minimum(maximum(t, lo), hi)
+
+
+def add_n(inputs, name=None):
+    total = inputs[0]
+    for t in inputs[1:]:
+        total = add(total, t)
+    return total
+
+
+def _reduce(prim):
+    def op(input_tensor, axis=None, keepdims=False, name=None):
+        x = operands(input_tensor)[0]
+        return prim(x, axes=normalize_axes(prim.name, axis, x.ndim), keepdims=bool(keepdims))
+    op.__name__ = prim.name
+    return op
+
+
+reduce_sum = _reduce(red.reduce_sum)
+reduce_max = _reduce(red.reduce_max)
+reduce_min = _reduce(red.reduce_min)
+reduce_prod = _reduce(red.reduce_prod)
+reduce_logsumexp = _reduce(red.reduce_logsumexp)
+
+
+def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
+    x = operands(input_tensor)[0]
+    axes = normalize_axes("reduce_mean", axis, x.ndim)
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    total = red.reduce_sum(x, axes=axes, keepdims=bool(keepdims))
+    if x.dtype.is_floating:
+        return total / count if count else total * float("nan")
+    return floordiv(total, max(count, 1))
+
+
+def reduce_any(input_tensor, axis=None, keepdims=False, name=None):
+    x = operands(input_tensor)[0]
+    return reduce_max(cast(x, dtypes.int32), axis, keepdims) > 0
+
+
+def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
+    x = operands(input_tensor)[0]
+    return reduce_min(cast(x, dtypes.int32), axis, keepdims) > 0
+
+
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    x = operands(input_tensor)[0]
+    mean = reduce_mean(x, axis, keepdims=True)
+    return reduce_mean(square(x - mean), axis, keepdims)
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    return sqrt(reduce_variance(input_tensor, axis, keepdims))
+
+
+def _arg(prim):
+    def op(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002 - tf's argument name
+        x = operands(input)[0]
+        return prim(x, axis=normalize_axis(prim.name, 0 if axis is None else axis, x.ndim),
+                    output_type=dtypes.as_dtype(output_type))
+    op.__name__ = prim.name
+    return op
+
+
+argmax = _arg(red.argmax)
+argmin = _arg(red.argmin)
+
+
+def leaky_relu(features, alpha=0.2, name=None):
+    return ew.unary["leaky_relu"](operands(features)[0], alpha=float(alpha))
+
+
+def elu(features, alpha=1.0, name=None):
+    return ew.unary["elu"](operands(features)[0], alpha=float(alpha))
+
+
+def gelu(features, approximate=False, name=None):
+    return ew.unary["gelu_tanh" if approximate else "gelu"](operands(features)[0])
+
+
+def count_nonzero(input, axis=None, keepdims=False, dtype=dtypes.int64, name=None):  # noqa: A002
+    x = operands(input)[0]
+    return reduce_sum(cast(not_equal(x, 0), dtype), axis, keepdims)

@@ -1,0 +1,161 @@
+"""Data-movement primitives: reshape, transpose, broadcast_to, concat, strided slicing, pad,
+gather/scatter_add, tile, one_hot. No arithmetic; their grads are each other."""
+from __future__ import annotations
+
+import math
+
+from ..errors import InvalidArgumentError
+from ..tensor import TensorSpec
+from ._util import broadcast_shapes, require, same_dtype
+from .dispatch import primitive
+
+
+def _ops():
+    from .. import ops
+    return ops
+
+
+def _reshape_infer(x, shape):
+    if math.prod(shape) != math.prod(x.shape):
+        raise InvalidArgumentError(f"reshape: cannot reshape {x.dtype.name}{list(x.shape)} "
+                                   f"({math.prod(x.shape)} elements) to {list(shape)} ({math.prod(shape)} elements)")
+    return TensorSpec(shape, x.dtype)
+
+
+reshape = primitive("reshape", _reshape_infer, lambda g, out, x, shape: (_ops().reshape(g, x.shape),))
+
+
+def _transpose_infer(x, perm):
+    if sorted(perm) != list(range(len(x.shape))):
+        raise InvalidArgumentError(f"transpose: perm {list(perm)} is not a permutation of the "
+                                   f"{len(x.shape)} axes of {x.dtype.name}{list(x.shape)}")
+    return TensorSpec(tuple(x.shape[p] for p in perm), x.dtype)
+
+
+def _inverse(perm):
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+transpose = primitive("transpose", _transpose_infer,
+                      lambda g, out, x, perm: (_ops().transpose(g, _inverse(perm)),))
+
+
+def _broadcast_infer(x, shape):
+    if len(shape) < len(x.shape) or broadcast_shapes("broadcast_to", x.shape, shape) != tuple(shape):
+        raise InvalidArgumentError(f"broadcast_to: {x.dtype.name}{list(x.shape)} cannot be broadcast to "
+                                   f"{list(shape)}; each axis must be equal or 1")
+    return TensorSpec(shape, x.dtype)
+
+
+def _broadcast_grad(g, out, x, shape):
+    from .elementwise import unbroadcast
+    return (unbroadcast(g, x.shape),)
+
+
+broadcast_to = primitive("broadcast_to", _broadcast_infer, _broadcast_grad)
+
+
+def _concat_infer(*xs, axis):
+    dtype = same_dtype("concat", *xs)
+    first = xs[0].shape
+    for x in xs:
+        if len(x.shape) != len(first) or any(a != b for i, (a, b) in enumerate(zip(x.shape, first)) if i != axis):
+            shown = ", ".join(str(list(s.shape)) for s in xs)
+            raise InvalidArgumentError(f"concat: along axis {axis} all other dimensions must match; got {shown}")
+    return TensorSpec(first[:axis] + (sum(x.shape[axis] for x in xs),) + first[axis + 1:], dtype)
+
+
+def _concat_grad(g, out, *xs, axis):
+    sizes = [x.shape[axis] for x in xs]
+    return tuple(_ops().split(g, sizes, axis=axis))
+
+
+concat = primitive("concat", _concat_infer, _concat_grad)
+
+
+def slice_length(start, stop, step):
+    return len(range(start, stop, step))
+
+
+def _slice_infer(x, begin, end, strides):
+    return TensorSpec(tuple(slice_length(*t) for t in zip(begin, end, strides)), x.dtype)
+
+
+strided_slice = primitive(
+    "strided_slice", _slice_infer,
+    lambda g, out, x, begin, end, strides: (strided_slice_grad(g, shape=tuple(x.shape), begin=begin, end=end,
+                                                               strides=strides),))
+strided_slice_grad = primitive(
+    "strided_slice_grad", lambda g, shape, begin, end, strides: TensorSpec(shape, g.dtype),
+    lambda gg, out, g, shape, begin, end, strides: (strided_slice(gg, begin=begin, end=end, strides=strides),))
+
+
+def _pad_infer(x, paddings, constant_value):
+    if len(paddings) != len(x.shape) or any(lo < 0 or hi < 0 for lo, hi in paddings):
+        raise InvalidArgumentError(f"pad: paddings {list(map(list, paddings))} must be one non-negative "
+                                   f"[before, after] pair per axis of {x.dtype.name}{list(x.shape)}")
+    return TensorSpec(tuple(d + lo + hi for d, (lo, hi) in zip(x.shape, paddings)), x.dtype)
+
+
+def _pad_grad(g, out, x, paddings, constant_value):
+    begin = tuple(lo for lo, _ in paddings)
+    end = tuple(lo + d for (lo, _), d in zip(paddings, x.shape))
+    return (strided_slice(g, begin=begin, end=end, strides=(1,) * len(begin)),)
+
+
+pad = primitive("pad", _pad_infer, _pad_grad)
+
+
+def _gather_infer(params, indices, axis):
+    require("gather", indices, "i", "integer indices")
+    return TensorSpec(params.shape[:axis] + indices.shape + params.shape[axis + 1:], params.dtype)
+
+
+def _gather_grad(g, out, params, indices, axis):
+    return scatter_add(g, indices, axis=axis, dim_size=params.shape[axis]), None
+
+
+gather = primitive("gather", _gather_infer, _gather_grad)
+
+
+def _scatter_infer(updates, indices, axis, dim_size):
+    require("scatter_add", indices, "i", "integer indices")
+    n = len(indices.shape)
+    if updates.shape[axis:axis + n] != indices.shape:
+        raise InvalidArgumentError(f"scatter_add: updates {list(updates.shape)} do not hold indices "
+                                   f"{list(indices.shape)} at axis {axis}")
+    return TensorSpec(updates.shape[:axis] + (dim_size,) + updates.shape[axis + n:], updates.dtype)
+
+
+scatter_add = primitive(
+    "scatter_add", _scatter_infer,
+    lambda gg, out, updates, indices, axis, dim_size: (gather(gg, indices, axis=axis), None))
+
+
+def _tile_infer(x, multiples):
+    if len(multiples) != len(x.shape) or any(m < 0 for m in multiples):
+        raise InvalidArgumentError(f"tile: multiples {list(multiples)} must give one non-negative count per axis "
+                                   f"of {x.dtype.name}{list(x.shape)}")
+    return TensorSpec(tuple(d * m for d, m in zip(x.shape, multiples)), x.dtype)
+
+
+def _tile_grad(g, out, x, multiples):
+    ops = _ops()
+    split = tuple(v for m, d in zip(multiples, x.shape) for v in (m, d))
+    return (ops.reduce_sum(ops.reshape(g, split), axis=tuple(range(0, len(split), 2))),)
+
+
+tile = primitive("tile", _tile_infer, _tile_grad)
+
+
+def _one_hot_infer(indices, depth, on_value, off_value, axis, dtype):
+    require("one_hot", indices, "i", "integer indices")
+    shape = list(indices.shape)
+    shape.insert(axis, depth)
+    return TensorSpec(shape, dtype)
+
+
+one_hot = primitive("one_hot", _one_hot_infer)

@@ -1,0 +1,76 @@
+"""Public `gf.nn` ops: activations, softmax family, cross-entropies, dropout."""
+from __future__ import annotations
+
+from .. import dtypes
+from ..errors import InvalidArgumentError
+from . import nn_prims as prims
+from . import random_ops
+from ._util import normalize_axis
+from .array import transpose
+from .math import abs, exp, log1p, maximum, operands, reduce_sum, square, subtract, tensor_on_device_of  # noqa: A004
+
+
+def _along(prim, logits, axis):
+    """Run a last-axis primitive along any axis by moving that axis last and back."""
+    x = operands(logits)[0]
+    axis = normalize_axis(prim.name, axis, max(x.ndim, 1))
+    if axis == x.ndim - 1:
+        return prim(x)
+    perm = [i for i in range(x.ndim) if i != axis] + [axis]
+    back = [perm.index(i) for i in range(x.ndim)]
+    return transpose(prim(transpose(x, perm)), back)
+
+
+def softmax(logits, axis=-1, name=None):
+    return _along(prims.softmax, logits, axis)
+
+
+def log_softmax(logits, axis=-1, name=None):
+    return _along(prims.log_softmax, logits, axis)
+
+
+def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):
+    logits = operands(logits)[0]
+    labels = tensor_on_device_of(logits, labels, dtype_hint=dtypes.int32)
+    if labels.dtype.is_floating:
+        raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: labels must be integer class ids, got "
+                                   f"{labels.dtype.name}{list(labels.shape)}")
+    return prims.sparse_softmax_xent(logits, labels)[0]
+
+
+def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
+    logits, labels = operands(logits, labels)
+    axis = normalize_axis("softmax_cross_entropy_with_logits", axis, max(logits.ndim, 1))
+    if axis != logits.ndim - 1:
+        perm = [i for i in range(logits.ndim) if i != axis] + [axis]
+        logits, labels = transpose(logits, perm), transpose(labels, perm)
+    return prims.softmax_xent(logits, labels)[0]
+
+
+def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
+    """max(x, 0) - x*z + log(1 + exp(-|x|)): the form that neither overflows nor loses precision."""
+    logits, labels = operands(logits, labels)
+    return subtract(maximum(logits, 0.0), logits * labels) + log1p(exp(-abs(logits)))
+
+
+def dropout(x, rate, noise_shape=None, seed=None, name=None):
+    """Zeroes elements with probability `rate` and scales the rest by 1/(1-rate) (tf.nn.dropout)."""
+    x = operands(x)[0]
+    rate = float(rate)
+    if noise_shape is not None:
+        raise NotImplementedError("dropout: noise_shape is not supported yet")
+    if rate == 0:
+        return x
+    if rate == 1:
+        return x * 0.0
+    key, offset = random_ops.next_draw(seed)
+    return prims.dropout(x, rate=rate, key=key, offset=offset)
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    value, bias = operands(value, bias)
+    return value + bias
+
+
+def l2_loss(t, name=None):
+    return reduce_sum(square(operands(t)[0])) * 0.5

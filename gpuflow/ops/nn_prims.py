@@ -1,0 +1,97 @@
+"""Fused neural-network primitives: softmax, log_softmax, the two softmax cross-entropies, dropout.
+
+Each is one kernel on cuda (one pass over a row where possible), so each is a primitive
+with its own grad rule rather than a composite of elementwise ops.
+"""
+from __future__ import annotations
+
+from ..errors import InvalidArgumentError
+from ..tensor import TensorSpec
+from .. import dtypes
+from ._util import require
+from .dispatch import primitive
+
+
+def _ops():
+    from .. import ops
+    return ops
+
+
+def _row_infer(name):
+    def infer(x):
+        require(name, x, "f", "a floating-point")
+        if not x.shape:
+            raise InvalidArgumentError(f"{name}: needs rank >= 1, got a scalar {x.dtype.name}")
+        return TensorSpec(x.shape, x.dtype)
+    return infer
+
+
+def _softmax_grad(g, out, x):
+    ops = _ops()
+    return (out * (g - ops.reduce_sum(g * out, axis=-1, keepdims=True)),)
+
+
+def _log_softmax_grad(g, out, x):
+    ops = _ops()
+    return (g - ops.exp(out) * ops.reduce_sum(g, axis=-1, keepdims=True),)
+
+
+softmax = primitive("softmax", _row_infer("softmax"), _softmax_grad)
+log_softmax = primitive("log_softmax", _row_infer("log_softmax"), _log_softmax_grad)
+
+
+def _sparse_xent_infer(logits, labels):
+    name = "sparse_softmax_cross_entropy_with_logits"
+    require(name, logits, "f", "floating-point logits")
+    require(name, labels, "i", "integer labels")
+    if len(logits.shape) < 1 or tuple(labels.shape) != tuple(logits.shape[:-1]):
+        raise InvalidArgumentError(f"{name}: labels {labels.dtype.name}{list(labels.shape)} must have the shape of "
+                                   f"logits {logits.dtype.name}{list(logits.shape)} without its last axis")
+    return TensorSpec(labels.shape, logits.dtype), TensorSpec(logits.shape, logits.dtype)
+
+
+def _sparse_xent_grad(grads, outs, logits, labels):
+    ops = _ops()
+    g, _ = grads
+    probs = outs[1]
+    onehot = ops.one_hot(labels, logits.shape[-1], dtype=logits.dtype)
+    return ops.expand_dims(g, -1) * (probs - onehot), None
+
+
+# Outputs: the loss per row and the softmax, which the gradient needs (as TF's kernel does).
+sparse_softmax_xent = primitive("sparse_softmax_xent", _sparse_xent_infer, _sparse_xent_grad, n_outputs=2)
+
+
+def _xent_infer(logits, labels):
+    name = "softmax_cross_entropy_with_logits"
+    require(name, logits, "f", "floating-point logits")
+    if tuple(labels.shape) != tuple(logits.shape) or labels.dtype != logits.dtype or not logits.shape:
+        raise InvalidArgumentError(f"{name}: labels {labels.dtype.name}{list(labels.shape)} and logits "
+                                   f"{logits.dtype.name}{list(logits.shape)} must have one shape and dtype, rank >= 1")
+    return TensorSpec(logits.shape[:-1], logits.dtype), TensorSpec(logits.shape, logits.dtype)
+
+
+def _xent_grad(grads, outs, logits, labels):
+    ops = _ops()
+    g = ops.expand_dims(grads[0], -1)
+    log_probs = outs[1]
+    total = ops.reduce_sum(labels, axis=-1, keepdims=True)
+    return g * (ops.exp(log_probs) * total - labels), -g * log_probs
+
+
+# Outputs: the loss per row and log_softmax(logits), which both gradients need.
+softmax_xent = primitive("softmax_xent", _xent_infer, _xent_grad, n_outputs=2)
+
+
+def _dropout_infer(x, rate, key, offset):
+    require("dropout", x, "f", "a floating-point")
+    if not 0 <= rate < 1:
+        raise InvalidArgumentError(f"dropout: rate must be in [0, 1), got {rate}")
+    return TensorSpec(x.shape, x.dtype)
+
+
+# The mask is not stored: the grad re-draws it from the same Philox key and offset.
+dropout = primitive("dropout", _dropout_infer,
+                    lambda g, out, x, rate, key, offset: (dropout(g, rate=rate, key=key, offset=offset),))
+
+__all__ = ["softmax", "log_softmax", "sparse_softmax_xent", "softmax_xent", "dropout", "dtypes"]

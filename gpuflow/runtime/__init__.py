@@ -1,0 +1,1 @@
+"""Runtime: kernel sources and loaders, memory, streams. Imports nothing from the layers above."""

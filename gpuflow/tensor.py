@@ -1,0 +1,219 @@
+"""Tensor, TensorShape and Variable.
+
+A Tensor is an immutable handle on a backend array (NumPy on cpu and sim, CuPy on cuda)
+plus its dtype and device. Its operators call the public ops, so every computation goes
+through the one dispatch point in ops/primitive.py.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from . import dtypes as _dt
+from . import devices as _device
+
+_ids = itertools.count(1)
+
+
+class TensorShape(tuple):
+    """A tuple of ints (None for unknown dims), with the few tf.TensorShape methods people call."""
+
+    def __new__(cls, dims=()):
+        return super().__new__(cls, (None if d is None else int(d) for d in dims))
+
+    rank = property(lambda self: len(self))
+    ndims = rank
+
+    def as_list(self):
+        return list(self)
+
+    def num_elements(self):
+        return None if None in self else int(np.prod(self, dtype=np.int64))
+
+    def is_fully_defined(self):
+        return None not in self
+
+    def __getitem__(self, key):
+        item = super().__getitem__(key)
+        return TensorShape(item) if isinstance(key, slice) else item
+
+    def __repr__(self):
+        return f"TensorShape({list(self)})"
+
+    def __str__(self):
+        return "(" + ", ".join("None" if d is None else str(d) for d in self) + ("," if len(self) == 1 else "") + ")"
+
+
+class TensorSpec:
+    """Shape and dtype of a value without the value: what shape inference works on."""
+    __slots__ = ("shape", "dtype", "name")
+
+    def __init__(self, shape, dtype=_dt.float32, name=None):
+        self.shape, self.dtype, self.name = TensorShape(shape), _dt.as_dtype(dtype), name
+
+    def __eq__(self, other):
+        return isinstance(other, TensorSpec) and (self.shape, self.dtype) == (other.shape, other.dtype)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype))
+
+    def __repr__(self):
+        return f"TensorSpec(shape={self.shape}, dtype={self.dtype!r}, name={self.name!r})"
+
+    def is_compatible_with(self, other) -> bool:
+        shape, dtype = (other.shape, other.dtype)
+        return dtype == self.dtype and len(shape) == len(self.shape) and all(
+            a is None or b is None or a == b for a, b in zip(self.shape, shape))
+
+
+class Tensor:
+    __slots__ = ("_data", "_dtype", "_device", "_shape", "_id", "__weakref__")
+    # Let `ndarray <op> Tensor` call our reflected operators instead of NumPy's.
+    __array_priority__ = 100
+
+    def __init__(self, data, dtype, device):
+        self._data, self._dtype, self._device = data, dtype, device
+        self._shape = TensorShape(data.shape)
+        self._id = next(_ids)
+
+    shape = property(lambda self: self._shape)
+    dtype = property(lambda self: self._dtype)
+    ndim = property(lambda self: len(self._shape))
+    rank = ndim
+
+    @property
+    def device(self) -> str:
+        return str(self._device)
+
+    @property
+    def spec(self) -> TensorSpec:
+        return TensorSpec(self._shape, self._dtype)
+
+    def numpy(self) -> np.ndarray:
+        """A host copy as a NumPy array (bfloat16 as ml_dtypes.bfloat16)."""
+        return self._device.backend.to_numpy(self._data, self._dtype)
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.numpy()
+        return out if dtype is None else out.astype(dtype)
+
+    def to(self, device) -> "Tensor":
+        """A copy on another device (copies never happen unless asked for)."""
+        from .ops.creation import copy_to
+        return copy_to(self, _device.parse(device))
+
+    cpu = lambda self: self.to("cpu")  # noqa: E731
+    cuda = lambda self: self.to("cuda")  # noqa: E731
+
+    def _scalar(self, kind):
+        if self._shape.num_elements() != 1:
+            raise ValueError(f"only a tensor with one element can be converted to {kind.__name__}; "
+                             f"this one has shape {self._shape}")
+        return kind(self.numpy().reshape(()))
+
+    __float__ = lambda self: self._scalar(float)  # noqa: E731
+    __int__ = lambda self: self._scalar(int)  # noqa: E731
+    __index__ = __int__
+
+    def __bool__(self):
+        return self._scalar(bool)
+
+    def __len__(self):
+        if not self._shape:
+            raise TypeError("len() of a scalar tensor")
+        return self._shape[0]
+
+    def __iter__(self):
+        if not self._shape:
+            raise TypeError("iteration over a scalar tensor")
+        return (self[i] for i in range(self._shape[0]))
+
+    def __hash__(self):
+        return id(self)  # like tf: tensors hash by identity, `==` is elementwise
+
+    def __repr__(self):
+        text = np.array2string(self.numpy(), separator=", ", threshold=1000)
+        return (f"<gf.Tensor: shape={self._shape}, dtype={self._dtype.name}, device={self._device}, "
+                f"numpy={text}>")
+
+    def __str__(self):
+        return f"gf.Tensor(\n{self.numpy()}, shape={self._shape}, dtype={self._dtype.name})"
+
+    def __getitem__(self, key):
+        from .ops.indexing import getitem
+        return getitem(self, key)
+
+    def __reduce__(self):
+        raise TypeError("gpuflow tensors are not pickled; save weights with model.save_weights (safetensors) "
+                        "or call .numpy()")
+
+
+def _operator(name, reflected=False):
+    def method(self, other):
+        from . import ops  # ops import this module: resolve at call time
+        fn = getattr(ops, name)
+        return fn(other, self) if reflected else fn(self, other)
+    method.__name__ = name
+    return method
+
+
+for _op, _fn in [("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("truediv", "divide"),
+                 ("floordiv", "floordiv"), ("mod", "mod"), ("pow", "pow"), ("matmul", "matmul"),
+                 ("and", "logical_and"), ("or", "logical_or")]:
+    setattr(Tensor, f"__{_op}__", _operator(_fn))
+    setattr(Tensor, f"__r{_op}__", _operator(_fn, reflected=True))
+for _op, _fn in [("lt", "less"), ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal"),
+                 ("eq", "equal"), ("ne", "not_equal")]:
+    setattr(Tensor, f"__{_op}__", _operator(_fn))
+for _op, _fn in [("neg", "negative"), ("abs", "abs"), ("invert", "logical_not")]:
+    setattr(Tensor, f"__{_op}__", lambda self, _fn=_fn: getattr(__import__("gpuflow.ops").ops, _fn)(self))
+Tensor.__pos__ = lambda self: self
+
+
+class Variable(Tensor):
+    """A mutable tensor. Trainable variables are watched by every GradientTape automatically."""
+    __slots__ = ("trainable", "name", "_constraint")
+    _names = itertools.count()
+
+    def __init__(self, initial_value, trainable=True, name=None, dtype=None, constraint=None):
+        from .ops.creation import convert_to_tensor
+        if callable(initial_value):
+            initial_value = initial_value()
+        value = convert_to_tensor(initial_value, dtype=dtype)
+        data = value._device.backend.copy(value._data)  # own buffer: later assigns must not alias
+        super().__init__(data, value._dtype, value._device)
+        self.trainable = trainable
+        self.name = name or f"Variable:{next(Variable._names)}"
+        self._constraint = constraint
+
+    constraint = property(lambda self: self._constraint)
+
+    def value(self) -> Tensor:
+        return Tensor(self._data, self._dtype, self._device)
+
+    read_value = value
+
+    def assign(self, value, read_value=True):
+        from .ops.creation import convert_to_tensor
+        new = convert_to_tensor(value, dtype=self._dtype)
+        if new._device != self._device:
+            raise ValueError(f"Variable.assign: {self.name} lives on {self._device} but the value is on "
+                             f"{new._device}; copy it first with .to('{self._device}')")
+        if new.shape != self._shape:
+            raise ValueError(f"Variable.assign: {self.name} has shape {self._shape}, the value has {new.shape}")
+        self._data = self._device.backend.copy(new._data)
+        return self if read_value else None
+
+    def assign_add(self, delta, read_value=True):
+        from . import ops
+        return self.assign(ops.add(self.value(), delta), read_value)
+
+    def assign_sub(self, delta, read_value=True):
+        from . import ops
+        return self.assign(ops.subtract(self.value(), delta), read_value)
+
+    def __repr__(self):
+        text = np.array2string(self.numpy(), separator=", ", threshold=1000)
+        return (f"<gf.Variable '{self.name}' shape={self._shape} dtype={self._dtype.name} "
+                f"device={self._device}, numpy={text}>")
