@@ -125,17 +125,19 @@ def rewrite(text: str, initcheck: bool) -> str:
 
 
 def wrapper(names: list[str]) -> str:
-    lines = ['\n#line 1 "<gpuflow sim wrapper: name expressions>"']
+    # Appended after preprocessing: no macros here, and line markers use the `# N "file"` form.
+    export = 'extern "C" __attribute__((visibility("default")))'
+    lines = ['\n# 1 "<gpuflow sim wrapper: name expressions>"']
     for i, expr in enumerate(names):
         lit = expr.replace("\\", "\\\\").replace('"', '\\"')
         lines.append(
-            f'GFSIM_EXPORT const char* gfsim_sig_{i}() {{ static std::string s = ::gfsim::signature(&{expr}); '
+            f'{export} const char* gfsim_sig_{i}() {{ static std::string s = ::gfsim::signature(&{expr}); '
             f'return s.c_str(); }}\n'
-            f'GFSIM_EXPORT int gfsim_launch_{i}(const ::gfsim::LaunchArgs* la, void** argv, char* err, '
+            f'{export} int gfsim_launch_{i}(const ::gfsim::LaunchArgs* la, void** argv, char* err, '
             f'unsigned long errlen) {{ return ::gfsim::launch("{lit}", &{expr}, la, argv, err, errlen); }}')
     joined = "\\n".join(n.replace("\\", "\\\\").replace('"', '\\"') for n in names)
-    lines.append(f'GFSIM_EXPORT const char* gfsim_names() {{ return "{joined}"; }}')
-    lines.append("GFSIM_EXPORT unsigned long gfsim_static_smem() { "
+    lines.append(f'{export} const char* gfsim_names() {{ return "{joined}"; }}')
+    lines.append(f"{export} unsigned long gfsim_static_smem() {{ "
                  "return (unsigned long)(__stop_gfsim_shared - __start_gfsim_shared); }")
     return "\n".join(lines) + "\n"
 
