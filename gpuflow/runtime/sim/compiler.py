@@ -114,13 +114,29 @@ def _extern_c_kernels(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+_SECTION = 'static __attribute__((section("gfsim_shared"), aligned(16)))'
+_ATTRIBUTE = re.compile(r"__attribute__\s*\(\((?:[^()]|\([^()]*\))*\)\)")
+# a one-dimensional static shared array: the only static form initcheck instruments
+_SHARED_ARRAY_1D = re.compile(r"(?:\bstatic\s+)?__gfsim_shared__\s+([^;={}\[\]]*?)\b(\w+)\s*\[([^\[\];]+)\]\s*;")
+
+
 def rewrite(text: str, initcheck: bool) -> str:
     """Turn the markers cuda_sim.h left in preprocessed text into plain C++."""
     if initcheck:
-        text = _EXTERN_SHARED.sub(r"::gfsim::checked<\1> \2 = ::gfsim::DynSmem{};", text)
+        def dyn(m):
+            t = _ATTRIBUTE.sub("", m.group(1)).strip()
+            return f'::gfsim::checked<{t}> {m.group(2)}{{::gfsim::DynSmem{{}}, "{m.group(2)}"}};'
+
+        def static(m):
+            t, n, size = m.group(1), m.group(2), m.group(3)
+            bare = _ATTRIBUTE.sub("", t).strip()
+            return (f"{_SECTION} {t} {n}__gfsim_raw[{size}]; "
+                    f'static ::gfsim::checked<{bare}> {n}{{{n}__gfsim_raw, "{n}"}};')
+        text = _EXTERN_SHARED.sub(dyn, text)
+        text = _SHARED_ARRAY_1D.sub(static, text)
     else:
         text = _EXTERN_SHARED.sub(r"\1 * const \2 = ::gfsim::DynSmem{};", text)
-    text = _SHARED.sub('static __attribute__((section("gfsim_shared"), aligned(16)))', text)
+    text = _SHARED.sub(_SECTION, text)
     return text.replace("__gfsim_global__", "")
 
 

@@ -1,0 +1,69 @@
+"""The cuda backend, written once against `xp` and a kernel launcher.
+
+On a GPU: xp = CuPy, kernels compiled by NVRTC through cupy.RawModule.
+On `sim`: xp = NumPy, kernels compiled for the host and run by the simulator.
+The impl functions (in this package's modules) never branch on which one they run on,
+except through `self.on_gpu` for launch-shape choices that do not change results.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from .. import Backend
+from ._registry import IMPLS
+from . import elementwise, reduction, movement, linalg, nn, random  # noqa: F401  (fill IMPLS)
+from ...runtime.loader import KernelLoader
+
+
+class CudaBackend(Backend):
+    def __init__(self, kind: str, index: int = 0):
+        super().__init__()
+        self.name = f"{kind}:{index}"
+        self.on_gpu = kind == "cuda"
+        if self.on_gpu:
+            import cupy
+            self.xp = cupy
+            self.device_id = index
+            with cupy.cuda.Device(index):
+                props = cupy.cuda.runtime.getDeviceProperties(index)
+            self.max_blocks = props["multiProcessorCount"] * 32
+            from ...runtime import memory
+            memory.install(index)
+        else:
+            self.xp = np
+            self.max_blocks = 4  # the simulator pays per thread, not per element: few blocks, long loops
+        self.loader = KernelLoader("cuda" if self.on_gpu else "sim")
+        self.impls = {name: functools.partial(fn, self) for name, fn in IMPLS.items()}
+
+    # ---- memory ---------------------------------------------------------------------
+    def storage_dtype(self, dtype) -> np.dtype:
+        # CuPy has no bfloat16: its buffers hold the raw 16 bits; kernels see __nv_bfloat16.
+        if self.on_gpu and dtype.name == "bfloat16":
+            return np.dtype(np.uint16)
+        return dtype.np
+
+    def empty(self, shape, dtype):
+        return self.xp.empty(tuple(shape), self.storage_dtype(dtype))
+
+    def from_numpy(self, array, dtype):
+        host = np.ascontiguousarray(array, dtype=dtype.np)
+        if not self.on_gpu:
+            return host.copy()
+        with self.xp.cuda.Device(self.device_id):
+            return self.xp.asarray(host.view(self.storage_dtype(dtype)))
+
+    def to_numpy(self, data, dtype):
+        host = data.get() if self.on_gpu else np.array(data, copy=True)
+        return host.view(dtype.np) if host.dtype != dtype.np else host
+
+    # ---- launching --------------------------------------------------------------------
+    def kernel(self, file: str, name: str):
+        """The kernel `name` (a name expression like 'unary<float, Exp>') from kernels/`file`."""
+        return self.loader.get(file, name)
+
+    def grid_for(self, n: int, block: int = 256) -> int:
+        """Blocks for a grid-stride loop over n items: enough to fill the GPU, never more than needed."""
+        return max(1, min(math.ceil(n / block), self.max_blocks))
