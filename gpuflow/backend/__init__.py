@@ -7,8 +7,18 @@ sim  = the cuda backend's own code with NumPy arrays as device memory and the ke
 from __future__ import annotations
 
 import functools
+import importlib
+import pkgutil
 
 import numpy as np
+
+
+def import_family_modules(package: str, path) -> None:
+    """Import every module of a backend package: each registers its primitives' impls on import,
+    so adding an op family is adding a file."""
+    for info in pkgutil.iter_modules(path):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{package}.{info.name}")
 
 
 class Backend:

@@ -14,8 +14,10 @@ import numpy as np
 
 from .. import Backend
 from ._registry import IMPLS
-from . import elementwise, reduction, movement, linalg, nn, random  # noqa: F401  (fill IMPLS)
+from .. import import_family_modules
 from ...runtime.loader import KernelLoader
+
+import_family_modules(__name__, __path__)  # each <family>.py fills IMPLS
 
 
 class CudaBackend(Backend):

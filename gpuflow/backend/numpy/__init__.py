@@ -5,7 +5,9 @@ import numpy as np
 
 from .. import Backend
 from ._registry import IMPLS
-from . import elementwise, reduction, shape, linalg, nn, random  # noqa: F401  (fill IMPLS)
+from .. import import_family_modules
+
+import_family_modules(__name__, __path__)  # each <family>.py fills IMPLS
 
 
 class NumpyBackend(Backend):

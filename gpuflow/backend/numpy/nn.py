@@ -5,7 +5,7 @@ import numpy as np
 
 from ._registry import impl, narrow, widen
 from .philox import keep_mask
-from .shape import check_indices
+from .movement import check_indices
 
 
 def _log_softmax(x):
