@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from ._registry import impl, narrow, widen
-from .philox import keep_mask
 from .movement import check_indices
 
 
@@ -40,11 +39,3 @@ def softmax_xent(logits, labels):
     with np.errstate(all="ignore"):
         logp = _log_softmax(widen(logits))
         return narrow(-np.sum(widen(labels) * logp, axis=-1), logits.dtype), narrow(logp, logits.dtype)
-
-
-@impl("dropout")
-def dropout(x, rate, key, offset):
-    wide = widen(x)
-    scale = wide.dtype.type(1) / (wide.dtype.type(1) - wide.dtype.type(rate))
-    out = np.where(keep_mask(x.shape, rate, key, offset), wide * scale, wide.dtype.type(0))
-    return narrow(out, x.dtype).astype(x.dtype, copy=False)
