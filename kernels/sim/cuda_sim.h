@@ -242,6 +242,69 @@ static inline std::string hex(unsigned m) {
   return b;
 }
 
+
+// ---- initcheck (opt-in: GPUFLOW_SIM_INITCHECK=1 or the option --sim-initcheck)
+// One shadow byte per byte of shared memory says whether a thread of the current block
+// wrote it. compiler.py routes `extern __shared__ T a[]` and one-dimensional
+// `__shared__ T a[N]` through checked<T>, whose element proxy marks on write and checks
+// on read. Other shared accesses (scalars, 2-D arrays, raw pointers taken from them) are
+// not checked.
+static unsigned char* shadow_static = nullptr;
+static unsigned char shadow_dyn[kMaxDynSmem];
+
+static inline unsigned char* shadow_of(const void* p, size_t n, const char** region, size_t* off) {
+  const char* c = (const char*)p;
+  if (c >= (const char*)dyn_smem && c + n <= (const char*)dyn_smem + kMaxDynSmem) {
+    *region = "dynamic shared memory"; *off = (size_t)(c - (const char*)dyn_smem);
+    return shadow_dyn + *off;
+  }
+  if (shadow_static && c >= __start_gfsim_shared && c + n <= __stop_gfsim_shared) {
+    *region = "static shared memory"; *off = (size_t)(c - __start_gfsim_shared);
+    return shadow_static + *off;
+  }
+  return nullptr;
+}
+static inline void mark_written(const void* p, size_t n) {
+  const char* r; size_t off;
+  if (unsigned char* s = shadow_of(p, n, &r, &off)) memset(s, 1, n);
+}
+static inline void check_read(const void* p, size_t n, const char* var) {
+  const char* r; size_t off;
+  unsigned char* s = shadow_of(p, n, &r, &off);
+  if (!s) return;
+  for (size_t i = 0; i < n; ++i)
+    if (!s[i]) {
+      fail(std::string("initcheck: read of uninitialised shared memory `") + var + "` (" + r + " byte offset " +
+           std::to_string(off + i) + "): no thread of the block wrote it since the block began; at " + where());
+    }
+}
+
+template <class T> struct checked_ref {
+  typedef std::remove_cv_t<T> V;
+  T* p;
+  const char* var;
+  operator V() const { check_read(p, sizeof(T), var); return *p; }
+  const checked_ref& operator=(const V& v) const { mark_written(p, sizeof(T)); *p = v; return *this; }
+  const checked_ref& operator=(const checked_ref& o) const { return *this = (V)o; }
+  T* operator&() const { return p; }
+#define GFSIM_CREF_OP(OP) \
+  template <class U> const checked_ref& operator OP##=(const U& u) const { return *this = (V)((V)*this OP u); }
+  GFSIM_CREF_OP(+) GFSIM_CREF_OP(-) GFSIM_CREF_OP(*) GFSIM_CREF_OP(/) GFSIM_CREF_OP(%)
+  GFSIM_CREF_OP(&) GFSIM_CREF_OP(|) GFSIM_CREF_OP(^) GFSIM_CREF_OP(<<) GFSIM_CREF_OP(>>)
+#undef GFSIM_CREF_OP
+  const checked_ref& operator++() const { return *this = (V)((V)*this + 1); }
+  const checked_ref& operator--() const { return *this = (V)((V)*this - 1); }
+  V operator++(int) const { V o = *this; *this = (V)(o + 1); return o; }
+  V operator--(int) const { V o = *this; *this = (V)(o - 1); return o; }
+};
+template <class T> struct checked {
+  T* p;
+  const char* var;
+  checked(T* q, const char* name) : p(q), var(name) {}
+  checked(DynSmem d, const char* name) : p(d), var(name) {}
+  template <class I> checked_ref<T> operator[](I i) const { return checked_ref<T>{p + i, var}; }
+  operator T*() const { return p; }
+};
 }  // namespace gfsim
 
 extern "C" void gfsim_fiber_main() {
@@ -506,6 +569,11 @@ static inline int run_grid(const char* kernel, const LaunchArgs* la, void (*body
         // floats, -1 for ints) so a kernel that relies on zeros fails here too.
         if (static_smem) memset(__start_gfsim_shared, 0xff, static_smem);
         if (la->smem) memset(dyn_smem, 0xff, la->smem);
+#ifdef GFSIM_INITCHECK
+        if (static_smem && !shadow_static) shadow_static = new unsigned char[static_smem];
+        if (static_smem) memset(shadow_static, 0, static_smem);
+        memset(shadow_dyn, 0, la->smem);
+#endif
         for (unsigned w = 0; w < nwarps; ++w) {
           unsigned lanes = n - w * 32 >= 32 ? 32 : n - w * 32;
           S.warps[w] = Warp{lanes == 32 ? 0xffffffffu : ((1u << lanes) - 1), 0, 0};

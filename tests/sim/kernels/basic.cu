@@ -37,3 +37,27 @@ extern "C" __global__ void reverse_dynamic(const float* x, float* y) {
   __syncthreads();
   y[base + t] = dbuf[blockDim.x - 1 - t];
 }
+
+// Template kernel for name-expression tests (float, __half, long long).
+template <typename T>
+__global__ void fill(T* y, T v, int n) {
+  GF_GRID_STRIDE_LOOP(i, n) { y[i] = v; }
+}
+
+// Vectorised copy through float4 (needs CUDA's 16-byte alignment of float4).
+extern "C" __global__ void copy4(const float4* x, float4* y, int n4) {
+  GF_GRID_STRIDE_LOOP(i, n4) { y[i] = x[i]; }
+}
+
+// Scalars of every size arrive by value; writes them back as doubles.
+struct Pair { int a; float b; };
+extern "C" __global__ void scalars(double* out, signed char c, short s, int i, long long l, unsigned u,
+                                   float f, double d, bool b, Pair p) {
+  out[0] = c; out[1] = s; out[2] = i; out[3] = (double)l; out[4] = u; out[5] = f; out[6] = d; out[7] = b;
+  out[8] = p.a; out[9] = p.b;
+}
+
+// printf from device code goes to the host's stdout.
+extern "C" __global__ void hello(int v) {
+  if (threadIdx.x == 0) printf("hello from the sim %d\n", v);
+}
