@@ -1,0 +1,64 @@
+"""Compilation: caches, options, errors, and common.cuh on the sim."""
+import numpy as np
+import pytest
+
+from gpuflow.errors import KernelError
+from gpuflow.runtime.sim import SimModule, compiler
+
+TINY = '#include "common.cuh"\nextern "C" __global__ void inc(int* y) { y[threadIdx.x] += VALUE; }\n'
+
+
+def test_disk_cache_hit_skips_the_compiler(tmp_path, monkeypatch):
+    monkeypatch.setenv("GPUFLOW_CACHE_DIR", str(tmp_path))
+    before = dict(compiler.stats)
+    m = SimModule(TINY, options=("-DVALUE=3", "-std=c++17", "--use_fast_math", "-arch=sm_90"))
+    assert compiler.stats["compiles"] == before["compiles"] + 1
+    assert list((tmp_path / "sim").glob("*.so"))
+    SimModule(TINY, options=("-DVALUE=3", "-std=c++17", "--use_fast_math", "-arch=sm_90"))
+    assert compiler.stats["memory_hits"] == before["memory_hits"] + 1
+    compiler.clear_memory_cache()
+    m2 = SimModule(TINY, options=("-DVALUE=3", "-std=c++17", "--use_fast_math", "-arch=sm_90"))
+    assert compiler.stats["compiles"] == before["compiles"] + 1
+    assert compiler.stats["disk_hits"] == before["disk_hits"] + 1
+    y = np.zeros(4, np.int32)
+    m2.get_function("inc")(1, 4, (y,))
+    assert (y == 3).all()
+    SimModule(TINY, options=("-D", "VALUE=4"))  # different options: a new build
+    assert compiler.stats["compiles"] == before["compiles"] + 2
+
+
+def test_include_path_option(tmp_path):
+    (tmp_path / "mine.cuh").write_text("#define VALUE 11\n")
+    m = SimModule('#include "mine.cuh"\n' + TINY, options=(f"-I{tmp_path}",))
+    y = np.zeros(2, np.int32)
+    m.get_function("inc")(1, 2, (y,))
+    assert (y == 11).all()
+    m = SimModule('#include "mine.cuh"\n' + TINY, options=(f"--include-path={tmp_path}",))
+
+
+def test_compile_error_has_the_compiler_message():
+    bad = '#include "common.cuh"\nextern "C" __global__ void broken(float* y) {\n  y[0] = undeclared_thing;\n}\n'
+    with pytest.raises(KernelError, match=r"(?s)compilation of kernel module 'broken.cu' failed.*"
+                                          r"broken.cu:3:.*undeclared_thing"):
+        SimModule(bad, name="broken.cu")
+
+
+def test_bad_name_expression_is_a_compile_error():
+    with pytest.raises(KernelError, match="no_such_kernel"):
+        SimModule(TINY, options=("-DVALUE=1",), name_expressions=("no_such_kernel<float>",))
+
+
+def test_extern_c_block_kernels_are_found():
+    code = '#include "common.cuh"\nextern "C" {\n__global__ void a(int* y) { y[0] = 1; }\n' \
+           '__global__ void b(int* y) { y[0] = 2; }\n}\n'
+    m = SimModule(code)
+    y = np.zeros(1, np.int32)
+    m.get_function("b")(1, 1, (y,))
+    assert y[0] == 2
+
+
+def test_shipped_kernels_compile_on_sim():
+    """Every kernels/*.cu must build on the sim (syntax and sim-header coverage)."""
+    from gpuflow.runtime.sources import kernel_files
+    for path in kernel_files():
+        SimModule(path.read_text(), name=path.name)
