@@ -99,7 +99,9 @@ class GradientTape:
         grads: dict[int, Tensor] = {}
 
         def accumulate(t, g):
-            if g is None or not _differentiable(t):
+            # Only tensors that depend on something watched get gradients (an unwatched
+            # constant or non-trainable variable gets None, as in TF).
+            if g is None or t._id not in self._live:
                 return
             if tuple(g.shape) != tuple(t.shape):
                 raise AssertionError(f"a grad rule gave shape {list(g.shape)} for an input of shape {list(t.shape)}")
@@ -127,8 +129,8 @@ class GradientTape:
             if g is None and unconnected_gradients in (UnconnectedGradients.ZERO, "zero") and isinstance(s, Tensor):
                 g = ops.zeros_like(s)
             result.append(g)
-        if not self._persistent:
-            self.reset()
+        if not self._persistent:  # free what the backward pass needed; watched_variables() stays answerable
+            self._records.clear(), self._keep.clear()
         return nest.pack_sequence_as(sources, result)
 
 

@@ -25,7 +25,10 @@ def _infer_dtype(value, array: np.ndarray):
 def _to_array(value) -> np.ndarray:
     if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
         value = [v.numpy() if isinstance(v, Tensor) else v for v in value]
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError:  # NumPy refuses ragged nesting outright
+        array = np.empty(0, object)
     if array.dtype == object:
         raise InvalidArgumentError(f"constant: cannot make a tensor from {type(value).__name__} {value!r:.80}; "
                                    f"nested lists must be rectangular and hold numbers or bools")
