@@ -50,7 +50,12 @@ def test_half_to_float_exact(load):
 
 
 def test_float_to_bfloat16_rounds_like_ml_dtypes(load):
-    x = interesting_floats()
+    b = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(BF16).astype(np.float32)
+    b = b[np.isfinite(b)]
+    b.sort()
+    mids = ((b.astype(np.float64)[:-1] + b.astype(np.float64)[1:]) / 2).astype(np.float32)  # exact ties
+    x = np.concatenate([interesting_floats(), b, mids, np.nextafter(mids, np.float32(np.inf)),
+                        np.nextafter(mids, np.float32(-np.inf))])
     bits = np.zeros(x.size, np.uint16)
     conv(load).get_function("f32_to_bf16")(64, 256, (x, bits, np.int32(x.size)))
     same_bits_or_both_nan(bits.view(BF16), x.astype(BF16))
