@@ -1,0 +1,54 @@
+"""`gf.keras.backend`: the few global settings Keras code reads (floatx, epsilon) and the layer-name counters."""
+from __future__ import annotations
+
+import collections
+
+from .. import dtypes as _dtypes
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
+# One counter per name prefix, so default layer names run `dense`, `dense_1`, ... like Keras.
+_uids: collections.Counter = collections.Counter()
+
+
+def floatx() -> str:
+    return _FLOATX
+
+
+def set_floatx(value) -> None:
+    global _FLOATX
+    dtype = _dtypes.as_dtype(value)
+    if not dtype.is_floating:
+        raise ValueError(f"set_floatx: {value!r} is not a floating dtype; use 'float16', 'bfloat16', 'float32' "
+                         f"or 'float64'")
+    _FLOATX = dtype.name
+
+
+def epsilon() -> float:
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def image_data_format() -> str:
+    return _IMAGE_DATA_FORMAT
+
+
+def get_uid(prefix: str = "") -> int:
+    """1 for the first call with `prefix`, then 2, 3, ... (Keras numbers names from the second one on)."""
+    _uids[prefix] += 1
+    return _uids[prefix]
+
+
+def unique_name(prefix: str) -> str:
+    uid = get_uid(prefix)
+    return prefix if uid == 1 else f"{prefix}_{uid - 1}"
+
+
+def clear_session() -> None:
+    """Forget the name counters, so a fresh model's layers are named `dense`, `dense_1`, ... again."""
+    _uids.clear()

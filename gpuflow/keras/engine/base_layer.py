@@ -1,0 +1,421 @@
+"""The Keras `Layer`: weights, sublayer tracking, build-on-first-call, training flag, losses.
+
+Sublayers and variables are found by walking the layer's attributes (Layers, Variables,
+and lists/tuples/dicts of them) each time they are asked for, so lists appended to after
+assignment and attributes replaced later are seen as they are now, in assignment order.
+"""
+from __future__ import annotations
+
+import contextvars
+import inspect
+import re
+
+import numpy as np
+
+from ... import dtypes as _dtypes
+from ... import nest
+from ...ops import creation as _creation
+from ...tensor import Tensor, TensorShape, TensorSpec, Variable
+from .. import backend as _backend
+from .keras_tensor import KerasTensor, Node, any_symbolic
+
+# The innermost layer call's resolved `training` flag: a sublayer called with training=None inherits it.
+_TRAINING = contextvars.ContextVar("gpuflow_keras_training", default=None)
+# True while a layer call is running, so only the outermost call clears the last call's add_loss values.
+_IN_CALL = contextvars.ContextVar("gpuflow_keras_in_call", default=False)
+
+_SHAPE_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size")
+
+
+def to_snake_case(name: str) -> str:
+    """`BatchNormalization` → `batch_normalization`, `Conv2D` → `conv2d`, `LSTM` → `lstm` (Keras's rule)."""
+    name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _accepts(fn, arg: str) -> bool:
+    params = inspect.signature(fn).parameters
+    return arg in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _shape_of(x):
+    return TensorShape(x.shape)
+
+
+class Layer:
+    """Base class of every layer and model. Subclasses override `build(input_shape)` and `call(inputs)`."""
+
+    def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+        unknown = sorted(set(kwargs) - set(_SHAPE_KWARGS))
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {', '.join(unknown)}; "
+                            f"a layer also accepts {', '.join(_SHAPE_KWARGS)}")
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            raise ValueError(f"{type(self).__name__}: name must be a non-empty string without '/', got {name!r}")
+        self.name = name or _backend.unique_name(to_snake_case(type(self).__name__))
+        # A dtype may be a name, a DType, a NumPy dtype or a mixed-precision policy: all have a `.name` or are one.
+        self._dtype = _dtypes.as_dtype(_backend.floatx() if dtype is None else getattr(dtype, "name", dtype))
+        self._trainable = bool(trainable)
+        self.built = False
+        self._own_weights = []       # [(short name, Variable, regularizer)] made by add_weight, in order
+        self._call_losses = []       # add_loss values from the last call
+        self._inbound_nodes = []     # functional-API calls of this layer
+        self._build_input_shape = None
+        self._batch_input_shape = self._batch_shape_from(kwargs)
+
+    @staticmethod
+    def _batch_shape_from(kwargs):
+        if "batch_input_shape" in kwargs:
+            return tuple(kwargs["batch_input_shape"])
+        if "input_shape" in kwargs:
+            return (kwargs.get("batch_size"),) + tuple(kwargs["input_shape"])
+        if "input_dim" in kwargs:
+            return (kwargs.get("batch_size"), int(kwargs["input_dim"]))
+        return None
+
+    # ---------------------------------------------------------------- tracking
+    def __setattr__(self, key, value):
+        if isinstance(value, Layer) and value is self:
+            raise ValueError(f"{self.name}: a layer cannot track itself as attribute {key!r}")
+        object.__setattr__(self, key, value)
+
+    def _tracked_values(self):
+        """Layers and Variables held in attributes (and in lists/tuples/dicts of them), in assignment order."""
+        out = []
+
+        def visit(value):
+            if isinstance(value, (Layer, Variable)):
+                out.append(value)
+            elif isinstance(value, (list, tuple)):
+                for v in value:
+                    visit(v)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    visit(v)
+        for key, value in vars(self).items():
+            if key == "_own_weights":
+                out.extend(v for _, v, _ in value)
+            elif key not in ("_inbound_nodes", "_call_losses"):
+                visit(value)
+        return out
+
+    def _flatten_layers(self, include_self=True, recursive=True):
+        seen, out = set(), []
+
+        def walk(layer):
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            out.append(layer)
+            for v in layer._tracked_values():
+                if isinstance(v, Layer) and recursive:
+                    walk(v)
+                elif isinstance(v, Layer) and id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        walk(self)
+        return out if include_self else out[1:]
+
+    def _walk_variables(self):
+        """(variable, trainable-by-its-layers) pairs, deduplicated, own weights before sublayers'."""
+        seen, out = set(), []
+
+        def walk(layer, trainable, visited):
+            if id(layer) in visited:
+                return
+            visited.add(id(layer))
+            trainable = trainable and layer._trainable
+            for v in layer._tracked_values():
+                if isinstance(v, Layer):
+                    walk(v, trainable, visited)
+                elif id(v) not in seen:
+                    seen.add(id(v))
+                    out.append((v, trainable and v.trainable))
+        walk(self, True, set())
+        return out
+
+    @property
+    def _layers(self):
+        """Direct sublayers, in assignment order."""
+        return self._flatten_layers(include_self=False, recursive=False)
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        for layer in self._flatten_layers():
+            layer._trainable = bool(value)
+
+    @property
+    def weights(self):
+        return [v for v, _ in self._walk_variables()]
+
+    variables = weights
+
+    @property
+    def trainable_weights(self):
+        return [v for v, t in self._walk_variables() if t]
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        return [v for v, t in self._walk_variables() if not t]
+
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def dtype(self):
+        return self._dtype.name
+
+    @property
+    def variable_dtype(self):
+        return self._dtype.name
+
+    compute_dtype = variable_dtype
+
+    # ---------------------------------------------------------------- weights
+    def add_weight(self, name=None, shape=(), dtype=None, initializer="glorot_uniform", regularizer=None,
+                   trainable=True, constraint=None, **kwargs):
+        from .. import constraints, initializers, regularizers
+        unknown = sorted(set(kwargs) - {"use_resource", "synchronization", "aggregation", "experimental_autocast"})
+        if unknown:
+            raise TypeError(f"{self.name}.add_weight: unexpected keyword argument(s) {', '.join(unknown)}")
+        shape = tuple(shape or ())
+        if any(d is None or int(d) < 0 for d in shape):
+            raise ValueError(f"{self.name}.add_weight({name!r}): shape {shape} must be fully known and non-negative; "
+                             f"build the layer from a known input shape first")
+        dtype = _dtypes.as_dtype(dtype or self._dtype)
+        name = name or f"weight_{len(self._own_weights)}"
+        init = initializers.get(initializer)
+        value = init(shape, dtype=dtype)
+        var = Variable(value, trainable=trainable, name=f"{self.name}/{name}:0", dtype=dtype,
+                       constraint=constraints.get(constraint))
+        self._own_weights.append((name, var, regularizers.get(regularizer)))
+        return var
+
+    def get_weights(self):
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights):
+        params = self.weights
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(f"{self.name}.set_weights: the layer has {len(params)} weights "
+                             f"({', '.join(v.name for v in params) or 'none'}) but {len(weights)} values were given")
+        bad = [f"{v.name}: expects shape {tuple(v.shape)}, got {tuple(np.shape(w))}"
+               for v, w in zip(params, weights) if tuple(v.shape) != tuple(np.shape(w))]
+        if bad:
+            raise ValueError(f"{self.name}.set_weights: shape mismatch:\n  " + "\n  ".join(bad))
+        for v, w in zip(params, weights):
+            v.assign(np.asarray(w, dtype=v.dtype.np))
+
+    def count_params(self):
+        if not self.built and not self.weights:
+            raise ValueError(f"{self.name}.count_params: the layer is not built yet, so its weights do not exist; "
+                             f"call it on data or build it with an input shape first")
+        return int(sum(int(np.prod(v.shape, dtype=np.int64)) for v in self.weights))
+
+    # ---------------------------------------------------------------- losses
+    def add_loss(self, loss):
+        """A scalar (or callable giving one) added to the training loss; kept until the next outermost call."""
+        self._call_losses.append(loss)
+
+    @property
+    def losses(self):
+        out = []
+        for layer in self._flatten_layers():
+            for _, var, reg in layer._own_weights:
+                if reg is not None:
+                    out.append(reg(var))
+            out.extend(loss() if callable(loss) else loss for loss in layer._call_losses)
+        return out
+
+    # ---------------------------------------------------------------- build and call
+    def build(self, input_shape):
+        self._build_input_shape = input_shape
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def _maybe_build(self, inputs):
+        if self.built:
+            return
+        shapes = nest.map_structure(_shape_of, inputs)
+        self.build(shapes)
+        self._build_input_shape = shapes
+        self.built = True
+
+    def _convert_inputs(self, inputs):
+        """NumPy and Python numbers become tensors; float NumPy data takes the layer's dtype, as Keras does."""
+        def convert(x):
+            if isinstance(x, (Tensor, KerasTensor)) or x is None:
+                return x
+            if isinstance(x, (np.ndarray, np.generic, float, int, list)):
+                arr = np.asarray(x)
+                return _creation.convert_to_tensor(arr.astype(self._dtype.np) if arr.dtype.kind == "f" else arr)
+            return x
+        return nest.map_structure(convert, inputs)
+
+    def __call__(self, *args, **kwargs):
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(f"{self.name}: call the layer with its inputs as the first argument")
+            args = (kwargs.pop("inputs"),)
+        args = (self._convert_inputs(args[0]),) + args[1:]
+        if any_symbolic((args, kwargs)):
+            return self._symbolic_call(args, kwargs)
+        self._maybe_build(args[0])
+        return self._eager_call(args, kwargs)
+
+    def _eager_call(self, args, kwargs):
+        training = kwargs.pop("training", None)
+        if training is None:
+            training = _TRAINING.get()
+        training = bool(training) if training is not None else False
+        if _accepts(self.call, "training"):
+            kwargs["training"] = training
+        if "mask" in kwargs and not _accepts(self.call, "mask"):
+            kwargs.pop("mask")
+        outermost = not _IN_CALL.get()
+        if outermost:
+            for layer in self._flatten_layers():
+                layer._call_losses = []
+        else:
+            self._call_losses = []
+        tokens = (_TRAINING.set(training), _IN_CALL.set(True))
+        try:
+            return self.call(*args, **kwargs)
+        finally:
+            _IN_CALL.reset(tokens[1])
+            _TRAINING.reset(tokens[0])
+
+    def _symbolic_call(self, args, kwargs):
+        specs = self._output_specs(args, kwargs)
+        node = Node(self, args, kwargs)
+        flat = [KerasTensor(s.shape, s.dtype, name=f"{self.name}/out_{i}" if i else self.name, node=node, index=i)
+                for i, s in enumerate(nest.flatten(specs))]
+        node.outputs = nest.pack_sequence_as(specs, flat)
+        self._inbound_nodes.append(node)
+        return node.outputs
+
+    def _output_specs(self, args, kwargs):
+        """Output TensorSpecs of a symbolic call: from a `compute_output_shape` override if there is one, else by
+        running `call` on zeros (unknown dims as 1, and again as 2 to see which output dims follow them)."""
+        inputs = args[0]
+        in_shapes = nest.map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else _shape_of(t), inputs)
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            if not self.built:
+                self.build(in_shapes)
+                self._build_input_shape, self.built = in_shapes, True
+            out_shapes = self.compute_output_shape(in_shapes)
+            dtype = self._dtype
+            return map_shapes(lambda s: TensorSpec(s, dtype), out_shapes)
+        return self._specs_by_running(args, kwargs)
+
+    def _specs_by_running(self, args, kwargs):
+        symbolic = [t for t in nest.flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+        unknown = any(d is None for t in symbolic for d in t.shape)
+        runs = []
+        for fill in ((1, 2) if unknown else (1,)):
+            def concrete(t, fill=fill):
+                if not isinstance(t, KerasTensor):
+                    return t
+                shape = tuple(fill if d is None else d for d in t.shape)
+                return _creation.zeros(shape, dtype=t.dtype)
+            c_args, c_kwargs = nest.map_structure(concrete, (list(args), kwargs))
+            self._maybe_build(c_args[0])
+            runs.append(self._dry_run(c_args, c_kwargs))
+        first = runs[0]
+        for other in runs[1:]:
+            nest.assert_same_structure(first, other)
+
+        def spec(*outs):
+            shapes = [tuple(o.shape) for o in outs]
+            return TensorSpec([d if all(s[i] == d for s in shapes) else None for i, d in enumerate(shapes[0])],
+                              outs[0].dtype)
+        return nest.map_structure(spec, *runs)
+
+    def _dry_run(self, args, kwargs):
+        """Calls `call` for its output shapes only: variable values and add_loss values are put back after."""
+        saved = [(v, v._data) for v in self.weights]
+        saved_losses = {id(layer): list(layer._call_losses) for layer in self._flatten_layers()}
+        try:
+            out = self._eager_call(list(args), dict(kwargs))
+        finally:
+            for v, data in saved:
+                v._data = data
+            for layer in self._flatten_layers():
+                layer._call_losses = saved_losses.get(id(layer), [])
+        for t in nest.flatten(out):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{self.name}.call returned {type(t).__name__}, not tensors; the functional API "
+                                f"needs tensor outputs")
+        return out
+
+    def compute_output_shape(self, input_shape):
+        """Output shape(s) for `input_shape`, found by running `call` on zeros; layers may override it."""
+        def keras_tensor(shape):
+            return KerasTensor(shape, self._dtype)
+        symbolic = map_shapes(keras_tensor, input_shape)
+        return nest.map_structure(lambda s: s.shape, self._specs_by_running((symbolic,), {}))
+
+    # ---------------------------------------------------------------- functional-API views
+    def _node_attr(self, which):
+        if not self._inbound_nodes:
+            raise AttributeError(f"layer {self.name!r} has not been called on symbolic inputs (Input or another "
+                                 f"layer's output), so it has no defined {which}")
+        node = self._inbound_nodes[0]
+        return node.args[0] if which.startswith("input") else node.outputs
+
+    @property
+    def input(self):
+        return self._node_attr("input")
+
+    @property
+    def output(self):
+        return self._node_attr("output")
+
+    @property
+    def input_shape(self):
+        return nest.map_structure(lambda t: t.shape, self._node_attr("input_shape"))
+
+    @property
+    def output_shape(self):
+        return nest.map_structure(lambda t: t.shape, self._node_attr("output_shape"))
+
+    # ---------------------------------------------------------------- config
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = tuple(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    def __reduce__(self):
+        raise TypeError(f"gpuflow layers are not pickled; save weights with save_weights (safetensors) and the "
+                        f"architecture with get_config()")
+
+
+def _is_shape(x) -> bool:
+    return isinstance(x, (list, tuple)) and all(d is None or isinstance(d, (int, np.integer)) for d in x)
+
+
+def map_shapes(fn, shapes):
+    """`fn` over a shape or a nest (list/tuple/dict) of shapes; a shape is a tuple of ints and Nones."""
+    if isinstance(shapes, dict):
+        return {k: map_shapes(fn, v) for k, v in shapes.items()}
+    if _is_shape(shapes):
+        return fn(TensorShape(shapes))
+    if isinstance(shapes, (list, tuple)):
+        return type(shapes)(map_shapes(fn, s) for s in shapes)
+    raise TypeError(f"expected a shape (a tuple of ints and Nones) or a list/dict of shapes, got {shapes!r:.100}")
