@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import InvalidArgumentError
-from ._registry import impl
+from ._registry import impl, narrow, widen
 
 
 @impl("reshape")
@@ -48,26 +48,30 @@ def pad(x, paddings, constant_value):
     return np.pad(x, paddings, constant_values=constant_value)
 
 
-def check_indices(op, indices, size):
+def check_indices(op, indices, size, shape, axis):
+    """Shared by the cuda backend (its xp arrays answer min/max/masking the same way), so every
+    device raises the same error, before anything is launched."""
     if indices.size and (indices.min() < 0 or indices.max() >= size):
         bad = indices[(indices < 0) | (indices >= size)].ravel()[:5]
-        raise InvalidArgumentError(f"{op}: indices {bad.tolist()} are out of range [0, {size}) of the gathered axis")
+        raise InvalidArgumentError(f"{op}: indices {bad.tolist()} are out of range [0, {size}) for axis {axis} of "
+                                   f"shape {list(shape)}; clip them or fix how they are computed")
 
 
 @impl("gather")
 def gather(params, indices, axis):
-    check_indices("gather", indices, params.shape[axis])
+    check_indices("gather", indices, params.shape[axis], params.shape, axis)
     return np.take(params, indices.astype(np.int64), axis=axis)
 
 
 @impl("scatter_add")
 def scatter_add(updates, indices, axis, dim_size):
-    check_indices("scatter_add", indices, dim_size)
-    out = np.zeros(updates.shape[:axis] + (dim_size,) + updates.shape[axis + indices.ndim:], updates.dtype)
+    check_indices("scatter_add", indices, dim_size, updates.shape[:axis] + (dim_size,), axis)
+    wide = widen(updates)  # half/bfloat16 sum in float32 and round once, like the kernel
+    out = np.zeros(updates.shape[:axis] + (dim_size,) + updates.shape[axis + indices.ndim:], wide.dtype)
     moved = np.moveaxis(out, axis, 0)
-    upd = np.moveaxis(updates.reshape(updates.shape[:axis] + (-1,) + updates.shape[axis + indices.ndim:]), axis, 0)
+    upd = np.moveaxis(wide.reshape(updates.shape[:axis] + (-1,) + updates.shape[axis + indices.ndim:]), axis, 0)
     np.add.at(moved, indices.reshape(-1), upd)
-    return out
+    return narrow(out, updates.dtype)
 
 
 @impl("tile")
