@@ -1,0 +1,172 @@
+// reduce.cuh: reduction operators and the warp/block reduction shared by reduce.cu and softmax.cu.
+//
+// An operator `Op` describes one reduction by a small state:
+//   Op::in_t, Op::out_t       element and result types
+//   Op::State                 a POD (<= 16 bytes: the host sizes workspaces at 16 bytes a state)
+//   Op::identity()            the state of an empty reduction
+//   Op::lift(x, j)            the state of element x at position j of the reduced axis
+//   Op::combine(a, b)         associative and commutative (so any tree order and any launch
+//                             shape give the same result up to float rounding; argmax's is exact)
+//   Op::shfl_down(s, d)       __shfl_down_sync of every field
+//   Op::finish(s)             the result
+// Floats accumulate in float (half/bfloat16/float) or double; integers in their own type with
+// two's-complement wrap-around, as NumPy's int32/int64 results are.
+#pragma once
+#include "common.cuh"
+
+namespace gf {
+
+// Builtins rather than INFINITY/expf overloads: they mean the same under NVRTC and g++.
+template <typename A> struct Limits;
+template <> struct Limits<float> {
+  __device__ static float lowest() { return -__builtin_huge_valf(); }
+  __device__ static float highest() { return __builtin_huge_valf(); }
+};
+template <> struct Limits<double> {
+  __device__ static double lowest() { return -__builtin_huge_val(); }
+  __device__ static double highest() { return __builtin_huge_val(); }
+};
+template <> struct Limits<int> {
+  __device__ static int lowest() { return (int)0x80000000u; }
+  __device__ static int highest() { return 0x7fffffff; }
+};
+template <> struct Limits<long long> {
+  __device__ static long long lowest() { return (long long)0x8000000000000000ull; }
+  __device__ static long long highest() { return 0x7fffffffffffffffll; }
+};
+
+template <typename A> __device__ __forceinline__ bool is_nan(A v) { return v != v; }
+__device__ __forceinline__ float exp_(float v) { return expf(v); }
+__device__ __forceinline__ double exp_(double v) { return exp(v); }
+__device__ __forceinline__ float log_(float v) { return logf(v); }
+__device__ __forceinline__ double log_(double v) { return log(v); }
+
+// Integer + and * through unsigned types: wrap-around is defined there (signed overflow is not).
+template <typename A> struct Wrap {
+  __device__ static A add(A a, A b) { return a + b; }
+  __device__ static A mul(A a, A b) { return a * b; }
+};
+template <> struct Wrap<int> {
+  __device__ static int add(int a, int b) { return (int)((unsigned)a + (unsigned)b); }
+  __device__ static int mul(int a, int b) { return (int)((unsigned)a * (unsigned)b); }
+};
+template <> struct Wrap<long long> {
+  typedef unsigned long long U;
+  __device__ static long long add(long long a, long long b) { return (long long)((U)a + (U)b); }
+  __device__ static long long mul(long long a, long long b) { return (long long)((U)a * (U)b); }
+};
+
+// Sum, product, max and min: the state is one accumulator.
+template <typename T, typename Kind> struct ScalarOp {
+  typedef T in_t;
+  typedef T out_t;
+  typedef acc_t<T> A;
+  struct State { A v; };
+  __device__ static State identity() { return State{Kind::template identity<A>()}; }
+  __device__ static State lift(T x, index_t) { return State{load(x)}; }
+  __device__ static State combine(State a, State b) { return State{Kind::apply(a.v, b.v)}; }
+  __device__ static State shfl_down(State s, int d) { return State{__shfl_down_sync(0xffffffffu, s.v, d)}; }
+  __device__ static T finish(State s) { return store<T>(s.v); }
+};
+
+struct SumKind {
+  template <typename A> __device__ static A identity() { return A(0); }
+  template <typename A> __device__ static A apply(A a, A b) { return Wrap<A>::add(a, b); }
+};
+struct ProdKind {
+  template <typename A> __device__ static A identity() { return A(1); }
+  template <typename A> __device__ static A apply(A a, A b) { return Wrap<A>::mul(a, b); }
+};
+// NaN wins, as in NumPy's max/min.
+struct MaxKind {
+  template <typename A> __device__ static A identity() { return Limits<A>::lowest(); }
+  template <typename A> __device__ static A apply(A a, A b) { return (a > b || is_nan(a)) ? a : b; }
+};
+struct MinKind {
+  template <typename A> __device__ static A identity() { return Limits<A>::highest(); }
+  template <typename A> __device__ static A apply(A a, A b) { return (a < b || is_nan(a)) ? a : b; }
+};
+
+template <typename T> using SumOp = ScalarOp<T, SumKind>;
+template <typename T> using ProdOp = ScalarOp<T, ProdKind>;
+template <typename T> using MaxOp = ScalarOp<T, MaxKind>;
+template <typename T> using MinOp = ScalarOp<T, MinKind>;
+
+// log(sum(exp(x))) as (m, s) with value m + log(s): the running maximum and the sum of
+// exp(x - m), rescaled whenever m grows ("online softmax"), so one pass over the data suffices
+// and nothing overflows. Equal maxima (±inf included) scale by exactly 1, so a row of -inf gives
+// -inf and a +inf gives +inf; a NaN anywhere gives NaN.
+template <typename A> struct LseState { A m, s; };
+
+template <typename A> __device__ __forceinline__ LseState<A> lse_combine(LseState<A> a, LseState<A> b) {
+  A m = (a.m > b.m || is_nan(a.m)) ? a.m : b.m;
+  A fa = a.m == m ? A(1) : exp_(a.m - m);
+  A fb = b.m == m ? A(1) : exp_(b.m - m);
+  return LseState<A>{m, a.s * fa + b.s * fb};
+}
+
+template <typename T> struct LogSumExpOp {
+  typedef T in_t;
+  typedef T out_t;
+  typedef acc_t<T> A;
+  typedef LseState<A> State;
+  __device__ static State identity() { return State{Limits<A>::lowest(), A(0)}; }
+  __device__ static State lift(T x, index_t) { return State{load(x), A(1)}; }
+  __device__ static State combine(State a, State b) { return lse_combine(a, b); }
+  __device__ static State shfl_down(State s, int d) {
+    return State{__shfl_down_sync(0xffffffffu, s.m, d), __shfl_down_sync(0xffffffffu, s.s, d)};
+  }
+  __device__ static T finish(State s) { return store<T>(s.m + log_(s.s)); }
+};
+
+// argmax/argmin: (value, index) under a total order: NaN first, then the larger (smaller)
+// value, then the smaller index. So ties go to the first index and the first NaN wins, as in
+// NumPy, whatever order the tree combines in.
+template <typename T, typename O, bool kMax> struct ArgOp {
+  typedef T in_t;
+  typedef O out_t;
+  typedef acc_t<T> A;
+  struct State { A v; index_t i; };
+  __device__ static State identity() {
+    return State{kMax ? Limits<A>::lowest() : Limits<A>::highest(), (index_t)0x7fffffffffffffffll};
+  }
+  __device__ static State lift(T x, index_t j) { return State{load(x), j}; }
+  __device__ static State combine(State a, State b) {
+    bool an = is_nan(a.v), bn = is_nan(b.v);
+    if (an != bn) return an ? a : b;
+    if (!an && a.v != b.v) return ((a.v > b.v) == kMax) ? a : b;
+    return a.i <= b.i ? a : b;
+  }
+  __device__ static State shfl_down(State s, int d) {
+    return State{__shfl_down_sync(0xffffffffu, s.v, d), __shfl_down_sync(0xffffffffu, s.i, d)};
+  }
+  __device__ static O finish(State s) { return (O)s.i; }
+};
+template <typename T, typename O> using ArgMaxOp = ArgOp<T, O, true>;
+template <typename T, typename O> using ArgMinOp = ArgOp<T, O, false>;
+
+// Reduce a state over each row of threads (threadIdx.x), for blockDim.x a multiple of 32.
+// blockDim.x == 32: a warp per row (any blockDim.y), shuffles only, result in lane 0.
+// blockDim.x > 32: one row per block (blockDim.y == 1); warps meet in shared memory and the
+// result is returned to every thread. All threads of the block must call it.
+template <typename Op>
+__device__ typename Op::State block_reduce(typename Op::State s) {
+  typedef typename Op::State State;
+  for (int d = 16; d > 0; d >>= 1) s = Op::combine(s, Op::shfl_down(s, d));
+  if (blockDim.x == 32) return s;
+  __shared__ State warp_states[32];
+  __shared__ State result;
+  unsigned lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  __syncthreads();  // a previous call's readers of `result` are done before it is overwritten
+  if (lane == 0) warp_states[warp] = s;
+  __syncthreads();
+  if (warp == 0) {
+    s = lane < warps ? warp_states[lane] : Op::identity();
+    for (int d = 16; d > 0; d >>= 1) s = Op::combine(s, Op::shfl_down(s, d));
+    if (lane == 0) result = s;
+  }
+  __syncthreads();
+  return result;
+}
+
+}  // namespace gf
