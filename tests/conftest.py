@@ -11,12 +11,27 @@ from gpuflow import devices
 DEVICES = ["cpu", "sim", pytest.param("cuda", marks=pytest.mark.gpu)]
 
 
+def pytest_addoption(parser):
+    parser.addoption("--kernel-coverage", action="store_true",
+                     help="after the suite, check every shipped kernel ran on sim (tests/test_kernel_coverage.py)")
+
+
 def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="no usable CUDA GPU here")
     if not devices.cuda_available():
         for item in items:
             if "gpu" in item.keywords:
                 item.add_marker(skip)
+    # The kernel-coverage gate reads what the whole run launched: it must come last.
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_kernel_coverage.py"))
+
+
+def pytest_sessionfinish(session):
+    if os.environ.get("GPUFLOW_UPDATE_INSTANTIATIONS") == "1":
+        from gpuflow.kernels import instantiations, write_instantiations
+        from gpuflow.runtime.loader import launched
+        known = {(f, n) for f, names in instantiations().items() for n in names}
+        write_instantiations(known | launched["sim"])
 
 
 @pytest.fixture(params=DEVICES)

@@ -36,6 +36,8 @@ class KernelLoader:
         source = read_source(file)
         if self.target == "cuda":
             import cupy
+            from .cuda_headers import include_dirs
+            options += tuple(f"-I{d}" for d in include_dirs())
             module = cupy.RawModule(code=source, options=options, name_expressions=(name,))
         else:
             from .sim import SimModule

@@ -1,0 +1,64 @@
+"""`gf.cuda`: user-written CUDA kernels on gpuflow tensors, like cupy.RawKernel.
+
+    add_one = gf.cuda.RawKernel(r'''
+    extern "C" __global__ void add_one(float* x, long long n) {
+        for (long long i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) x[i] += 1;
+    }''', "add_one")
+    x = gf.zeros([1000])
+    add_one((4,), (256,), (x, np.int64(1000)))      # runs on x's device: cuda, or sim
+
+The kernel writes into the tensors it is given, in place, as a CuPy kernel would. On `sim`
+it runs in the simulator with its race, bounds and barrier checks; `cpu` has no kernels.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import devices
+from .errors import InvalidArgumentError
+from .runtime.sources import kernel_dir
+from .tensor import Tensor
+
+
+class RawKernel:
+    def __init__(self, code: str, name: str, options=(), name_expressions=None):
+        self.code, self.name = code, name
+        self.options = tuple(options) + (f"-I{kernel_dir()}",)
+        self._compiled = {}
+
+    def _function(self, device):
+        fn = self._compiled.get(device)
+        if fn is None:
+            if device.kind == "cuda":
+                import cupy
+                from .runtime.cuda_headers import include_dirs
+                options = self.options + tuple(f"-I{d}" for d in include_dirs())
+                with cupy.cuda.Device(device.index):
+                    fn = cupy.RawKernel(self.code, self.name, options=options)
+            elif device.kind == "sim":
+                from .runtime.sim import SimKernel
+                fn = SimKernel(self.code, self.name, options=self.options)
+            else:
+                raise InvalidArgumentError(
+                    f"RawKernel {self.name}: CUDA kernels run on 'cuda' or 'sim', not on {device}; "
+                    f"put the tensors there first (gf.device('sim') runs kernels on the CPU)")
+            self._compiled[device] = fn
+        return fn
+
+    def __call__(self, grid, block, args, shared_mem=0):
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        placed = {t._device for t in tensors}
+        if len(placed) > 1:
+            raise InvalidArgumentError(f"RawKernel {self.name}: tensor arguments are on different devices "
+                                       f"({', '.join(map(str, placed))}); move them to one with .to(...)")
+        device = placed.pop() if placed else devices.current()
+        fn = self._function(device)
+        converted = tuple(a._data if isinstance(a, Tensor) else a for a in args)
+        for i, a in enumerate(converted):
+            if isinstance(a, (int, float)) and not isinstance(a, bool):
+                # CuPy would pass an int as int64 and a float as double; say so instead of guessing.
+                raise InvalidArgumentError(
+                    f"RawKernel {self.name}: argument {i} is a Python {type(a).__name__}; pass a NumPy scalar of the "
+                    f"kernel parameter's exact type (np.int32, np.int64, np.float32, ...)")
+        fn(tuple(grid) if not np.isscalar(grid) else (grid,), tuple(block) if not np.isscalar(block) else (block,),
+           converted, shared_mem=shared_mem)
