@@ -1,0 +1,48 @@
+"""`gf.memory`: statistics and control of the cuda caching allocator (like torch.cuda's memory API)."""
+from __future__ import annotations
+
+from . import devices
+from .runtime import memory as _memory
+
+
+def _pool(device=None):
+    dev = devices.parse(device) if device is not None else devices.current()
+    if dev.kind != "cuda":
+        dev = devices.Device("cuda", 0)
+    return _memory.allocator(dev.index)
+
+
+def allocated(device=None) -> int:
+    """Bytes held by live tensors."""
+    return _pool(device).allocated
+
+
+def reserved(device=None) -> int:
+    """Bytes gpuflow holds from the driver: live tensors plus its cache."""
+    return _pool(device).reserved
+
+
+def peak(device=None) -> int:
+    """The most bytes allocated at once since the start or the last reset_peak()."""
+    return _pool(device).peak
+
+
+def reset_peak(device=None) -> None:
+    _pool(device).reset_peak()
+
+
+def empty_cache(device=None) -> None:
+    """Give cached, unused blocks back to the driver (for other processes; gpuflow does not need it)."""
+    _pool(device).empty_cache()
+
+
+def summary(device=None) -> str:
+    return _pool(device).summary()
+
+
+def record_stream(tensor, stream) -> None:
+    """`tensor`'s buffer is used by work on `stream` (a cupy Stream): when the tensor is freed, its
+    memory is not reused until that work is done."""
+    block = _memory.block_of(tensor._data)
+    if block is not None:
+        _pool(tensor._device).record_stream(block, stream.ptr)

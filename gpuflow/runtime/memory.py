@@ -1,0 +1,216 @@
+"""The caching allocator behind every cuda tensor.
+
+Why our own rather than CuPy's MemoryPool: we need (1) the largest free block in the OOM
+message, (2) blocks freed while another stream still uses them held back until that stream's
+work is done (torch's `record_stream`), and (3) exact allocated/reserved/peak numbers. CuPy's
+pool exposes none of these. The logic here is device-agnostic (a raw malloc/free pair and an
+event factory are injected), so it is tested on the CPU; `install()` wires it into CuPy.
+
+Policy: sizes round up to 512 B (small) or 2 MiB (large) so freed blocks fit later requests;
+each stream has its own free lists (a block is reused first on the stream that freed it, with
+no synchronisation needed); best fit among cached blocks of at most twice the request.
+"""
+from __future__ import annotations
+
+import bisect
+import threading
+from dataclasses import dataclass, field
+
+from ..errors import ResourceExhaustedError
+
+SMALL, LARGE = 512, 2 << 20
+
+
+def round_size(size: int) -> int:
+    unit = SMALL if size <= (1 << 20) else LARGE
+    return max(unit, -(-size // unit) * unit)
+
+
+@dataclass(eq=False)
+class Block:
+    ptr: int
+    size: int
+    stream: int
+    pending: list = field(default_factory=list)   # events of other streams that used the block
+    users: set = field(default_factory=set)       # streams besides `stream` that used the block
+
+
+class CachingAllocator:
+    def __init__(self, raw_malloc, raw_free, make_event=None, out_of_memory=(MemoryError,)):
+        self._raw_malloc, self._raw_free = raw_malloc, raw_free
+        self._make_event = make_event          # stream → event with .query() -> bool (done?)
+        self._oom = out_of_memory
+        self._free: dict[int, list] = {}       # stream → sorted [(size, ptr, block)]
+        self._deferred: list[Block] = []       # freed, but another stream may still use them
+        self._live: dict[int, Block] = {}
+        self._lock = threading.Lock()
+        self.allocated = self.reserved = self.peak = 0
+        self.num_alloc_retries = self.num_ooms = 0
+
+    # ---- allocation ---------------------------------------------------------------------
+    def malloc(self, size: int, stream: int = 0) -> Block:
+        size = round_size(size)
+        with self._lock:
+            self._collect_deferred()
+            block = self._take_cached(size, stream)
+            if block is None:
+                block = self._fresh(size, stream)
+            self._live[block.ptr] = block
+            self.allocated += block.size
+            self.peak = max(self.peak, self.allocated)
+            return block
+
+    def _take_cached(self, size, stream):
+        bucket = self._free.get(stream)
+        if not bucket:
+            return None
+        i = bisect.bisect_left(bucket, (size, -1))
+        if i < len(bucket) and bucket[i][0] <= 2 * size:
+            return bucket.pop(i)[2]
+        return None
+
+    def _fresh(self, size, stream):
+        try:
+            ptr = self._raw_malloc(size)
+        except self._oom:
+            # Cached blocks are idle memory: give them back to the driver and try once more.
+            self.num_alloc_retries += 1
+            self._release_cached()
+            try:
+                ptr = self._raw_malloc(size)
+            except self._oom:
+                self.num_ooms += 1
+                raise ResourceExhaustedError(
+                    f"out of GPU memory: asked for {fmt(size)}; {fmt(self.allocated)} allocated by tensors, "
+                    f"{fmt(self.reserved)} reserved by gpuflow, largest free cached block "
+                    f"{fmt(self.largest_free_block())}. Free tensors you no longer need (del), use smaller "
+                    f"batches, or call gf.memory.empty_cache() if other programs share the GPU.") from None
+        self.reserved += size
+        return Block(ptr, size, stream)
+
+    # ---- freeing --------------------------------------------------------------------------
+    def free(self, block: Block) -> None:
+        with self._lock:
+            if self._live.pop(block.ptr, None) is None:
+                return
+            self.allocated -= block.size
+            if block.users and self._make_event is not None:
+                block.pending = [self._make_event(s) for s in block.users]
+                block.users = set()
+                self._deferred.append(block)
+            else:
+                self._cache(block)
+
+    def record_stream(self, block: Block, stream: int) -> None:
+        """`block` is used by work queued on `stream`: when freed it waits for that work."""
+        if stream != block.stream:
+            block.users.add(stream)
+
+    def _cache(self, block):
+        bisect.insort(self._free.setdefault(block.stream, []), (block.size, block.ptr, block))
+
+    def _collect_deferred(self):
+        still = []
+        for block in self._deferred:
+            if all(event.query() for event in block.pending):
+                block.pending = []
+                self._cache(block)
+            else:
+                still.append(block)
+        self._deferred = still
+
+    def _release_cached(self):
+        for bucket in self._free.values():
+            for size, ptr, _ in bucket:
+                self._raw_free(ptr)
+                self.reserved -= size
+            bucket.clear()
+
+    def empty_cache(self) -> None:
+        with self._lock:
+            self._collect_deferred()
+            self._release_cached()
+
+    # ---- statistics -----------------------------------------------------------------------
+    def largest_free_block(self) -> int:
+        return max((bucket[-1][0] for bucket in self._free.values() if bucket), default=0)
+
+    def cached_blocks(self) -> int:
+        return sum(len(b) for b in self._free.values()) + len(self._deferred)
+
+    def reset_peak(self) -> None:
+        self.peak = self.allocated
+
+    def summary(self) -> str:
+        rows = [("allocated (live tensors)", fmt(self.allocated)), ("reserved (from the driver)", fmt(self.reserved)),
+                ("peak allocated", fmt(self.peak)), ("cached free blocks", str(self.cached_blocks())),
+                ("largest cached free block", fmt(self.largest_free_block())),
+                ("waiting on other streams", str(len(self._deferred))),
+                ("OOM retries after freeing the cache", str(self.num_alloc_retries)),
+                ("out-of-memory errors", str(self.num_ooms))]
+        width = max(len(k) for k, _ in rows)
+        line = "-" * (width + 16)
+        return "\n".join(["gpuflow caching allocator", line] + [f"{k:<{width}}  {v:>12}" for k, v in rows] + [line])
+
+
+def fmt(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
+        n /= 1024
+
+
+# ---- CuPy wiring ----------------------------------------------------------------------------
+_allocators: dict[int, CachingAllocator] = {}
+
+
+def allocator(device_index: int) -> CachingAllocator:
+    try:
+        return _allocators[device_index]
+    except KeyError:
+        raise RuntimeError(f"no caching allocator on cuda:{device_index}: gpuflow has not used that GPU yet "
+                           "(memory statistics describe cuda tensors only)") from None
+
+
+def install(device_index: int) -> CachingAllocator:
+    """Make every CuPy allocation on this device go through a CachingAllocator (once)."""
+    if device_index in _allocators:
+        return _allocators[device_index]
+    import cupy
+    from cupy.cuda import memory as cmem, runtime
+
+    def raw_malloc(size):
+        return runtime.malloc(size)
+
+    def make_event(stream_ptr):
+        event = cupy.cuda.Event(disable_timing=True)
+        event.record(cupy.cuda.ExternalStream(stream_ptr))
+        return event
+
+    pool = CachingAllocator(raw_malloc, runtime.free, make_event, out_of_memory=(runtime.CUDARuntimeError,))
+    _allocators[device_index] = pool
+
+    class _Owner:
+        """Holds a block while CuPy's memory object lives; returns it to the pool when CuPy drops it."""
+        __slots__ = ("block",)
+
+        def __init__(self, block):
+            self.block = block
+
+        def __del__(self):
+            pool.free(self.block)
+
+    def malloc(size):
+        block = pool.malloc(size, cupy.cuda.get_current_stream().ptr)
+        mem = cmem.UnownedMemory(block.ptr, block.size, _Owner(block), device_index)
+        return cmem.MemoryPointer(mem, 0)
+
+    with cupy.cuda.Device(device_index):
+        cupy.cuda.set_allocator(malloc)
+    return pool
+
+
+def block_of(array):
+    """The allocator block behind a CuPy array (for record_stream)."""
+    owner = getattr(array.data.mem, "_owner", None)
+    return getattr(owner, "block", None)

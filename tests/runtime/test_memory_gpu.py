@@ -1,0 +1,32 @@
+"""The caching allocator wired into CuPy, on a real GPU."""
+import gc
+
+import pytest
+
+import gpuflow as gf
+from gpuflow.errors import ResourceExhaustedError
+
+pytestmark = pytest.mark.gpu
+
+
+def test_tensors_are_counted_and_their_memory_reused():
+    with gf.device("cuda"):
+        gf.zeros([1])
+        gc.collect()
+        base = gf.memory.allocated()
+        x = gf.zeros([1 << 20])                       # 4 MiB
+        assert gf.memory.allocated() >= base + (4 << 20)
+        reserved = gf.memory.reserved()
+        del x
+        gc.collect()
+        assert gf.memory.allocated() == base and gf.memory.reserved() == reserved
+        y = gf.zeros([1 << 20])
+        assert gf.memory.reserved() == reserved, "the cached block should have been reused"
+        assert "peak allocated" in gf.memory.summary()
+        del y
+
+
+def test_out_of_memory_is_a_clear_error():
+    with gf.device("cuda"):
+        with pytest.raises(ResourceExhaustedError, match="asked for"):
+            gf.zeros([1 << 42], dtype=gf.float32)        # 16 TiB
