@@ -22,31 +22,6 @@
 // at copy bandwidth, ~1 FLOP/element (logsumexp: one exp/element, still memory-bound).
 #include "reduce.cuh"
 
-namespace gf {
-
-// Fold x[lo, hi) of one row into s, threads of the row striding by blockDim.x, with 16-byte
-// vector loads between a scalar head (up to the first aligned address) and a scalar tail.
-template <typename Op>
-__device__ void fold_row(const typename Op::in_t* row, index_t lo, index_t hi, typename Op::State& s) {
-  typedef typename Op::in_t T;
-  const int V = 16 / sizeof(T);
-  struct alignas(16) Pack { T v[V]; };
-  index_t lane = threadIdx.x, step = blockDim.x;
-  unsigned long long misalign = ((unsigned long long)(row + lo)) % 16;
-  index_t head = lo + (misalign ? (index_t)((16 - misalign) / sizeof(T)) : 0);
-  if (head > hi) head = hi;
-  for (index_t j = lo + lane; j < head; j += step) s = Op::combine(s, Op::lift(row[j], j));
-  index_t packs = (hi - head) / V;
-  const Pack* p = reinterpret_cast<const Pack*>(row + head);
-  for (index_t k = lane; k < packs; k += step) {
-    Pack v = p[k];
-    for (int e = 0; e < V; ++e) s = Op::combine(s, Op::lift(v.v[e], head + k * V + e));
-  }
-  for (index_t j = head + packs * V + lane; j < hi; j += step) s = Op::combine(s, Op::lift(row[j], j));
-}
-
-}  // namespace gf
-
 template <typename Op>
 __global__ void reduce_rows(const typename Op::in_t* __restrict__ x, typename Op::out_t* __restrict__ out,
                             typename Op::State* __restrict__ partial, gf::index_t rows, gf::index_t n,

@@ -7,7 +7,7 @@
 //   Op::lift(x, j)            the state of element x at position j of the reduced axis
 //   Op::combine(a, b)         associative and commutative (so any tree order and any launch
 //                             shape give the same result up to float rounding; argmax's is exact)
-//   Op::shfl_down(s, d)       __shfl_down_sync of every field
+//   Op::shfl_xor(s, d)       __shfl_xor_sync of every field
 //   Op::finish(s)             the result
 // Floats accumulate in float (half/bfloat16/float) or double; integers in their own type with
 // two's-complement wrap-around, as NumPy's int32/int64 results are.
@@ -65,7 +65,7 @@ template <typename T, typename Kind> struct ScalarOp {
   __device__ static State identity() { return State{Kind::template identity<A>()}; }
   __device__ static State lift(T x, index_t) { return State{load(x)}; }
   __device__ static State combine(State a, State b) { return State{Kind::apply(a.v, b.v)}; }
-  __device__ static State shfl_down(State s, int d) { return State{__shfl_down_sync(0xffffffffu, s.v, d)}; }
+  __device__ static State shfl_xor(State s, int d) { return State{__shfl_xor_sync(0xffffffffu, s.v, d)}; }
   __device__ static T finish(State s) { return store<T>(s.v); }
 };
 
@@ -113,8 +113,8 @@ template <typename T> struct LogSumExpOp {
   __device__ static State identity() { return State{Limits<A>::lowest(), A(0)}; }
   __device__ static State lift(T x, index_t) { return State{load(x), A(1)}; }
   __device__ static State combine(State a, State b) { return lse_combine(a, b); }
-  __device__ static State shfl_down(State s, int d) {
-    return State{__shfl_down_sync(0xffffffffu, s.m, d), __shfl_down_sync(0xffffffffu, s.s, d)};
+  __device__ static State shfl_xor(State s, int d) {
+    return State{__shfl_xor_sync(0xffffffffu, s.m, d), __shfl_xor_sync(0xffffffffu, s.s, d)};
   }
   __device__ static T finish(State s) { return store<T>(s.m + log_(s.s)); }
 };
@@ -137,22 +137,23 @@ template <typename T, typename O, bool kMax> struct ArgOp {
     if (!an && a.v != b.v) return ((a.v > b.v) == kMax) ? a : b;
     return a.i <= b.i ? a : b;
   }
-  __device__ static State shfl_down(State s, int d) {
-    return State{__shfl_down_sync(0xffffffffu, s.v, d), __shfl_down_sync(0xffffffffu, s.i, d)};
+  __device__ static State shfl_xor(State s, int d) {
+    return State{__shfl_xor_sync(0xffffffffu, s.v, d), __shfl_xor_sync(0xffffffffu, s.i, d)};
   }
   __device__ static O finish(State s) { return (O)s.i; }
 };
 template <typename T, typename O> using ArgMaxOp = ArgOp<T, O, true>;
 template <typename T, typename O> using ArgMinOp = ArgOp<T, O, false>;
 
-// Reduce a state over each row of threads (threadIdx.x), for blockDim.x a multiple of 32.
-// blockDim.x == 32: a warp per row (any blockDim.y), shuffles only, result in lane 0.
-// blockDim.x > 32: one row per block (blockDim.y == 1); warps meet in shared memory and the
-// result is returned to every thread. All threads of the block must call it.
+// Reduce a state over each row of threads (threadIdx.x), for blockDim.x a multiple of 32, and
+// return the result to every thread of the row. All threads of the block must call it.
+// blockDim.x == 32: a warp per row (any blockDim.y), butterfly shuffles only; combine is
+// commutative, so every lane computes the very same value.
+// blockDim.x > 32: one row per block (blockDim.y == 1); warps meet in shared memory.
 template <typename Op>
 __device__ typename Op::State block_reduce(typename Op::State s) {
   typedef typename Op::State State;
-  for (int d = 16; d > 0; d >>= 1) s = Op::combine(s, Op::shfl_down(s, d));
+  for (int d = 16; d > 0; d >>= 1) s = Op::combine(s, Op::shfl_xor(s, d));
   if (blockDim.x == 32) return s;
   __shared__ State warp_states[32];
   __shared__ State result;
@@ -162,11 +163,32 @@ __device__ typename Op::State block_reduce(typename Op::State s) {
   __syncthreads();
   if (warp == 0) {
     s = lane < warps ? warp_states[lane] : Op::identity();
-    for (int d = 16; d > 0; d >>= 1) s = Op::combine(s, Op::shfl_down(s, d));
+    for (int d = 16; d > 0; d >>= 1) s = Op::combine(s, Op::shfl_xor(s, d));
     if (lane == 0) result = s;
   }
   __syncthreads();
   return result;
+}
+
+// Fold x[lo, hi) of one row into s, threads of the row striding by blockDim.x, with 16-byte
+// vector loads between a scalar head (up to the first aligned address) and a scalar tail.
+template <typename Op>
+__device__ void fold_row(const typename Op::in_t* row, index_t lo, index_t hi, typename Op::State& s) {
+  typedef typename Op::in_t T;
+  const int V = 16 / sizeof(T);
+  struct alignas(16) Pack { T v[V]; };
+  index_t lane = threadIdx.x, step = blockDim.x;
+  unsigned long long misalign = ((unsigned long long)(row + lo)) % 16;
+  index_t head = lo + (misalign ? (index_t)((16 - misalign) / sizeof(T)) : 0);
+  if (head > hi) head = hi;
+  for (index_t j = lo + lane; j < head; j += step) s = Op::combine(s, Op::lift(row[j], j));
+  index_t packs = (hi - head) / V;
+  const Pack* p = reinterpret_cast<const Pack*>(row + head);
+  for (index_t k = lane; k < packs; k += step) {
+    Pack v = p[k];
+    for (int e = 0; e < V; ++e) s = Op::combine(s, Op::lift(v.v[e], head + k * V + e));
+  }
+  for (index_t j = head + packs * V + lane; j < hi; j += step) s = Op::combine(s, Op::lift(row[j], j));
 }
 
 }  // namespace gf

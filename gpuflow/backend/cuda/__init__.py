@@ -51,7 +51,7 @@ class CudaBackend(Backend):
         return self.xp.empty(tuple(shape), self.storage_dtype(dtype))
 
     def from_numpy(self, array, dtype):
-        host = np.ascontiguousarray(array, dtype=dtype.np)
+        host = np.asarray(array, dtype=dtype.np, order="C")  # ascontiguousarray would make 0-d arrays 1-d
         if not self.on_gpu:
             return host.copy()
         with self.xp.cuda.Device(self.device_id):

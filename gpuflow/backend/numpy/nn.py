@@ -3,8 +3,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import InvalidArgumentError
 from ._registry import impl, narrow, widen
-from .movement import check_indices
+
+
+def check_labels(labels, n):
+    """Sparse labels must index the logits' last axis; works on NumPy and CuPy arrays alike."""
+    if labels.size:
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo < 0 or hi >= n:
+            raise InvalidArgumentError(
+                f"sparse_softmax_cross_entropy_with_logits: labels must be class ids in [0, {n}) (the logits' "
+                f"last axis has {n} classes), got values from {lo} to {hi} in labels of shape {list(labels.shape)}")
 
 
 def _log_softmax(x):
@@ -27,7 +37,7 @@ def softmax(x):
 
 @impl("sparse_softmax_xent")
 def sparse_softmax_xent(logits, labels):
-    check_indices("sparse_softmax_cross_entropy_with_logits", labels, logits.shape[-1])
+    check_labels(labels, logits.shape[-1])
     with np.errstate(all="ignore"):
         logp = _log_softmax(widen(logits))
         loss = -np.take_along_axis(logp, labels[..., None].astype(np.int64), axis=-1)[..., 0]
