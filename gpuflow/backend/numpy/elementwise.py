@@ -1,11 +1,20 @@
-"""Elementwise primitives on NumPy."""
+"""Elementwise primitives on NumPy: the semantics kernels/elementwise.cu mirrors.
+
+Where C++ and NumPy could differ, both follow one rule (see the kernel file's contract):
+integer pow with a negative exponent is 1 for base 1, +-1 for base -1, else 0 (NumPy raises);
+float64 and integers round once to float16/bfloat16 (`round_once`; ml_dtypes rounds twice).
+"""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
+import ml_dtypes
+
 from ._registry import impl, narrow, widen
+
+_HALVES = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
 
 _SQRT_HALF = 1 / math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -55,10 +64,29 @@ BINARY = {
 }
 
 
+def int_pow(x, y):
+    """Power by squaring in the unsigned twin type (wraps like the kernel), defined for y < 0."""
+    x, y = np.broadcast_arrays(x, y)
+    unsigned = np.dtype(f"uint{8 * x.dtype.itemsize}")
+    result = np.ones(x.shape, unsigned)
+    base, exponent = x.astype(unsigned), np.where(y < 0, 0, y).astype(unsigned)
+    while exponent.any():
+        result = np.where(exponent & 1, result * base, result)
+        base = base * base
+        exponent = exponent >> unsigned.type(1)
+    out = result.view(x.dtype)
+    negative = y < 0
+    odd = (y & 1).astype(bool)
+    out[negative] = np.where(x == 1, 1, np.where(x == -1, np.where(odd, -1, 1), 0))[negative]
+    return out
+
+
 @impl(*BINARY)
 def binary(name, x, y):
     if x.dtype == np.bool_ and name == "add":
         return np.logical_or(x, y)
+    if name == "pow" and x.dtype.kind == "i":
+        return int_pow(x, y)
     with np.errstate(all="ignore"):
         out = BINARY[name](widen(x), widen(y))
     if out.dtype == np.bool_:
@@ -71,9 +99,26 @@ def select(cond, x, y):
     return np.where(cond, x, y).astype(x.dtype, copy=False)
 
 
+def round_once(wide: np.ndarray, target) -> np.ndarray:
+    """float64 -> float16/bfloat16 rounded once to nearest even, as kernels/convert.cuh: round to
+    float32 "to odd" first (float keeps the two extra bits a correct second rounding needs)."""
+    f = wide.astype(np.float32)
+    back = f.astype(np.float64)
+    inexact = (back != wide) & ~np.isnan(wide)
+    bits = f.view(np.uint32)
+    bits[inexact & (np.abs(back) > np.abs(wide))] -= np.uint32(1)
+    bits[inexact] |= np.uint32(1)
+    return f.astype(target)
+
+
 @impl("cast")
 def cast(x, dtype):
     target = dtype.np
+    with np.errstate(all="ignore"):
+        return _cast(x, target)
+
+
+def _cast(x, target):
     if x.dtype.kind == "f" and target.kind in "iu":
         # As the GPU's conversion does: truncate toward zero, saturate out-of-range values,
         # NaN becomes 0; so cpu, sim and cuda agree where C++ would be undefined.
@@ -85,4 +130,6 @@ def cast(x, dtype):
         return out
     if x.dtype == np.bool_ or target == np.bool_:
         return (x != 0).astype(target) if target == np.bool_ else x.astype(target)
+    if target in _HALVES and (x.dtype == np.float64 or x.dtype.kind == "i"):
+        return round_once(x.astype(np.float64), target)
     return widen(x).astype(target)

@@ -7,7 +7,8 @@ The streams (both files implement exactly this; tests/ops/test_random.py pins it
                         24 (float32), 32 (float64): exact in the dtype and always < 1.
   normal, element i:    counter (i lo, i hi, offset, attempt), lanes (x0, x1) then (x2, x3):
                         u1 = (x0 + 1) * 2^-32, u2 = x1 * 2^-32 (double),
-                        r = sqrt(-2 log u1), z = r cos(2π u2) [and r sin(2π u2)], rounded to the dtype.
+                        r = sqrt(-2 log u1), z = r cos(2π u2) [and r sin(2π u2)], rounded once to the
+                        dtype (float16/bfloat16 as elementwise.round_once, not twice via float32).
                         normal takes z(x0, x1) of attempt 0; truncated_normal takes the first of
                         z_cos(x0,x1), z_sin(x0,x1), z_cos(x2,x3), z_sin(x2,x3) with |z| < 2, over
                         attempts 0..7 (P(no hit) < 1e-40), else 0.
@@ -17,6 +18,8 @@ The streams (both files implement exactly this; tests/ops/test_random.py pins it
 from __future__ import annotations
 
 import numpy as np
+
+from .elementwise import round_once
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 _W0, _W1 = 0x9E3779B9, 0xBB67AE85
@@ -28,7 +31,7 @@ MANTISSA_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 32}
 
 def philox(c0, c1, c2, c3, k0: int, k1: int):
     """Vectorised Philox4x32-10 over uint32 counter arrays; returns four uint32 arrays."""
-    c = [np.asarray(v, np.uint64) for v in np.broadcast_arrays(c0, c1, c2, c3)]
+    c = [np.asarray(v, np.uint64) & _LO for v in np.broadcast_arrays(c0, c1, c2, c3)]  # 32-bit words
     for _ in range(10):
         p0, p1 = _M0 * c[0], _M1 * c[2]
         c = [(p1 >> _32) ^ c[1] ^ np.uint64(k0), p1 & _LO, (p0 >> _32) ^ c[3] ^ np.uint64(k1), p0 & _LO]
@@ -61,6 +64,10 @@ def _box_muller(a, b):
     return r * np.cos(TWO_PI * u2), r * np.sin(TWO_PI * u2)
 
 
+def _rounded(z, dtype):
+    return round_once(z, dtype.np) if dtype.itemsize == 2 else z.astype(dtype.np)
+
+
 def _normal_lanes(n, key, offset, attempt):
     i = np.arange(n, dtype=np.uint64)
     return philox(i & _LO, i >> _32, offset, attempt, *split_key(key))
@@ -69,7 +76,7 @@ def _normal_lanes(n, key, offset, attempt):
 def normal(shape, dtype, key: int, offset: int) -> np.ndarray:
     n = int(np.prod(shape, dtype=np.int64))
     x0, x1, _, _ = _normal_lanes(n, key, offset, 0)
-    return _box_muller(x0, x1)[0].astype(dtype.np).reshape(shape)
+    return _rounded(_box_muller(x0, x1)[0], dtype).reshape(shape)
 
 
 def truncated_normal(shape, dtype, key: int, offset: int) -> np.ndarray:
@@ -84,7 +91,7 @@ def truncated_normal(shape, dtype, key: int, offset: int) -> np.ndarray:
             todo &= ~take
         if not todo.any():
             break
-    return out.astype(dtype.np).reshape(shape)
+    return _rounded(out, dtype).reshape(shape)
 
 
 def keep_mask(shape, rate: float, key: int, offset: int) -> np.ndarray:
