@@ -1,0 +1,67 @@
+"""Fused optimizer updates: one launch of kernels/optim.cu per parameter.
+
+Each kernel takes every slot its rule may keep; slots a variant does not keep are switched
+off by an int flag and get the parameter's buffers in their place (never read or written).
+"""
+from __future__ import annotations
+
+import ml_dtypes
+import numpy as np
+
+from ._registry import impl
+from ...ops.optim_prims import RULES
+
+# The kernel template's argument for each storage dtype (bfloat16 is raw uint16 on CuPy).
+_CTYPE = {np.dtype(np.float32): "float", np.dtype(np.float64): "double", np.dtype(np.float16): "__half",
+          np.dtype(ml_dtypes.bfloat16): "__nv_bfloat16", np.dtype(np.uint16): "__nv_bfloat16"}
+
+# primitive: (kernel, the slots that kernel takes, in its parameter order)
+_KERNELS = {
+    "sgd_update": ("sgd_update", ("momentum",)),
+    "sgd_momentum_update": ("sgd_update", ("momentum",)),
+    "adam_update": ("adam_update", ("m", "v", "v_hat")),
+    "adam_amsgrad_update": ("adam_update", ("m", "v", "v_hat")),
+    "adamax_update": ("adamax_update", ("m", "u")),
+    "nadam_update": ("nadam_update", ("m", "v")),
+    "rmsprop_update": ("rmsprop_update", ("velocity", "average", "momentum")),
+    "rmsprop_momentum_update": ("rmsprop_update", ("velocity", "average", "momentum")),
+    "rmsprop_centered_update": ("rmsprop_update", ("velocity", "average", "momentum")),
+    "rmsprop_centered_momentum_update": ("rmsprop_update", ("velocity", "average", "momentum")),
+    "adagrad_update": ("adagrad_update", ("accumulator",)),
+}
+
+
+def _scalars(kernel, slots, hyper, acc):
+    """The kernel's scalar arguments after n, in its parameter order, with their exact C types."""
+    h = dict(hyper)
+    on = lambda slot: np.int32(slot in slots)  # noqa: E731
+    f = lambda *names: [acc(h.get(name, 0.0)) for name in names]  # noqa: E731
+    if kernel == "sgd_update":
+        return f("lr", "momentum") + [on("momentum"), np.int32(bool(h.get("nesterov", False)))] + f("weight_decay")
+    if kernel == "adam_update":
+        return f("lr", "beta_1", "beta_2", "epsilon", "beta_1_power", "beta_2_power") + [on("v_hat")] + \
+            f("weight_decay")
+    if kernel == "adamax_update":
+        return f("lr", "beta_1", "beta_2", "epsilon", "beta_1_power", "weight_decay")
+    if kernel == "nadam_update":
+        return f("lr", "beta_1", "beta_2", "epsilon", "m_coef", "g_coef", "v_coef", "weight_decay")
+    if kernel == "rmsprop_update":
+        return f("lr", "rho", "momentum", "epsilon") + [on("average"), on("momentum")] + f("weight_decay")
+    return f("lr", "epsilon", "weight_decay")
+
+
+@impl(*RULES)
+def update(backend, name, p, g, *slot_arrays, **hyper):
+    kernel, kernel_slots = _KERNELS[name]
+    slots = dict(zip(RULES[name][0], slot_arrays))
+    dtype = p.dtype
+    outs = [backend.xp.empty_like(p) for _ in range(1 + len(slots))]
+    out_slots = dict(zip(RULES[name][0], outs[1:]))
+    ins = [slots.get(s, p) for s in kernel_slots]
+    outs_args = [out_slots.get(s, outs[0]) for s in kernel_slots]
+    n = p.size
+    if n:
+        acc = np.float64 if dtype == np.float64 else np.float32  # the kernel's acc_t<T>
+        args = [p, g, *ins, outs[0], *outs_args, np.int64(n), *_scalars(kernel, slots, hyper, acc)]
+        backend.kernel("optim.cu", f"{kernel}<{_CTYPE[dtype]}>")((backend.grid_for(n),), (256,), tuple(args))
+    return outs[0] if len(outs) == 1 else tuple(outs)

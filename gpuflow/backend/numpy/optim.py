@@ -1,0 +1,131 @@
+"""Fused optimizer updates on NumPy: the reference for kernels/optim.cu, same order of operations.
+
+half and bfloat16 compute in float32 and round each output once, as the kernels do.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._registry import impl, widen
+
+
+def _rule(name):
+    """Register an update, its float params made scalars of the kernel's acc_t<T>, so that
+    derived constants like 1 - beta_2 round as they do in the kernel."""
+    def register(fn):
+        def run(p, *arrays, **hyper):
+            acc = np.float64 if p.dtype == np.float64 else np.float32
+            return fn(p, *arrays, **{k: v if isinstance(v, bool) else acc(v) for k, v in hyper.items()})
+        impl(name)(run)
+        return fn
+    return register
+
+
+def narrow(result, like):
+    # Rounds half/bfloat16 once; also keeps float32 float32 should a float64 scalar creep in.
+    return np.asarray(result).astype(like, copy=False)
+
+
+def _decayed(p, lr, weight_decay):
+    return p - lr * weight_decay * p
+
+
+@_rule("sgd_update")
+def sgd_update(p, g, lr, weight_decay):
+    return narrow(_decayed(widen(p), lr, weight_decay) - lr * widen(g), p.dtype)
+
+
+@_rule("sgd_momentum_update")
+def sgd_momentum_update(p, g, m, lr, momentum, nesterov, weight_decay):
+    g = widen(g)
+    m_new = momentum * widen(m) - lr * g
+    step = momentum * m_new - lr * g if nesterov else m_new
+    return narrow(_decayed(widen(p), lr, weight_decay) + step, p.dtype), narrow(m_new, p.dtype)
+
+
+def _adam(p, g, m, v, v_hat, lr, beta_1, beta_2, epsilon, beta_1_power, beta_2_power, weight_decay):
+    g = widen(g)
+    alpha = lr * math.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+    m_new = widen(m) + (g - widen(m)) * (1 - beta_1)
+    v_new = widen(v) + (g * g - widen(v)) * (1 - beta_2)
+    denom = v_new if v_hat is None else np.maximum(widen(v_hat), v_new)
+    p_new = _decayed(widen(p), lr, weight_decay) - m_new * alpha / (np.sqrt(denom) + epsilon)
+    outs = (p_new, m_new, v_new) + (() if v_hat is None else (denom,))
+    return tuple(narrow(o, p.dtype) for o in outs)
+
+
+@_rule("adam_update")
+def adam_update(p, g, m, v, **hyper):
+    return _adam(p, g, m, v, None, **hyper)
+
+
+@_rule("adam_amsgrad_update")
+def adam_amsgrad_update(p, g, m, v, v_hat, **hyper):
+    return _adam(p, g, m, v, v_hat, **hyper)
+
+
+@_rule("adamax_update")
+def adamax_update(p, g, m, u, lr, beta_1, beta_2, epsilon, beta_1_power, weight_decay):
+    g = widen(g)
+    m_new = widen(m) + (g - widen(m)) * (1 - beta_1)
+    u_new = np.maximum(beta_2 * widen(u), np.abs(g))
+    p_new = _decayed(widen(p), lr, weight_decay) - lr * m_new / ((1 - beta_1_power) * (u_new + epsilon))
+    return narrow(p_new, p.dtype), narrow(m_new, p.dtype), narrow(u_new, p.dtype)
+
+
+@_rule("nadam_update")
+def nadam_update(p, g, m, v, lr, beta_1, beta_2, epsilon, m_coef, g_coef, v_coef, weight_decay):
+    g = widen(g)
+    m_new = widen(m) + (g - widen(m)) * (1 - beta_1)
+    v_new = widen(v) + (g * g - widen(v)) * (1 - beta_2)
+    m_hat = m_new * m_coef + g * g_coef
+    p_new = _decayed(widen(p), lr, weight_decay) - m_hat * lr / (np.sqrt(v_new * v_coef) + epsilon)
+    return narrow(p_new, p.dtype), narrow(m_new, p.dtype), narrow(v_new, p.dtype)
+
+
+def _rmsprop(p, g, vel, avg, mom, lr, rho, epsilon, weight_decay, momentum=0.0):
+    g = widen(g)
+    vel_new = rho * widen(vel) + (1 - rho) * g * g
+    outs = [vel_new]
+    if avg is not None:
+        avg_new = rho * widen(avg) + (1 - rho) * g
+        denom = vel_new - avg_new * avg_new + epsilon
+        outs.append(avg_new)
+    else:
+        denom = vel_new + epsilon
+    step = lr * g / np.sqrt(denom)
+    if mom is not None:
+        step = step + momentum * widen(mom)
+        outs.append(step)
+    p_new = _decayed(widen(p), lr, weight_decay) - step
+    return tuple(narrow(o, p.dtype) for o in [p_new] + outs)
+
+
+@_rule("rmsprop_update")
+def rmsprop_update(p, g, vel, **hyper):
+    return _rmsprop(p, g, vel, None, None, **hyper)
+
+
+@_rule("rmsprop_momentum_update")
+def rmsprop_momentum_update(p, g, vel, mom, **hyper):
+    return _rmsprop(p, g, vel, None, mom, **hyper)
+
+
+@_rule("rmsprop_centered_update")
+def rmsprop_centered_update(p, g, vel, avg, **hyper):
+    return _rmsprop(p, g, vel, avg, None, **hyper)
+
+
+@_rule("rmsprop_centered_momentum_update")
+def rmsprop_centered_momentum_update(p, g, vel, avg, mom, **hyper):
+    return _rmsprop(p, g, vel, avg, mom, **hyper)
+
+
+@_rule("adagrad_update")
+def adagrad_update(p, g, acc, lr, epsilon, weight_decay):
+    g = widen(g)
+    acc_new = widen(acc) + g * g
+    p_new = _decayed(widen(p), lr, weight_decay) - lr * g / np.sqrt(acc_new + epsilon)
+    return narrow(p_new, p.dtype), narrow(acc_new, p.dtype)

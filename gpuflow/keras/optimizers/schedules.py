@@ -1,0 +1,157 @@
+"""`gf.keras.optimizers.schedules`: learning rates as functions of the step (Keras 3 formulas).
+
+A schedule is called with the step (a Python number or a scalar tensor) and returns the rate
+as a float32 scalar tensor on cpu, as Keras returns a tensor. The values are computed in
+Python floats: an optimizer reads its rate on the host once per step, so nothing here
+touches an accelerator.
+"""
+from __future__ import annotations
+
+import math
+
+from ... import devices as _device
+from ...ops.creation import constant
+from .._objects import Family
+
+
+def _step(step) -> float:
+    try:
+        return float(step)
+    except (TypeError, ValueError):
+        raise TypeError(f"a learning-rate schedule is called with the step (a number or a scalar tensor), "
+                        f"got {step!r:.80}") from None
+
+
+class LearningRateSchedule:
+    """Subclasses implement `value(step: float) -> float` (or override `__call__`) and `get_config`."""
+
+    def __call__(self, step):
+        with _device.device("cpu"):
+            return constant(self.value(_step(step)), dtype="float32")
+
+    def value(self, step: float) -> float:
+        raise NotImplementedError(f"{type(self).__name__} must implement value(step) or __call__(step)")
+
+    def get_config(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement get_config to be serialized")
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _positive(cls, what, value):
+    if value is None or float(value) <= 0:
+        raise ValueError(f"{cls}: {what} must be > 0, got {value!r}")
+    return value
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """initial * decay_rate ** (step / decay_steps), the exponent floored when staircase."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = _positive("ExponentialDecay", "decay_steps", decay_steps)
+        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
+
+    def value(self, step):
+        p = step / self.decay_steps
+        return self.initial_learning_rate * self.decay_rate ** (math.floor(p) if self.staircase else p)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class PiecewiseConstantDecay(LearningRateSchedule):
+    """values[i] while boundaries[i-1] < step <= boundaries[i] (values[0] up to boundaries[0] included)."""
+
+    def __init__(self, boundaries, values, name="PiecewiseConstant"):
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(f"PiecewiseConstantDecay: needs one more value than boundaries, got "
+                             f"{len(boundaries)} boundaries and {len(values)} values")
+        if list(boundaries) != sorted(boundaries):
+            raise ValueError(f"PiecewiseConstantDecay: boundaries must be increasing, got {list(boundaries)}")
+        self.boundaries, self.values, self.name = list(boundaries), list(values), name
+
+    def value(self, step):
+        for boundary, v in zip(self.boundaries, self.values):
+            if step <= boundary:
+                return v
+        return self.values[-1]
+
+    def get_config(self):
+        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
+
+
+class PolynomialDecay(LearningRateSchedule):
+    """(initial - end) * (1 - step / decay_steps) ** power + end; with cycle, decay_steps grows to the
+    next multiple of itself past the step."""
+
+    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False,
+                 name="PolynomialDecay"):
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = _positive("PolynomialDecay", "decay_steps", decay_steps)
+        self.end_learning_rate, self.power, self.cycle, self.name = end_learning_rate, power, cycle, name
+
+    def value(self, step):
+        if self.cycle:
+            decay_steps = self.decay_steps * max(math.ceil(step / self.decay_steps), 1)
+        else:
+            decay_steps, step = self.decay_steps, min(step, self.decay_steps)
+        frac = (1 - step / decay_steps) ** self.power
+        return (self.initial_learning_rate - self.end_learning_rate) * frac + self.end_learning_rate
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "end_learning_rate": self.end_learning_rate, "power": self.power, "cycle": self.cycle,
+                "name": self.name}
+
+
+class InverseTimeDecay(LearningRateSchedule):
+    """initial / (1 + decay_rate * step / decay_steps), the ratio floored when staircase."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = _positive("InverseTimeDecay", "decay_steps", decay_steps)
+        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
+
+    def value(self, step):
+        p = step / self.decay_steps
+        return self.initial_learning_rate / (1 + self.decay_rate * (math.floor(p) if self.staircase else p))
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class CosineDecay(LearningRateSchedule):
+    """Optional linear warmup from initial to warmup_target over warmup_steps, then a cosine from the
+    peak down to alpha * peak over decay_steps, constant after (Keras 3)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None,
+                 warmup_steps=0):
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = _positive("CosineDecay", "decay_steps", decay_steps)
+        if warmup_steps < 0:
+            raise ValueError(f"CosineDecay: warmup_steps must be >= 0, got {warmup_steps}")
+        self.alpha, self.name = alpha, name
+        self.warmup_target, self.warmup_steps = warmup_target, warmup_steps
+
+    def value(self, step):
+        peak = self.initial_learning_rate if self.warmup_target is None else self.warmup_target
+        if self.warmup_target is not None and step < self.warmup_steps:
+            return self.initial_learning_rate + (peak - self.initial_learning_rate) * step / self.warmup_steps
+        done = min(step - (self.warmup_steps if self.warmup_target is not None else 0), self.decay_steps)
+        cosine = 0.5 * (1 + math.cos(math.pi * done / self.decay_steps))
+        return peak * ((1 - self.alpha) * cosine + self.alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
+                "warmup_steps": self.warmup_steps}
+
+
+_FAMILY = Family("learning-rate schedule", [ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
+                                              InverseTimeDecay, CosineDecay])
+serialize, deserialize = _FAMILY.serialize, _FAMILY.deserialize
