@@ -1,0 +1,51 @@
+"""shuffle: tf's buffer algorithm, reproducible from a seed and the epoch."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..ops.random_ops import get_global_seed
+from ._args import as_int
+from .dataset import Dataset
+
+
+class Shuffle(Dataset):
+    """Fill a buffer of `buffer_size` elements; then repeatedly yield one picked uniformly at random and put
+    the next input element in its place; when the input ends, drain the buffer in random order.
+
+    The draws come from `seed` (else gf's global seed, read when the dataset is made) and the epoch: with
+    `reshuffle_each_iteration` each pass over the dataset is epoch 0, 1, 2, ..., otherwise always epoch 0.
+    """
+
+    def __init__(self, input_dataset, buffer_size, seed, reshuffle_each_iteration):
+        self._input = input_dataset
+        self._size = as_int(buffer_size, "shuffle: buffer_size", 1)
+        self._seed = (as_int(seed, "shuffle: seed") if seed is not None else get_global_seed()) & 0xFFFFFFFFFFFFFFFF
+        self._reshuffle = bool(reshuffle_each_iteration)
+        self._epochs = itertools.count()
+
+    def _elements(self, probe=False):
+        # A probe (learning the element spec) must not use up an epoch, or asking for element_spec would
+        # change the order the user sees.
+        epoch = next(self._epochs) if self._reshuffle and not probe else 0
+        rng = np.random.default_rng([self._seed, epoch])
+        source = self._input._elements(probe)
+        try:
+            buffer = list(itertools.islice(source, self._size))
+            for element in source:
+                i = int(rng.integers(len(buffer)))
+                yield buffer[i]
+                buffer[i] = element
+            while buffer:
+                i = int(rng.integers(len(buffer)))
+                buffer[i], buffer[-1] = buffer[-1], buffer[i]
+                yield buffer.pop()
+        finally:
+            source.close()
+
+    def _compute_spec(self):
+        return self._input.element_spec
+
+    def _cardinality(self):
+        return self._input._cardinality()

@@ -1,0 +1,246 @@
+"""Element-wise and counting transformations: map, filter, repeat, take, skip, shard, interleave."""
+from __future__ import annotations
+
+import itertools
+import os
+
+import numpy as np
+
+from .. import devices, nest
+from ..errors import InvalidArgumentError
+from ..tensor import Tensor, TensorSpec
+from . import structure
+from ._args import as_callable, as_int
+from .dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
+from .prefetch import ordered_parallel
+
+
+def call_on_host(fn, element):
+    """tf's calling convention: a plain tuple element is unpacked into positional arguments, anything else
+    (a dict, a namedtuple, one tensor) is one argument. Runs on the cpu device, whatever thread we are in."""
+    with devices.device("cpu"):
+        args = structure.to_tensors(element)
+        return fn(*args) if type(element) is tuple else fn(args)
+
+
+def _name(fn):
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _first(dataset, what):
+    source = dataset._elements(probe=True)
+    try:
+        return next(source)
+    except StopIteration:
+        raise InvalidArgumentError(f"{what}: the element_spec over an empty dataset is unknown (gpuflow learns it "
+                                   f"by calling the function on the first element)") from None
+    finally:
+        source.close()
+
+
+class Map(Dataset):
+    def __init__(self, input_dataset, map_func, num_parallel_calls, deterministic):
+        self._input, self._fn = input_dataset, as_callable(map_func, "map: map_func")
+        if num_parallel_calls is None:
+            self._workers = None
+        else:
+            n = as_int(num_parallel_calls, "map: num_parallel_calls", 1, allow=(AUTOTUNE,))
+            self._workers = (os.cpu_count() or 1) if n == AUTOTUNE else n
+        # Output always keeps the input order, which `deterministic=False` permits as well.
+        self._where = f"map: {_name(map_func)} returned"
+
+    def _apply(self, element):
+        return structure.normalize(call_on_host(self._fn, element), self._where)
+
+    def _elements(self, probe=False):
+        source = self._input._elements(probe)
+        if self._workers is None or probe:
+            yield from map(self._apply, source)
+        else:
+            yield from ordered_parallel(self._apply, source, self._workers)
+
+    def _compute_spec(self):
+        """gpuflow cannot trace map_func symbolically yet, so the spec comes from map_func applied to the first
+        input element; an output dimension equal to a size the input spec leaves unknown (the batch size, say)
+        is reported as unknown, since it may differ from element to element."""
+        first = _first(self._input, "map")
+        unknown = {a.shape[i] for a, s in zip(nest.flatten(first), nest.flatten(self._input.element_spec))
+                   for i, d in enumerate(s.shape) if d is None}
+        return nest.map_structure(lambda s: TensorSpec([None if d in unknown else d for d in s.shape], s.dtype),
+                                  structure.spec_of(self._apply(first)))
+
+    def _cardinality(self):
+        return self._input._cardinality()
+
+
+class Filter(Dataset):
+    def __init__(self, input_dataset, predicate):
+        self._input, self._fn = input_dataset, as_callable(predicate, "filter: predicate")
+
+    def _keep(self, element) -> bool:
+        out = call_on_host(self._fn, element)
+        value = out.numpy() if isinstance(out, Tensor) else np.asarray(out)
+        if value.shape != () or value.dtype != np.bool_:
+            raise InvalidArgumentError(f"filter: {_name(self._fn)} must return a scalar bool, got dtype {value.dtype} "
+                                       f"with shape {value.shape}")
+        return bool(value)
+
+    def _elements(self, probe=False):
+        return (e for e in self._input._elements(probe) if self._keep(e))
+
+    def _compute_spec(self):
+        return self._input.element_spec
+
+    def _cardinality(self):
+        return UNKNOWN_CARDINALITY
+
+
+class Repeat(Dataset):
+    def __init__(self, input_dataset, count):
+        self._input = input_dataset
+        self._count = -1 if count is None else as_int(count, "repeat: count", 0, allow=(-1,))
+
+    def _elements(self, probe=False):
+        for _ in itertools.count() if self._count == -1 else range(self._count):
+            produced = False
+            for element in self._input._elements(probe):
+                produced = True
+                yield element
+            if not produced:  # an empty input repeated forever is still empty, not a hang
+                return
+
+    def _compute_spec(self):
+        return self._input.element_spec
+
+    def _cardinality(self):
+        n = self._input._cardinality()
+        if self._count == -1:
+            return 0 if n == 0 else INFINITE_CARDINALITY
+        if self._count == 0:
+            return 0
+        return n if n in (INFINITE_CARDINALITY, UNKNOWN_CARDINALITY) else n * self._count
+
+
+class Take(Dataset):
+    def __init__(self, input_dataset, count):
+        self._input = input_dataset
+        self._count = as_int(count, "take: count", 0, allow=(-1,))
+
+    def _elements(self, probe=False):
+        source = self._input._elements(probe)
+        try:
+            yield from source if self._count == -1 else itertools.islice(source, self._count)
+        finally:
+            source.close()
+
+    def _compute_spec(self):
+        return self._input.element_spec
+
+    def _cardinality(self):
+        n = self._input._cardinality()
+        if self._count == -1 or n == UNKNOWN_CARDINALITY:
+            return n
+        return self._count if n == INFINITE_CARDINALITY else min(n, self._count)
+
+
+class Skip(Dataset):
+    def __init__(self, input_dataset, count):
+        self._input = input_dataset
+        self._count = as_int(count, "skip: count", 0, allow=(-1,))
+
+    def _elements(self, probe=False):
+        source = self._input._elements(probe)
+        try:
+            if self._count == -1:
+                for _ in source:
+                    pass
+            yield from itertools.islice(source, max(self._count, 0), None)
+        finally:
+            source.close()
+
+    def _compute_spec(self):
+        return self._input.element_spec
+
+    def _cardinality(self):
+        n = self._input._cardinality()
+        if n in (INFINITE_CARDINALITY, UNKNOWN_CARDINALITY):
+            return n
+        return 0 if self._count == -1 else max(0, n - self._count)
+
+
+class Shard(Dataset):
+    def __init__(self, input_dataset, num_shards, index):
+        self._input = input_dataset
+        self._num = as_int(num_shards, "shard: num_shards", 1)
+        self._index = as_int(index, "shard: index", 0)
+        if self._index >= self._num:
+            raise InvalidArgumentError(f"shard: index must be in [0, num_shards={self._num}), got {self._index}")
+
+    def _elements(self, probe=False):
+        source = self._input._elements(probe)
+        try:
+            yield from itertools.islice(source, self._index, None, self._num)
+        finally:
+            source.close()
+
+    def _compute_spec(self):
+        return self._input.element_spec
+
+    def _cardinality(self):
+        n = self._input._cardinality()
+        if n in (INFINITE_CARDINALITY, UNKNOWN_CARDINALITY):
+            return n
+        return n // self._num + (self._index < n % self._num)
+
+
+class Interleave(Dataset):
+    """tf's order: `cycle_length` open datasets visited in turn, `block_length` elements from each; one that
+    runs out ends its turn, and its slot takes the next input element's dataset on the following visit."""
+
+    def __init__(self, input_dataset, map_func, cycle_length, block_length):
+        self._input, self._fn = input_dataset, as_callable(map_func, "interleave: map_func")
+        cycle = AUTOTUNE if cycle_length is None else as_int(cycle_length, "interleave: cycle_length", 1,
+                                                             allow=(AUTOTUNE,))
+        self._cycle = (os.cpu_count() or 1) if cycle == AUTOTUNE else cycle
+        self._block = 1 if block_length is None else as_int(block_length, "interleave: block_length", 1)
+
+    def _dataset(self, element) -> Dataset:
+        dataset = call_on_host(self._fn, element)
+        if not isinstance(dataset, Dataset):
+            raise InvalidArgumentError(f"interleave: {_name(self._fn)} must return a gf.data.Dataset, got "
+                                       f"{type(dataset).__name__}")
+        return dataset
+
+    def _elements(self, probe=False):
+        source = self._input._elements(probe)
+        slots, index, input_done = [None] * self._cycle, 0, False
+        try:
+            while not input_done or any(s is not None for s in slots):
+                if slots[index] is None and not input_done:
+                    element = next(source, None)
+                    if element is None:
+                        input_done = True
+                    else:
+                        slots[index] = self._dataset(element)._elements(probe)
+                    continue
+                if slots[index] is not None:
+                    taken = 0
+                    for element in slots[index]:
+                        yield element
+                        taken += 1
+                        if taken == self._block:
+                            break
+                    else:
+                        slots[index] = None
+                index = (index + 1) % self._cycle
+        finally:
+            source.close()
+            for it in slots:
+                if it is not None:
+                    it.close()
+
+    def _compute_spec(self):
+        return self._dataset(_first(self._input, "interleave")).element_spec
+
+    def _cardinality(self):
+        return UNKNOWN_CARDINALITY
