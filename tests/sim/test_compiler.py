@@ -1,4 +1,6 @@
 """Compilation: caches, options, errors, and common.cuh on the sim."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -27,13 +29,13 @@ def test_disk_cache_hit_skips_the_compiler(tmp_path, monkeypatch):
     assert compiler.stats["compiles"] == before["compiles"] + 2
 
 
-def test_include_path_option(tmp_path):
-    (tmp_path / "mine.cuh").write_text("#define VALUE 11\n")
-    m = SimModule('#include "mine.cuh"\n' + TINY, options=(f"-I{tmp_path}",))
-    y = np.zeros(2, np.int32)
-    m.get_function("inc")(1, 2, (y,))
-    assert (y == 11).all()
-    m = SimModule('#include "mine.cuh"\n' + TINY, options=(f"--include-path={tmp_path}",))
+def test_include_path_option():
+    extra = Path(__file__).parent / "kernels" / "extra"  # a fixed folder, so the build stays cached
+    code = '#include "extra.cuh"\n#define VALUE EXTRA_VALUE\n' + TINY
+    for opts in ((f"-I{extra}",), ("-I", str(extra)), (f"--include-path={extra}",)):
+        y = np.zeros(2, np.int32)
+        SimModule(code, options=opts).get_function("inc")(1, 2, (y,))
+        assert (y == 11).all()
 
 
 def test_compile_error_has_the_compiler_message():
@@ -62,3 +64,25 @@ def test_shipped_kernels_compile_on_sim():
     from gpuflow.runtime.sources import kernel_files
     for path in kernel_files():
         SimModule(path.read_text(), name=path.name)
+
+
+def test_cache_follows_the_headers_actually_included(tmp_path, monkeypatch):
+    monkeypatch.setenv("GPUFLOW_CACHE_DIR", str(tmp_path / "cache"))
+    inc = tmp_path / "inc"
+    inc.mkdir()
+    (inc / "used.cuh").write_text("#define VALUE 5\n")
+    (inc / "unused.cuh").write_text("// not included\n")
+    code = '#include "used.cuh"\n' + TINY
+    opts = (f"-I{inc}",)
+    before = compiler.stats["compiles"]
+    SimModule(code, options=opts)
+    (inc / "unused.cuh").write_text("// edited, still not included\n")
+    compiler.clear_memory_cache()
+    SimModule(code, options=opts)
+    assert compiler.stats["compiles"] == before + 1  # an unrelated header does not invalidate
+    (inc / "used.cuh").write_text("#define VALUE 6\n")
+    m = SimModule(code, options=opts)  # no need to clear: the in-memory cache checks too
+    assert compiler.stats["compiles"] == before + 2
+    y = np.zeros(1, np.int32)
+    m.get_function("inc")(1, 1, (y,))
+    assert y[0] == 6

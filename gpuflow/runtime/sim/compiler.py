@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -80,20 +81,56 @@ def parse_options(options) -> tuple[list[str], list[str], bool]:
     return includes, defines, initcheck
 
 
-def _hash_inputs(code: str, options, name_expressions, includes: list[str], initcheck: bool) -> str:
+def _hash_inputs(code: str, options, name_expressions, initcheck: bool) -> str:
+    """The key of everything but the included headers (those go in the manifest)."""
     h = hashlib.sha256()
     for part in (PIPELINE_VERSION, compiler_version(), code, repr(tuple(options)),
                  repr(tuple(name_expressions)), repr(initcheck)):
         h.update(part.encode()); h.update(b"\0")
     h.update(sim_header().read_bytes())
-    # Every header that could be included: simpler than tracking the ones actually used.
-    for d in [str(kernel_dir())] + includes:
-        p = Path(d)
-        if not p.is_dir():
-            continue
-        for f in sorted(list(p.glob("*.cuh")) + list(p.glob("*.h")) + list(p.glob("*.hpp"))):
-            h.update(str(f).encode()); h.update(f.read_bytes())
     return h.hexdigest()[:32]
+
+
+def _file_hash(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+# A line marker of the preprocessed text: every header actually included shows up in one.
+_LINE_MARKER = re.compile(r'^# \d+ "([^"<]+)"', re.M)
+
+
+def _dependencies(text: str, source: Path) -> dict[str, str]:
+    """Headers the module used (not the system's: the compiler version covers those) -> sha256."""
+    deps = {}
+    for p in dict.fromkeys(_LINE_MARKER.findall(text)):
+        path = str(Path(p).resolve())
+        if path.startswith("/usr/") or path == str(source.resolve()) or path == str(sim_header().resolve()):
+            continue
+        digest = _file_hash(path)
+        if digest:
+            deps[path] = digest
+    return deps
+
+
+def _cached_so(key: str) -> Path | None:
+    """The manifest `key.json` names the .so built from these headers, if they are unchanged."""
+    try:
+        manifest = json.loads((cache_dir() / f"{key}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if any(_file_hash(p) != h for p, h in manifest.get("deps", {}).items()):
+        return None
+    so = cache_dir() / manifest.get("so", "")
+    return so if so.is_file() else None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 _EXTERN_SHARED = re.compile(r"extern\s+__gfsim_shared__\b([^;]*?)\b(\w+)\s*\[\s*\]\s*;")
@@ -189,24 +226,25 @@ def build(code: str, options=(), name_expressions=(), name: str = "<module>") ->
     includes, defines, initcheck = parse_options(options)
     if os.environ.get("GPUFLOW_SIM_INITCHECK", "") not in ("", "0"):
         initcheck = True
-    key = _hash_inputs(code, options, name_expressions, includes, initcheck)
+    key = _hash_inputs(code, options, name_expressions, initcheck)
     with _lock:
         lib = _memory.get(key)
-        if lib is not None:
+        if lib is not None and _cached_so(key) == lib.path:
             stats["memory_hits"] += 1
             return lib
-        out = cache_dir() / f"{key}.so"
-        if out.is_file():
+        out = _cached_so(key)
+        if out is not None:
             stats["disk_hits"] += 1
         else:
-            _compile(code, includes, defines, initcheck, list(name_expressions), name, out)
+            out = _compile(code, includes, defines, initcheck, list(name_expressions), name, key)
             stats["compiles"] += 1
         lib = _memory[key] = Library(out)
         return lib
 
 
-def _compile(code, includes, defines, initcheck, name_expressions, name, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
+def _compile(code, includes, defines, initcheck, name_expressions, name, key: str) -> Path:
+    """Build the module; the .so is named by `key` plus the hashes of the headers it included."""
+    cache_dir().mkdir(parents=True, exist_ok=True)
     incs = [f"-I{d}" for d in [str(kernel_dir())] + includes]
     flags = ["-DGPUFLOW_SIM"] + (["-DGFSIM_INITCHECK"] if initcheck else []) + defines
     with tempfile.TemporaryDirectory(prefix="gfsim-") as tmp:
@@ -216,6 +254,9 @@ def _compile(code, includes, defines, initcheck, name_expressions, name, out: Pa
         _run([CXX, "-E", "-std=c++17", *flags, "-include", str(sim_header()), *incs, "-x", "c++", str(src),
               "-o", str(ii)], "preprocessing", name)
         text = ii.read_text()
+        deps = _dependencies(text, src)
+        full = hashlib.sha256((key + json.dumps(sorted(deps.items()))).encode()).hexdigest()[:32]
+        out = cache_dir() / f"{full}.so"
         names = list(dict.fromkeys(list(name_expressions) + _extern_c_kernels(text)))
         ii.write_text(rewrite(text, initcheck) + wrapper(names))
         tmp_so = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -225,6 +266,8 @@ def _compile(code, includes, defines, initcheck, name_expressions, name, out: Pa
         finally:
             if tmp_so.exists():
                 tmp_so.unlink()
+    _write_atomic(cache_dir() / f"{key}.json", json.dumps({"so": out.name, "deps": deps}, indent=1).encode())
+    return out
 
 
 def clear_memory_cache() -> None:
