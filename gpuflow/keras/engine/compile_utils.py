@@ -1,0 +1,229 @@
+"""What `compile` sets up: losses and metrics matched to the model's outputs.
+
+Losses and metrics may be given once (all outputs), as a list (one per output) or a dict
+keyed by output name. Strings go through `gf.keras.losses.get` / `metrics.get`; objects and
+plain functions are used as they are.
+"""
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from ... import nest
+from ... import ops
+
+
+def _accepts_sample_weight(fn) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return "sample_weight" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _name_of(obj) -> str:
+    name = getattr(obj, "name", None) or getattr(obj, "__name__", None) or type(obj).__name__
+    return str(name)
+
+
+def call_loss(loss, y_true, y_pred, sample_weight=None):
+    """A scalar loss; a plain `fn(y_true, y_pred)` returning per-sample values is weighted and averaged here."""
+    if _accepts_sample_weight(loss):
+        value = loss(y_true, y_pred, sample_weight=sample_weight)
+    else:
+        value = loss(y_true, y_pred)
+        if sample_weight is not None:
+            sw = ops.cast(sample_weight, value.dtype)
+            while sw.ndim < value.ndim:
+                sw = ops.expand_dims(sw, -1)
+            value = value * sw
+    return ops.reduce_mean(value) if value.ndim else value
+
+
+class RunningMean:
+    """A weighted mean of scalars over batches: how `loss` and function metrics are reported per epoch."""
+
+    def __init__(self, name):
+        self.name, self.total, self.count = name, 0.0, 0.0
+
+    def update_state(self, value, weight=1.0):
+        self.total += float(value) * weight
+        self.count += weight
+
+    def result(self):
+        return self.total / self.count if self.count else 0.0
+
+    def reset_state(self):
+        self.total, self.count = 0.0, 0.0
+
+
+class FunctionMetric:
+    """A plain `fn(y_true, y_pred)` used as a metric: its batch values averaged, weighted by batch size."""
+
+    def __init__(self, fn):
+        self.fn, self.name = fn, _name_of(fn)
+        self._mean = RunningMean(self.name)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        value = call_loss(self.fn, y_true, y_pred, sample_weight)
+        self._mean.update_state(value, float(y_pred.shape[0]) if y_pred.ndim else 1.0)
+
+    def result(self):
+        return self._mean.result()
+
+    def reset_state(self):
+        self._mean.reset_state()
+
+
+def _per_output(spec, output_names, what):
+    """`spec` spread over the outputs: a list with one entry (or None) per output."""
+    n = len(output_names)
+    if isinstance(spec, dict):
+        unknown = sorted(set(spec) - set(output_names))
+        if unknown:
+            raise ValueError(f"compile: {what} names unknown output(s) {', '.join(unknown)}; the model's outputs are "
+                             f"{', '.join(output_names)}")
+        return [spec.get(name) for name in output_names]
+    if isinstance(spec, (list, tuple)) and n > 1:
+        if len(spec) != n:
+            raise ValueError(f"compile: {len(spec)} {what} given for {n} outputs ({', '.join(output_names)}); give "
+                             f"one per output, or a dict keyed by output name")
+        return list(spec)
+    return [spec] * n
+
+
+def _loss_name(loss) -> str:
+    return _name_of(loss).lower()
+
+
+class CompiledLoss:
+    def __init__(self, loss, loss_weights, output_names):
+        self.output_names = list(output_names)
+        raw = _per_output(loss, self.output_names, "losses")
+        self.losses = [None if x is None else self._resolve(x) for x in raw]
+        if all(x is None for x in self.losses):
+            raise ValueError("compile: no loss for any output; pass loss=... (a name like 'mse' or a callable)")
+        weights = _per_output(loss_weights, self.output_names, "loss_weights") if loss_weights is not None else None
+        self.weights = [1.0 if w is None else float(w) for w in weights] if weights else [1.0] * len(raw)
+        self.trackers = [RunningMean(f"{name}_loss") for name in self.output_names] if len(raw) > 1 else []
+
+    @staticmethod
+    def _resolve(loss):
+        if isinstance(loss, (str, dict)):
+            from .. import losses
+            return losses.get(loss)
+        if not callable(loss):
+            raise TypeError(f"compile: a loss must be a name or a callable, got {type(loss).__name__}")
+        return loss
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """The weighted sum of the per-output losses (a scalar tensor) and the per-output values."""
+        total, parts = None, []
+        for loss, w, yt, yp, sw in zip(self.losses, self.weights, y_true, y_pred, sample_weight):
+            if loss is None:
+                parts.append(None)
+                continue
+            if yt is None:
+                raise ValueError("the model has a loss for an output but no target (y) was given for it")
+            value = call_loss(loss, yt, yp, sw)
+            parts.append(value)
+            term = value * w if w != 1.0 else value
+            total = term if total is None else total + term
+        return total, parts
+
+    def update_trackers(self, parts, batch):
+        for tracker, value in zip(self.trackers, parts):
+            if value is not None:
+                tracker.update_state(value, batch)
+
+
+class CompiledMetrics:
+    """Metrics per output; names are prefixed with the output name when the model has several outputs."""
+
+    def __init__(self, metrics, weighted_metrics, output_names, losses):
+        self.output_names = list(output_names)
+        self._losses = losses
+        self._raw = [_per_output(m, self.output_names, "metrics") for m in (metrics, weighted_metrics)]
+        self.entries = None  # [(display name, metric, output index, weighted)], made on the first batch
+
+    def _build(self, y_true, y_pred):
+        multi = len(self.output_names) > 1
+        self.entries = []
+        for weighted, per_output in zip((False, True), self._raw):
+            for i, spec in enumerate(per_output):
+                specs = spec if isinstance(spec, (list, tuple)) else ([] if spec is None else [spec])
+                for m in specs:
+                    name, metric = self._resolve(m, y_true[i], y_pred[i], self._losses[i])
+                    prefix = f"{self.output_names[i]}_" if multi else ""
+                    self.entries.append((prefix + ("weighted_" if weighted else "") + name, metric, i, weighted))
+
+    def _resolve(self, m, y_true, y_pred, loss):
+        if isinstance(m, str) or isinstance(m, dict):
+            from .. import metrics
+            name = m if isinstance(m, str) else None
+            if m in ("accuracy", "acc"):
+                m = self._accuracy_kind(y_true, y_pred, loss)
+            elif m in ("crossentropy", "ce"):
+                m = self._accuracy_kind(y_true, y_pred, loss).replace("accuracy", "crossentropy")
+            metric = metrics.get(m)
+            return name or metric.name, metric
+        if hasattr(m, "update_state"):
+            return m.name, m
+        if callable(m):
+            metric = FunctionMetric(m)
+            return metric.name, metric
+        raise TypeError(f"compile: a metric must be a name, a Metric or a function, got {type(m).__name__}")
+
+    @staticmethod
+    def _accuracy_kind(y_true, y_pred, loss):
+        """Which accuracy 'accuracy' means, as Keras decides it: from the loss, then the shapes."""
+        loss_name = _loss_name(loss) if loss is not None else ""
+        if "sparse_categorical" in loss_name:
+            return "sparse_categorical_accuracy"
+        if "binary" in loss_name or (y_pred.ndim and y_pred.shape[-1] == 1):
+            return "binary_accuracy"
+        if y_true is not None and y_true.ndim < y_pred.ndim:
+            return "sparse_categorical_accuracy"
+        return "categorical_accuracy"
+
+    def update_state(self, y_true, y_pred, sample_weight):
+        if self.entries is None:
+            self._build(y_true, y_pred)
+        for _, metric, i, weighted in self.entries:
+            if y_true[i] is None:
+                continue
+            metric.update_state(y_true[i], y_pred[i], sample_weight=sample_weight[i] if weighted else None)
+
+    def results(self):
+        return {name: _as_float(metric.result()) for name, metric, _, _ in (self.entries or [])}
+
+    def reset_state(self):
+        for _, metric, _, _ in self.entries or []:
+            metric.reset_state()
+
+
+def _as_float(value) -> float:
+    return float(np.asarray(value))
+
+
+def match_targets(y, output_names, structure):
+    """y as a list with one target (or None) per output, from a single array, a list, or a dict of names."""
+    n = len(output_names)
+    if y is None:
+        return [None] * n
+    if isinstance(y, dict):
+        unknown = sorted(set(y) - set(output_names))
+        if unknown:
+            raise ValueError(f"targets name unknown output(s) {', '.join(unknown)}; the outputs are "
+                             f"{', '.join(output_names)}")
+        return [y.get(name) for name in output_names]
+    if isinstance(y, (list, tuple)) and n > 1:
+        if len(y) != n:
+            raise ValueError(f"{len(y)} targets given for {n} outputs ({', '.join(output_names)})")
+        return list(y)
+    if n > 1:
+        raise ValueError(f"the model has {n} outputs ({', '.join(output_names)}) but one target was given; pass a "
+                         f"list or a dict of targets")
+    return [y]
+

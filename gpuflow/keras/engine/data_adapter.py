@@ -1,0 +1,191 @@
+"""Turning what `fit`/`evaluate`/`predict` get (arrays, tensors, nests of them, datasets) into batches.
+
+Arrays are sliced on the host and sent to the device one batch at a time. Anything else
+iterable (a `gf.data.Dataset`, a generator function's output, a list of batches) is taken to
+yield `x`, `(x, y)` or `(x, y, sample_weight)`, and `iter()` is called on it once per epoch.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import nest
+from ...ops import creation as _creation
+from ...tensor import Tensor
+
+
+def _is_array_like(x) -> bool:
+    return isinstance(x, (np.ndarray, Tensor, list, float, int, np.generic))
+
+
+def is_array_data(x) -> bool:
+    """True for arrays/tensors or dicts/lists/tuples of them (sliced here), False for datasets and iterators."""
+    if x is None:
+        return True
+    if isinstance(x, dict):
+        return all(is_array_data(v) for v in x.values())
+    if isinstance(x, (list, tuple)) and x and all(isinstance(v, (np.ndarray, Tensor, dict)) for v in x):
+        return all(is_array_data(v) for v in x)
+    return _is_array_like(x)
+
+
+def _as_numpy(x):
+    if x is None:
+        return None
+    return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
+
+
+def to_numpy_nest(x):
+    if isinstance(x, dict):
+        return {k: to_numpy_nest(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)) and x and all(isinstance(v, (np.ndarray, Tensor, dict)) for v in x):
+        return [to_numpy_nest(v) for v in x]
+    return _as_numpy(x)
+
+
+def _leaves(x):
+    return [v for v in nest.flatten(x) if v is not None]
+
+
+def num_samples(*structures) -> int:
+    counts = {}
+    for name, s in zip(("x", "y", "sample_weight"), structures):
+        for leaf in _leaves(s):
+            if leaf.ndim == 0:
+                raise ValueError(f"{name} holds a scalar; fit/evaluate/predict need arrays with a batch dimension")
+            counts.setdefault(leaf.shape[0], []).append(name)
+    if len(counts) > 1:
+        detail = ", ".join(f"{'/'.join(sorted(set(v)))}: {k}" for k, v in counts.items())
+        raise ValueError(f"the arrays have different numbers of samples ({detail}); they must all have the same "
+                         f"first dimension")
+    if not counts:
+        raise ValueError("no input data: pass x (arrays, tensors or a dataset)")
+    return next(iter(counts))
+
+
+def take(structure, index):
+    return nest.map_structure(lambda a: None if a is None else a[index], structure)
+
+
+def split_validation(x, y, sw, validation_split):
+    """The last `validation_split` of the samples held out (before any shuffling), as Keras does."""
+    if not 0.0 < validation_split < 1.0:
+        raise ValueError(f"validation_split must be between 0 and 1, got {validation_split}")
+    n = num_samples(x, y, sw)
+    cut = int(n * (1.0 - validation_split))
+    if cut == 0 or cut == n:
+        raise ValueError(f"validation_split={validation_split} of {n} samples leaves an empty training or "
+                         f"validation set")
+    first, last = slice(0, cut), slice(cut, n)
+    return (take(x, first), take(y, first), take(sw, first)), (take(x, last), take(y, last), take(sw, last))
+
+
+def _to_device(structure, dtype_of_float=None):
+    def convert(a):
+        if a is None:
+            return None
+        if isinstance(a, Tensor):
+            return a
+        arr = np.asarray(a)
+        if arr.dtype == np.float64:
+            arr = arr.astype(np.float32)  # like Keras: float64 data trains in the model's float32
+        return _creation.convert_to_tensor(arr)
+    return nest.map_structure(convert, structure)
+
+
+class ArrayBatches:
+    """Batches of in-memory arrays: one permutation per epoch when shuffling."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=None):
+        self.x, self.y, self.sw = to_numpy_nest(x), to_numpy_nest(y), to_numpy_nest(sample_weight)
+        self.n = num_samples(self.x, self.y, self.sw)
+        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.batch_size = int(batch_size or 32)
+        self.shuffle = shuffle
+        self.steps = steps or math.ceil(self.n / self.batch_size)
+
+    def __len__(self):
+        return self.steps
+
+    def epoch(self):
+        order = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
+        for step in range(self.steps):
+            start = (step * self.batch_size) % self.n
+            idx = order[start:start + self.batch_size]
+            yield _to_device((take(self.x, idx), take(self.y, idx), take(self.sw, idx)))
+
+
+class IterableBatches:
+    """Batches from a dataset or any iterable; `steps` caps each epoch, else an epoch ends with the data."""
+
+    def __init__(self, data, steps=None):
+        self.data, self.steps = data, steps
+        try:
+            self._len = len(data) if steps is None else steps
+        except TypeError:
+            self._len = None  # unknown until the first epoch ends
+        self._iterator = None
+
+    def __len__(self):
+        return self._len
+
+    def epoch(self):
+        if self.steps is not None:
+            # With steps_per_epoch, Keras keeps drawing from one iterator across epochs; restart when it runs dry.
+            if self._iterator is None:
+                self._iterator = iter(self.data)
+            for step in range(self.steps):
+                try:
+                    batch = next(self._iterator)
+                except StopIteration:
+                    self._iterator = iter(self.data)
+                    batch = next(self._iterator, None)
+                    if batch is None:
+                        raise ValueError("the dataset yielded no batches") from None
+                yield unpack(batch)
+            return
+        count = 0
+        for batch in iter(self.data):
+            count += 1
+            yield unpack(batch)
+        if count == 0:
+            raise ValueError("the dataset yielded no batches; check that it is not exhausted (a generator can be "
+                             "iterated only once: pass a Dataset or set steps_per_epoch)")
+        self._len = count
+
+
+def unpack(batch):
+    """(x, y, sample_weight) from a batch given as x, (x,), (x, y) or (x, y, sample_weight)."""
+    if isinstance(batch, tuple):
+        if not 1 <= len(batch) <= 3:
+            raise ValueError(f"a data batch must be x, (x, y) or (x, y, sample_weight); got a tuple of {len(batch)}")
+        x, y, sw = tuple(batch) + (None,) * (3 - len(batch))
+    else:
+        x, y, sw = batch, None, None
+    return _to_device((x, y, sw))
+
+
+def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None, what="fit"):
+    if is_array_data(x):
+        return ArrayBatches(x, y, sample_weight, batch_size, shuffle, steps)
+    if y is not None or sample_weight is not None:
+        raise ValueError(f"{what}: when x is a dataset or generator it yields the targets too; do not pass y or "
+                         f"sample_weight")
+    if batch_size is not None:
+        raise ValueError(f"{what}: batch_size cannot be used with a dataset or generator, which makes its own "
+                         f"batches")
+    return IterableBatches(x, steps)
+
+
+def class_weight_to_sample_weight(y, class_weight):
+    """Per-sample weights from {class index: weight}; y as class indices or one-hot rows."""
+    y = _as_numpy(y)
+    labels = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
+    labels = labels.astype(np.int64)
+    missing = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
+    if missing:
+        raise ValueError(f"class_weight has no weight for class(es) {missing}; give one for every class in y")
+    lookup = {int(k): float(v) for k, v in class_weight.items()}
+    return np.array([lookup[int(c)] for c in labels], dtype=np.float32)

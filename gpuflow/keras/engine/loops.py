@@ -1,0 +1,140 @@
+"""The fit / evaluate / predict loops: batches in, callbacks around each step, logs out."""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import nest
+from . import data_adapter as _data
+
+
+def _verbose(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+    return verbose
+
+
+def _callback_list(model, callbacks, verbose, epochs, steps, add_history):
+    from ..callbacks import CallbackList
+    if callbacks is not None and not isinstance(callbacks, (list, tuple, CallbackList)):
+        raise TypeError(f"callbacks must be a list of Callback objects, got {type(callbacks).__name__}")
+    if isinstance(callbacks, CallbackList):
+        return callbacks
+    return CallbackList(callbacks, add_history=add_history, add_progbar=verbose != 0, model=model,
+                        verbose=verbose, epochs=epochs, steps=steps)
+
+
+def _validation_batches(validation_data, batch_size, steps):
+    if isinstance(validation_data, tuple):
+        if not 2 <= len(validation_data) <= 3:
+            raise ValueError(f"validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight), got a "
+                             f"tuple of {len(validation_data)}")
+        vx, vy, vsw = tuple(validation_data) + (None,) * (3 - len(validation_data))
+        return _data.make_batches(vx, vy, vsw, batch_size, steps=steps, what="validation_data")
+    return _data.make_batches(validation_data, steps=steps, what="validation_data")
+
+
+def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
+        class_weight, sample_weight, initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
+        validation_freq, **kwargs):
+    if kwargs:
+        raise TypeError(f"fit: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
+    model._require_compiled("fit")
+    verbose = _verbose(verbose)
+    if validation_split and validation_data is None:
+        if not _data.is_array_data(x):
+            raise ValueError("fit: validation_split works only with arrays; with a dataset pass validation_data")
+        x, y, sample_weight = (_data.to_numpy_nest(v) for v in (x, y, sample_weight))
+        (x, y, sample_weight), validation_data = _data.split_validation(x, y, sample_weight, validation_split)
+    if class_weight is not None:
+        if not _data.is_array_data(x) or y is None or nest.is_nested(y):
+            raise ValueError("fit: class_weight needs y as one array (a single output)")
+        if sample_weight is not None:
+            raise ValueError("fit: give class_weight or sample_weight, not both")
+        sample_weight = _data.class_weight_to_sample_weight(y, class_weight)
+    batches = _data.make_batches(x, y, sample_weight, batch_size, shuffle=shuffle, steps=steps_per_epoch)
+    val_batches = None
+    if validation_data is not None:
+        val_batches = _validation_batches(validation_data, validation_batch_size or batch_size, validation_steps)
+    cbs = _callback_list(model, callbacks, verbose, epochs, len(batches), add_history=True)
+    model.stop_training = False
+    cbs.on_train_begin()
+    logs = {}
+    for epoch in range(initial_epoch, epochs):
+        model.reset_metrics()
+        cbs.on_epoch_begin(epoch)
+        step = -1
+        for step, batch in enumerate(batches.epoch()):
+            cbs.on_train_batch_begin(step)
+            logs = model.train_step(batch)
+            cbs.on_train_batch_end(step, dict(logs))
+            if model.stop_training:
+                break
+        if step < 0:
+            raise ValueError("fit: the training data gave no batches")
+        epoch_logs = dict(logs)
+        if val_batches is not None and _run_validation(epoch, validation_freq):
+            val_logs = _test_loop(model, val_batches, cbs, in_fit=True)
+            epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+        cbs.on_epoch_end(epoch, epoch_logs)
+        if model.stop_training:
+            break
+    cbs.on_train_end(logs)
+    from ..callbacks import History
+    history = next(cb for cb in cbs if isinstance(cb, History))
+    model.history = history
+    return history
+
+
+def _run_validation(epoch, freq):
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return epoch + 1 in freq
+
+
+def _test_loop(model, batches, cbs, in_fit=False):
+    cbs.params["in_fit"] = in_fit
+    model.reset_metrics()
+    cbs.on_test_begin()
+    logs = {}
+    for step, batch in enumerate(batches.epoch()):
+        cbs.on_test_batch_begin(step)
+        logs = model.test_step(batch)
+        cbs.on_test_batch_end(step, dict(logs))
+    cbs.on_test_end(dict(logs))
+    cbs.params["in_fit"] = False
+    return logs
+
+
+def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks, return_dict, **kwargs):
+    if kwargs:
+        raise TypeError(f"evaluate: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
+    model._require_compiled("evaluate")
+    verbose = _verbose(verbose)
+    batches = _data.make_batches(x, y, sample_weight, batch_size, steps=steps, what="evaluate")
+    cbs = _callback_list(model, callbacks, verbose, 1, len(batches), add_history=False)
+    logs = _test_loop(model, batches, cbs)
+    if return_dict:
+        return dict(logs)
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def predict(model, x, batch_size, verbose, steps, callbacks, **kwargs):
+    if kwargs:
+        raise TypeError(f"predict: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
+    verbose = _verbose(verbose)
+    batches = _data.make_batches(x, None, None, batch_size, steps=steps, what="predict")
+    cbs = _callback_list(model, callbacks, verbose, 1, len(batches), add_history=False)
+    cbs.on_predict_begin()
+    outputs = []
+    for step, batch in enumerate(batches.epoch()):
+        cbs.on_predict_batch_begin(step)
+        out = model.predict_step(batch)
+        outputs.append(nest.map_structure(lambda t: t.numpy(), out))
+        cbs.on_predict_batch_end(step, {"outputs": out})
+    cbs.on_predict_end()
+    if not outputs:
+        raise ValueError("predict: the input gave no batches")
+    return nest.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)

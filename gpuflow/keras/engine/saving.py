@@ -1,0 +1,210 @@
+"""Weights files (safetensors, keyed by weight path like `dense/kernel`) and model configs.
+
+Configs name each layer's class and hold its `get_config()`; classes are looked up in
+`gf.keras.layers` (or `custom_objects`). Code (Lambda layers) is never serialised.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+
+from ... import nest
+from ...tensor import Variable
+from .input_layer import InputLayer
+from .keras_tensor import KerasTensor
+
+_SUFFIXES = (".weights.h5", ".h5", ".safetensors")
+
+
+# ---------------------------------------------------------------- weights
+def weight_paths(model) -> list[tuple[str, Variable]]:
+    """(path, variable) for every weight, in `model.weights` order; a path is the layer names from the model
+    down to the owning layer, then the weight's name: `dense/kernel`, `encoder/dense/bias`."""
+    paths = {}
+
+    def walk(layer, prefix, visited):
+        visited.add(id(layer))
+        own = {id(v) for _, v, _ in layer._own_weights}
+        for short, var, _ in layer._own_weights:
+            paths.setdefault(id(var), prefix + short)
+        for value in layer._tracked_values():
+            if isinstance(value, Variable) and id(value) not in own:
+                paths.setdefault(id(value), prefix + value.name.split(":")[0].split("/")[-1])
+        for sub in layer._layers:
+            if id(sub) not in visited:
+                walk(sub, prefix + sub.name + "/", visited)
+    walk(model, "", set())
+    out = [(paths[id(v)], v) for v in model.weights]
+    names = [p for p, _ in out]
+    dupes = sorted({p for p in names if names.count(p) > 1})
+    if dupes:
+        raise ValueError(f"{model.name}: several weights have the path(s) {', '.join(dupes)}; give the layers "
+                         f"unique names so their weights can be told apart in the file")
+    return out
+
+
+def _check_path(filepath) -> str:
+    path = os.fspath(filepath)
+    if not path.endswith(_SUFFIXES):
+        raise ValueError(f"weights file {path!r} must end in .weights.h5 or .safetensors (the contents are "
+                         f"safetensors either way)")
+    return path
+
+
+def save_weights(model, filepath, overwrite=True):
+    path = _check_path(filepath)
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"save_weights: {path} exists; pass overwrite=True to replace it")
+    from safetensors.numpy import save_file
+    entries = weight_paths(model)
+    if not entries:
+        raise ValueError(f"save_weights: {model.name} has no weights yet; build it (call it on data) first")
+    tensors = {p: np.ascontiguousarray(v.numpy()) for p, v in entries}
+    directory = os.path.dirname(os.path.abspath(path))
+    # Written beside the target and renamed over it, so a crash never leaves a half-written weights file.
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={"format": "gpuflow", "model": model.name})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load_weights(model, filepath, skip_mismatch=False):
+    path = _check_path(filepath)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load_weights: no file {path}")
+    from safetensors.numpy import load_file
+    stored = load_file(path)
+    entries = weight_paths(model)
+    if not entries:
+        raise ValueError(f"load_weights: {model.name} has no weights yet; build it (call it on data or give the "
+                         f"first layer an input shape) before loading")
+    problems, ok = [], []
+    for p, var in entries:
+        if p not in stored:
+            problems.append(f"missing from the file: {p} (shape {tuple(var.shape)})")
+        elif tuple(stored[p].shape) != tuple(var.shape):
+            problems.append(f"shape mismatch for {p}: the model has {tuple(var.shape)}, the file has "
+                            f"{tuple(stored[p].shape)}")
+        else:
+            ok.append((var, stored[p]))
+    known = {p for p, _ in entries}
+    problems += [f"not in the model: {k} (shape {tuple(stored[k].shape)})" for k in sorted(set(stored) - known)]
+    if problems and not skip_mismatch:
+        raise ValueError(f"load_weights: {path} does not match {model.name} ({len(problems)} difference(s)):\n  "
+                         + "\n  ".join(problems))
+    for var, value in ok:
+        var.assign(value.astype(var.dtype.np))
+
+
+# ---------------------------------------------------------------- configs
+def serialize_layer(layer) -> dict:
+    if type(layer).__name__ == "Lambda":
+        raise ValueError(f"layer {layer.name!r} is a Lambda layer: its Python code is never serialised. Write a Layer "
+                         f"subclass with get_config() and pass it through custom_objects instead")
+    return {"class_name": type(layer).__name__, "name": layer.name, "config": layer.get_config()}
+
+
+def _find_class(class_name, custom_objects):
+    if custom_objects and class_name in custom_objects:
+        return custom_objects[class_name]
+    from .functional import Functional
+    from .sequential import Sequential
+    from .training import Model
+    engine = {"InputLayer": InputLayer, "Sequential": Sequential, "Functional": Functional, "Model": Model}
+    if class_name in engine:
+        return engine[class_name]
+    from .. import layers
+    cls = getattr(layers, class_name, None)
+    if cls is None:
+        raise ValueError(f"unknown layer class {class_name!r}: it is not in gf.keras.layers; pass "
+                         f"custom_objects={{'{class_name}': {class_name}}}")
+    return cls
+
+
+def deserialize_layer(entry, custom_objects=None):
+    cls = _find_class(entry["class_name"], custom_objects)
+    from .training import Model
+    if isinstance(cls, type) and issubclass(cls, Model) and "layers" in entry["config"]:
+        return cls.from_config(entry["config"], custom_objects=custom_objects)
+    return cls.from_config(entry["config"])
+
+
+def sequential_config(model) -> dict:
+    inp = model._input_tensor
+    return {"name": model.name, "trainable": model.trainable,
+            "build_input_shape": list(inp.shape) if inp is not None else None,
+            "input_dtype": inp.dtype.name if inp is not None else None,
+            "layers": [serialize_layer(layer) for layer in model.layers]}
+
+
+def sequential_from_config(cls, config, custom_objects=None):
+    from .input_layer import Input
+    model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+    if config.get("build_input_shape") is not None:
+        model.add(Input(batch_shape=tuple(config["build_input_shape"]), dtype=config.get("input_dtype")))
+    for entry in config["layers"]:
+        model.add(deserialize_layer(entry, custom_objects))
+    return model
+
+
+_REF = "__keras_tensor__"
+
+
+def functional_config(model) -> dict:
+    index, counts = {}, {}
+    for node in model._nodes:
+        k = counts.get(id(node.layer), 0)
+        index[id(node)] = (node.layer.name, k)
+        counts[id(node.layer)] = k + 1
+
+    def encode(value):
+        if isinstance(value, KerasTensor):
+            name, k = index[id(value.node)]
+            return {_REF: [name, k, value.index]}
+        if isinstance(value, dict):
+            return {key: encode(v) for key, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [encode(v) for v in value]
+        return value
+    nodes = [{"layer": n.layer.name, "args": encode(list(n.args)), "kwargs": encode(n.kwargs)}
+             for n in model._nodes if not isinstance(n.layer, InputLayer)]
+    return {"name": model.name, "trainable": model.trainable,
+            "layers": [serialize_layer(layer) for layer in model.layers], "nodes": nodes,
+            "inputs": encode(model._nested_inputs), "outputs": encode(model._nested_outputs)}
+
+
+def functional_from_config(cls, config, custom_objects=None):
+    layers = {entry["name"]: deserialize_layer(entry, custom_objects) for entry in config["layers"]}
+    made, counts = {}, {}
+    for name, layer in layers.items():
+        if isinstance(layer, InputLayer):
+            made[(name, 0)] = [layer.output]
+
+    def decode(value):
+        if isinstance(value, dict) and set(value) == {_REF}:
+            name, k, i = value[_REF]
+            if (name, k) not in made:
+                raise ValueError(f"model config: call {k} of layer {name!r} is used before it is made; the config's "
+                                 f"nodes are not in graph order")
+            return made[(name, k)][i]
+        if isinstance(value, dict):
+            return {key: decode(v) for key, v in value.items()}
+        if isinstance(value, list):
+            return [decode(v) for v in value]
+        return value
+    for node in config["nodes"]:
+        name = node["layer"]
+        if name not in layers:
+            raise ValueError(f"model config: a node calls layer {name!r}, which is not in its layers list")
+        out = layers[name](*decode(node["args"]), **decode(node["kwargs"]))
+        k = counts.get(name, 0)
+        made[(name, k)] = nest.flatten(out)
+        counts[name] = k + 1
+    return cls(decode(config["inputs"]), decode(config["outputs"]), name=config.get("name"),
+               trainable=config.get("trainable", True))

@@ -1,0 +1,276 @@
+"""`Model`: a Layer that trains. compile / fit / evaluate / predict and the per-batch steps.
+
+`Model(inputs, outputs)` makes a functional model (see functional.py); subclassing Model and
+writing `call` makes a subclassed one. Both share everything here.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import nest
+from ... import ops
+from ...autograd import GradientTape
+from .. import backend as _backend
+from . import data_adapter as _data
+from .base_layer import Layer, to_snake_case
+from .compile_utils import CompiledLoss, CompiledMetrics, RunningMean, match_targets
+
+
+class _CompileState:
+    """Everything compile() set; kept out of the layer attributes so optimizer/metric state is not model weights."""
+
+    def __init__(self, optimizer, loss, metrics, weighted_metrics, loss_weights, run_eagerly, jit_compile):
+        self.optimizer, self.loss_spec, self.metrics_spec = optimizer, loss, metrics
+        self.weighted_metrics_spec, self.loss_weights = weighted_metrics, loss_weights
+        self.run_eagerly, self.jit_compile = run_eagerly, jit_compile
+        self.loss = self.metrics = None  # matched to the outputs on the first batch
+        self.loss_tracker = RunningMean("loss")
+
+
+class Model(Layer):
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (len(args) >= 2 or ("inputs" in kwargs and "outputs" in kwargs)
+                             or (args and "outputs" in kwargs)):
+            from .functional import Functional
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            raise TypeError(f"{type(self).__name__}: a subclassed Model takes no inputs/outputs; build a functional "
+                            f"model with gf.keras.Model(inputs, outputs)")
+        name = kwargs.pop("name", None) or _backend.unique_name(to_snake_case(type(self).__name__))
+        super().__init__(name=name, **kwargs)
+        self.stop_training = False
+        self.history = None
+        self._compiled = None
+
+    # ---------------------------------------------------------------- structure
+    @property
+    def layers(self):
+        return self._layers
+
+    def get_layer(self, name=None, index=None):
+        layers = self.layers
+        if index is None and isinstance(name, int):
+            name, index = None, name
+        if index is not None:
+            if name is not None:
+                raise ValueError("get_layer: give a name or an index, not both")
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"get_layer: index {index} is out of range; {self.name} has {len(layers)} layers")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: no layer named {name!r} in {self.name}; its layers are "
+                         f"{', '.join(layer.name for layer in layers)}")
+
+    @property
+    def output_names(self):
+        return getattr(self, "_output_names", None)
+
+    def build(self, input_shape):
+        """Builds a subclassed model by calling it once on zeros (unknown dims as 1)."""
+        if type(self).call is Model.call:
+            raise NotImplementedError(f"{type(self).__name__} has no call(); subclasses of Model must define "
+                                      f"call(self, inputs, training=None)")
+
+        def zeros(shape):
+            return ops.zeros(tuple(1 if d is None else d for d in shape), dtype=self._dtype)
+        from .base_layer import map_shapes
+        self._dry_run([map_shapes(zeros, input_shape)], {})
+        self._build_input_shape, self.built = input_shape, True
+
+    def _maybe_build(self, inputs):
+        # A subclassed model's layers build themselves inside call; only a user-written build() runs here.
+        if not self.built and type(self).build is not Model.build:
+            super()._maybe_build(inputs)
+        self.built = True
+
+    def call(self, inputs, training=None, mask=None):
+        raise NotImplementedError(f"{type(self).__name__} has no call(); subclasses of Model must define "
+                                  f"call(self, inputs, training=None)")
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False):
+        from .summary import print_summary
+        print_summary(self, line_length=line_length, print_fn=print_fn)
+
+    def save_weights(self, filepath, overwrite=True):
+        from .saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        from .saving import load_weights
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if "nodes" in config and "layers" in config:
+            from .saving import functional_from_config
+            return functional_from_config(cls, config, custom_objects)
+        return cls(**config)
+
+    def save(self, filepath, *args, **kwargs):
+        raise NotImplementedError("Model.save (whole-model files) is not supported: gpuflow never pickles. Save the "
+                                  "weights with save_weights(...) and the architecture with get_config()")
+
+    # ---------------------------------------------------------------- compile
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                run_eagerly=None, steps_per_execution=None, jit_compile=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"compile: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
+        if loss is None:
+            raise ValueError("compile: pass loss=... (a name like 'mse' or 'sparse_categorical_crossentropy', or a "
+                             "callable), or override train_step")
+        if not hasattr(optimizer, "apply_gradients"):
+            from .. import optimizers
+            optimizer = optimizers.get(optimizer)
+        self._compiled = _CompileState(optimizer, loss, metrics, weighted_metrics, loss_weights, run_eagerly,
+                                       jit_compile)
+        self.stop_training = False
+
+    @property
+    def optimizer(self):
+        return self._compiled.optimizer if self._compiled else None
+
+    @property
+    def compiled_loss(self):
+        return self._compiled.loss if self._compiled else None
+
+    @property
+    def metrics_names(self):
+        if not self._compiled:
+            return []
+        state = self._compiled
+        names = ["loss"] + [t.name for t in (state.loss.trackers if state.loss else [])]
+        return names + [entry[0] for entry in ((state.metrics.entries if state.metrics else None) or [])]
+
+    def _require_compiled(self, what):
+        if self._compiled is None:
+            raise RuntimeError(f"{what}: compile the model first, e.g. model.compile(optimizer='adam', loss='mse')")
+
+    def _match(self, y, y_pred):
+        """Per-output lists of targets and predictions; sets up the loss and metrics on the first batch."""
+        state = self._compiled
+        flat_pred = nest.flatten(y_pred)
+        names = self.output_names
+        if names is None or len(names) != len(flat_pred):
+            names = sorted(y_pred) if isinstance(y_pred, dict) else [f"output_{i + 1}" for i in range(len(flat_pred))]
+        if state.loss is None:
+            state.loss = CompiledLoss(state.loss_spec, state.loss_weights, names)
+            state.metrics = CompiledMetrics(state.metrics_spec, state.weighted_metrics_spec, names, state.loss.losses)
+        return match_targets(y, names, y_pred), flat_pred
+
+    @staticmethod
+    def _sample_weights(sample_weight, n):
+        if isinstance(sample_weight, (list, tuple)) and n > 1:
+            return list(sample_weight)
+        if isinstance(sample_weight, dict):
+            raise ValueError("sample_weight as a dict is not supported; give one array (all outputs) or a list")
+        return [sample_weight] * n
+
+    # ---------------------------------------------------------------- steps
+    def train_step(self, data):
+        x, y, sample_weight = data
+        self._require_compiled("fit")
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            targets, preds = self._match(y, y_pred)
+            sws = self._sample_weights(sample_weight, len(preds))
+            loss, parts = self._compiled.loss(targets, preds, sws)
+            extra = self.losses
+            if extra:
+                loss = loss + ops.add_n([ops.cast(ops.convert_to_tensor(v), loss.dtype) for v in extra])
+        variables = self.trainable_variables
+        grads = tape.gradient(loss, variables)
+        pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
+        self._compiled.optimizer.apply_gradients(pairs)
+        return self._update_metrics(loss, parts, targets, preds, sws)
+
+    def test_step(self, data):
+        x, y, sample_weight = data
+        y_pred = self(x, training=False)
+        targets, preds = self._match(y, y_pred)
+        sws = self._sample_weights(sample_weight, len(preds))
+        loss, parts = self._compiled.loss(targets, preds, sws)
+        extra = self.losses
+        if extra:
+            loss = loss + ops.add_n([ops.cast(ops.convert_to_tensor(v), loss.dtype) for v in extra])
+        return self._update_metrics(loss, parts, targets, preds, sws)
+
+    def predict_step(self, data):
+        x, _, _ = data
+        return self(x, training=False)
+
+    def _update_metrics(self, loss, parts, targets, preds, sws):
+        state = self._compiled
+        batch = float(preds[0].shape[0]) if preds[0].ndim else 1.0
+        state.loss_tracker.update_state(loss, batch)
+        state.loss.update_trackers(parts, batch)
+        state.metrics.update_state(targets, preds, sws)
+        return self._logs()
+
+    def _logs(self):
+        state = self._compiled
+        logs = {"loss": state.loss_tracker.result()}
+        for tracker in state.loss.trackers if state.loss else []:
+            logs[tracker.name] = tracker.result()
+        logs.update(state.metrics.results() if state.metrics else {})
+        return logs
+
+    def reset_metrics(self):
+        state = self._compiled
+        if state is None:
+            return
+        state.loss_tracker.reset_state()
+        for tracker in state.loss.trackers if state.loss else []:
+            tracker.reset_state()
+        if state.metrics:
+            state.metrics.reset_state()
+
+    # ---------------------------------------------------------------- loops
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, **kwargs):
+        from .loops import fit
+        return fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
+                   class_weight, sample_weight, initial_epoch, steps_per_epoch, validation_steps,
+                   validation_batch_size, validation_freq, **kwargs)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        from .loops import evaluate
+        return evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks, return_dict, **kwargs)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        from .loops import predict
+        return predict(self, x, batch_size, verbose, steps, callbacks, **kwargs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True, return_dict=False):
+        self._require_compiled("train_on_batch")
+        if class_weight is not None:
+            sample_weight = _data.class_weight_to_sample_weight(y, class_weight)
+        if reset_metrics:
+            self.reset_metrics()
+        logs = self.train_step(_data.unpack((x, y, sample_weight)))
+        return _format_result(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
+        self._require_compiled("test_on_batch")
+        if reset_metrics:
+            self.reset_metrics()
+        logs = self.test_step(_data.unpack((x, y, sample_weight)))
+        return _format_result(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        out = self.predict_step(_data.unpack((x,)))
+        return nest.map_structure(lambda t: t.numpy(), out)
+
+
+def _format_result(logs, return_dict):
+    if return_dict:
+        return dict(logs)
+    values = [float(v) for v in logs.values()]
+    return values[0] if len(values) == 1 else values
+

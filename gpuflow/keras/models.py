@@ -1,0 +1,20 @@
+"""`gf.keras.models`: Model, Sequential and clone_model."""
+from __future__ import annotations
+
+from .engine.functional import Functional
+from .engine.sequential import Sequential
+from .engine.training import Model
+
+__all__ = ["Model", "Sequential", "Functional", "clone_model"]
+
+
+def clone_model(model, input_tensors=None, clone_function=None):
+    """A new model with the same architecture and freshly initialised weights (from the model's config)."""
+    if input_tensors is not None or clone_function is not None:
+        raise ValueError("clone_model: input_tensors and clone_function are not supported; clone, then rebuild")
+    if isinstance(model, Sequential):
+        return Sequential.from_config(model.get_config())
+    if isinstance(model, Functional):
+        return Functional.from_config(model.get_config())
+    raise ValueError(f"clone_model: {type(model).__name__} is a subclassed model, whose code cannot be cloned from "
+                     f"a config; construct a new instance instead")

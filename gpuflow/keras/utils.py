@@ -1,0 +1,41 @@
+"""`gf.keras.utils`: to_categorical, set_random_seed, Progbar."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from .engine.progbar import Progbar
+
+__all__ = ["to_categorical", "set_random_seed", "Progbar"]
+
+
+def to_categorical(y, num_classes=None, dtype="float32"):
+    """One-hot rows from integer class labels (a trailing dim of 1 is dropped, as Keras does)."""
+    y = np.asarray(y.numpy() if hasattr(y, "numpy") else y)
+    if y.dtype.kind == "f":
+        if not np.all(y == np.round(y)):
+            raise ValueError("to_categorical: labels must be whole numbers (class indices)")
+        y = y.astype(np.int64)
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"to_categorical: labels must be integers, got dtype {y.dtype}")
+    shape = y.shape[:-1] if y.ndim > 1 and y.shape[-1] == 1 else y.shape
+    y = y.reshape(-1)
+    if y.size and y.min() < 0:
+        raise ValueError(f"to_categorical: labels must be >= 0, got {y.min()}")
+    n = int(num_classes) if num_classes is not None else (int(y.max()) + 1 if y.size else 0)
+    if y.size and y.max() >= n:
+        raise ValueError(f"to_categorical: label {y.max()} does not fit num_classes={n}")
+    out = np.zeros((y.size, n), dtype=dtype)
+    out[np.arange(y.size), y] = 1
+    return out.reshape(shape + (n,))
+
+
+def set_random_seed(seed):
+    """Seeds Python's `random`, NumPy and gpuflow, so initial weights and shuffling repeat."""
+    if not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"set_random_seed: the seed must be an integer, got {seed!r}")
+    from .. import random as gf_random
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    gf_random.set_seed(int(seed))
