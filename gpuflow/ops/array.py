@@ -46,8 +46,9 @@ def reshape(tensor, shape, name=None):
 
 def transpose(a, perm=None, conjugate=False, name=None):
     x = operands(a)[0]
+    # Only -rank..-1 wrap around; anything else reaches the primitive's check as it is.
     perm = tuple(reversed(builtins.range(x.ndim))) if perm is None else tuple(
-        p % x.ndim if x.ndim else p for p in _ints(perm, "transpose: perm"))
+        p + x.ndim if -x.ndim <= p < 0 else p for p in _ints(perm, "transpose: perm"))
     return x if perm == tuple(builtins.range(x.ndim)) else sh.transpose(x, perm=perm)
 
 
@@ -85,6 +86,8 @@ def concat(values, axis, name=None):
 
 def stack(values, axis=0, name=None):
     xs = operands(*values)
+    if not xs:
+        raise InvalidArgumentError("stack: needs at least one tensor")
     shapes = {tuple(x.shape) for x in xs}
     if len(shapes) > 1:
         raise InvalidArgumentError(f"stack: all tensors need one shape, got {[list(x.shape) for x in xs]}")
@@ -154,8 +157,13 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=-1, dtype=None, 
     idx = operands(indices)[0]
     dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.float32
     axis = normalize_axis("one_hot", int(axis), idx.ndim + 1)
-    return sh.one_hot(idx, depth=int(depth), on_value=1 if on_value is None else on_value,
-                      off_value=0 if off_value is None else off_value, axis=axis, dtype=dtype)
+    return sh.one_hot(idx, depth=int(depth), on_value=_scalar(1 if on_value is None else on_value),
+                      off_value=_scalar(0 if off_value is None else off_value), axis=axis, dtype=dtype)
+
+
+def _scalar(value):
+    """A Python number for a primitive's params (which must be plain, hashable values)."""
+    return value.numpy().item() if isinstance(value, Tensor) else value
 
 
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
@@ -167,7 +175,7 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     pairs = tuple(tuple(int(v) for v in p) for p in paddings)
     if any(len(p) != 2 for p in pairs):
         raise InvalidArgumentError(f"pad: paddings must be [before, after] pairs, got {paddings}")
-    return sh.pad(x, paddings=pairs, constant_value=constant_values)
+    return sh.pad(x, paddings=pairs, constant_value=_scalar(constant_values))
 
 
 def tile(input, multiples, name=None):  # noqa: A002

@@ -11,9 +11,12 @@ from .dispatch import bind, primitive
 
 
 def _infer_dtype(value, array: np.ndarray):
-    """TF's rules: Python floats → float32, ints → int32 (int64 when they do not fit); NumPy keeps its dtype."""
+    """TF's rules: Python floats → float32, ints → int32 (int64 when they do not fit); NumPy keeps its dtype,
+    and so does a list of Tensors (it is packed, like tf.stack)."""
     if isinstance(value, (np.ndarray, np.generic)):
         return dtypes.as_dtype(array.dtype)
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, Tensor) for v in value):
+        return value[0].dtype
     if array.dtype.kind == "f":
         return dtypes.float32
     if array.dtype.kind in "iu":
@@ -106,7 +109,7 @@ def ones_like(x, dtype=None, name=None) -> Tensor:
 def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # noqa: A001 - tf.range
     if limit is None:
         start, limit = 0, start
-    values = [float(v) if isinstance(v, Tensor) else v for v in (start, limit, delta)]
+    values = [v.numpy().item() if isinstance(v, Tensor) else v for v in (start, limit, delta)]
     if values[2] == 0:
         raise InvalidArgumentError("range: delta must not be 0")
     array = np.arange(*values)
@@ -137,5 +140,6 @@ def copy_to(x: Tensor, device) -> Tensor:
 def identity(x, name=None) -> Tensor:
     """`gf.identity(x)`, under a `gf.device` scope other than x's, copies x there (tf semantics)."""
     x = convert_to_tensor(x)
-    target = _device.current()
+    scope = getattr(_device._scope, "stack", None)  # only an explicit gf.device scope moves a tensor
+    target = scope[-1] if scope else x._device
     return copy_to(x, target) if target != x._device else x

@@ -57,10 +57,13 @@ def getitem(x: Tensor, key):
 
 
 def boolean_mask(tensor, mask, axis=None, name=None):
-    """Elements of `tensor` where `mask` is true, flattened over the mask's axes (tf.boolean_mask)."""
+    """Elements of `tensor` where `mask` is true, flattened over the mask's axes (tf.boolean_mask);
+    the mask covers axes axis..axis+mask.ndim-1 (axis 0 by default)."""
     mask = np.asarray(mask.numpy() if isinstance(mask, Tensor) else mask, dtype=bool)
-    if tuple(mask.shape) != tuple(tensor.shape[:mask.ndim]):
-        raise InvalidArgumentError(f"boolean_mask: mask shape {list(mask.shape)} must match the leading axes "
-                                   f"of {list(tensor.shape)}")
-    flat = reshape(tensor, (-1,) + tuple(tensor.shape[mask.ndim:]))
-    return gather(flat, np.flatnonzero(mask).astype(np.int64))
+    axis = 0 if axis is None else int(axis) % max(tensor.ndim, 1)
+    covered = tuple(tensor.shape[axis:axis + mask.ndim])
+    if mask.ndim == 0 or tuple(mask.shape) != covered:
+        raise InvalidArgumentError(f"boolean_mask: mask shape {list(mask.shape)} must match axes {axis}.."
+                                   f"{axis + mask.ndim - 1} of {list(tensor.shape)} (got {list(covered)})")
+    flat = reshape(tensor, tuple(tensor.shape[:axis]) + (-1,) + tuple(tensor.shape[axis + mask.ndim:]))
+    return gather(flat, np.flatnonzero(mask).astype(np.int64), axis=axis)

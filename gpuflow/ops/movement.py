@@ -16,7 +16,7 @@ def _ops():
 
 
 def _reshape_infer(x, shape):
-    if math.prod(shape) != math.prod(x.shape):
+    if any(d < 0 for d in shape) or math.prod(shape) != math.prod(x.shape):
         raise InvalidArgumentError(f"reshape: cannot reshape {x.dtype.name}{list(x.shape)} "
                                    f"({math.prod(x.shape)} elements) to {list(shape)} ({math.prod(shape)} elements)")
     return TensorSpec(shape, x.dtype)
@@ -81,6 +81,9 @@ def slice_length(start, stop, step):
 
 
 def _slice_infer(x, begin, end, strides):
+    if not len(begin) == len(end) == len(strides) == len(x.shape) or 0 in strides:
+        raise InvalidArgumentError(f"strided_slice: begin {list(begin)}, end {list(end)} and non-zero strides "
+                                   f"{list(strides)} need one entry per axis of {x.dtype.name}{list(x.shape)}")
     return TensorSpec(tuple(slice_length(*t) for t in zip(begin, end, strides)), x.dtype)
 
 
@@ -123,6 +126,7 @@ gather = primitive("gather", _gather_infer, _gather_grad)
 
 def _scatter_infer(updates, indices, axis, dim_size):
     require("scatter_add", indices, "i", "integer indices")
+    require("scatter_add", updates, "fi", "numeric updates")
     n = len(indices.shape)
     if updates.shape[axis:axis + n] != indices.shape:
         raise InvalidArgumentError(f"scatter_add: updates {list(updates.shape)} do not hold indices "
@@ -153,6 +157,8 @@ tile = primitive("tile", _tile_infer, _tile_grad)
 
 def _one_hot_infer(indices, depth, on_value, off_value, axis, dtype):
     require("one_hot", indices, "i", "integer indices")
+    if depth < 0:
+        raise InvalidArgumentError(f"one_hot: depth must be >= 0, got {depth}")
     shape = list(indices.shape)
     shape.insert(axis, depth)
     return TensorSpec(shape, dtype)

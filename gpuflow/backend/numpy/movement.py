@@ -45,6 +45,8 @@ def strided_slice_grad(g, shape, begin, end, strides):
 
 @impl("pad")
 def pad(x, paddings, constant_value):
+    if x.ndim == 0:  # np.pad cannot pad a scalar (nothing to pad: it is its own result)
+        return x.copy()
     return np.pad(x, paddings, constant_values=constant_value)
 
 
