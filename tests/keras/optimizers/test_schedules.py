@@ -1,0 +1,84 @@
+"""Learning-rate schedules: values at several steps vs the closed forms, configs, use by an optimizer."""
+import math
+
+import numpy as np
+import pytest
+
+import gpuflow as gf
+from gpuflow.keras.optimizers import schedules
+
+STEPS = [0, 1, 7, 10, 15, 25, 40]
+
+
+def _check(schedule, closed_form):
+    for step in STEPS:
+        assert float(schedule(step)) == pytest.approx(closed_form(step), rel=1e-6), f"step {step}"
+    again = schedules.deserialize(schedules.serialize(schedule))
+    assert type(again) is type(schedule) and again.get_config() == schedule.get_config()
+
+
+def test_exponential_decay():
+    _check(schedules.ExponentialDecay(0.1, 10, 0.5), lambda s: 0.1 * 0.5 ** (s / 10))
+    _check(schedules.ExponentialDecay(0.1, 10, 0.5, staircase=True), lambda s: 0.1 * 0.5 ** (s // 10))
+
+
+def test_inverse_time_decay():
+    _check(schedules.InverseTimeDecay(0.2, 5, 0.3), lambda s: 0.2 / (1 + 0.3 * s / 5))
+    _check(schedules.InverseTimeDecay(0.2, 5, 0.3, staircase=True), lambda s: 0.2 / (1 + 0.3 * (s // 5)))
+
+
+def test_piecewise_constant_decay():
+    _check(schedules.PiecewiseConstantDecay([1, 10, 20], [1.0, 0.5, 0.25, 0.1]),
+           lambda s: 1.0 if s <= 1 else 0.5 if s <= 10 else 0.25 if s <= 20 else 0.1)
+
+
+def test_polynomial_decay():
+    _check(schedules.PolynomialDecay(0.1, 20, 0.01, power=2.0),
+           lambda s: (0.1 - 0.01) * (1 - min(s, 20) / 20) ** 2 + 0.01)
+
+    def cyclic(s):
+        steps = 20 * max(math.ceil(s / 20), 1)
+        return (0.1 - 0.01) * (1 - s / steps) ** 0.5 + 0.01
+    _check(schedules.PolynomialDecay(0.1, 20, 0.01, power=0.5, cycle=True), cyclic)
+
+
+def test_cosine_decay():
+    _check(schedules.CosineDecay(0.1, 20, alpha=0.1),
+           lambda s: 0.1 * (0.9 * 0.5 * (1 + math.cos(math.pi * min(s, 20) / 20)) + 0.1))
+
+
+def test_cosine_decay_with_linear_warmup():
+    def closed(s):
+        if s < 10:
+            return 0.0 + (0.2 - 0.0) * s / 10
+        return 0.2 * 0.5 * (1 + math.cos(math.pi * min(s - 10, 20) / 20))
+    _check(schedules.CosineDecay(0.0, 20, warmup_target=0.2, warmup_steps=10), closed)
+
+
+def test_called_with_a_tensor_step_returns_a_float32_tensor():
+    out = schedules.ExponentialDecay(1.0, 2, 0.5)(gf.constant(4, dtype="int64"))
+    assert isinstance(out, gf.Tensor) and out.dtype == gf.float32 and float(out) == 0.25
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="decay_steps"):
+        schedules.ExponentialDecay(0.1, 0, 0.5)
+    with pytest.raises(ValueError, match="one more value"):
+        schedules.PiecewiseConstantDecay([1, 2], [1.0, 0.5])
+    with pytest.raises(TypeError, match="called with the step"):
+        schedules.CosineDecay(0.1, 10)("soon")
+
+
+def test_optimizer_reads_the_schedule_each_step():
+    schedule = schedules.ExponentialDecay(0.1, 1, 0.5)
+    optimizer = gf.keras.optimizers.SGD(schedule)
+    v = gf.Variable(np.zeros(2, np.float32))
+    for step in range(4):
+        assert optimizer.learning_rate == pytest.approx(0.1 * 0.5 ** step)
+        optimizer.apply_gradients([(gf.constant(np.ones(2, np.float32)), v)])
+    np.testing.assert_allclose(v.numpy(), -sum(0.1 * 0.5 ** s for s in range(4)), rtol=1e-6)
+    config = gf.keras.optimizers.serialize(optimizer)
+    again = gf.keras.optimizers.deserialize(config)
+    assert isinstance(again.get_config()["learning_rate"], dict) and again.learning_rate == pytest.approx(0.1)
+    with pytest.raises(TypeError, match="schedule"):
+        optimizer.learning_rate = 0.01
