@@ -1,0 +1,151 @@
+"""Merge layers: elementwise Add, Subtract, Multiply, Average, Maximum, Minimum, and Concatenate,
+each called on a list of tensors, plus the functional aliases (`add([a, b])`, ...)."""
+from __future__ import annotations
+
+import functools
+
+from ... import ops
+from ...tensor import TensorShape
+from ..engine.base_layer import Layer
+
+
+def _shapes_text(shapes):
+    return ", ".join(str(tuple(s)) for s in shapes)
+
+
+class _Merge(Layer):
+    """Elementwise merge of a list of same-shape tensors (axes of size 1 broadcast, unknown sizes pass)."""
+    _min_inputs, _max_inputs = 2, None
+
+    def _check_inputs(self, shapes):
+        kind = type(self).__name__
+        if not isinstance(shapes, (list, tuple)) or not shapes or not isinstance(shapes[0], (list, tuple)):
+            raise ValueError(f"{self.name} ({kind}): call it on a list of tensors, e.g. {kind}()([a, b])")
+        n = len(shapes)
+        if n < self._min_inputs or (self._max_inputs and n > self._max_inputs):
+            wanted = f"exactly {self._max_inputs}" if self._max_inputs == self._min_inputs else \
+                f"at least {self._min_inputs}"
+            raise ValueError(f"{self.name} ({kind}): needs {wanted} inputs, got {n}")
+        ranks = {len(s) for s in shapes}
+        if len(ranks) > 1:
+            raise ValueError(f"{self.name} ({kind}): inputs have different ranks: {_shapes_text(shapes)}; reshape "
+                             f"them to one shape")
+        out = []
+        for axis, dims in enumerate(zip(*shapes)):
+            sizes = {d for d in dims if d is not None and d != 1}
+            if len(sizes) > 1:
+                raise ValueError(f"{self.name} ({kind}): input shapes differ on axis {axis} ({_shapes_text(shapes)}); "
+                                 f"elementwise merges need equal shapes (or size 1 to broadcast)")
+            out.append(sizes.pop() if sizes else (None if None in dims else 1))
+        return TensorShape(out)
+
+    def build(self, input_shape):
+        self._check_inputs(input_shape)
+
+    def call(self, inputs):
+        self._check_inputs([tuple(t.shape) for t in inputs])
+        return self._merge(list(inputs))
+
+    def compute_output_shape(self, input_shape):
+        return self._check_inputs(input_shape)
+
+
+class Add(_Merge):
+    def _merge(self, xs):
+        return ops.add_n(xs)
+
+
+class Subtract(_Merge):
+    _min_inputs = _max_inputs = 2
+
+    def _merge(self, xs):
+        return xs[0] - xs[1]
+
+
+class Multiply(_Merge):
+    def _merge(self, xs):
+        return functools.reduce(ops.multiply, xs)
+
+
+class Average(_Merge):
+    def _merge(self, xs):
+        return ops.add_n(xs) * (1.0 / len(xs))
+
+
+class Maximum(_Merge):
+    def _merge(self, xs):
+        return functools.reduce(ops.maximum, xs)
+
+
+class Minimum(_Merge):
+    def _merge(self, xs):
+        return functools.reduce(ops.minimum, xs)
+
+
+class Concatenate(Layer):
+    """Joins a list of tensors along `axis`; every other axis must agree."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+
+    def _check_inputs(self, shapes):
+        if not isinstance(shapes, (list, tuple)) or len(shapes) < 1 or not isinstance(shapes[0], (list, tuple)):
+            raise ValueError(f"{self.name} (Concatenate): call it on a list of tensors, e.g. Concatenate()([a, b])")
+        rank = len(shapes[0])
+        if any(len(s) != rank for s in shapes) or not -rank <= self.axis < rank:
+            raise ValueError(f"{self.name} (Concatenate): inputs need one rank that has axis {self.axis}, got "
+                             f"{_shapes_text(shapes)}")
+        axis = self.axis % rank
+        out = []
+        for i, dims in enumerate(zip(*shapes)):
+            if i == axis:
+                out.append(None if None in dims else sum(dims))
+                continue
+            sizes = {d for d in dims if d is not None}
+            if len(sizes) > 1:
+                raise ValueError(f"{self.name} (Concatenate): input shapes differ on axis {i} "
+                                 f"({_shapes_text(shapes)}); only the concatenation axis {self.axis} may differ")
+            out.append(sizes.pop() if sizes else None)
+        return TensorShape(out)
+
+    def build(self, input_shape):
+        self._check_inputs(input_shape)
+
+    def call(self, inputs):
+        self._check_inputs([tuple(t.shape) for t in inputs])
+        return ops.concat(list(inputs), axis=self.axis)
+
+    def compute_output_shape(self, input_shape):
+        return self._check_inputs(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+def add(inputs, **kwargs):
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    return Concatenate(axis=axis, **kwargs)(inputs)
