@@ -123,7 +123,12 @@ def _read(folder):
                                    f"it") from None
     kinds = nest.flatten(template) if template is not None else []
     for number in range(chunks):
-        with np.load(os.path.join(folder, f"chunk-{number:06d}.npz"), allow_pickle=False) as data:
-            for j in range(len(data.files) // max(len(kinds), 1)):
-                leaves = [data[f"e{j}_{k}"].view(kind.np) for k, kind in enumerate(kinds)]
-                yield nest.pack_sequence_as(template, leaves)
+        path = os.path.join(folder, f"chunk-{number:06d}.npz")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                elements = [nest.pack_sequence_as(template, [data[f"e{j}_{k}"].view(kind.np)
+                                                             for k, kind in enumerate(kinds)])
+                            for j in range(len(data.files) // max(len(kinds), 1))]
+        except (OSError, ValueError, KeyError) as e:  # missing, truncated, or holding pickled objects
+            raise InvalidArgumentError(f"cache: {path} is damaged ({e}); delete {folder} to rebuild it") from None
+        yield from elements

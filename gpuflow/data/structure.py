@@ -42,13 +42,14 @@ def to_array(value, where: str) -> np.ndarray:
         try:
             array = _python_array(value)
         except ValueError as e:  # NumPy refuses ragged nested lists
-            raise InvalidArgumentError(f"{where}: cannot make a tensor from {value!r:.80}: {e}") from None
+            raise InvalidArgumentError(f"{where}: cannot make a tensor from {value!r:.80}: nested lists must be "
+                                       f"rectangular ({e})") from None
     try:
         dtypes.as_dtype(array.dtype)
     except TypeError:
         raise InvalidArgumentError(f"{where}: cannot make a tensor from {type(value).__name__} {value!r:.80} "
-                                   f"(NumPy dtype {array.dtype}); gf.data holds {_SUPPORTED}, and nested lists "
-                                   f"must be rectangular") from None
+                                   f"(NumPy dtype {array.dtype}): gf.data holds numbers and bools ({_SUPPORTED}), "
+                                   f"not strings or objects") from None
     return array
 
 
