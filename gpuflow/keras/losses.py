@@ -1,0 +1,300 @@
+"""`gf.keras.losses`: Keras 3's losses as classes and functions, on gpuflow ops.
+
+A loss function maps (y_true, y_pred) to one value per sample, reducing over the last axis.
+A Loss object calls it, weighs the values by `sample_weight` and reduces them:
+"sum_over_batch_size" (the default; sum / number of values), "sum", or "none"/None (no
+reduction). Probabilities are clipped to [1e-7, 1 - 1e-7] before a log, as Keras does.
+"""
+from __future__ import annotations
+
+from .. import devices as _device
+from .. import dtypes, nn, ops
+from ..tensor import Tensor
+from ._objects import snake
+
+EPSILON = 1e-7  # keras.backend.epsilon()
+REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
+
+
+class Reduction:
+    """tf.keras 2's reduction names; AUTO means the default, sum_over_batch_size."""
+    AUTO, NONE, SUM, SUM_OVER_BATCH_SIZE = "auto", "none", "sum", "sum_over_batch_size"
+
+
+def _standardize_reduction(reduction):
+    if reduction == "auto":
+        return "sum_over_batch_size"
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"loss reduction must be one of {list(REDUCTIONS)}, got {reduction!r}")
+    return reduction
+
+
+def _tensors(y_true, y_pred, dtype=None):
+    """y_pred as a float tensor (of `dtype` if given), y_true on its device in the same dtype."""
+    if not isinstance(y_pred, Tensor):
+        y_pred = ops.convert_to_tensor(y_pred, dtype_hint=dtype or dtypes.float32)
+    if not y_pred.dtype.is_floating or (dtype is not None and y_pred.dtype != dtypes.as_dtype(dtype)):
+        y_pred = ops.cast(y_pred, dtype or dtypes.float32)
+    with _device.device(y_pred._device):
+        y_true = ops.convert_to_tensor(y_true, dtype_hint=y_pred.dtype)
+    return ops.cast(y_true, y_pred.dtype), y_pred
+
+
+def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
+    """Keras' rank alignment: drop (or, for rank 1 against rank 2, add) a trailing axis of size 1."""
+    r1, r2 = len(x1.shape), len(x2.shape)
+    if r1 == r2 + 1 and x1.shape[-1] == 1:
+        if r2 == 1 and expand_rank_1:
+            x2 = ops.expand_dims(x2, -1)
+        else:
+            x1 = ops.squeeze(x1, -1)
+    elif r2 == r1 + 1 and x2.shape[-1] == 1:
+        if r1 == 1 and expand_rank_1:
+            x1 = ops.expand_dims(x1, -1)
+        else:
+            x2 = ops.squeeze(x2, -1)
+    return x1, x2
+
+
+def _clip_probs(p):
+    return ops.clip_by_value(p, EPSILON, 1.0 - EPSILON)
+
+
+# ---- loss functions: one value per sample --------------------------------------------
+
+def mean_squared_error(y_true, y_pred):
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    return ops.reduce_mean(ops.square(y_true - y_pred), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    return ops.reduce_mean(ops.abs(y_true - y_pred), axis=-1)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """0.5 e^2 where |e| <= delta, else delta |e| - 0.5 delta^2; mean over the last axis."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    error = y_pred - y_true
+    abs_error = ops.abs(error)
+    quadratic = 0.5 * ops.square(error)
+    linear = delta * abs_error - 0.5 * delta * delta
+    return ops.reduce_mean(ops.where(abs_error <= delta, quadratic, linear), axis=-1)
+
+
+def kl_divergence(y_true, y_pred):
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    y_true = ops.clip_by_value(y_true, EPSILON, 1.0)
+    y_pred = ops.clip_by_value(y_pred, EPSILON, 1.0)
+    return ops.reduce_sum(y_true * ops.log(y_true / y_pred), axis=-1)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    y_true, y_pred = _tensors(y_true, y_pred)
+    if tuple(y_true.shape) != tuple(y_pred.shape):
+        raise ValueError(f"categorical_crossentropy: y_true {list(y_true.shape)} and y_pred {list(y_pred.shape)} "
+                         f"must have one shape (one-hot labels); for integer labels use "
+                         f"sparse_categorical_crossentropy")
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[axis]
+    if from_logits:
+        return nn.softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred, axis=axis)
+    probs = _clip_probs(y_pred / ops.reduce_sum(y_pred, axis=axis, keepdims=True))
+    return -ops.reduce_sum(y_true * ops.log(probs), axis=axis)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
+    if axis != -1:
+        raise ValueError(f"sparse_categorical_crossentropy: only axis=-1 is supported, got {axis}")
+    y_true, y_pred = _tensors(y_true, y_pred)
+    if len(y_true.shape) == len(y_pred.shape) and y_true.shape and y_true.shape[-1] == 1:
+        y_true = ops.squeeze(y_true, -1)
+    if tuple(y_true.shape) != tuple(y_pred.shape[:-1]):
+        raise ValueError(f"sparse_categorical_crossentropy: labels {list(y_true.shape)} must have y_pred's shape "
+                         f"{list(y_pred.shape)} without its last (class) axis, optionally with a trailing 1")
+    labels = ops.cast(y_true, dtypes.int32)
+    if from_logits:
+        return nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=y_pred)
+    probs = _clip_probs(y_pred / ops.reduce_sum(y_pred, axis=-1, keepdims=True))
+    onehot = ops.one_hot(labels, y_pred.shape[-1], dtype=y_pred.dtype)
+    return -ops.reduce_sum(onehot * ops.log(probs), axis=-1)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if from_logits:
+        per_value = nn.sigmoid_cross_entropy_with_logits(labels=y_true, logits=y_pred)
+    else:
+        p = _clip_probs(y_pred)
+        per_value = -(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
+    return ops.reduce_mean(per_value, axis=axis)
+
+
+# ---- weighting and reduction ------------------------------------------------------------
+
+def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch_size"):
+    """Keras' reduce_weighted_values: weigh per-sample values (ranks aligned), then reduce."""
+    reduction = _standardize_reduction(reduction)
+    if sample_weight is not None:
+        with _device.device(values._device):
+            sample_weight = ops.cast(ops.convert_to_tensor(sample_weight, dtype_hint=values.dtype), values.dtype)
+        values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
+        values = values * sample_weight
+    if reduction in (None, "none") or len(values.shape) == 0:
+        return values
+    total = ops.reduce_sum(values)
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        divisor = ops.reduce_sum(ops.broadcast_to(sample_weight, values.shape))
+        return ops.where(divisor != 0, total / ops.where(divisor != 0, divisor, 1.0), 0.0 * total)
+    count = 1
+    for d in values.shape:
+        count *= d
+    return total / count if count else total  # an empty batch sums to 0: no NaN
+
+
+class Loss:
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        self.name = name or snake(type(self).__name__)
+        self.reduction = _standardize_reduction(reduction)
+        self.dtype = None if dtype is None else dtypes.as_dtype(dtype)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = _tensors(y_true, y_pred, self.dtype)
+        return reduce_weighted_values(self.call(y_true, y_pred), sample_weight, self.reduction)
+
+    def call(self, y_true, y_pred):
+        raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred)")
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, "dtype": None if self.dtype is None else self.dtype.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class LossFunctionWrapper(Loss):
+    """A loss function as a Loss; keyword arguments go to the function on every call and are readable
+    as attributes (loss.from_logits)."""
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype)
+        self.fn, self._fn_kwargs = fn, kwargs
+
+    def __getattr__(self, key):
+        kwargs = self.__dict__.get("_fn_kwargs", {})
+        if key in kwargs:
+            return kwargs[key]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {key!r}")
+
+    def call(self, y_true, y_pred):
+        if self.fn is not sparse_categorical_crossentropy:  # its labels have one axis fewer on purpose
+            y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), **self._fn_kwargs}
+
+
+class MeanSquaredError(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
+        super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanAbsoluteError(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
+        super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class Huber(LossFunctionWrapper):
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
+        super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=float(delta))
+
+
+class KLDivergence(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
+        super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
+                 name="categorical_crossentropy", dtype=None):
+        super().__init__(categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=bool(from_logits), label_smoothing=float(label_smoothing), axis=axis)
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name="sparse_categorical_crossentropy",
+                 dtype=None):
+        super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=bool(from_logits))
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
+                 name="binary_crossentropy", dtype=None):
+        super().__init__(binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=bool(from_logits), label_smoothing=float(label_smoothing), axis=axis)
+
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+kld = KLD = kullback_leibler_divergence = kl_divergence
+
+CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, Huber, KLDivergence, CategoricalCrossentropy,
+                                   SparseCategoricalCrossentropy, BinaryCrossentropy, LossFunctionWrapper)}
+FUNCTIONS = {"mean_squared_error": mean_squared_error, "mse": mean_squared_error, "MSE": mean_squared_error,
+             "mean_absolute_error": mean_absolute_error, "mae": mean_absolute_error, "MAE": mean_absolute_error,
+             "huber": huber, "huber_loss": huber, "kl_divergence": kl_divergence, "kld": kl_divergence,
+             "KLD": kl_divergence, "kullback_leibler_divergence": kl_divergence,
+             "categorical_crossentropy": categorical_crossentropy,
+             "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+             "binary_crossentropy": binary_crossentropy}
+
+
+def serialize(loss):
+    if isinstance(loss, Loss):
+        config = loss.get_config()
+        if type(loss) is LossFunctionWrapper:
+            return {"class_name": "LossFunctionWrapper", "config": {**config, "fn": serialize(loss.fn)}}
+        return {"class_name": type(loss).__name__, "config": config}
+    name = getattr(loss, "__name__", None)
+    if FUNCTIONS.get(name) is loss:
+        return name
+    raise ValueError(f"cannot serialize loss {loss!r:.80}: use a gpuflow loss, or a Loss subclass with get_config")
+
+
+def deserialize(config, custom_objects=None):
+    if isinstance(config, str):
+        return get(config)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"cannot deserialize a loss from {config!r:.80}: expected a name or "
+                         f"{{'class_name': ..., 'config': {{...}}}}")
+    name, kwargs = config["class_name"], dict(config.get("config") or {})
+    cls = (custom_objects or {}).get(name) or CLASSES.get(name)
+    if cls is None:
+        raise ValueError(f"unknown loss class {name!r}; known: {sorted(CLASSES)}")
+    if cls is LossFunctionWrapper:
+        return LossFunctionWrapper(deserialize(kwargs.pop("fn")), **kwargs)
+    return cls.from_config(kwargs)
+
+
+def get(identifier):
+    """None, a loss function or object (as is), a name ('mse', 'sparse_categorical_crossentropy', or a class
+    name like 'MeanSquaredError' for an instance) or a config dict."""
+    if identifier is None or isinstance(identifier, Loss) or (callable(identifier) and not isinstance(identifier, type)):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier in FUNCTIONS:
+            return FUNCTIONS[identifier]
+        if identifier in CLASSES and identifier != "LossFunctionWrapper":
+            return CLASSES[identifier]()
+        known = sorted(set(FUNCTIONS) | set(CLASSES) - {"LossFunctionWrapper"})
+        raise ValueError(f"unknown loss {identifier!r}; known names: {', '.join(known)}")
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    raise ValueError(f"cannot interpret {identifier!r:.80} as a loss: give a name, a function, a Loss or a config")
