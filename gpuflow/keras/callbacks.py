@@ -76,9 +76,15 @@ class CallbackList:
 
 
 def _dispatch(hook):
-    def call(self, *args, **kwargs):
-        for cb in self.callbacks:
-            getattr(cb, hook)(*args, **kwargs)
+    # Keras always hands hooks a logs dict (possibly empty), positionally: LambdaCallback functions rely on it.
+    if "batch" in hook or "epoch" in hook:
+        def call(self, index, logs=None):
+            for cb in self.callbacks:
+                getattr(cb, hook)(index, logs if logs is not None else {})
+    else:
+        def call(self, logs=None):
+            for cb in self.callbacks:
+                getattr(cb, hook)(logs if logs is not None else {})
     call.__name__ = hook
     return call
 

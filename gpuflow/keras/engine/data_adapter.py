@@ -16,7 +16,9 @@ from ...tensor import Tensor
 
 
 def _is_array_like(x) -> bool:
-    return isinstance(x, (np.ndarray, Tensor, list, float, int, np.generic))
+    if isinstance(x, list):  # nested Python numbers, not a list of (x, y) batches
+        return not any(isinstance(v, (tuple, np.ndarray, Tensor, dict)) for v in x)
+    return isinstance(x, (np.ndarray, Tensor, float, int, np.generic))
 
 
 def is_array_data(x) -> bool:

@@ -55,7 +55,7 @@ class Progbar:
         self._dynamic = _dynamic_display()
         self._sums, self._order = {}, []
         self._seen = 0
-        self._start = self._last_draw = time.time()
+        self._start, self._last_draw = time.time(), 0.0
         self._prev_width = 0
         self._finished = False
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from ... import nest
 from ...tensor import Variable
+from .base_layer import to_snake_case
 from .input_layer import InputLayer
 from .keras_tensor import KerasTensor
 
@@ -20,8 +21,9 @@ _SUFFIXES = (".weights.h5", ".h5", ".safetensors")
 
 # ---------------------------------------------------------------- weights
 def weight_paths(model) -> list[tuple[str, Variable]]:
-    """(path, variable) for every weight, in `model.weights` order; a path is the layer names from the model
-    down to the owning layer, then the weight's name: `dense/kernel`, `encoder/dense/bias`."""
+    """(path, variable) for every weight, in `model.weights` order. A path names each layer from the model down
+    by its class in snake_case, numbered within its parent as Keras 3 does (`dense`, `dense_1`, then the weight:
+    `dense_1/kernel`), so a model rebuilt in the same session, whose layers got new global names, still matches."""
     paths = {}
 
     def walk(layer, prefix, visited):
@@ -32,16 +34,20 @@ def weight_paths(model) -> list[tuple[str, Variable]]:
         for value in layer._tracked_values():
             if isinstance(value, Variable) and id(value) not in own:
                 paths.setdefault(id(value), prefix + value.name.split(":")[0].split("/")[-1])
+        used = {}
         for sub in layer._layers:
+            base = to_snake_case(type(sub).__name__)
+            count = used.get(base, 0)
+            used[base] = count + 1
             if id(sub) not in visited:
-                walk(sub, prefix + sub.name + "/", visited)
+                walk(sub, prefix + (base if count == 0 else f"{base}_{count}") + "/", visited)
     walk(model, "", set())
     out = [(paths[id(v)], v) for v in model.weights]
     names = [p for p, _ in out]
     dupes = sorted({p for p in names if names.count(p) > 1})
     if dupes:
-        raise ValueError(f"{model.name}: several weights have the path(s) {', '.join(dupes)}; give the layers "
-                         f"unique names so their weights can be told apart in the file")
+        raise ValueError(f"{model.name}: several weights have the path(s) {', '.join(dupes)}; give them distinct "
+                         f"names in add_weight so they can be told apart in the file")
     return out
 
 
