@@ -20,7 +20,7 @@ def _linear_data(n=256, seed=0):
 
 def _regressor(lr=0.1, **lin_kwargs):
     model = Sequential([Lin(1, input_shape=(3,), **lin_kwargs)])
-    model.compile(optimizer=SGD(learning_rate=lr), loss=mse)
+    model.compile(optimizer=SGD(learning_rate=lr), loss="mse")
     return model
 
 
