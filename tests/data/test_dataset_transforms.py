@@ -38,9 +38,10 @@ def test_map_receives_host_tensors_and_may_return_python_values():
 
 
 def test_map_spec_keeps_unknown_batch_dims_unknown():
-    ds = Dataset.from_tensor_slices(np.zeros((10, 3), np.float32)).batch(4).map(lambda x: gf.reduce_sum(x, axis=1))
-    assert ds.element_spec == gf.TensorSpec((None,), gf.float32)
-    fixed = Dataset.from_tensor_slices(np.zeros((10, 3), np.float32)).batch(4, drop_remainder=True).map(lambda x: x[:, :2])
+    rows = Dataset.from_tensor_slices(np.zeros((10, 3), np.float32))
+    assert rows.batch(4).map(lambda x: gf.reduce_sum(x, axis=1)).element_spec == gf.TensorSpec((None,), gf.float32)
+    assert rows.batch(4).map(lambda x: x * 2.0).element_spec == gf.TensorSpec((None, 3), gf.float32)
+    fixed = rows.batch(4, drop_remainder=True).map(lambda x: x[:, :2])
     assert fixed.element_spec == gf.TensorSpec((4, 2), gf.float32)
 
 
