@@ -458,15 +458,20 @@ static inline uint64_t warp_op(int op, unsigned mask, uint64_t val, int arg = 0,
 }
 
 // ---- the scheduler
-static inline void ensure_fibers(unsigned n) {
+// The launcher passes one process-wide stack pool (so a process with many modules commits
+// stack pages once); a module launched without one reserves its own.
+static inline void ensure_fibers(unsigned n, void* pool) {
+  if (pool) S.stacks = (char*)pool;
   if (n <= S.cap) return;
-  // Reserve the whole pool once: stacks are touched (committed) only as fibers use them.
-  size_t per = kStack + kGuard;
-  char* mem = (char*)mmap(nullptr, per * kMaxThreads, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (mem == MAP_FAILED) fail("cannot reserve fiber stacks");
-  for (unsigned i = 0; i < kMaxThreads; ++i) mprotect(mem + i * per, kGuard, PROT_NONE);
-  S.stacks = mem;
+  if (!pool) {
+    // Reserve the whole pool once: stacks are touched (committed) only as fibers use them.
+    size_t per = kStack + kGuard;
+    char* mem = (char*)mmap(nullptr, per * kMaxThreads, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mem == MAP_FAILED) fail("cannot reserve fiber stacks");
+    for (unsigned i = 0; i < kMaxThreads; ++i) mprotect(mem + i * per, kGuard, PROT_NONE);
+    S.stacks = mem;
+  }
   S.th = new Thread[kMaxThreads]();
   S.warps = new Warp[kMaxThreads / 32]();
   S.perm = new unsigned[kMaxThreads];
@@ -534,6 +539,7 @@ struct LaunchArgs {
   unsigned block[3];
   unsigned long long smem;
   unsigned long long seed;
+  void* stacks;  // kMaxThreads stacks of kStack bytes, each above a kGuard-byte guard page
 };
 
 // Runs every block of the grid; returns 0 or 1 with a message in err.
@@ -548,7 +554,7 @@ static inline int run_grid(const char* kernel, const LaunchArgs* la, void (*body
   if (n == 0 || n > kMaxThreads) return report("block of " + std::to_string(n) + " threads (must be 1..1024)");
   if (la->smem > kMaxDynSmem) return report("shared_mem=" + std::to_string(la->smem) + " bytes exceeds the 227 KiB maximum");
   try {
-    ensure_fibers(n);
+    ensure_fibers(n, la->stacks);
   } catch (const SimError& e) {
     return report(e.msg);
   }

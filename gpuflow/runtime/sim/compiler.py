@@ -204,7 +204,6 @@ class Library:
         self.dll.gfsim_names.restype = ctypes.c_char_p
         raw = self.dll.gfsim_names().decode()
         self.names = raw.split("\n") if raw else []
-        self.lock = threading.Lock()  # the simulator's scheduler state is per library
 
 
 def _run(cmd: list[str], what: str, name: str) -> None:

@@ -7,7 +7,9 @@ out-of-bounds write, which on a GPU silently corrupts a neighbour, into a Kernel
 from __future__ import annotations
 
 import ctypes
+import mmap
 import os
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,9 +22,31 @@ MAX_BLOCK = (1024, 1024, 64)
 MAX_GRID = (2**31 - 1, 65535, 65535)
 
 
-class LaunchArgs(ctypes.Structure):
+class LaunchArgs(ctypes.Structure):  # gfsim::LaunchArgs in cuda_sim.h
     _fields_ = [("grid", ctypes.c_uint * 3), ("block", ctypes.c_uint * 3),
-                ("smem", ctypes.c_ulonglong), ("seed", ctypes.c_ulonglong)]
+                ("smem", ctypes.c_ulonglong), ("seed", ctypes.c_ulonglong), ("stacks", ctypes.c_void_p)]
+
+
+# One pool of fiber stacks for the whole process, shared by every module (cuda_sim.h's
+# kStack/kGuard/kMaxThreads), so loading many modules does not multiply committed stack
+# memory. Sharing it means one launch at a time per process: _launch_lock.
+STACK, STACK_GUARD, MAX_THREADS = 128 * 1024, 4096, 1024
+_launch_lock = threading.Lock()
+_pool = None
+
+
+def _stack_pool() -> int:
+    global _pool
+    if _pool is None:
+        per = STACK + STACK_GUARD
+        pool = mmap.mmap(-1, per * MAX_THREADS, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        base = ctypes.addressof(ctypes.c_char.from_buffer(pool))
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        for i in range(MAX_THREADS):  # a PROT_NONE page below each stack catches overflows
+            libc.mprotect(base + i * per, STACK_GUARD, 0)
+        _pool = (pool, base)
+    return _pool[1]
 
 
 @dataclass(frozen=True)
@@ -135,6 +159,7 @@ def launch(lib, index: int, kernel: str, params: list[Param], grid, block, args,
         raise KernelError(f"kernel {kernel}: block={block!r} has more than 1024 threads")
     la.smem = int(shared_mem)
     la.seed = _seed()
+    la.stacks = _stack_pool()
 
     # Marshal. Arrays whose memory overlaps share one guarded copy, so aliasing (in-place
     # ops, views of one buffer) behaves as on the device.
@@ -199,7 +224,7 @@ def launch(lib, index: int, kernel: str, params: list[Param], grid, block, args,
     fn = getattr(lib.dll, f"gfsim_launch_{index}")
     fn.restype = ctypes.c_int
     fn.argtypes = [ctypes.POINTER(LaunchArgs), ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p, ctypes.c_ulong]
-    with lib.lock:
+    with _launch_lock:
         rc = fn(ctypes.byref(la), argv, err, len(err))
 
     problems = []
