@@ -59,21 +59,30 @@ class RunningMean:
 
 
 class FunctionMetric:
-    """A plain `fn(y_true, y_pred)` used as a metric: its batch values averaged, weighted by batch size."""
+    """A plain `fn(y_true, y_pred)` used as a metric, as Keras's MeanMetricWrapper does it: the mean of its
+    per-sample values over the epoch, weighted by sample_weight when given."""
 
-    def __init__(self, fn):
-        self.fn, self.name = fn, _name_of(fn)
-        self._mean = RunningMean(self.name)
+    def __init__(self, fn, name=None):
+        self.fn, self.name = fn, name or _name_of(fn)
+        self.total, self.count = 0.0, 0.0
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        value = call_loss(self.fn, y_true, y_pred, sample_weight)
-        self._mean.update_state(value, float(y_pred.shape[0]) if y_pred.ndim else 1.0)
+        values = np.asarray(self.fn(y_true, y_pred), dtype=np.float64)
+        if sample_weight is None:
+            self.total += float(values.sum())
+            self.count += values.size
+            return
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        sw = sw.reshape(sw.shape + (1,) * (values.ndim - sw.ndim))
+        sw = np.broadcast_to(sw, values.shape)
+        self.total += float((values * sw).sum())
+        self.count += float(sw.sum())
 
     def result(self):
-        return self._mean.result()
+        return self.total / self.count if self.count else 0.0
 
     def reset_state(self):
-        self._mean.reset_state()
+        self.total, self.count = 0.0, 0.0
 
 
 def _per_output(spec, output_names, what):
@@ -167,6 +176,8 @@ class CompiledMetrics:
             elif m in ("crossentropy", "ce"):
                 m = self._accuracy_kind(y_true, y_pred, loss).replace("accuracy", "crossentropy")
             metric = metrics.get(m)
+            if not hasattr(metric, "update_state"):  # names resolve to functions, as in Keras 3
+                metric = FunctionMetric(metric, name)
             return name or metric.name, metric
         if hasattr(m, "update_state"):
             return m.name, m

@@ -232,3 +232,60 @@ def test_accuracy_means_what_keras_means():
     class SparseCE:
         name = "sparse_categorical_crossentropy"
     assert kind(gf.zeros((4, 1)), probs, SparseCE()) == "sparse_categorical_accuracy"
+
+
+def _classifier(names=("probs",)):
+    inp = Input((3,))
+    outs = []
+    for name in names:
+        layer = Lin(2, name=name, kernel_initializer="zeros")
+        outs.append(layer(inp))
+        layer.bias.assign(np.array([0.2, 0.8], np.float32))  # every sample predicted as class 1
+    return Model(inp, outs if len(outs) > 1 else outs[0])
+
+
+def test_accuracy_string_resolves_from_the_loss_and_is_named_as_given():
+    model = _classifier()
+    model.compile(SGD(0.0), loss="sparse_categorical_crossentropy", metrics=["accuracy", "acc"])
+    logs = model.evaluate(np.ones((4, 3), np.float32), np.array([1, 1, 0, 1]), verbose=0, return_dict=True)
+    assert logs["accuracy"] == pytest.approx(0.75) and logs["acc"] == pytest.approx(0.75)
+    model.compile(SGD(0.0), loss="categorical_crossentropy", metrics=["accuracy"])
+    onehot = np.eye(2, dtype=np.float32)[[1, 0, 0, 1]]
+    assert model.evaluate(np.ones((4, 3), np.float32), onehot, verbose=0, return_dict=True)["accuracy"] == 0.5
+
+
+def test_multi_output_metrics_are_prefixed_with_the_output_name():
+    model = _classifier(("a", "b"))
+    model.compile(SGD(0.0), loss="sparse_categorical_crossentropy", metrics={"b": ["accuracy"]})
+    x, y = np.ones((4, 3), np.float32), np.array([1, 0, 0, 0])
+    logs = model.evaluate(x, [y, y], verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "a_loss", "b_loss", "b_accuracy"} and logs["b_accuracy"] == pytest.approx(0.25)
+
+
+def test_weighted_metrics_use_sample_weight():
+    model = _classifier()
+    model.compile(SGD(0.0), loss="sparse_categorical_crossentropy", weighted_metrics=["accuracy"])
+    logs = model.evaluate(np.ones((4, 3), np.float32), np.array([1, 1, 0, 0]), verbose=0, return_dict=True,
+                          sample_weight=np.array([1, 1, 0, 0], np.float32))
+    assert logs["weighted_accuracy"] == pytest.approx(1.0)
+
+
+def test_subclassed_model_fits_with_add_loss_and_class_weight():
+    class Net(Model):
+        def __init__(self):
+            super().__init__()
+            self.head = Lin(2)
+
+        def call(self, x, training=None):
+            out = self.head(x)
+            self.add_loss(0.0 * gf.reduce_sum(out))  # add_loss values join the training loss
+            return out
+    net = Net()
+    net.compile(SGD(0.5), loss=gf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    history = net.fit(x, y, epochs=20, batch_size=16, verbose=0, class_weight={0: 1.0, 1: 1.0})
+    assert history.history["accuracy"][-1] > 0.9 and len(net.losses) == 1
+    with pytest.raises(ValueError, match=r"no weight for class\(es\) \[1\]"):
+        net.fit(x, y, verbose=0, class_weight={0: 1.0})
