@@ -30,11 +30,14 @@ def _standardize_reduction(reduction):
 
 
 def _tensors(y_true, y_pred, dtype=None):
-    """y_pred as a float tensor (of `dtype` if given), y_true on its device in the same dtype."""
+    """y_pred as a float tensor, y_true on its device in the same dtype. The dtype is `dtype` if given,
+    else float64 for float64 predictions and float32 otherwise: half-precision predictions (mixed
+    precision) are widened, as Keras computes losses in float32."""
     if not isinstance(y_pred, Tensor):
         y_pred = ops.convert_to_tensor(y_pred, dtype_hint=dtype or dtypes.float32)
-    if not y_pred.dtype.is_floating or (dtype is not None and y_pred.dtype != dtypes.as_dtype(dtype)):
-        y_pred = ops.cast(y_pred, dtype or dtypes.float32)
+    if dtype is None:
+        dtype = dtypes.float64 if y_pred.dtype == dtypes.float64 else dtypes.float32
+    y_pred = ops.cast(y_pred, dtype)
     with _device.device(y_pred._device):
         y_true = ops.convert_to_tensor(y_true, dtype_hint=y_pred.dtype)
     return ops.cast(y_true, y_pred.dtype), y_pred

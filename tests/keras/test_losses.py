@@ -108,6 +108,12 @@ def test_float32_inputs_give_float32_and_the_functions_agree():
     np.testing.assert_allclose(losses.get("kld")(SOFT_TARGET, PROBS).numpy(), ref_kld(SOFT_TARGET, PROBS))
 
 
+def test_half_precision_predictions_give_a_float32_loss():
+    out = losses.CategoricalCrossentropy()(ONEHOT.astype(np.float16), PROBS.astype(np.float16))
+    assert out.dtype == gf.float32
+    np.testing.assert_allclose(out.numpy(), ref_cce(ONEHOT, PROBS.astype(np.float16).astype(np.float64)).mean(), rtol=1e-5)
+
+
 def test_probabilities_are_clipped_like_keras():
     out = losses.BinaryCrossentropy()(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]))
     np.testing.assert_allclose(out.numpy(), -np.log(EPS), rtol=1e-6)

@@ -120,6 +120,9 @@ def test_precision_top_k():
     np.put_along_axis(kept, top2, True, axis=-1)
     expected = (kept & (onehot == 1)).sum() / kept.sum()
     np.testing.assert_allclose(run(metrics.Precision(top_k=2), [((onehot, probs), {})]), expected, rtol=1e-6)
+    in_class = (kept[:, 3] & (onehot[:, 3] == 1)).sum() / max(kept[:, 3].sum(), 1)
+    np.testing.assert_allclose(run(metrics.Precision(top_k=2, class_id=3), [((onehot, probs), {})]), in_class,
+                               rtol=1e-6)
 
 
 def keras_auc(y, p, w, num_thresholds=200, curve="ROC"):
