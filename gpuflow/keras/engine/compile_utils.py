@@ -10,7 +10,6 @@ import inspect
 
 import numpy as np
 
-from ... import nest
 from ... import ops
 
 

@@ -5,8 +5,6 @@ writing `call` makes a subclassed one. Both share everything here.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ... import nest
 from ... import ops
 from ...autograd import GradientTape
