@@ -85,15 +85,21 @@ class FunctionMetric:
 
 
 def _per_output(spec, output_names, what):
-    """`spec` spread over the outputs: a list with one entry (or None) per output."""
+    """`spec` spread over the outputs: a list with one entry (or None) per output. A flat list of metrics
+    applies to every output (a list of lists maps one list per output), as in Keras."""
     n = len(output_names)
+    if isinstance(spec, dict) and "class_name" in spec and "class_name" not in output_names:
+        return [spec] * n  # one serialised object, not a per-output dict
     if isinstance(spec, dict):
         unknown = sorted(set(spec) - set(output_names))
         if unknown:
             raise ValueError(f"compile: {what} names unknown output(s) {', '.join(unknown)}; the model's outputs are "
                              f"{', '.join(output_names)}")
         return [spec.get(name) for name in output_names]
-    if isinstance(spec, (list, tuple)) and n > 1:
+    if what == "metrics" and isinstance(spec, (list, tuple)) and not all(
+            s is None or isinstance(s, (list, tuple)) for s in spec):
+        return [list(spec)] * n
+    if isinstance(spec, (list, tuple)) and (n > 1 or (what != "metrics" and len(spec) == 1)):
         if len(spec) != n:
             raise ValueError(f"compile: {len(spec)} {what} given for {n} outputs ({', '.join(output_names)}); give "
                              f"one per output, or a dict keyed by output name")
@@ -228,7 +234,7 @@ def match_targets(y, output_names, structure):
             raise ValueError(f"targets name unknown output(s) {', '.join(unknown)}; the outputs are "
                              f"{', '.join(output_names)}")
         return [y.get(name) for name in output_names]
-    if isinstance(y, (list, tuple)) and n > 1:
+    if isinstance(y, (list, tuple)) and (n > 1 or (len(y) == 1 and not np.isscalar(y[0]))):
         if len(y) != n:
             raise ValueError(f"{len(y)} targets given for {n} outputs ({', '.join(output_names)})")
         return list(y)

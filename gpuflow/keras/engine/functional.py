@@ -117,6 +117,8 @@ class Functional(Model):
             inputs = list(inputs)
         if not isinstance(self._nested_inputs, (list, dict)) and isinstance(inputs, list) and len(inputs) == 1:
             inputs = inputs[0]
+        if isinstance(self._nested_inputs, list) and len(self._nested_inputs) == 1 and not nest.is_nested(inputs):
+            inputs = [inputs]
         try:
             nest.assert_same_structure(self._nested_inputs, inputs)
         except ValueError:

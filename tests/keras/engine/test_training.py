@@ -289,3 +289,14 @@ def test_subclassed_model_fits_with_add_loss_and_class_weight():
     assert history.history["accuracy"][-1] > 0.9 and len(net.losses) == 1
     with pytest.raises(ValueError, match=r"no weight for class\(es\) \[1\]"):
         net.fit(x, y, verbose=0, class_weight={0: 1.0})
+
+
+def test_single_output_lists_and_flat_metric_lists():
+    inp = Input((3,))
+    model = Model([inp], [Lin(1, name="only", kernel_initializer="zeros")(inp)])
+    model.compile(SGD(0.0), loss=["mse"], metrics=["mae", "mse"])
+    x, y = np.ones((4, 3), np.float32), np.full((4, 1), 2.0, np.float32)
+    assert model.evaluate(x, [y], verbose=0, return_dict=True) == pytest.approx({"loss": 4.0, "mae": 2.0, "mse": 4.0})
+    two = Model(inp, [Lin(1, name="p", kernel_initializer="zeros")(inp), Lin(1, name="q", kernel_initializer="zeros")(inp)])
+    two.compile(SGD(0.0), loss="mse", metrics=["mae"])  # a flat metric list applies to every output
+    assert set(two.evaluate(x, [y, y], verbose=0, return_dict=True)) == {"loss", "p_loss", "q_loss", "p_mae", "q_mae"}
