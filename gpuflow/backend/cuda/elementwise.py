@@ -30,7 +30,7 @@ BOOL_RESULT = {"is_nan", "is_finite", "equal", "not_equal", "less", "less_equal"
 
 def functor(name: str) -> str:
     """'gelu_tanh' -> 'gf::GeluTanh': the functor type kernels/elementwise.cu names the op by."""
-    return "gf::" + "".join(part.title() for part in name.split("_"))
+    return "gf::" + "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
 
 def dtype_of(array) -> dtypes.DType:

@@ -119,7 +119,7 @@ def cast(x, dtype):
 
 
 def _cast(x, target):
-    if x.dtype.kind == "f" and target.kind in "iu":
+    if (x.dtype.kind == "f" or x.dtype in _HALVES) and target.kind in "iu":  # bfloat16's kind is 'V'
         # As the GPU's conversion does: truncate toward zero, saturate out-of-range values,
         # NaN becomes 0; so cpu, sim and cuda agree where C++ would be undefined.
         info = np.iinfo(target)

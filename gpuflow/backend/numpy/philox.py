@@ -12,6 +12,9 @@ The streams (both files implement exactly this; tests/ops/test_random.py pins it
                         normal takes z(x0, x1) of attempt 0; truncated_normal takes the first of
                         z_cos(x0,x1), z_sin(x0,x1), z_cos(x2,x3), z_sin(x2,x3) with |z| < 2, over
                         attempts 0..7 (P(no hit) < 1e-40), else 0.
+  Uniform and dropout bits are identical on every device. Normals use double log/sqrt/cos, so
+  libraries may differ in the last bit of the double: float32 and narrower results are identical
+  in practice, float64 ones within 2 ulp (tests/ops/test_random.py checks both).
   dropout keeps element i when its float32 uniform >= rate, and scales kept values by
   1/(1 - rate) computed in the accumulation type (float32 for half types).
 """
