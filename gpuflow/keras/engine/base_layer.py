@@ -39,7 +39,8 @@ def _accepts(fn, arg: str) -> bool:
 
 
 def _shape_of(x):
-    return TensorShape(x.shape)
+    """A tensor's shape; None for a plain number among the inputs (an operand of `2 * x`)."""
+    return TensorShape(x.shape) if hasattr(x, "shape") else None
 
 
 class Layer:

@@ -120,9 +120,11 @@ def _find_class(class_name, custom_objects):
     if custom_objects and class_name in custom_objects:
         return custom_objects[class_name]
     from .functional import Functional
+    from .op_layer import OpLayer
     from .sequential import Sequential
     from .training import Model
-    engine = {"InputLayer": InputLayer, "Sequential": Sequential, "Functional": Functional, "Model": Model}
+    engine = {"InputLayer": InputLayer, "Sequential": Sequential, "Functional": Functional, "Model": Model,
+              "OpLayer": OpLayer}
     if class_name in engine:
         return engine[class_name]
     from .. import layers

@@ -148,3 +148,19 @@ def test_clone_model_has_same_architecture_and_fresh_weights():
     assert [type(layer) for layer in clone.layers] == [Lin, Lin] and tuple(clone.output_shape) == (None, 1)
     assert clone.count_params() == model.count_params()
     assert not np.array_equal(clone.layers[0].kernel.numpy(), model.layers[0].kernel.numpy())
+
+
+def test_arithmetic_on_keras_tensors_makes_op_layers_that_round_trip():
+    a = Input((2,), name="a")
+    h = Lin(2, name="h")(a)
+    out = -(2.0 * h + a) / 4.0
+    model = Model(a, abs(out) ** 2)
+    assert [type(layer).__name__ for layer in model.layers].count("OpLayer") == 6  # *, +, -, /, abs, **
+    x = _x(3, 2)
+    hx = x @ model.get_layer("h").kernel.numpy()
+    np.testing.assert_allclose(model(x).numpy(), (-(2 * hx + x) / 4) ** 2, rtol=1e-5, atol=1e-6)
+    clone = Model.from_config(model.get_config(), custom_objects={"Lin": Lin})
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone(x).numpy(), model(x).numpy(), rtol=1e-6)
+    with pytest.raises(TypeError, match="cannot be indexed"):
+        a[:, 0]
