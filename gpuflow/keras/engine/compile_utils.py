@@ -116,11 +116,12 @@ class CompiledLoss:
         self.output_names = list(output_names)
         raw = _per_output(loss, self.output_names, "losses")
         self.losses = [None if x is None else self._resolve(x) for x in raw]
-        if all(x is None for x in self.losses):
-            raise ValueError("compile: no loss for any output; pass loss=... (a name like 'mse' or a callable)")
         weights = _per_output(loss_weights, self.output_names, "loss_weights") if loss_weights is not None else None
         self.weights = [1.0 if w is None else float(w) for w in weights] if weights else [1.0] * len(raw)
-        self.trackers = [RunningMean(f"{name}_loss") for name in self.output_names] if len(raw) > 1 else []
+        multi = len(raw) > 1 and any(x is not None for x in self.losses)
+        # Per-output loss means (`dense_1_loss`) when several outputs have losses: output index → tracker.
+        self.trackers = {i: RunningMean(f"{name}_loss") for i, name in enumerate(self.output_names)
+                         if multi and self.losses[i] is not None}
 
     @staticmethod
     def _resolve(loss):
@@ -147,9 +148,8 @@ class CompiledLoss:
         return total, parts
 
     def update_trackers(self, parts, batch):
-        for tracker, value in zip(self.trackers, parts):
-            if value is not None:
-                tracker.update_state(value, batch)
+        for i, tracker in self.trackers.items():
+            tracker.update_state(parts[i], batch)
 
 
 class CompiledMetrics:

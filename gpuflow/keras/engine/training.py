@@ -118,9 +118,6 @@ class Model(Layer):
                 run_eagerly=None, steps_per_execution=None, jit_compile=None, **kwargs):
         if kwargs:
             raise TypeError(f"compile: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
-        if loss is None:
-            raise ValueError("compile: pass loss=... (a name like 'mse' or 'sparse_categorical_crossentropy', or a "
-                             "callable), or override train_step")
         if not hasattr(optimizer, "apply_gradients"):
             from .. import optimizers
             optimizer = optimizers.get(optimizer)
@@ -141,7 +138,7 @@ class Model(Layer):
         if not self._compiled:
             return []
         state = self._compiled
-        names = ["loss"] + [t.name for t in (state.loss.trackers if state.loss else [])]
+        names = ["loss"] + [t.name for t in (state.loss.trackers.values() if state.loss else [])]
         return names + [entry[0] for entry in ((state.metrics.entries if state.metrics else None) or [])]
 
     def _require_compiled(self, what):
@@ -169,33 +166,35 @@ class Model(Layer):
         return [sample_weight] * n
 
     # ---------------------------------------------------------------- steps
+    def _total_loss(self, y, y_pred, sample_weight):
+        """The compiled losses plus `model.losses` (regularisation, add_loss), and the per-output parts."""
+        targets, preds = self._match(y, y_pred)
+        sws = self._sample_weights(sample_weight, len(preds))
+        loss, parts = self._compiled.loss(targets, preds, sws)
+        extra = [ops.convert_to_tensor(v) for v in self.losses]
+        if extra:
+            extra = ops.add_n([ops.cast(v, (loss if loss is not None else extra[0]).dtype) for v in extra])
+            loss = extra if loss is None else loss + extra
+        if loss is None:
+            raise ValueError("compile was given no loss and the model adds none (add_loss); pass loss=... (a name "
+                             "like 'mse' or a callable) to compile")
+        return loss, parts, targets, preds, sws
+
     def train_step(self, data):
         x, y, sample_weight = data
         self._require_compiled("fit")
         with GradientTape() as tape:
             y_pred = self(x, training=True)
-            targets, preds = self._match(y, y_pred)
-            sws = self._sample_weights(sample_weight, len(preds))
-            loss, parts = self._compiled.loss(targets, preds, sws)
-            extra = self.losses
-            if extra:
-                loss = loss + ops.add_n([ops.cast(ops.convert_to_tensor(v), loss.dtype) for v in extra])
+            loss, parts, targets, preds, sws = self._total_loss(y, y_pred, sample_weight)
         variables = self.trainable_variables
         grads = tape.gradient(loss, variables)
-        pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
-        self._compiled.optimizer.apply_gradients(pairs)
+        self._compiled.optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
         return self._update_metrics(loss, parts, targets, preds, sws)
 
     def test_step(self, data):
         x, y, sample_weight = data
         y_pred = self(x, training=False)
-        targets, preds = self._match(y, y_pred)
-        sws = self._sample_weights(sample_weight, len(preds))
-        loss, parts = self._compiled.loss(targets, preds, sws)
-        extra = self.losses
-        if extra:
-            loss = loss + ops.add_n([ops.cast(ops.convert_to_tensor(v), loss.dtype) for v in extra])
-        return self._update_metrics(loss, parts, targets, preds, sws)
+        return self._update_metrics(*self._total_loss(y, y_pred, sample_weight))
 
     def predict_step(self, data):
         x, _, _ = data
@@ -212,7 +211,7 @@ class Model(Layer):
     def _logs(self):
         state = self._compiled
         logs = {"loss": state.loss_tracker.result()}
-        for tracker in state.loss.trackers if state.loss else []:
+        for tracker in state.loss.trackers.values() if state.loss else []:
             logs[tracker.name] = tracker.result()
         logs.update(state.metrics.results() if state.metrics else {})
         return logs
@@ -222,7 +221,7 @@ class Model(Layer):
         if state is None:
             return
         state.loss_tracker.reset_state()
-        for tracker in state.loss.trackers if state.loss else []:
+        for tracker in state.loss.trackers.values() if state.loss else []:
             tracker.reset_state()
         if state.metrics:
             state.metrics.reset_state()

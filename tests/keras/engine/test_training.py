@@ -300,3 +300,29 @@ def test_single_output_lists_and_flat_metric_lists():
     two = Model(inp, [Lin(1, name="p", kernel_initializer="zeros")(inp), Lin(1, name="q", kernel_initializer="zeros")(inp)])
     two.compile(SGD(0.0), loss="mse", metrics=["mae"])  # a flat metric list applies to every output
     assert set(two.evaluate(x, [y, y], verbose=0, return_dict=True)) == {"loss", "p_loss", "q_loss", "p_mae", "q_mae"}
+
+
+def test_loss_none_trains_on_add_loss_alone_and_outputs_without_loss_are_skipped():
+    class Shrink(Model):
+        def __init__(self):
+            super().__init__()
+            self.head = Lin(1, kernel_initializer="ones")
+
+        def call(self, x):
+            out = self.head(x)
+            self.add_loss(gf.reduce_mean(gf.square(out)))
+            return out
+    model = Shrink()
+    model.compile(SGD(0.1))
+    x = np.ones((8, 3), np.float32)
+    history = model.fit(x, epochs=5, verbose=0)
+    assert history.history["loss"][-1] < 0.1 * history.history["loss"][0]
+    inp = Input((3,))
+    two = Model(inp, [Lin(1, name="p")(inp), Lin(1, name="q")(inp)])
+    two.compile(SGD(0.0), loss={"p": "mse"})
+    logs = two.evaluate(x, {"p": np.zeros((8, 1))}, verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "p_loss"}
+    plain = Sequential([Lin(1, input_shape=(3,))])
+    plain.compile(SGD(0.1))
+    with pytest.raises(ValueError, match="no loss"):
+        plain.fit(x, x, verbose=0)
