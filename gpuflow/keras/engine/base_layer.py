@@ -7,6 +7,7 @@ assignment and attributes replaced later are seen as they are now, in assignment
 from __future__ import annotations
 
 import contextvars
+import functools
 import inspect
 import re
 
@@ -33,9 +34,15 @@ def to_snake_case(name: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _accepts(fn, arg: str) -> bool:
+@functools.lru_cache(maxsize=None)
+def _accepts_cached(fn, arg: str) -> bool:
     params = inspect.signature(fn).parameters
     return arg in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _accepts(method, arg: str) -> bool:
+    """Whether `call` takes `arg`; cached per function, as signatures are read on every layer call."""
+    return _accepts_cached(getattr(method, "__func__", method), arg)
 
 
 def _shape_of(x):
@@ -255,7 +262,7 @@ class Layer:
         def convert(x):
             if isinstance(x, (Tensor, KerasTensor)) or x is None:
                 return x
-            if isinstance(x, (np.ndarray, np.generic, float, int, list)):
+            if isinstance(x, (np.ndarray, np.generic, float, int)):
                 arr = np.asarray(x)
                 return _creation.convert_to_tensor(arr.astype(self._dtype.np) if arr.dtype.kind == "f" else arr)
             return x
@@ -281,12 +288,9 @@ class Layer:
             kwargs["training"] = training
         if "mask" in kwargs and not _accepts(self.call, "mask"):
             kwargs.pop("mask")
-        outermost = not _IN_CALL.get()
-        if outermost:
+        if not _IN_CALL.get():  # a new outermost call: forget the add_loss values of the last one
             for layer in self._flatten_layers():
                 layer._call_losses = []
-        else:
-            self._call_losses = []
         tokens = (_TRAINING.set(training), _IN_CALL.set(True))
         try:
             return self.call(*args, **kwargs)

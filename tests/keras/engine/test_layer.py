@@ -132,3 +132,23 @@ def test_config_round_trip():
     layer = Lin(4, name="head", trainable=False)
     clone = Lin.from_config(layer.get_config())
     assert (clone.name, clone.units, clone.trainable, clone.dtype) == ("head", 4, False, "float32")
+
+
+def test_a_shared_layer_keeps_add_loss_values_from_every_call_of_one_outer_call():
+    class Penalty(Layer):
+        def call(self, x):
+            self.add_loss(gf.reduce_sum(x))
+            return x
+
+    class Twice(Layer):
+        def __init__(self):
+            super().__init__()
+            self.penalty = Penalty()
+
+        def call(self, x):
+            return self.penalty(self.penalty(x) * 2.0)
+    twice = Twice()
+    twice(np.ones((1, 2), np.float32))
+    assert sorted(float(v) for v in twice.losses) == [2.0, 4.0]
+    twice(np.zeros((1, 2), np.float32))
+    assert [float(v) for v in twice.losses] == [0.0, 0.0]
