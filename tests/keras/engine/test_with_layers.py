@@ -31,3 +31,18 @@ def test_functional_config_round_trip_with_two_inputs_and_batch_norm_state():
     clone = keras.Model.from_config(model.get_config())
     clone.set_weights(model.get_weights())  # includes the BatchNormalization moving statistics
     np.testing.assert_allclose(clone.predict([x, t], verbose=0), model.predict([x, t], verbose=0), rtol=1e-5)
+
+
+def test_fit_evaluate_predict_on_gf_data_datasets():
+    import gpuflow as gf
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 3), dtype=np.float32)
+    y = x @ np.array([[1.0], [2.0], [3.0]], np.float32)
+    train = gf.data.Dataset.from_tensor_slices((x, y)).shuffle(64).batch(16)
+    model = keras.Sequential([L.Dense(1, input_shape=(3,))])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    history = model.fit(train, epochs=4, validation_data=train.take(1), verbose=0)
+    assert len(history.history["val_loss"]) == 4 and history.history["loss"][-1] < history.history["loss"][0]
+    assert model.predict(gf.data.Dataset.from_tensor_slices(x).batch(32), verbose=0).shape == (64, 1)
+    endless = gf.data.Dataset.from_tensor_slices((x, y)).batch(10).repeat()
+    assert len(model.fit(endless, steps_per_epoch=3, epochs=2, verbose=0).epoch) == 2
