@@ -77,3 +77,54 @@ def test_initcheck_from_environment(monkeypatch):
             'if (threadIdx.x) s[threadIdx.x] = 1; __syncthreads(); y[threadIdx.x] = s[31 - threadIdx.x]; }')
     with pytest.raises(KernelError, match="initcheck"):
         SimModule(code, name="inline_initcheck").get_function("k")(1, 32, (np.zeros(32, np.float32),))
+
+
+def test_warp_ops_waiting_for_each_other(load):
+    with pytest.raises(KernelError, match=r"mismatched_warp_ops: __(shfl|ballot)_sync .*warp 0: thread .* waits with "
+                                          r"mask 0xffffffff but lane \d+ .* waits in __(ballot|shfl)_sync"):
+        bugs(load).get_function("mismatched_warp_ops")(1, 32, (np.zeros(32, np.int32),))
+
+
+def run_order(load, monkeypatch, seed, n=64):
+    if seed is None:
+        monkeypatch.delenv("GPUFLOW_SIM_SEED", raising=False)
+    else:
+        monkeypatch.setenv("GPUFLOW_SIM_SEED", str(seed))
+    counter, order = np.zeros(1, np.int32), np.zeros(n, np.int32)
+    bugs(load).get_function("tickets")(1, n, (counter, order))
+    return tuple(order)
+
+
+def test_thread_order_is_seeded_and_not_trivial(load, monkeypatch):
+    default = run_order(load, monkeypatch, None)
+    assert default == run_order(load, monkeypatch, 0) == run_order(load, monkeypatch, None)  # deterministic
+    assert default != tuple(range(64)) and default != tuple(range(63, -1, -1))
+    assert sorted(default) == list(range(64))
+    assert len({run_order(load, monkeypatch, s) for s in range(5)}) == 5
+
+
+def test_bad_seed_is_an_error(load, monkeypatch):
+    monkeypatch.setenv("GPUFLOW_SIM_SEED", "abc")
+    with pytest.raises(KernelError, match="GPUFLOW_SIM_SEED"):
+        run_order(load, monkeypatch, "abc")
+
+
+def test_concurrent_launches_from_threads(load):
+    import threading
+    errors = []
+
+    def work(k):
+        try:
+            for _ in range(20):
+                x = np.full(200, k, np.int32)
+                out = np.zeros(1, np.int32)
+                load("reduce.cu").get_function("block_sum")(1, 256, (np.resize(x, 256), out))
+                assert out[0] == 256 * k
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(1, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors

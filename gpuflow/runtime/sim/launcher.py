@@ -157,6 +157,8 @@ def launch(lib, index: int, kernel: str, params: list[Param], grid, block, args,
     la.block[:] = dims(block, "block", MAX_BLOCK)
     if la.block[0] * la.block[1] * la.block[2] > 1024:
         raise KernelError(f"kernel {kernel}: block={block!r} has more than 1024 threads")
+    if int(shared_mem) < 0:
+        raise KernelError(f"kernel {kernel}: shared_mem={shared_mem} must be >= 0")
     la.smem = int(shared_mem)
     la.seed = _seed()
     la.stacks = _stack_pool()

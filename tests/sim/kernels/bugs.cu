@@ -55,3 +55,15 @@ extern "C" __global__ void init_ok(const float* x, float* y) {
   __syncthreads();
   y[threadIdx.x] = s[63 - threadIdx.x];
 }
+
+// Lanes 0-15 shuffle, lanes 16-31 vote, both with the full mask: neither op can complete.
+extern "C" __global__ void mismatched_warp_ops(int* y) {
+  unsigned t = threadIdx.x;
+  if (t < 16) y[t] = __shfl_sync(0xffffffffu, (int)t, 0);
+  else y[t] = (int)__ballot_sync(0xffffffffu, 1);
+}
+
+// Each thread takes a ticket: the order in which the simulator ran the block's threads.
+extern "C" __global__ void tickets(int* counter, int* order) {
+  order[threadIdx.x] = atomicAdd(counter, 1);
+}
