@@ -1,13 +1,14 @@
-"""`gf.keras.utils`: to_categorical, set_random_seed, Progbar."""
+"""`gf.keras.utils`: to_categorical, set_random_seed, Progbar, unpack_x_y_sample_weight."""
 from __future__ import annotations
 
 import random
 
 import numpy as np
 
+from .engine.data_adapter import unpack_x_y_sample_weight
 from .engine.progbar import Progbar
 
-__all__ = ["to_categorical", "set_random_seed", "Progbar"]
+__all__ = ["to_categorical", "set_random_seed", "Progbar", "unpack_x_y_sample_weight"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):

@@ -116,7 +116,7 @@ class ArrayBatches:
         for step in range(self.steps):
             start = (step * self.batch_size) % self.n
             idx = order[start:start + self.batch_size]
-            yield _to_device((take(self.x, idx), take(self.y, idx), take(self.sw, idx)))
+            yield pack(take(self.x, idx), take(self.y, idx), take(self.sw, idx))
 
 
 class IterableBatches:
@@ -146,27 +146,45 @@ class IterableBatches:
                     batch = next(self._iterator, None)
                     if batch is None:
                         raise ValueError("the dataset yielded no batches") from None
-                yield unpack(batch)
+                yield pack(*unpack_x_y_sample_weight(batch))
             return
         count = 0
         for batch in iter(self.data):
             count += 1
-            yield unpack(batch)
+            yield pack(*unpack_x_y_sample_weight(batch))
         if count == 0:
             raise ValueError("the dataset yielded no batches; check that it is not exhausted (a generator can be "
                              "iterated only once: pass a Dataset or set steps_per_epoch)")
         self._len = count
 
 
-def unpack(batch):
-    """(x, y, sample_weight) from a batch given as x, (x,), (x, y) or (x, y, sample_weight)."""
-    if isinstance(batch, tuple):
-        if not 1 <= len(batch) <= 3:
-            raise ValueError(f"a data batch must be x, (x, y) or (x, y, sample_weight); got a tuple of {len(batch)}")
-        x, y, sw = tuple(batch) + (None,) * (3 - len(batch))
-    else:
-        x, y, sw = batch, None, None
-    return _to_device((x, y, sw))
+def unpack_x_y_sample_weight(data):
+    """(x, y, sample_weight) from a batch given as x, (x,), (x, y) or (x, y, sample_weight), as Keras does."""
+    if not isinstance(data, tuple):
+        return data, None, None
+    if not 1 <= len(data) <= 3:
+        raise ValueError(f"a data batch must be x, (x, y) or (x, y, sample_weight); got a tuple of {len(data)}")
+    return tuple(data) + (None,) * (3 - len(data))
+
+
+def pack(x, y=None, sample_weight=None):
+    """The batch as train_step/test_step/predict_step get it in Keras: (x,), (x, y) or (x, y, sample_weight),
+    with arrays made device tensors."""
+    x, y, sample_weight = _to_device((x, y, sample_weight))
+    if y is None and sample_weight is None:
+        return (x,)
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
+def float_logs(logs):
+    """Logs as plain floats; a nested dict (a metrics container's result) is flattened into its names."""
+    out = {}
+    for name, value in dict(logs).items():
+        if isinstance(value, dict):
+            out.update(float_logs(value))
+        else:
+            out[name] = float(np.asarray(value))
+    return out
 
 
 def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None, what="fit"):

@@ -67,7 +67,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         step = -1
         for step, batch in enumerate(batches.epoch()):
             cbs.on_train_batch_begin(step)
-            logs = model.train_step(batch)
+            logs = _data.float_logs(model.train_step(batch))
             cbs.on_train_batch_end(step, dict(logs))
             if model.stop_training:
                 break
@@ -100,7 +100,7 @@ def _test_loop(model, batches, cbs, in_fit=False):
     logs = {}
     for step, batch in enumerate(batches.epoch()):
         cbs.on_test_batch_begin(step)
-        logs = model.test_step(batch)
+        logs = _data.float_logs(model.test_step(batch))
         cbs.on_test_batch_end(step, dict(logs))
     cbs.on_test_end(dict(logs))
     cbs.params["in_fit"] = False

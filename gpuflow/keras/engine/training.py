@@ -12,6 +12,7 @@ from .. import backend as _backend
 from . import data_adapter as _data
 from .base_layer import Layer, to_snake_case
 from .compile_utils import CompiledLoss, CompiledMetrics, RunningMean, match_targets
+from .data_adapter import unpack_x_y_sample_weight
 
 
 class _CompileState:
@@ -130,10 +131,6 @@ class Model(Layer):
         return self._compiled.optimizer if self._compiled else None
 
     @property
-    def compiled_loss(self):
-        return self._compiled.loss if self._compiled else None
-
-    @property
     def metrics_names(self):
         if not self._compiled:
             return []
@@ -166,11 +163,12 @@ class Model(Layer):
         return [sample_weight] * n
 
     # ---------------------------------------------------------------- steps
-    def _total_loss(self, y, y_pred, sample_weight):
-        """The compiled losses plus `model.losses` (regularisation, add_loss), and the per-output parts."""
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Keras 3's hook: the compiled losses on (y, y_pred) plus `model.losses` (regularisation, add_loss), as a
+        scalar tensor; also adds the batch to the `loss` (and per-output loss) means shown in the logs."""
+        self._require_compiled("compute_loss")
         targets, preds = self._match(y, y_pred)
-        sws = self._sample_weights(sample_weight, len(preds))
-        loss, parts = self._compiled.loss(targets, preds, sws)
+        loss, parts = self._compiled.loss(targets, preds, self._sample_weights(sample_weight, len(preds)))
         extra = [ops.convert_to_tensor(v) for v in self.losses]
         if extra:
             extra = ops.add_n([ops.cast(v, (loss if loss is not None else extra[0]).dtype) for v in extra])
@@ -178,43 +176,64 @@ class Model(Layer):
         if loss is None:
             raise ValueError("compile was given no loss and the model adds none (add_loss); pass loss=... (a name "
                              "like 'mse' or a callable) to compile")
-        return loss, parts, targets, preds, sws
+        batch = float(preds[0].shape[0]) if preds[0].ndim else 1.0
+        self._compiled.loss_tracker.update_state(loss, batch)
+        self._compiled.loss.update_trackers(parts, batch)
+        return loss
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Keras 3's hook: updates the compiled metrics with the batch and returns the logs so far."""
+        targets, preds = self._match(y, y_pred)
+        self._compiled.metrics.update_state(targets, preds, self._sample_weights(sample_weight, len(preds)))
+        return self.get_metrics_result()
 
     def train_step(self, data):
-        x, y, sample_weight = data
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         self._require_compiled("fit")
         with GradientTape() as tape:
             y_pred = self(x, training=True)
-            loss, parts, targets, preds, sws = self._total_loss(y, y_pred, sample_weight)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
         variables = self.trainable_variables
         grads = tape.gradient(loss, variables)
         self._compiled.optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
-        return self._update_metrics(loss, parts, targets, preds, sws)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
-        x, y, sample_weight = data
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        return self._update_metrics(*self._total_loss(y, y_pred, sample_weight))
+        self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
-        x, _, _ = data
+        x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
-    def _update_metrics(self, loss, parts, targets, preds, sws):
-        state = self._compiled
-        batch = float(preds[0].shape[0]) if preds[0].ndim else 1.0
-        state.loss_tracker.update_state(loss, batch)
-        state.loss.update_trackers(parts, batch)
-        state.metrics.update_state(targets, preds, sws)
-        return self._logs()
-
-    def _logs(self):
+    def get_metrics_result(self):
         state = self._compiled
         logs = {"loss": state.loss_tracker.result()}
         for tracker in state.loss.trackers.values() if state.loss else []:
             logs[tracker.name] = tracker.result()
         logs.update(state.metrics.results() if state.metrics else {})
         return logs
+
+    @property
+    def metrics(self):
+        """The loss means and the compiled metrics (those matched to outputs once a batch has been seen)."""
+        state = self._compiled
+        if state is None:
+            return []
+        out = [state.loss_tracker] + list(state.loss.trackers.values() if state.loss else [])
+        return out + [entry[1] for entry in ((state.metrics.entries if state.metrics else None) or [])]
+
+    @property
+    def compiled_loss(self):
+        """tf.keras 2's `self.compiled_loss(y, y_pred, sample_weight, regularization_losses)` for custom train_steps."""
+        return _CompiledLossView(self) if self._compiled else None
+
+    @property
+    def compiled_metrics(self):
+        """tf.keras 2's `self.compiled_metrics.update_state(y, y_pred, sample_weight)` for custom train_steps."""
+        return _CompiledMetricsView(self) if self._compiled else None
 
     def reset_metrics(self):
         state = self._compiled
@@ -250,18 +269,18 @@ class Model(Layer):
             sample_weight = _data.class_weight_to_sample_weight(y, class_weight)
         if reset_metrics:
             self.reset_metrics()
-        logs = self.train_step(_data.unpack((x, y, sample_weight)))
+        logs = _data.float_logs(self.train_step(_data.pack(x, y, sample_weight)))
         return _format_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         self._require_compiled("test_on_batch")
         if reset_metrics:
             self.reset_metrics()
-        logs = self.test_step(_data.unpack((x, y, sample_weight)))
+        logs = _data.float_logs(self.test_step(_data.pack(x, y, sample_weight)))
         return _format_result(logs, return_dict)
 
     def predict_on_batch(self, x):
-        out = self.predict_step(_data.unpack((x,)))
+        out = self.predict_step(_data.pack(x))
         return nest.map_structure(lambda t: t.numpy(), out)
 
 
@@ -271,3 +290,29 @@ def _format_result(logs, return_dict):
     values = [float(v) for v in logs.values()]
     return values[0] if len(values) == 1 else values
 
+
+
+class _CompiledLossView:
+    def __init__(self, model):
+        self._model = model
+
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
+        model = self._model
+        targets, preds = model._match(y_true, y_pred)
+        loss, parts = model._compiled.loss(targets, preds, model._sample_weights(sample_weight, len(preds)))
+        for extra in regularization_losses or []:
+            loss = extra if loss is None else loss + ops.cast(ops.convert_to_tensor(extra), loss.dtype)
+        batch = float(preds[0].shape[0]) if preds[0].ndim else 1.0
+        model._compiled.loss_tracker.update_state(loss, batch)
+        model._compiled.loss.update_trackers(parts, batch)
+        return loss
+
+
+class _CompiledMetricsView:
+    def __init__(self, model):
+        self._model = model
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        model = self._model
+        targets, preds = model._match(y_true, y_pred)
+        model._compiled.metrics.update_state(targets, preds, model._sample_weights(sample_weight, len(preds)))

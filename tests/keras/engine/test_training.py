@@ -326,3 +326,54 @@ def test_loss_none_trains_on_add_loss_alone_and_outputs_without_loss_are_skipped
     plain.compile(SGD(0.1))
     with pytest.raises(ValueError, match="no loss"):
         plain.fit(x, x, verbose=0)
+
+
+def test_custom_train_step_in_the_tf_keras_2_style():
+    class Custom(Model):
+        def __init__(self):
+            super().__init__()
+            self.head = Lin(1)
+
+        def call(self, x):
+            return self.head(x)
+
+        def train_step(self, data):
+            x, y = data
+            with gf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            self.compiled_metrics.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+    x, y = _linear_data(64)
+    model = Custom()
+    model.compile(SGD(0.1), loss="mse", metrics=["mae"])
+    history = model.fit(x, y, epochs=10, batch_size=16, verbose=0)
+    assert sorted(history.history) == ["loss", "mae"] and history.history["loss"][-1] < 0.05
+
+
+def test_custom_train_step_in_the_keras_3_style():
+    class Custom(Model):
+        def __init__(self):
+            super().__init__()
+            self.head = Lin(1)
+            self.steps_seen = 0
+
+        def call(self, x):
+            return self.head(x)
+
+        def train_step(self, data):
+            x, y, sample_weight = gf.keras.utils.unpack_x_y_sample_weight(data)
+            self.steps_seen += 1
+            with gf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(x, y, y_pred, sample_weight)
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            return self.compute_metrics(x, y, y_pred, sample_weight)
+    x, y = _linear_data(64)
+    model = Custom()
+    model.compile(SGD(0.1), loss="mse")
+    history = model.fit(x, y, epochs=10, batch_size=16, verbose=0, sample_weight=np.ones(64, np.float32))
+    assert model.steps_seen == 40 and history.history["loss"][-1] < 0.05
