@@ -291,7 +291,6 @@ def _format_result(logs, return_dict):
     return values[0] if len(values) == 1 else values
 
 
-
 class _CompiledLossView:
     def __init__(self, model):
         self._model = model
