@@ -17,10 +17,10 @@ KINDS = ("cpu", "cuda", "sim")
 
 
 class Device:
-    __slots__ = ("kind", "index")
+    __slots__ = ("kind", "index", "_backend")
 
     def __init__(self, kind: str, index: int = 0):
-        self.kind, self.index = kind, index
+        self.kind, self.index, self._backend = kind, index, None
 
     def __eq__(self, other):
         return isinstance(other, Device) and (self.kind, self.index) == (other.kind, other.index)
@@ -35,8 +35,10 @@ class Device:
 
     @property
     def backend(self):
-        from .backend import get_backend
-        return get_backend(self)
+        if self._backend is None:  # asked on every op: resolve once per Device object
+            from .backend import get_backend
+            self._backend = get_backend(self)
+        return self._backend
 
 
 def parse(spec) -> Device:

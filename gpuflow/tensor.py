@@ -20,6 +20,8 @@ class TensorShape(tuple):
     """A tuple of ints (None for unknown dims), with the few tf.TensorShape methods people call."""
 
     def __new__(cls, dims=()):
+        if type(dims) is tuple and all(type(d) is int for d in dims):  # the hot path: array.shape
+            return super().__new__(cls, dims)
         return super().__new__(cls, (None if d is None else int(d) for d in dims))
 
     rank = property(lambda self: len(self))
@@ -50,7 +52,9 @@ class TensorSpec:
     __slots__ = ("shape", "dtype", "name")
 
     def __init__(self, shape, dtype=_dt.float32, name=None):
-        self.shape, self.dtype, self.name = TensorShape(shape), _dt.as_dtype(dtype), name
+        self.shape = shape if type(shape) is TensorShape else TensorShape(shape)
+        self.dtype = dtype if type(dtype) is _dt.DType else _dt.as_dtype(dtype)
+        self.name = name
 
     def __eq__(self, other):
         return isinstance(other, TensorSpec) and (self.shape, self.dtype) == (other.shape, other.dtype)
@@ -74,7 +78,7 @@ class Tensor:
 
     def __init__(self, data, dtype, device):
         self._data, self._dtype, self._device = data, dtype, device
-        self._shape = TensorShape(data.shape)
+        self._shape = tuple.__new__(TensorShape, data.shape)
         self._id = next(_ids)
 
     shape = property(lambda self: self._shape)
@@ -150,9 +154,13 @@ class Tensor:
 
 
 def _operator(name, reflected=False):
+    fn = None
+
     def method(self, other):
-        from . import ops  # ops import this module: resolve at call time
-        fn = getattr(ops, name)
+        nonlocal fn
+        if fn is None:  # gpuflow.ops imports this module, so look the op up on first use
+            from . import ops
+            fn = getattr(ops, name)
         return fn(other, self) if reflected else fn(self, other)
     method.__name__ = name
     return method

@@ -7,6 +7,9 @@ from ..tensor import TensorSpec
 
 def broadcast_shapes(op: str, *shapes) -> tuple:
     """NumPy's broadcasting rule, with an error that names the op and every shape."""
+    first = shapes[0]
+    if len(shapes) == 2 and shapes[1] == first:  # the common case, kept cheap: it runs on every op
+        return first
     rank = max((len(s) for s in shapes), default=0)
     out = []
     for axis in range(rank):
@@ -21,6 +24,9 @@ def broadcast_shapes(op: str, *shapes) -> tuple:
 
 
 def same_dtype(op: str, *specs: TensorSpec):
+    first = specs[0].dtype
+    if all(s.dtype is first for s in specs[1:]):
+        return first
     dtypes = {s.dtype for s in specs}
     if len(dtypes) > 1:
         shown = ", ".join(f"{s.dtype.name}{list(s.shape)}" for s in specs)

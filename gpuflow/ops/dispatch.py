@@ -51,11 +51,11 @@ def bind(prim: Primitive, *inputs: Tensor, **params):
     # and for copy_to; otherwise it is the inputs' device.
     device = params.pop("device", None) or inputs[0]._device
     for t in inputs:
-        if t._device != device and not prim.crosses_devices:
+        if t._device is not device and t._device != device and not prim.crosses_devices:
             raise InvalidArgumentError(
                 f"{prim.name}: inputs are on different devices ({describe(inputs)}). gpuflow never copies "
                 f"behind your back: move one with t.to('{device}') or gf.identity under gf.device(...).")
-    specs = prim.infer(*[t.spec for t in inputs], **params)
+    specs = prim.infer(*inputs, **params)  # tensors quack like TensorSpecs: .shape and .dtype
     backend = device.backend
     impl = backend.impls.get(prim.name)
     if impl is None:
@@ -65,7 +65,7 @@ def bind(prim: Primitive, *inputs: Tensor, **params):
     outs, specs = ((out,), (specs,)) if single else (out, specs)
     results = []
     for data, spec in zip(outs, specs):
-        if tuple(data.shape) != tuple(spec.shape) or data.dtype != backend.storage_dtype(spec.dtype):
+        if data.shape != spec.shape or data.dtype != backend.storage_dtype(spec.dtype):
             raise AssertionError(f"{prim.name} on {device.kind} returned {data.dtype}{list(data.shape)}, "
                                  f"inferred {spec.dtype.name}{list(spec.shape)}: a backend bug")
         results.append(Tensor(data, spec.dtype, device))

@@ -14,6 +14,8 @@ __all__ = ["negative", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "s
 
 def operands(*values):
     """Tensors as they are; other values become tensors of the first tensor's dtype, on its device."""
+    if all(type(v) is Tensor for v in values):  # the common case: nothing to convert
+        return values
     like = next((v for v in values if isinstance(v, Tensor)), None)
     if like is None:
         return tuple(convert_to_tensor(v) for v in values)

@@ -135,3 +135,9 @@ def test_variable_does_not_alias_its_initial_value():
     v = gf.Variable(t)
     v.assign([5.0])
     assert t.numpy()[0] == 1.0
+
+
+def test_narrow_numpy_integers_widen_losslessly():
+    assert gf.constant(np.array([0, 255], np.uint8)).dtype == gf.int32
+    assert gf.constant(np.array([-3], np.int16)).numpy().tolist() == [-3]
+    assert gf.constant(np.array([2**32 - 1], np.uint32)).dtype == gf.int64
