@@ -25,12 +25,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <limits>
 #include <cassert>
-#include <string>
-#include <tuple>
+#include <exception>
 #include <type_traits>
-#include <utility>
+// No <string>, <tuple>, <limits>: parsing the standard headers is most of a module's build
+// time, so the runtime below makes do with a tiny string class.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -102,10 +101,48 @@ static constexpr int warpSize = 32;
 // ---------------------------------------------------------------- runtime core
 namespace gfsim {
 
-struct SimError {  // thrown inside a simulated thread; caught by the fiber's entry
-  std::string msg;
+// A minimal growable string for error messages and signatures.
+struct Str {
+  char* p = nullptr;
+  size_t n = 0, cap = 0;
+  Str() {}
+  Str(const char* s) { append(s, strlen(s)); }
+  Str(const Str& o) { append(o.c_str(), o.n); }
+  Str& operator=(const Str& o) {
+    if (this != &o) { clear(); append(o.c_str(), o.n); }
+    return *this;
+  }
+  ~Str() { free(p); }
+  void append(const char* s, size_t m) {
+    if (n + m + 1 > cap) {
+      cap = (n + m + 1) * 2;
+      p = (char*)realloc(p, cap);
+    }
+    memcpy(p + n, s, m);
+    n += m;
+    p[n] = 0;
+  }
+  Str& operator+=(const char* s) { append(s, strlen(s)); return *this; }
+  Str& operator+=(const Str& s) { append(s.c_str(), s.n); return *this; }
+  Str& operator+=(char c) { append(&c, 1); return *this; }
+  const char* c_str() const { return p ? p : ""; }
+  void clear() { n = 0; if (p) p[0] = 0; }
 };
-[[noreturn]] static inline void fail(const std::string& m) { throw SimError{m}; }
+static inline Str operator+(Str a, const char* b) { a += b; return a; }
+static inline Str operator+(Str a, const Str& b) { a += b; return a; }
+static inline Str operator+(Str a, char b) { a += b; return a; }
+static inline Str operator+(const char* a, const Str& b) { Str s(a); s += b; return s; }
+static inline Str num(unsigned long long v) { char b[32]; snprintf(b, sizeof b, "%llu", v); return b; }
+static inline Str num(long long v) { char b[32]; snprintf(b, sizeof b, "%lld", v); return b; }
+static inline Str num(unsigned v) { return num((unsigned long long)v); }
+static inline Str num(int v) { return num((long long)v); }
+static inline Str num(unsigned long v) { return num((unsigned long long)v); }
+
+
+struct SimError {  // thrown inside a simulated thread; caught by the fiber's entry
+  Str msg;
+};
+[[noreturn]] static inline void fail(const Str& m) { throw SimError{m}; }
 
 enum : uint8_t { RUNNABLE = 0, AT_BARRIER = 1, AT_WARP = 2, EXITED = 3 };
 enum : int { OP_SYNCWARP, OP_SHFL, OP_SHFL_UP, OP_SHFL_DOWN, OP_SHFL_XOR, OP_BALLOT, OP_ANY, OP_ALL,
@@ -146,7 +183,7 @@ struct Sched {
   unsigned exited = 0;
   unsigned bar_count = 0, bar_pred = 0, bar_result = 0;
   bool error = false;
-  std::string msg;
+  Str msg;
 };
 static Sched S;
 
@@ -214,29 +251,29 @@ static inline void yield_to_scheduler() {
   gfsim_switch_ctx(&t.sp, S.sched_sp);
 }
 
-static inline std::string fmt_tid(const uint3& t) {
+static inline Str fmt_tid(const uint3& t) {
   char b[48];
   snprintf(b, sizeof b, "(%u,%u,%u)", t.x, t.y, t.z);
   return b;
 }
-static inline std::string fmt_threads(uint8_t state) {
-  std::string s;
+static inline Str fmt_threads(uint8_t state) {
+  Str s;
   unsigned shown = 0, total = 0;
   for (unsigned i = 0; i < S.n; ++i) {
     if (S.th[i].state != state) continue;
     ++total;
     if (shown < 8) { s += (shown ? " " : "") + fmt_tid(S.th[i].tid); ++shown; }
   }
-  if (total > shown) s += " ... (" + std::to_string(total) + " in all)";
+  if (total > shown) s += " ... (" + num(total) + " in all)";
   return s;
 }
-static inline std::string where() {
+static inline Str where() {
   char b[160];
   snprintf(b, sizeof b, "block (%u,%u,%u), thread (%u,%u,%u)", blockIdx.x, blockIdx.y, blockIdx.z,
            threadIdx.x, threadIdx.y, threadIdx.z);
   return b;
 }
-static inline std::string hex(unsigned m) {
+static inline Str hex(unsigned m) {
   char b[16];
   snprintf(b, sizeof b, "0x%08x", m);
   return b;
@@ -274,8 +311,8 @@ static inline void check_read(const void* p, size_t n, const char* var) {
   if (!s) return;
   for (size_t i = 0; i < n; ++i)
     if (!s[i]) {
-      fail(std::string("initcheck: read of uninitialised shared memory `") + var + "` (" + r + " byte offset " +
-           std::to_string(off + i) + "): no thread of the block wrote it since the block began; at " + where());
+      fail(Str("initcheck: read of uninitialised shared memory `") + var + "` (" + r + " byte offset " +
+           num(off + i) + "): no thread of the block wrote it since the block began; at " + where());
     }
 }
 
@@ -315,7 +352,7 @@ extern "C" void gfsim_fiber_main() {
   } catch (const SimError& e) {
     if (!S.error) { S.error = true; S.msg = e.msg; }
   } catch (const std::exception& e) {
-    if (!S.error) { S.error = true; S.msg = std::string("C++ exception in kernel: ") + e.what() + " at " + where(); }
+    if (!S.error) { S.error = true; S.msg = Str("C++ exception in kernel: ") + e.what() + " at " + where(); }
   } catch (...) {
     if (!S.error) { S.error = true; S.msg = "unknown C++ exception in kernel at " + where(); }
   }
@@ -427,13 +464,13 @@ static inline uint64_t warp_op(int op, unsigned mask, uint64_t val, int arg = 0,
   unsigned me = S.cur, w = me >> 5, lane = me & 31;
   Warp& W = S.warps[w];
   if (width <= 0 || width > 32 || (width & (width - 1)))
-    fail(std::string(op_names[op]) + ": width " + std::to_string(width) + " is not a power of two in [1, 32] at " + where());
+    fail(Str(op_names[op]) + ": width " + num(width) + " is not a power of two in [1, 32] at " + where());
   mask &= W.existing;  // lanes past the end of a partial warp do not exist
   if (!(mask >> lane & 1u))
-    fail(std::string(op_names[op]) + ": mask " + hex(mask) + " does not include the calling lane " +
-         std::to_string(lane) + " at " + where());
+    fail(Str(op_names[op]) + ": mask " + hex(mask) + " does not include the calling lane " +
+         num(lane) + " at " + where());
   if (mask & W.exited)
-    fail(std::string(op_names[op]) + ": mask " + hex(mask) + " names lanes that had already exited (" +
+    fail(Str(op_names[op]) + ": mask " + hex(mask) + " names lanes that had already exited (" +
          hex(mask & W.exited) + ") at " + where());
   Thread& t = S.th[me];
   t.op = op; t.mask = mask; t.val = val; t.arg = arg; t.width = width;
@@ -498,7 +535,7 @@ static inline uint64_t splitmix(uint64_t& s) {
   return z ^ (z >> 31);
 }
 
-static inline std::string deadlock_message() {
+static inline Str deadlock_message() {
   unsigned nbar = 0, nwarp = 0, nexit = 0;
   int first_warp = -1;
   for (unsigned i = 0; i < S.n; ++i) {
@@ -509,9 +546,9 @@ static inline std::string deadlock_message() {
   }
   char blk[96];
   snprintf(blk, sizeof blk, " (block (%u,%u,%u))", blockIdx.x, blockIdx.y, blockIdx.z);
-  std::string m;
+  Str m;
   if (nbar) {
-    m = std::string("divergent __syncthreads()") + blk + ": threads " + fmt_threads(AT_BARRIER) + " reached it";
+    m = Str("divergent __syncthreads()") + blk + ": threads " + fmt_threads(AT_BARRIER) + " reached it";
     if (nexit) m += ", threads " + fmt_threads(EXITED) + " had exited";
     if (nwarp) {
       const Thread& t = S.th[first_warp];
@@ -522,16 +559,16 @@ static inline std::string deadlock_message() {
   // Only warp ops are waiting: name the lanes of the first stuck op that never arrived.
   const Thread& t = S.th[first_warp];
   unsigned w = (unsigned)first_warp >> 5;
-  m = std::string(op_names[t.op]) + blk + " warp " + std::to_string(w) + ": thread " + fmt_tid(t.tid) +
+  m = Str(op_names[t.op]) + blk + " warp " + num(w) + ": thread " + fmt_tid(t.tid) +
       " waits with mask " + hex(t.mask) + " but";
   const Thread* base = S.th + w * 32;
   for (unsigned j = 0; j < 32; ++j) {
     if (!(t.mask >> j & 1u)) continue;
     const Thread& o = base[j];
     if (o.state == AT_WARP && o.op == t.op && o.mask == t.mask) continue;
-    m += " lane " + std::to_string(j) + " " + fmt_tid(o.tid);
+    m += " lane " + num(j) + " " + fmt_tid(o.tid);
     if (o.state == EXITED) m += " had exited;";
-    else if (o.state == AT_WARP) m += std::string(" waits in ") + op_names[o.op] + " with mask " + hex(o.mask) + ";";
+    else if (o.state == AT_WARP) m += Str(" waits in ") + op_names[o.op] + " with mask " + hex(o.mask) + ";";
     else m += " is elsewhere;";
   }
   return m;
@@ -549,13 +586,13 @@ struct LaunchArgs {
 static inline int run_grid(const char* kernel, const LaunchArgs* la, void (*body)(void*), void* ctx,
                            char* err, size_t errlen) {
   unsigned n = la->block[0] * la->block[1] * la->block[2];
-  auto report = [&](const std::string& m) {
+  auto report = [&](const Str& m) {
     snprintf(err, errlen, "%s", m.c_str());
     fflush(stdout);
     return 1;
   };
-  if (n == 0 || n > kMaxThreads) return report("block of " + std::to_string(n) + " threads (must be 1..1024)");
-  if (la->smem > kMaxDynSmem) return report("shared_mem=" + std::to_string(la->smem) + " bytes exceeds the 227 KiB maximum");
+  if (n == 0 || n > kMaxThreads) return report("block of " + num(n) + " threads (must be 1..1024)");
+  if (la->smem > kMaxDynSmem) return report("shared_mem=" + num(la->smem) + " bytes exceeds the 227 KiB maximum");
   try {
     ensure_fibers(n, la->stacks);
   } catch (const SimError& e) {
@@ -625,29 +662,34 @@ template <class T> static inline T load_arg(void* p) {
   return v;
 }
 
+template <size_t... I> struct idx_seq {};
+template <size_t N> using make_idx = idx_seq<__integer_pack(N)...>;
+
+// Each simulated thread decodes its own copy of the parameters (by value, as on a GPU).
 template <class... A, size_t... I>
-static inline std::tuple<std::decay_t<A>...> unpack(void** argv, std::index_sequence<I...>) {
-  return std::tuple<std::decay_t<A>...>(load_arg<std::decay_t<A>>(argv[I])...);
+static inline void call_kernel(void (*k)(A...), void** argv, idx_seq<I...>) {
+  k(load_arg<std::decay_t<A>>(argv[I])...);
 }
 
 template <class... A>
 static inline int launch(const char* name, void (*k)(A...), const LaunchArgs* la, void** argv, char* err,
                          size_t errlen) {
-  auto args = unpack<A...>(argv, std::index_sequence_for<A...>{});
   struct Ctx {
     void (*k)(A...);
-    decltype(args)* a;
-  } c{k, &args};
-  return run_grid(name, la, [](void* p) { auto* c = (Ctx*)p; std::apply(c->k, *c->a); }, &c, err, errlen);
+    void** argv;
+  } c{k, argv};
+  return run_grid(name, la, [](void* p) { auto* c = (Ctx*)p; call_kernel(c->k, c->argv, make_idx<sizeof...(A)>{}); },
+                  &c, err, errlen);
 }
 
-template <class T> static inline std::string type_name() {
-  std::string f = __PRETTY_FUNCTION__;  // "... [with T = float; ...]"
-  size_t a = f.find("T = ");
-  if (a == std::string::npos) return "?";
+template <class T> static inline Str type_name() {
+  const char* f = __PRETTY_FUNCTION__;  // "... [with T = float]"
+  const char* a = strstr(f, "T = ");
+  if (!a) return "?";
   a += 4;
-  size_t b = f.find_first_of(";]", a);
-  return f.substr(a, b - a);
+  Str s;
+  s.append(a, strcspn(a, ";]"));
+  return s;
 }
 
 template <class T> struct is_half_like : std::false_type {};
@@ -661,7 +703,7 @@ template <class T> static inline char type_class() {
   return 'o';
 }
 
-template <class P> static inline void describe(std::string& s) {
+template <class P> static inline void describe(Str& s) {
   using T = std::decay_t<P>;
   if (std::is_pointer<T>::value) {
     using E = std::remove_cv_t<std::remove_pointer_t<T>>;
@@ -671,13 +713,13 @@ template <class P> static inline void describe(std::string& s) {
       esz = sizeof(E);
       cls = type_class<E>();
     }
-    s += "p\t" + std::to_string(esz) + "\t" + cls + "\t" + type_name<T>() + "\n";
+    s += "p\t" + num(esz) + "\t" + cls + "\t" + type_name<T>() + "\n";
   } else {
-    s += "v\t" + std::to_string(sizeof(T)) + "\t" + type_class<T>() + "\t" + type_name<T>() + "\n";
+    s += "v\t" + num(sizeof(T)) + "\t" + type_class<T>() + "\t" + type_name<T>() + "\n";
   }
 }
-template <class... A> static inline std::string signature(void (*)(A...)) {
-  std::string s;
+template <class... A> static inline Str signature(void (*)(A...)) {
+  Str s;
   (describe<A>(s), ...);
   return s;
 }
@@ -711,7 +753,7 @@ static inline unsigned __nanosleep(unsigned) { return 0; }
 #define assert(e) ((e) ? (void)0 : gfsim::fail_assert(#e, __FILE__, __LINE__))
 namespace gfsim {
 [[noreturn]] static inline void fail_assert(const char* e, const char* file, int line) {
-  fail(std::string("assertion `") + e + "` failed at " + file + ":" + std::to_string(line) + ", " + where());
+  fail(Str("assertion `") + e + "` failed at " + file + ":" + num(line) + ", " + where());
 }
 }  // namespace gfsim
 
@@ -1063,9 +1105,13 @@ static inline double __hiloint2double(int hi, int lo) {
 // Conversions. Out-of-range float -> int saturates as on the GPU (NaN -> 0).
 namespace gfsim {
 template <class I> static inline I sat(double v) {
-  if (std::isnan(v)) return 0;
-  if (v <= (double)std::numeric_limits<I>::min()) return std::numeric_limits<I>::min();
-  if (v >= (double)std::numeric_limits<I>::max()) return std::numeric_limits<I>::max();
+  constexpr bool is_signed = I(-1) < I(0);
+  constexpr unsigned long long top = 1ull << (sizeof(I) * 8 - 1);
+  constexpr double hi = is_signed ? (double)top : 2.0 * (double)top;  // first value out of range
+  constexpr double lo = is_signed ? -(double)top : 0.0;
+  if (v != v) return 0;
+  if (v >= hi) return is_signed ? (I)(top - 1) : (I)~0ull;
+  if (v <= lo) return is_signed ? (I)top : (I)0;  // (I)top is the signed minimum
   return (I)v;
 }
 }  // namespace gfsim

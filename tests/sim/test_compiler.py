@@ -10,25 +10,6 @@ from gpuflow.runtime.sim import SimModule, compiler
 TINY = '#include "common.cuh"\nextern "C" __global__ void inc(int* y) { y[threadIdx.x] += VALUE; }\n'
 
 
-def test_disk_cache_hit_skips_the_compiler(tmp_path, monkeypatch):
-    monkeypatch.setenv("GPUFLOW_CACHE_DIR", str(tmp_path))
-    before = dict(compiler.stats)
-    m = SimModule(TINY, options=("-DVALUE=3", "-std=c++17", "--use_fast_math", "-arch=sm_90"))
-    assert compiler.stats["compiles"] == before["compiles"] + 1
-    assert list((tmp_path / "sim").glob("*.so"))
-    SimModule(TINY, options=("-DVALUE=3", "-std=c++17", "--use_fast_math", "-arch=sm_90"))
-    assert compiler.stats["memory_hits"] == before["memory_hits"] + 1
-    compiler.clear_memory_cache()
-    m2 = SimModule(TINY, options=("-DVALUE=3", "-std=c++17", "--use_fast_math", "-arch=sm_90"))
-    assert compiler.stats["compiles"] == before["compiles"] + 1
-    assert compiler.stats["disk_hits"] == before["disk_hits"] + 1
-    y = np.zeros(4, np.int32)
-    m2.get_function("inc")(1, 4, (y,))
-    assert (y == 3).all()
-    SimModule(TINY, options=("-D", "VALUE=4"))  # different options: a new build
-    assert compiler.stats["compiles"] == before["compiles"] + 2
-
-
 def test_include_path_option():
     extra = Path(__file__).parent / "kernels" / "extra"  # a fixed folder, so the build stays cached
     code = '#include "extra.cuh"\n#define VALUE EXTRA_VALUE\n' + TINY
@@ -59,23 +40,39 @@ def test_extern_c_block_kernels_are_found():
     assert y[0] == 2
 
 
-def test_cache_follows_the_headers_actually_included(tmp_path, monkeypatch):
+def test_caches(tmp_path, monkeypatch):
+    """Memory and disk hits skip the compiler; only a header the module includes invalidates it."""
     monkeypatch.setenv("GPUFLOW_CACHE_DIR", str(tmp_path / "cache"))
     inc = tmp_path / "inc"
     inc.mkdir()
     (inc / "used.cuh").write_text("#define VALUE 5\n")
     (inc / "unused.cuh").write_text("// not included\n")
     code = '#include "used.cuh"\n' + TINY
-    opts = (f"-I{inc}",)
-    before = compiler.stats["compiles"]
-    SimModule(code, options=opts)
+    opts = (f"-I{inc}", "-std=c++17", "--use_fast_math", "-arch=sm_90")  # NVRTC-only options are ignored
+    before = dict(compiler.stats)
+
+    def run():
+        y = np.zeros(2, np.int32)
+        SimModule(code, options=opts).get_function("inc")(1, 2, (y,))
+        return int(y[0])
+
+    assert run() == 5
+    assert compiler.stats["compiles"] == before["compiles"] + 1
+    assert list((tmp_path / "cache" / "sim").glob("*.so"))
+    assert run() == 5
+    assert compiler.stats["memory_hits"] >= before["memory_hits"] + 1
+    compiler.clear_memory_cache()
+    assert run() == 5
+    assert compiler.stats["disk_hits"] == before["disk_hits"] + 1
     (inc / "unused.cuh").write_text("// edited, still not included\n")
     compiler.clear_memory_cache()
-    SimModule(code, options=opts)
-    assert compiler.stats["compiles"] == before + 1  # an unrelated header does not invalidate
+    assert run() == 5
+    assert compiler.stats["compiles"] == before["compiles"] + 1  # an unrelated header does not invalidate
     (inc / "used.cuh").write_text("#define VALUE 6\n")
-    m = SimModule(code, options=opts)  # no need to clear: the in-memory cache checks too
-    assert compiler.stats["compiles"] == before + 2
-    y = np.zeros(1, np.int32)
-    m.get_function("inc")(1, 1, (y,))
-    assert y[0] == 6
+    assert run() == 6  # no need to clear: the in-memory cache checks the headers too
+    assert compiler.stats["compiles"] == before["compiles"] + 2
+    # Options, name expressions and the initcheck mode are part of the key.
+    keys = {compiler._hash_inputs(TINY, o, e, i) for o, e, i in
+            [(("-DVALUE=3",), (), False), (("-DVALUE=4",), (), False), (("-DVALUE=3",), ("inc",), False),
+             (("-DVALUE=3",), (), True)]}
+    assert len(keys) == 4

@@ -23,7 +23,7 @@ from gpuflow.errors import KernelError
 from gpuflow.runtime.sources import kernel_dir
 
 # Bump when the pipeline changes in a way the hash of the inputs does not see.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 CXX = os.environ.get("GPUFLOW_SIM_CXX", "g++")
 CXXFLAGS = ("-std=c++17", "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-w")
 
@@ -184,7 +184,7 @@ def wrapper(names: list[str]) -> str:
     for i, expr in enumerate(names):
         lit = expr.replace("\\", "\\\\").replace('"', '\\"')
         lines.append(
-            f'{export} const char* gfsim_sig_{i}() {{ static std::string s = ::gfsim::signature(&{expr}); '
+            f'{export} const char* gfsim_sig_{i}() {{ static ::gfsim::Str s = ::gfsim::signature(&{expr}); '
             f'return s.c_str(); }}\n'
             f'{export} int gfsim_launch_{i}(const ::gfsim::LaunchArgs* la, void** argv, char* err, '
             f'unsigned long errlen) {{ return ::gfsim::launch("{lit}", &{expr}, la, argv, err, errlen); }}')
