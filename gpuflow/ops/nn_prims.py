@@ -51,11 +51,13 @@ def _sparse_xent_infer(logits, labels):
 
 
 def _sparse_xent_grad(grads, outs, logits, labels):
+    # d loss/d logits = softmax - onehot; the probs output adds softmax's own rule (the tape
+    # passes zeros for it when only the loss is used).
     ops = _ops()
-    g, _ = grads
+    g, g_probs = grads
     probs = outs[1]
     onehot = ops.one_hot(labels, logits.shape[-1], dtype=logits.dtype)
-    return ops.expand_dims(g, -1) * (probs - onehot), None
+    return ops.expand_dims(g, -1) * (probs - onehot) + _softmax_grad(g_probs, probs, logits)[0], None
 
 
 # Outputs: the loss per row and the softmax, which the gradient needs (as TF's kernel does).
@@ -72,11 +74,13 @@ def _xent_infer(logits, labels):
 
 
 def _xent_grad(grads, outs, logits, labels):
+    # loss = -sum(labels * log_softmax(logits)); labels need not sum to 1, hence `total`.
     ops = _ops()
-    g = ops.expand_dims(grads[0], -1)
+    g, g_logp = ops.expand_dims(grads[0], -1), grads[1]
     log_probs = outs[1]
     total = ops.reduce_sum(labels, axis=-1, keepdims=True)
-    return g * (ops.exp(log_probs) * total - labels), -g * log_probs
+    d_logits = g * (ops.exp(log_probs) * total - labels) + _log_softmax_grad(g_logp, log_probs, logits)[0]
+    return d_logits, -g * log_probs
 
 
 # Outputs: the loss per row and log_softmax(logits), which both gradients need.
