@@ -51,7 +51,6 @@
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
 #define __grid_constant__
-#define __CUDACC_RTC__SIM 1
 
 #define GFSIM_EXPORT extern "C" __attribute__((visibility("default")))
 

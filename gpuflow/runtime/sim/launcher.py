@@ -178,7 +178,8 @@ def launch(lib, index: int, kernel: str, params: list[Param], grid, block, args,
             if not a.flags.c_contiguous:
                 raise KernelError(f"kernel {kernel}: argument {i} (`{p.ctype}`) is not C-contiguous; "
                                   f"pass numpy.ascontiguousarray(x)")
-            if p.size and p.cls != "o" and p.size != a.dtype.itemsize and a.size:
+            byte_pointer = p.size == 1 and p.cls in "iu"  # char*/uchar*: raw bytes of anything
+            if p.size and p.cls != "o" and not byte_pointer and p.size != a.dtype.itemsize and a.size:
                 raise KernelError(f"kernel {kernel}: argument {i} is `{p.ctype}` ({p.size}-byte elements) "
                                   f"but got an array of {a.dtype} ({a.dtype.itemsize}-byte elements)")
             arrays.append((i, a))
