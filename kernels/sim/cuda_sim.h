@@ -143,7 +143,8 @@ struct SimError {  // thrown inside a simulated thread; caught by the fiber's en
 };
 [[noreturn]] static inline void fail(const Str& m) { throw SimError{m}; }
 
-enum : uint8_t { RUNNABLE = 0, AT_BARRIER = 1, AT_WARP = 2, EXITED = 3 };
+// FRESH: not started, needs no stack yet. RUNNABLE: started (or running) and not blocked.
+enum : uint8_t { RUNNABLE = 0, AT_BARRIER = 1, AT_WARP = 2, EXITED = 3, FRESH = 4 };
 enum : int { OP_SYNCWARP, OP_SHFL, OP_SHFL_UP, OP_SHFL_DOWN, OP_SHFL_XOR, OP_BALLOT, OP_ANY, OP_ALL,
              OP_MATCH_ANY, OP_MATCH_ALL, OP_REDUCE_ADD, OP_REDUCE_MIN, OP_REDUCE_MAX,
              OP_REDUCE_AND, OP_REDUCE_OR, OP_REDUCE_XOR };
@@ -175,6 +176,10 @@ struct Sched {
   Thread* th = nullptr;
   Warp* warps = nullptr;
   unsigned* perm = nullptr;
+  unsigned* free_stacks = nullptr;  // stack slots not held by a started, unfinished thread
+  unsigned nfree = 0;
+  unsigned k = 0, rot = 0;          // the scheduler's position in this pass: perm[(k + rot) % n]
+  unsigned start_stack = 0;         // the stack slot a fiber being started runs on
   unsigned cap = 0;  // fibers allocated
   char* stacks = nullptr;
   void* sched_sp = nullptr;
@@ -343,21 +348,40 @@ template <class T> struct checked {
 };
 }  // namespace gfsim
 
+// A fiber runs one simulated thread and, when that thread finishes without blocking, goes on
+// with the next not-yet-started thread of the scheduler's order on the same stack. So a
+// kernel without barriers costs two context switches per block, not per thread, and the
+// order of threads is still the seeded one.
 extern "C" void gfsim_fiber_main() {
   using namespace gfsim;
-  unsigned me = S.cur;
-  try {
-    S.body(S.ctx);
-  } catch (const SimError& e) {
-    if (!S.error) { S.error = true; S.msg = e.msg; }
-  } catch (const std::exception& e) {
-    if (!S.error) { S.error = true; S.msg = Str("C++ exception in kernel: ") + e.what() + " at " + where(); }
-  } catch (...) {
-    if (!S.error) { S.error = true; S.msg = "unknown C++ exception in kernel at " + where(); }
+  unsigned stack = S.start_stack;
+  for (;;) {
+    unsigned me = S.cur;
+    try {
+      S.body(S.ctx);
+    } catch (const SimError& e) {
+      if (!S.error) { S.error = true; S.msg = e.msg; }
+    } catch (const std::exception& e) {
+      if (!S.error) { S.error = true; S.msg = Str("C++ exception in kernel: ") + e.what() + " at " + where(); }
+    } catch (...) {
+      if (!S.error) { S.error = true; S.msg = "unknown C++ exception in kernel at " + where(); }
+    }
+    S.th[me].state = EXITED;
+    S.warps[me >> 5].exited |= 1u << (me & 31);
+    ++S.exited;
+    if (S.error) break;
+    unsigned nk = S.k + 1;
+    if (nk >= S.n) break;
+    unsigned idx = S.rot + nk;
+    if (idx >= S.n) idx -= S.n;
+    unsigned j = S.perm[idx];
+    if (S.th[j].state != FRESH) break;  // the scheduler resumes blocked-then-released threads
+    S.k = nk;
+    S.cur = j;
+    S.th[j].state = RUNNABLE;
+    threadIdx = S.th[j].tid;
   }
-  S.th[me].state = EXITED;
-  S.warps[me >> 5].exited |= 1u << (me & 31);
-  ++S.exited;
+  S.free_stacks[S.nfree++] = stack;  // nobody runs on it until this fiber has switched away
   void* dummy;
   gfsim_switch_ctx(&dummy, S.sched_sp);
   __builtin_unreachable();
@@ -511,20 +535,21 @@ static inline void ensure_fibers(unsigned n, void* pool) {
   S.th = new Thread[kMaxThreads]();
   S.warps = new Warp[kMaxThreads / 32]();
   S.perm = new unsigned[kMaxThreads];
+  S.free_stacks = new unsigned[kMaxThreads];
   S.cap = kMaxThreads;
 }
 
-static inline void init_fiber(unsigned i) {
+// A fresh fiber on stack slot `slot`: gfsim_switch_ctx into it starts gfsim_fiber_main.
+static inline void* init_stack(unsigned slot) {
   // Stacks are a near-power-of-two apart, so their tops would all fall in the same few cache
   // sets and every switch would miss; start each one at a different cache line ("colouring").
-  size_t colour = (size_t)((i * 17u) % 256u) * 64u;
-  char* top = S.stacks + (size_t)(i + 1) * (kStack + kGuard) - colour;
+  size_t colour = (size_t)((slot * 17u) % 256u) * 64u;
+  char* top = S.stacks + (size_t)(slot + 1) * (kStack + kGuard) - colour;
   void** sp = (void**)top;
   *--sp = nullptr;                      // keeps the entry's stack 16-byte aligned
   *--sp = (void*)&gfsim_fiber_start;  // where gfsim_switch_ctx returns to
   for (int r = 0; r < 6; ++r) *--sp = nullptr;  // rbp rbx r12..r15
-  S.th[i].sp = sp;
-  S.th[i].state = RUNNABLE;
+  return sp;
 }
 
 static inline uint64_t splitmix(uint64_t& s) {
@@ -623,7 +648,8 @@ static inline int run_grid(const char* kernel, const LaunchArgs* la, void (*body
           unsigned lanes = n - w * 32 >= 32 ? 32 : n - w * 32;
           S.warps[w] = Warp{lanes == 32 ? 0xffffffffu : ((1u << lanes) - 1), 0, 0};
         }
-        for (unsigned i = 0; i < n; ++i) { init_fiber(i); S.perm[i] = i; }
+        for (unsigned i = 0; i < n; ++i) { S.th[i].state = FRESH; S.perm[i] = i; S.free_stacks[i] = n - 1 - i; }
+        S.nfree = n;
         // Seeded Fisher-Yates: seed 0 is a fixed shuffle, not 0..n-1.
         uint64_t rs = la->seed * 0x2545f4914f6cdd1dull + (((uint64_t)bz * gridDim.y + by) * gridDim.x + bx) + 0x51ed2701ull;
         for (unsigned i = n - 1; i > 0; --i) {
@@ -631,22 +657,33 @@ static inline int run_grid(const char* kernel, const LaunchArgs* la, void (*body
           unsigned tmp = S.perm[i]; S.perm[i] = S.perm[j]; S.perm[j] = tmp;
         }
         S.exited = 0; S.bar_count = S.bar_pred = 0;
-        unsigned rot = 0;
+        S.rot = 0;
         for (;;) {
           bool ran = false;
-          for (unsigned k = 0, idx = rot; k < n; ++k, idx = idx + 1 == n ? 0 : idx + 1) {
-            unsigned i = S.perm[idx];
+          // S.k is shared with gfsim_fiber_main, which advances it when it chains threads.
+          for (S.k = 0; S.k < n; ++S.k) {
+            unsigned idx = S.rot + S.k;
+            unsigned i = S.perm[idx >= n ? idx - n : idx];
             Thread& t = S.th[i];
-            if (t.state != RUNNABLE) continue;
+            void* sp;
+            if (t.state == FRESH) {
+              S.start_stack = S.free_stacks[--S.nfree];
+              sp = init_stack(S.start_stack);
+            } else if (t.state == RUNNABLE) {
+              sp = t.sp;
+            } else {
+              continue;
+            }
             ran = true;
+            t.state = RUNNABLE;
             S.cur = i;
             threadIdx = t.tid;
-            gfsim_switch_ctx(&S.sched_sp, t.sp);
+            gfsim_switch_ctx(&S.sched_sp, sp);
             if (S.error) return report(S.msg);
           }
           if (S.exited == n) break;
           if (!ran) return report(deadlock_message());
-          rot = (unsigned)(splitmix(rs) % n);  // a different order after every barrier
+          S.rot = (unsigned)(splitmix(rs) % n);  // a different order after every barrier
         }
       }
   fflush(stdout);
