@@ -2,7 +2,8 @@
 //
 // The host (gpuflow/backend/cuda/reduction.py) collapses any set of reduced axes into one of
 //   rows:    x[rows, n]           reduce the contiguous trailing n (reduce_rows)
-//   columns: x[outer, r, inner]   reduce the middle r, inner > 1 (reduce_cols)
+//   columns: x[outer, r, inner]   reduce the middle r (reduce_cols; also rows shorter than 32,
+//                                 as inner = 1: a thread per row beats a mostly idle warp)
 // (or transposes first when the reduced axes are not adjacent). Long reductions are split in
 // `splits` chunks of `chunk` elements; each chunk leaves its state in `partial` (16 bytes a
 // state) and reduce_partials combines a row's states in a fixed order: no float atomics, so

@@ -15,6 +15,7 @@ from ... import dtypes
 from ._registry import impl
 
 STATE_BYTES = 16      # the size of every operator's state or less (reduce.cu static_asserts it)
+SHORT_ROW = 32        # shorter rows get a thread each (a warp would leave most lanes idle)
 WARP_ROW_MAX = 512    # rows up to this long get a warp each, longer ones a block of 256
 ROW_CHUNK = 2048      # a row is split across blocks only in chunks at least this long
 ROW_ALIGN = 256       # chunk lengths are a multiple of this: chunks start 16-byte aligned
@@ -85,6 +86,8 @@ def _finish(backend, op, partial, out_flat, outputs, splits):
 
 
 def _rows(backend, op, x, out_flat, rows, n):
+    if n < SHORT_ROW:
+        return _cols(backend, op, x, out_flat, rows, n, 1)
     warp = n <= WARP_ROW_MAX
     block = (32, 8) if warp else (256, 1)
     want = backend.max_blocks * block[1]  # row-chunks that keep every block busy
