@@ -1,0 +1,160 @@
+"""Conv1D and Conv2D (channels last, Keras 3 arguments and configs) on gf.nn.conv2d / conv1d."""
+from __future__ import annotations
+
+import math
+
+from ...ops import array, conv_ops
+from ...tensor import TensorShape
+from .. import activations, constraints, initializers, regularizers
+from ..engine.base_layer import Layer
+
+__all__ = ["Conv1D", "Conv2D", "Convolution1D", "Convolution2D"]
+
+
+def as_tuple(layer, what, value, rank):
+    """Keras' int-or-tuple arguments as a tuple of `rank` positive ints, or a clear error."""
+    items = (value,) * rank if isinstance(value, int) else tuple(value)
+    if len(items) != rank or not all(isinstance(v, int) and v > 0 for v in items):
+        raise ValueError(f"{layer.name} ({type(layer).__name__}): {what} must be a positive int or {rank} of them, "
+                         f"got {value!r}")
+    return items
+
+
+def check_data_format(layer, data_format):
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"{layer.name} ({type(layer).__name__}): only data_format='channels_last' is supported, got "
+                         f"{data_format!r}; transpose your inputs to channels last (NHWC / NWC)")
+    return "channels_last"
+
+
+def check_input_rank(layer, shape, rank):
+    if len(shape) != rank + 2:
+        layout = "(batch, steps, channels)" if rank == 1 else "(batch, height, width, channels)"
+        raise ValueError(f"{layer.name} ({type(layer).__name__}): expects inputs of rank {rank + 2} {layout}, got "
+                         f"shape {tuple(shape)}")
+
+
+def conv_output_length(size, kernel, stride, dilation, padding):
+    """Output length along one axis (None stays None). 'same' is tf's ceil(size / stride); 'causal'
+    pads the start by the kernel's span, which gives the same length."""
+    if size is None:
+        return None
+    if padding in ("same", "causal"):
+        return -(-size // stride)
+    return (size - (kernel - 1) * dilation - 1) // stride + 1
+
+
+class _Conv(Layer):
+    rank = None
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1, groups=1,
+                 activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        name = f"{self.name} ({type(self).__name__})"
+        if not isinstance(filters, int) or filters <= 0:
+            raise ValueError(f"{name}: filters must be a positive integer, got {filters!r}")
+        if not isinstance(groups, int) or groups <= 0 or filters % groups:
+            raise ValueError(f"{name}: groups must be a positive integer dividing filters ({filters}), got {groups!r}")
+        paddings = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
+        if str(padding).lower() not in paddings:
+            raise ValueError(f"{name}: padding must be one of {paddings}, got {padding!r}")
+        self.filters, self.groups = filters, groups
+        self.kernel_size = as_tuple(self, "kernel_size", kernel_size, self.rank)
+        self.strides = as_tuple(self, "strides", strides, self.rank)
+        self.dilation_rate = as_tuple(self, "dilation_rate", dilation_rate, self.rank)
+        self.padding = str(padding).lower()
+        self.data_format = check_data_format(self, data_format)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.kernel, self.bias = None, None
+
+    def build(self, input_shape):
+        input_shape = TensorShape(input_shape)
+        check_input_rank(self, input_shape, self.rank)
+        channels = input_shape[-1]
+        if channels is None or channels % self.groups:
+            raise ValueError(f"{self.name} ({type(self).__name__}): the input channel count must be known and a "
+                             f"multiple of groups={self.groups}, got input shape {input_shape}")
+        self.kernel = self.add_weight("kernel", self.kernel_size + (channels // self.groups, self.filters),
+                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+
+    def _check_call(self, shape):
+        check_input_rank(self, shape, self.rank)
+        built_channels = self.kernel.shape[-2] * self.groups
+        if shape[-1] != built_channels:
+            raise ValueError(f"{self.name} ({type(self).__name__}): was built for {built_channels} input channels but "
+                             f"got inputs of shape {tuple(shape)}; a layer keeps the channel count it was built with")
+        for axis, (size, k, d) in enumerate(zip(shape[1:-1], self.kernel_size, self.dilation_rate)):
+            span = (k - 1) * d + 1
+            if self.padding == "valid" and size < span:
+                raise ValueError(f"{self.name} ({type(self).__name__}): the kernel {self.kernel_size} with dilation "
+                                 f"{self.dilation_rate} spans {span} but spatial axis {axis} of the input "
+                                 f"{tuple(shape)} has only {size}; use padding='same' or a larger input")
+
+    def call(self, inputs):
+        self._check_call(tuple(inputs.shape))
+        outputs = self._convolve(inputs)
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        outputs = self.activation(outputs)
+        if self.activity_regularizer is not None:
+            self.add_loss(self.activity_regularizer(outputs))
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        spatial = tuple(conv_output_length(s, k, st, d, self.padding) for s, k, st, d in
+                        zip(input_shape[1:-1], self.kernel_size, self.strides, self.dilation_rate))
+        return TensorShape((input_shape[0],) + spatial + (self.filters,))
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate, "groups": self.groups,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
+
+
+class Conv2D(_Conv):
+    """2-D convolution over (batch, height, width, channels); kernel (kh, kw, channels / groups, filters)."""
+    rank = 2
+
+    def _convolve(self, inputs):
+        return conv_ops.conv2d(inputs, self.kernel, strides=self.strides, padding=self.padding.upper(),
+                               dilations=self.dilation_rate)
+
+
+class Conv1D(_Conv):
+    """1-D convolution over (batch, steps, channels); 'causal' pads only the start, so output t sees inputs <= t."""
+    rank = 1
+
+    def _convolve(self, inputs):
+        padding = self.padding
+        if padding == "causal":
+            left = (self.kernel_size[0] - 1) * self.dilation_rate[0]
+            inputs = array.pad(inputs, [[0, 0], [left, 0], [0, 0]])
+            padding = "valid"
+        return conv_ops.conv1d(inputs, self.kernel, stride=self.strides[0], padding=padding.upper(),
+                               dilations=self.dilation_rate[0])
+
+
+Convolution1D, Convolution2D = Conv1D, Conv2D
