@@ -1,0 +1,312 @@
+"""Recurrent layers (Keras 3 names, arguments, weight shapes and gate orders): SimpleRNN, LSTM, GRU,
+and the Bidirectional wrapper.
+
+The input projection x@W + b runs once for the whole sequence (one matmul); the time loop runs
+in Python, one h@U matmul per step followed by the cell's pointwise math. With the default
+activations (tanh / sigmoid) that math is one fused primitive (lstm_cell, gru_cell) with a
+fused backward; any other activation runs the same formulas as gpuflow ops.
+"""
+from __future__ import annotations
+
+from ... import ops
+from ...ops import rnn_prims
+from ...tensor import TensorShape
+from .. import activations, constraints, initializers, regularizers
+from ..engine.base_layer import Layer
+
+__all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional"]
+
+
+class _RNN(Layer):
+    """Shared sequence handling: weights, the time loop, return_sequences/return_state/go_backwards."""
+    gates = 1          # blocks of `units` columns in kernel and recurrent_kernel
+    n_states = 1       # LSTM carries (h, c)
+
+    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, return_sequences=False, return_state=False,
+                 go_backwards=False, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or units <= 0:
+            raise ValueError(f"{self.name} ({type(self).__name__}): units must be a positive integer, got {units!r}")
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.kernel = self.recurrent_kernel = self.bias = None
+
+    # ---------------------------------------------------------------- weights
+    def _bias_shape(self):
+        return (self.gates * self.units,)
+
+    def _bias_initializer(self):
+        return self.bias_initializer
+
+    def build(self, input_shape):
+        input_shape = TensorShape(input_shape)
+        self._check_rank(input_shape)
+        if input_shape[-1] is None:
+            raise ValueError(f"{self.name} ({type(self).__name__}): the feature axis of the input must be known, "
+                             f"got shape {input_shape}")
+        width = self.gates * self.units
+        self.kernel = self.add_weight("kernel", (input_shape[-1], width), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.recurrent_kernel = self.add_weight(
+            "recurrent_kernel", (self.units, width), initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", self._bias_shape(), initializer=self._bias_initializer(),
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+
+    def _check_rank(self, shape):
+        if len(shape) != 3:
+            raise ValueError(f"{self.name} ({type(self).__name__}): expects inputs of rank 3 (batch, timesteps, "
+                             f"features), got shape {tuple(shape)}")
+
+    # ---------------------------------------------------------------- the time loop
+    def _input_bias(self):
+        return self.bias
+
+    def _initial_states(self, inputs, initial_state):
+        batch = inputs.shape[0]
+        if initial_state is None:
+            return [ops.zeros((batch, self.units), dtype=inputs.dtype) for _ in range(self.n_states)]
+        states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        states = [ops.convert_to_tensor(s, dtype=inputs.dtype) for s in states]
+        if len(states) != self.n_states or any(tuple(s.shape) != (batch, self.units) for s in states):
+            raise ValueError(f"{self.name} ({type(self).__name__}): initial_state must be {self.n_states} tensor(s) "
+                             f"of shape ({batch}, {self.units}), got {[tuple(s.shape) for s in states]}")
+        return states
+
+    def call(self, inputs, initial_state=None, training=None):
+        shape = tuple(inputs.shape)
+        self._check_rank(shape)
+        if shape[-1] != self.kernel.shape[0]:
+            raise ValueError(f"{self.name} ({type(self).__name__}): was built for {self.kernel.shape[0]} features but "
+                             f"got inputs of shape {shape}; a layer keeps the input size it was built with")
+        batch, steps, features = shape
+        states = self._initial_states(inputs, initial_state)
+        projected = ops.matmul(ops.reshape(inputs, (batch * steps, features)), self.kernel)
+        bias = self._input_bias()
+        if bias is not None:
+            projected = projected + bias
+        per_step = ops.unstack(ops.reshape(projected, (batch, steps, self.gates * self.units)), axis=1) if steps else []
+        outputs = []
+        for x_t in (reversed(per_step) if self.go_backwards else per_step):
+            states = self._step(x_t, states)
+            outputs.append(states[0])
+        if self.return_sequences:
+            result = ops.stack(outputs, axis=1) if outputs else ops.zeros((batch, 0, self.units), dtype=inputs.dtype)
+        else:
+            result = outputs[-1] if outputs else states[0]
+        if self.activity_regularizer is not None:
+            self.add_loss(self.activity_regularizer(result))
+        return [result] + list(states) if self.return_state else result
+
+    def compute_output_shape(self, input_shape):
+        batch, steps = tuple(input_shape)[:2]
+        out = TensorShape((batch, steps, self.units) if self.return_sequences else (batch, self.units))
+        return [out] + [TensorShape((batch, self.units))] * self.n_states if self.return_state else out
+
+    def _default_activations(self):
+        """Whether the fused cell primitives (tanh and sigmoid built in) compute this layer's step."""
+        return (activations.serialize(self.activation) == "tanh"
+                and activations.serialize(self.recurrent_activation) == "sigmoid")
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+                "return_sequences": self.return_sequences, "return_state": self.return_state,
+                "go_backwards": self.go_backwards}
+
+
+class SimpleRNN(_RNN):
+    """h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)."""
+
+    def _step(self, x_t, states):
+        return [self.activation(x_t + ops.matmul(states[0], self.recurrent_kernel))]
+
+
+class LSTM(_RNN):
+    """Keras' LSTM: gates i, f, c, o in kernel (input_dim, 4*units); `unit_forget_bias` starts the
+    forget gate's bias at 1."""
+    gates, n_states = 4, 2
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", unit_forget_bias=True, **kwargs):
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def _bias_initializer(self):
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        units, init = self.units, self.bias_initializer
+
+        def forget_ones(shape, dtype=None):
+            return ops.concat([init((units,), dtype=dtype), ops.ones((units,), dtype=dtype),
+                               init((2 * units,), dtype=dtype)], axis=0)
+        return forget_ones
+
+    def _step(self, x_t, states):
+        h, c = states
+        z = x_t + ops.matmul(h, self.recurrent_kernel)
+        if self._default_activations():
+            return list(rnn_prims.lstm_cell(z, c))
+        i, f, g, o = ops.split(z, 4, axis=1)
+        rec = self.recurrent_activation
+        c = rec(f) * c + rec(i) * self.activation(g)
+        return [rec(o) * self.activation(c), c]
+
+    def get_config(self):
+        return {**super().get_config(), "recurrent_activation": activations.serialize(self.recurrent_activation),
+                "unit_forget_bias": self.unit_forget_bias}
+
+
+class GRU(_RNN):
+    """Keras' GRU: gates z, r, h in kernel (input_dim, 3*units). With reset_after=True (the default)
+    the reset gate applies after the recurrent matmul and bias is (2, 3*units): input and recurrent."""
+    gates = 3
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", reset_after=True, **kwargs):
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.reset_after = bool(reset_after)
+
+    def _bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def _input_bias(self):
+        return self.bias[0] if self.reset_after and self.bias is not None else self.bias
+
+    def _step(self, x_t, states):
+        h = states[0]
+        rec, act, u = self.recurrent_activation, self.activation, self.units
+        if self.reset_after:
+            zh = ops.matmul(h, self.recurrent_kernel)
+            if self.bias is not None:
+                zh = zh + self.bias[1]
+            if self._default_activations():
+                return [rnn_prims.gru_cell(x_t, zh, h)]
+            xz, xr, xh = ops.split(x_t, 3, axis=1)
+            hz, hr, hh = ops.split(zh, 3, axis=1)
+            z, r = rec(xz + hz), rec(xr + hr)
+            candidate = act(xh + r * hh)
+        else:
+            xz, xr, xh = ops.split(x_t, 3, axis=1)
+            hz, hr = ops.split(ops.matmul(h, self.recurrent_kernel[:, :2 * u]), 2, axis=1)
+            z, r = rec(xz + hz), rec(xr + hr)
+            candidate = act(xh + ops.matmul(r * h, self.recurrent_kernel[:, 2 * u:]))
+        return [z * h + (1 - z) * candidate]
+
+    def get_config(self):
+        return {**super().get_config(), "recurrent_activation": activations.serialize(self.recurrent_activation),
+                "reset_after": self.reset_after}
+
+
+class Bidirectional(Layer):
+    """Runs `layer` forwards and a go_backwards copy of it, and merges their outputs
+    ('concat', 'sum', 'mul', 'ave', or None for a list of both)."""
+    _MERGES = ("concat", "sum", "mul", "ave", None)
+
+    def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
+        from ..engine.saving import deserialize_layer
+        if isinstance(layer, dict):
+            layer = deserialize_layer(layer)
+        if isinstance(backward_layer, dict):
+            backward_layer = deserialize_layer(backward_layer)
+        if not isinstance(layer, _RNN):
+            raise ValueError(f"Bidirectional: layer must be a SimpleRNN, LSTM or GRU instance, got {layer!r}")
+        if merge_mode not in self._MERGES:
+            raise ValueError(f"Bidirectional: merge_mode must be one of {self._MERGES}, got {merge_mode!r}")
+        kwargs.setdefault("name", f"bidirectional_{layer.name}")
+        super().__init__(**kwargs)
+        self.layer, self.merge_mode = layer, merge_mode
+        self.forward_layer = self._copy(layer, "forward", layer.go_backwards)
+        if backward_layer is None:
+            backward_layer = self._copy(layer, "backward", not layer.go_backwards)
+        self.backward_layer = backward_layer
+        if backward_layer.go_backwards == layer.go_backwards or \
+                backward_layer.return_sequences != layer.return_sequences or \
+                backward_layer.return_state != layer.return_state:
+            raise ValueError(f"{self.name} (Bidirectional): backward_layer must have go_backwards opposite to the "
+                             f"layer's and the same return_sequences and return_state")
+
+    @staticmethod
+    def _copy(layer, direction, go_backwards):
+        config = dict(layer.get_config(), name=f"{direction}_{layer.name}", go_backwards=go_backwards)
+        return type(layer).from_config(config)
+
+    def build(self, input_shape):
+        for layer in (self.forward_layer, self.backward_layer):
+            if not layer.built:
+                layer.build(input_shape)
+                layer._build_input_shape, layer.built = input_shape, True
+        super().build(input_shape)
+
+    def _merge(self, y_f, y_b):
+        if self.merge_mode == "concat":
+            return ops.concat([y_f, y_b], axis=-1)
+        if self.merge_mode == "sum":
+            return y_f + y_b
+        if self.merge_mode == "mul":
+            return y_f * y_b
+        if self.merge_mode == "ave":
+            return (y_f + y_b) * 0.5
+        return [y_f, y_b]
+
+    def call(self, inputs, initial_state=None, training=None):
+        f_state = b_state = None
+        if initial_state is not None:
+            states = list(initial_state)
+            half = len(states) // 2
+            f_state, b_state = states[:half], states[half:]
+        y_f = self.forward_layer(inputs, initial_state=f_state, training=training)
+        y_b = self.backward_layer(inputs, initial_state=b_state, training=training)
+        states = []
+        if self.layer.return_state:
+            (y_f, *s_f), (y_b, *s_b) = y_f, y_b
+            states = s_f + s_b
+        if self.layer.return_sequences:
+            y_b = y_b[:, ::-1]  # the backward pass emits its outputs last step first: put them back in time order
+        merged = self._merge(y_f, y_b)
+        if not states:
+            return merged
+        return (merged if isinstance(merged, list) else [merged]) + states
+
+    def compute_output_shape(self, input_shape):
+        out = self.forward_layer.compute_output_shape(input_shape)
+        states = []
+        if self.layer.return_state:
+            out, *states = out
+            states = states * 2
+        if self.merge_mode == "concat":
+            out = TensorShape(tuple(out)[:-1] + (2 * out[-1],))
+        merged = [out, out] if self.merge_mode is None else [out]
+        return merged + states if states or self.merge_mode is None else out
+
+    def get_config(self):
+        from ..engine.saving import serialize_layer
+        return {**super().get_config(), "layer": serialize_layer(self.layer), "merge_mode": self.merge_mode,
+                "backward_layer": serialize_layer(self.backward_layer)}
