@@ -780,7 +780,7 @@ static inline long long clock64() {
   static long long c = 0;
   return c += 16;
 }
-static inline unsigned __nanosleep(unsigned) { return 0; }
+static inline void __nanosleep(unsigned) { gfsim::yield_to_scheduler(); }  // a back-off loop lets others run
 [[noreturn]] static inline void __trap() { gfsim::fail("__trap() at " + gfsim::where()); }
 [[noreturn]] static inline void __brkpt() { gfsim::fail("__brkpt() at " + gfsim::where()); }
 
@@ -1040,9 +1040,18 @@ GFSIM_ATOMIC(atomicXor, T(old ^ v))
 GFSIM_ATOMIC(atomicInc, T((old >= v) ? 0 : old + 1))
 GFSIM_ATOMIC(atomicDec, T((old == 0 || old > v) ? v : old - 1))
 #undef GFSIM_ATOMIC
+namespace gfsim {
+// A failed CAS can only mean a spin lock held by another thread (between a load and a CAS
+// nothing else runs): let the other threads run, as a GPU's independent scheduling would.
+static inline void spin_yield() {
+  if (S.n == 0 || S.th == nullptr) return;
+  yield_to_scheduler();
+}
+}  // namespace gfsim
 template <class T> static inline T atomicCAS(T* p, typename gfsim::ident<T>::type cmp, typename gfsim::ident<T>::type v) {
   T old = *p;
   if (memcmp(&old, &cmp, sizeof(T)) == 0) *p = v;
+  else gfsim::spin_yield();
   return old;
 }
 template <class T> static inline T atomicCAS_block(T* p, T cmp, T v) { return atomicCAS(p, cmp, v); }

@@ -156,3 +156,9 @@ def test_atomics(load):
     assert list(c) == [36, -63, 7]
     assert list(u) == [0, 0xFFFFFFFF, 0, 64 % 10, (0 - 64) % 10]
     assert ull[0] == 64 << 33
+
+
+def test_spin_lock_makes_progress(load):
+    lock, counter, log = np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(64, np.int32)
+    load("atomics.cu").get_function("spin_lock")(1, 64, (lock, counter, log))
+    assert counter[0] == 64 and sorted(log) == list(range(64))

@@ -41,7 +41,17 @@ def sim_header() -> Path:
 def cache_dir() -> Path:
     root = os.environ.get("GPUFLOW_CACHE_DIR")
     base = Path(root) if root else Path.home() / ".cache" / "gpuflow"
-    return base / "sim"
+    path = base / "sim"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if os.access(path, os.W_OK):
+            return path
+    except OSError:
+        pass
+    # A read-only home (some CI sandboxes): a per-user folder in the temp dir still caches.
+    fallback = Path(tempfile.gettempdir()) / f"gpuflow-sim-{os.getuid()}"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
 
 
 @functools.lru_cache(maxsize=None)

@@ -33,3 +33,16 @@ extern "C" __global__ void atomic_misc(int* c, unsigned* u, unsigned long long* 
   atomicDec(&u[4], 9u);
   atomicAdd(&ull[0], 1ull << 33);
 }
+
+// A block-wide spin lock whose holder sleeps (yields) inside the critical section: only works
+// if a thread spinning on atomicCAS lets the holder run.
+extern "C" __global__ void spin_lock(int* lock, int* counter, int* log) {
+  while (atomicCAS(lock, 0, 1) != 0) {
+  }
+  int c = *counter;  // critical section: not atomic on its own
+  __nanosleep(100);
+  log[threadIdx.x] = c;
+  *counter = c + 1;
+  __threadfence();
+  atomicExch(lock, 0);
+}
