@@ -89,6 +89,22 @@ def broadcast_table(op, out_shape, *shapes) -> tuple[np.ndarray, int]:
     return table, len(merged_shape)
 
 
+_TABLES: dict = {}  # (device, table bytes) -> the table on the device: a launch should not wait on a copy
+
+
+def device_table(backend, table: np.ndarray):
+    if not backend.on_gpu:
+        return table
+    key = (backend.name, table.tobytes())
+    found = _TABLES.get(key)
+    if found is None:
+        if len(_TABLES) >= 1024:
+            _TABLES.clear()
+        with backend.xp.cuda.Device(backend.device_id):
+            found = _TABLES[key] = backend.xp.asarray(table)
+    return found
+
+
 def _out_dtype(name: str, dtype):
     return dtypes.bool if name in BOOL_RESULT else dtype
 
@@ -125,7 +141,7 @@ def binary(backend, name, x, y):
         return z
     table, rank = broadcast_table(name, out_shape, x.shape, y.shape)
     _launch(backend, f"binary_bcast<{dtype.ctype}, {op}>", n,
-            (x, y, z, np.int64(n), backend.xp.asarray(table), np.int32(rank)))
+            (x, y, z, np.int64(n), device_table(backend, table), np.int32(rank)))
     return z
 
 
@@ -138,7 +154,7 @@ def select(backend, cond, x, y):
     if n:
         table, rank = broadcast_table("where", out_shape, cond.shape, x.shape, y.shape)
         _launch(backend, f"select_bcast<{dtype.ctype}>", n,
-                (cond, x, y, z, np.int64(n), backend.xp.asarray(table), np.int32(rank)))
+                (cond, x, y, z, np.int64(n), device_table(backend, table), np.int32(rank)))
     return z
 
 
