@@ -17,6 +17,12 @@ from ..engine.base_layer import Layer
 __all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional"]
 
 
+def _fused(layer) -> bool:
+    """Whether the fused cell primitives (tanh and sigmoid built in) compute this gated layer's step."""
+    return (activations.serialize(layer.activation) == "tanh"
+            and activations.serialize(layer.recurrent_activation) == "sigmoid")
+
+
 class _RNN(Layer):
     """Shared sequence handling: weights, the time loop, return_sequences/return_state/go_backwards."""
     gates = 1          # blocks of `units` columns in kernel and recurrent_kernel
@@ -120,11 +126,6 @@ class _RNN(Layer):
         out = TensorShape((batch, steps, self.units) if self.return_sequences else (batch, self.units))
         return [out] + [TensorShape((batch, self.units))] * self.n_states if self.return_state else out
 
-    def _default_activations(self):
-        """Whether the fused cell primitives (tanh and sigmoid built in) compute this layer's step."""
-        return (activations.serialize(self.activation) == "tanh"
-                and activations.serialize(self.recurrent_activation) == "sigmoid")
-
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
                 "use_bias": self.use_bias,
@@ -172,7 +173,7 @@ class LSTM(_RNN):
     def _step(self, x_t, states):
         h, c = states
         z = x_t + ops.matmul(h, self.recurrent_kernel)
-        if self._default_activations():
+        if _fused(self):
             return list(rnn_prims.lstm_cell(z, c))
         i, f, g, o = ops.split(z, 4, axis=1)
         rec = self.recurrent_activation
@@ -207,7 +208,7 @@ class GRU(_RNN):
             zh = ops.matmul(h, self.recurrent_kernel)
             if self.bias is not None:
                 zh = zh + self.bias[1]
-            if self._default_activations():
+            if _fused(self):
                 return [rnn_prims.gru_cell(x_t, zh, h)]
             xz, xr, xh = ops.split(x_t, 3, axis=1)
             hz, hr, hh = ops.split(zh, 3, axis=1)
