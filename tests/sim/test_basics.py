@@ -122,3 +122,17 @@ def test_simkernel_like_rawkernel():
     y = np.ones(33, np.float32)
     k(1, 32, (y, np.int32(33)))
     assert (y == 2).all()
+
+
+def test_pointer_element_kind_checks(load):
+    import ml_dtypes
+    m = basic(load)
+    with pytest.raises(KernelError, match=r"argument 0 is `__half\*`.*bfloat16"):
+        m.get_function("fill<__half>")(1, 32, (np.zeros(4, ml_dtypes.bfloat16), np.float16(1), np.int32(4)))
+    with pytest.raises(KernelError, match=r"argument 1 is declared `__half`.*bfloat16"):
+        m.get_function("fill<__half>")(1, 32, (np.zeros(4, np.float16), ml_dtypes.bfloat16(1), np.int32(4)))
+    with pytest.raises(KernelError, match=r"argument 0 is `float\*`.*int32"):
+        m.get_function("fill<float>")(1, 32, (np.zeros(4, np.int32), np.float32(1), np.int32(4)))
+    raw = np.zeros(4, np.uint16)  # raw bit patterns are accepted for 16-bit floats
+    m.get_function("fill<__half>")(1, 32, (raw, np.float16(1), np.int32(4)))
+    assert (raw == 0x3C00).all()

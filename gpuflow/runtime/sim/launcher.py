@@ -86,10 +86,6 @@ def _seed() -> int:
         raise KernelError(f"GPUFLOW_SIM_SEED must be an integer, got {raw!r}") from None
 
 
-# What a numpy dtype kind may be passed as (by value), per C++ type class.
-_SCALAR_OK = {"f": "f", "i": "iu", "u": "iu", "b": "b", "h": "fuV"}
-
-
 def _scalar_bytes(kernel: str, i: int, p: Param, a) -> bytes:
     if isinstance(a, (bool, np.bool_)):
         v, shown = np.bool_(a), "bool"
@@ -102,12 +98,10 @@ def _scalar_bytes(kernel: str, i: int, p: Param, a) -> bytes:
         raise KernelError(f"kernel {kernel}: argument {i} ({p.ctype}) must be a numpy scalar, "
                           f"a Python int/float/bool, got {type(a).__name__}")
     raw = v.tobytes()
-    kind = v.dtype.kind
-    ok_kinds = _SCALAR_OK.get(p.cls)
-    if len(raw) != p.size or (ok_kinds is not None and kind not in ok_kinds):
+    if len(raw) != p.size or not _scalar_kind_ok(p, v.dtype) or (p.cls in "iu" and v.dtype.kind == "b"):
         raise KernelError(
             f"kernel {kernel}: argument {i} is declared `{p.ctype}` ({p.size} bytes) but got {shown} "
-            f"({len(raw)} bytes); pass e.g. numpy.{_suggest(p)}(...) — on a GPU this would silently corrupt "
+            f"({len(raw)} bytes); pass e.g. {_suggest(p)}(...) — on a GPU this would silently corrupt "
             f"the kernel's parameters")
     return raw
 
@@ -116,7 +110,32 @@ def _suggest(p: Param) -> str:
     table = {("f", 4): "float32", ("f", 8): "float64", ("i", 4): "int32", ("i", 8): "int64",
              ("u", 4): "uint32", ("u", 8): "uint64", ("b", 1): "bool_", ("i", 2): "int16",
              ("u", 2): "uint16", ("i", 1): "int8", ("u", 1): "uint8", ("h", 2): "float16"}
-    return table.get((p.cls, p.size), "void")
+    if p.cls == "h" and _half_kind(p) == "bfloat16":
+        return "ml_dtypes.bfloat16"
+    return "numpy." + table.get((p.cls, p.size), "void")
+
+
+def _half_kind(p: Param) -> str:
+    return "bfloat16" if "bfloat16" in p.ctype else "float16"
+
+
+def _scalar_kind_ok(p: Param, dtype: np.dtype) -> bool:
+    """Would the device read these bytes as the value they hold? (Sizes are checked apart.)"""
+    if p.cls == "f":
+        return dtype.kind == "f"
+    if p.cls == "h":  # raw 16-bit patterns are fine, the other 16-bit float is not
+        return dtype.kind in "iu" or dtype.name == _half_kind(p)
+    if p.cls in "iu":
+        return dtype.kind in "iub"
+    if p.cls == "b":
+        return dtype.kind in "biu"
+    return True
+
+
+def _pointee_ok(p: Param, dtype: np.dtype) -> bool:
+    if not p.size or p.cls == "o" or (p.size == 1 and p.cls in "iu"):  # void*, structs, char*: anything
+        return True
+    return p.size == dtype.itemsize and _scalar_kind_ok(p, dtype)
 
 
 class _Guarded:
@@ -178,8 +197,7 @@ def launch(lib, index: int, kernel: str, params: list[Param], grid, block, args,
             if not a.flags.c_contiguous:
                 raise KernelError(f"kernel {kernel}: argument {i} (`{p.ctype}`) is not C-contiguous; "
                                   f"pass numpy.ascontiguousarray(x)")
-            byte_pointer = p.size == 1 and p.cls in "iu"  # char*/uchar*: raw bytes of anything
-            if p.size and p.cls != "o" and not byte_pointer and p.size != a.dtype.itemsize and a.size:
+            if not _pointee_ok(p, a.dtype):
                 raise KernelError(f"kernel {kernel}: argument {i} is `{p.ctype}` ({p.size}-byte elements) "
                                   f"but got an array of {a.dtype} ({a.dtype.itemsize}-byte elements)")
             arrays.append((i, a))
