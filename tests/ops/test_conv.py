@@ -132,3 +132,8 @@ def test_conv2d_same_pads_extra_on_bottom_right():
 def test_conv2d_errors(xs, ks, kwargs, match):
     with pytest.raises(InvalidArgumentError, match="conv2d: .*" + match):
         gf.nn.conv2d(np.zeros(xs, np.float32), np.zeros(ks, np.float32), **{"strides": 1, "padding": "SAME", **kwargs})
+
+
+def test_empty_batch_and_channels(device):
+    assert gf.nn.conv2d(gf.zeros((0, 5, 5, 3)), gf.ones((3, 3, 3, 2)), 1, "SAME").shape == (0, 5, 5, 2)
+    assert gf.nn.conv2d(gf.zeros((2, 5, 5, 3)), gf.ones((3, 3, 3, 0)), 2, "VALID").shape == (2, 2, 2, 0)

@@ -130,3 +130,8 @@ def test_pool_errors(xs, kwargs, match):
         gf.nn.max_pool2d(np.zeros(xs, np.float32), **{"ksize": 2, "strides": 2, "padding": "SAME", **kwargs})
     with pytest.raises(InvalidArgumentError, match="pads .* smaller than pool_size"):
         pool_prims.avg_pool2d(gf.zeros((1, 4, 4, 1)), pool_size=(2, 2), strides=(1, 1), pads=(2, 0, 0, 0))
+
+
+def test_empty_batch_and_channels(device):
+    assert gf.nn.max_pool2d(gf.zeros((0, 5, 5, 3)), 2, 2, "VALID").shape == (0, 2, 2, 3)
+    assert gf.nn.avg_pool2d(gf.zeros((2, 4, 4, 0)), 2, 2, "SAME").shape == (2, 2, 2, 0)
