@@ -1,4 +1,6 @@
 """Core layers: forward vs NumPy, float64 gradients, training behaviour and input errors."""
+import math
+
 import numpy as np
 import pytest
 
@@ -8,12 +10,16 @@ from layer_helpers import built, np_weights, with_weights
 from tests.harness import check_grad, check_op, rand
 
 
+ACTIVATIONS = {"tanh": np.tanh, "gelu": lambda z: 0.5 * z * (1 + np.vectorize(math.erf, otypes=[float])(z / math.sqrt(2)))}
+
+
+@pytest.mark.parametrize("activation", ["tanh", "gelu"])  # fused with the bias add, and not
 @pytest.mark.parametrize("shape", [(4, 3), (1, 3), (0, 3), (2, 5, 3), (2, 2, 2, 3)])
-def test_dense_forward(device, shape):
-    layer = built(layers.Dense(4, activation="tanh", bias_initializer="glorot_uniform"), shape)
+def test_dense_forward(device, shape, activation):
+    layer = built(layers.Dense(4, activation=activation, bias_initializer="glorot_uniform"), shape)
     x = rand(shape)
     k, b = np_weights(layer, "kernel", "bias")
-    check_op(layer, [x], lambda x: np.tanh(x @ k + b), device)
+    check_op(layer, [x], lambda x: ACTIVATIONS[activation](x @ k + b), device)
     assert layer.compute_output_shape((None,) + shape[1:]) == (None,) + shape[1:-1] + (4,)
 
 
@@ -25,9 +31,10 @@ def test_dense_without_bias_and_linear():
     np.testing.assert_allclose(y.numpy(), x @ layer.kernel.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("activation", ["sigmoid", "silu"])
 @pytest.mark.parametrize("shape", [(3, 2), (2, 2, 3)])
-def test_dense_grad(shape):
-    layer = built(layers.Dense(2, activation="sigmoid", dtype="float64",
+def test_dense_grad(shape, activation):
+    layer = built(layers.Dense(2, activation=activation, dtype="float64",
                                bias_initializer="random_normal"), shape)
     check_grad(with_weights(layer, ["kernel", "bias"]), [rand(shape)] + np_weights(layer, "kernel", "bias"))
 
