@@ -155,7 +155,11 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=-1, dtype=None, name=None):
     idx = operands(indices)[0]
-    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.float32
+    if dtype is None:  # tf: the dtype of on_value or off_value when given, else float32
+        given = next((v for v in (on_value, off_value) if v is not None), None)
+        dtype = dtypes.float32 if given is None else (
+            given.dtype if isinstance(given, (Tensor, np.generic)) else dtypes.as_dtype(type(given)))
+    dtype = dtypes.as_dtype(dtype)
     axis = normalize_axis("one_hot", int(axis), idx.ndim + 1)
     return sh.one_hot(idx, depth=int(depth), on_value=_scalar(1 if on_value is None else on_value),
                       off_value=_scalar(0 if off_value is None else off_value), axis=axis, dtype=dtype)

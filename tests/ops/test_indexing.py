@@ -169,6 +169,13 @@ def test_one_hot(device, indices, depth, axis, dtype, on, off):
     assert out.dtype == gf.as_dtype(dtype)
 
 
+def test_one_hot_dtype_follows_values(device):
+    assert gf.one_hot([1], 2, on_value=5).dtype == gf.int32
+    assert gf.one_hot([1], 2, off_value=np.float16(0.5)).dtype == gf.float16
+    assert gf.one_hot([1], 2, on_value=gf.constant(2.0, dtype=gf.float64)).numpy().tolist() == [[0.0, 2.0]]
+    assert gf.one_hot([1], 2).dtype == gf.float32
+
+
 def test_one_hot_errors():
     with pytest.raises(gf.errors.InvalidArgumentError, match="one_hot: needs integer indices"):
         gf.one_hot(gf.constant([0.5]), 3)
