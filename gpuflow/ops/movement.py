@@ -84,6 +84,13 @@ def _slice_infer(x, begin, end, strides):
     if not len(begin) == len(end) == len(strides) == len(x.shape) or 0 in strides:
         raise InvalidArgumentError(f"strided_slice: begin {list(begin)}, end {list(end)} and non-zero strides "
                                    f"{list(strides)} need one entry per axis of {x.dtype.name}{list(x.shape)}")
+    for b, e, s, d in zip(begin, end, strides, x.shape):
+        # Bounds as slice.indices() gives them: end -1 only means "through index 0" when walking backwards.
+        n = slice_length(b, e, s)
+        if (n and not (0 <= b < d and 0 <= b + (n - 1) * s < d)) or e < -1 or (e == -1 and s > 0):
+            raise InvalidArgumentError(f"strided_slice: begin {list(begin)}, end {list(end)}, strides {list(strides)} "
+                                       f"reach outside {x.dtype.name}{list(x.shape)}; normalise them with "
+                                       f"slice(...).indices(size)")
     return TensorSpec(tuple(slice_length(*t) for t in zip(begin, end, strides)), x.dtype)
 
 

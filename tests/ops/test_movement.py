@@ -222,6 +222,14 @@ def test_strided_slice_grads(begin, end, strides):
     check_grad(lambda t: prims.strided_slice_grad(t, shape=(6, 4), begin=begin, end=end, strides=strides), [g])
 
 
+def test_strided_slice_errors():
+    x = gf.constant(rand((6, 4)))
+    for begin, end, strides in [((0, 0), (7, 4), (1, 1)), ((0, 0), (-1, 4), (1, 1)), ((6, 0), (0, 4), (-1, 1)),
+                                ((0,), (6,), (1,)), ((0, 0), (6, 4), (1, 0))]:
+        with pytest.raises(gf.errors.InvalidArgumentError, match=r"strided_slice: begin .*float32\[6, 4\]"):
+            prims.strided_slice(x, begin=begin, end=end, strides=strides)
+
+
 def test_tf_slice(device):
     x = rand((4, 5, 6))
     check_op(lambda t: gf.slice(t, [1, 0, 2], [2, -1, 3]), [x], lambda a: a[1:3, :, 2:5], device)
