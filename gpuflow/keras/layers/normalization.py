@@ -158,14 +158,14 @@ class BatchNormalization(_Normalization):
         return y if back is None else ops.transpose(y, back)
 
     def _infer(self, inputs):
-        # (x - mean) * rsqrt(var + eps) * gamma + beta folded into x * a + b: two passes over x.
+        # (x - mean) * (gamma * rsqrt(var + eps)) + beta. Not folded into x * a + b: with |mean| >> std
+        # that form cancels catastrophically (x * a and b are both large and nearly opposite).
         shape = [inputs.shape[i] if i in self._axes else 1 for i in range(inputs.ndim)]
         gamma, beta = self._flat_params(inputs)
-        mean = ops.cast(ops.reshape(self.moving_mean, (-1,)), inputs.dtype)
+        mean = ops.cast(ops.reshape(self.moving_mean, shape), inputs.dtype)
         var = ops.cast(ops.reshape(self.moving_variance, (-1,)), inputs.dtype)
-        a = gamma * ops.rsqrt(var + self.epsilon)
-        b = beta - mean * a
-        return inputs * ops.reshape(a, shape) + ops.reshape(b, shape)
+        scale = ops.reshape(gamma * ops.rsqrt(var + self.epsilon), shape)
+        return (inputs - mean) * scale + ops.reshape(beta, shape)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum,
