@@ -146,11 +146,33 @@ def unstack(value, num=None, axis=0, name=None):
 
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
     x = operands(params)[0]
-    if batch_dims:
-        raise NotImplementedError("gather: batch_dims other than 0 is not supported yet")
     idx = tensor_on_device_of(x, indices, dtype_hint=dtypes.int32)
-    axis = normalize_axis("gather", 0 if axis is None else int(axis), x.ndim)
-    return sh.gather(x, idx, axis=axis)
+    batch_dims = int(batch_dims) + (idx.ndim if batch_dims < 0 else 0)
+    axis = normalize_axis("gather", batch_dims if axis is None else int(axis), x.ndim)
+    if not batch_dims:
+        return sh.gather(x, idx, axis=axis)
+    if not 0 < batch_dims <= min(axis, idx.ndim) or x.shape[:batch_dims] != idx.shape[:batch_dims]:
+        raise InvalidArgumentError(
+            f"gather: batch_dims {batch_dims} needs axis >= batch_dims (axis is {axis}) and the first batch_dims "
+            f"axes of params {list(x.shape)} and indices {list(idx.shape)} to be equal")
+    return _batched_gather(x, idx, axis, batch_dims)
+
+
+def _batched_gather(x, idx, axis, b):
+    """gather with batch dims as one plain gather: batch k's indices are offset by k * N into a
+    (..., batch * N, ...) view of params, so each batch reads only its own slice."""
+    from .math import add
+    batch, n = int(np.prod(x.shape[:b])), x.shape[axis]
+    mid, rest = tuple(x.shape[b:axis]), tuple(x.shape[axis + 1:])
+    p = reshape(x, (batch,) + mid + (n,) + rest)
+    p = transpose(p, list(builtins.range(1, len(mid) + 1)) + [0] + list(builtins.range(len(mid) + 1, p.ndim)))
+    p = reshape(p, mid + (batch * n,) + rest)
+    with _device.device(x._device):
+        offsets = constant(np.arange(batch).reshape((batch,) + (1,) * (idx.ndim - b)) * n, dtype=idx.dtype)
+    flat_idx = add(reshape(idx, (batch,) + tuple(idx.shape[b:])), offsets)
+    out = sh.gather(p, flat_idx, axis=len(mid))  # (mid, batch, idx..., rest)
+    out = transpose(out, [len(mid)] + list(builtins.range(len(mid))) + list(builtins.range(len(mid) + 1, out.ndim)))
+    return reshape(out, tuple(x.shape[:b]) + mid + tuple(idx.shape[b:]) + rest)
 
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=-1, dtype=None, name=None):

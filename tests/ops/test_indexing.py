@@ -91,6 +91,31 @@ def test_gather_parity(device, dtype, axis):
     check_parity(lambda p, i: gf.gather(p, i, axis=axis), [rand((3, 4, 3), dtype, seed=3), idx], device)
 
 
+def _batched_gather_ref(p, i, axis, b):
+    """tf.gather with batch_dims, one batch at a time."""
+    batch = p.shape[:b]
+    out = [np.take(p[k], i[k], axis=axis - b) for k in np.ndindex(*batch)]
+    return np.stack(out).reshape(batch + out[0].shape) if out else np.zeros(batch + (0,))
+
+
+@pytest.mark.parametrize("p_shape,i_shape,axis,b", [((2, 5), (2, 3), 1, 1), ((2, 3, 4, 5), (2, 3, 6), 3, 2),
+                                                   ((3, 4, 2), (3, 2, 2), 1, 1), ((2, 4, 3), (2, 5), 2, 1),
+                                                   ((2, 3, 4), (2, 3, 2), None, -1)])
+def test_gather_batch_dims(device, p_shape, i_shape, axis, b):
+    b_pos = b % len(i_shape)  # a negative batch_dims counts from the indices' rank
+    ax = b_pos if axis is None else axis  # tf's default axis is batch_dims
+    idx = np.random.default_rng(0).integers(0, p_shape[ax], size=i_shape).astype(np.int32)
+    check_op(lambda p, i: gf.gather(p, i, axis=axis, batch_dims=b), [rand(p_shape), idx],
+             lambda p, i: _batched_gather_ref(p, i, ax, b_pos), device)
+    if device == "cpu":
+        check_grad(lambda p, i: gf.gather(p, i, axis=axis, batch_dims=b), [rand(p_shape), idx])
+
+
+def test_gather_batch_dims_errors():
+    with pytest.raises(gf.errors.InvalidArgumentError, match=r"gather: batch_dims 1 .* params \[2, 5\] and indices \[3, 2\]"):
+        gf.gather(gf.constant(rand((2, 5))), np.zeros((3, 2), np.int32), axis=1, batch_dims=1)
+
+
 def _scatter_ref(updates, indices, axis, dim_size):
     out = np.zeros(updates.shape[:axis] + (dim_size,) + updates.shape[axis + indices.ndim:])
     flat = updates.reshape(updates.shape[:axis] + (-1,) + updates.shape[axis + indices.ndim:])
