@@ -36,7 +36,8 @@ def ref_conv2d(x, k, strides, padding, dilations, groups=1):
                 for b in range(kw):
                     patch = xp[:, i * sh + a * dh, j * sw + b * dw, :]  # (n, c)
                     for g in range(groups):
-                        out[:, i, j, g * fg:(g + 1) * fg] += patch[:, g * cg:(g + 1) * cg] @ k[a, b, :, g * fg:(g + 1) * fg]
+                        block = patch[:, g * cg:(g + 1) * cg] @ k[a, b, :, g * fg:(g + 1) * fg]
+                        out[:, i, j, g * fg:(g + 1) * fg] += block
     return out
 
 

@@ -1,8 +1,6 @@
 """Conv1D and Conv2D (channels last, Keras 3 arguments and configs) on gf.nn.conv2d / conv1d."""
 from __future__ import annotations
 
-import math
-
 from ...ops import array, conv_ops
 from ...tensor import TensorShape
 from .. import activations, constraints, initializers, regularizers

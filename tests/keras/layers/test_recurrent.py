@@ -188,7 +188,8 @@ def test_bidirectional_states_and_config():
                                         ("GRU", {"reset_after": False})])
 def test_config_round_trip(kind, extra):
     layer = CELLS[kind][0](4, activation="relu", use_bias=False, recurrent_initializer="glorot_uniform",
-                           kernel_regularizer="l2", return_sequences=True, return_state=True, go_backwards=True, **extra)
+                           kernel_regularizer="l2", return_sequences=True, return_state=True, go_backwards=True,
+                           **extra)
     config = layer.get_config()
     assert type(layer).from_config(config).get_config() == config
     for key, value in extra.items():
