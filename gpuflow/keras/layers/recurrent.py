@@ -5,11 +5,15 @@ The input projection x@W + b runs once for the whole sequence (one matmul); the 
 in Python, one h@U matmul per step followed by the cell's pointwise math. With the default
 activations (tanh / sigmoid) that math is one fused primitive (lstm_cell, gru_cell) with a
 fused backward; any other activation runs the same formulas as gpuflow ops.
+
+`dropout` and `recurrent_dropout` (training only) draw one mask per call, shared by every time
+step (Gal & Ghahramani's variational dropout, as Keras does): `dropout` masks the input
+features, `recurrent_dropout` the previous state where it enters the recurrent matmul.
 """
 from __future__ import annotations
 
 from ... import ops
-from ...ops import rnn_prims
+from ...ops import nn_ops, rnn_prims
 from ...tensor import TensorShape
 from .. import activations, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
@@ -31,12 +35,16 @@ class _RNN(Layer):
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
                  recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, return_sequences=False, return_state=False,
-                 go_backwards=False, **kwargs):
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
+                 return_sequences=False, return_state=False, go_backwards=False, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(units, int) or units <= 0:
             raise ValueError(f"{self.name} ({type(self).__name__}): units must be a positive integer, got {units!r}")
+        for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0 <= rate < 1:
+                raise ValueError(f"{self.name} ({type(self).__name__}): {what} must be in [0, 1), got {rate!r}")
         self.units = units
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -104,6 +112,10 @@ class _RNN(Layer):
                              f"got inputs of shape {shape}; a layer keeps the input size it was built with")
         batch, steps, features = shape
         states = self._initial_states(inputs, initial_state)
+        if training and self.dropout:
+            inputs = inputs * ops.expand_dims(self._mask((batch, features), self.dropout, inputs.dtype), 1)
+        rec_mask = (self._mask((batch, self.units), self.recurrent_dropout, inputs.dtype)
+                    if training and self.recurrent_dropout else None)
         projected = ops.matmul(ops.reshape(inputs, (batch * steps, features)), self.kernel)
         bias = self._input_bias()
         if bias is not None:
@@ -111,7 +123,7 @@ class _RNN(Layer):
         per_step = ops.unstack(ops.reshape(projected, (batch, steps, self.gates * self.units)), axis=1) if steps else []
         outputs = []
         for x_t in (reversed(per_step) if self.go_backwards else per_step):
-            states = self._step(x_t, states)
+            states = self._step(x_t, states, rec_mask)
             outputs.append(states[0])
         if self.return_sequences:
             result = ops.stack(outputs, axis=1) if outputs else ops.zeros((batch, 0, self.units), dtype=inputs.dtype)
@@ -120,6 +132,15 @@ class _RNN(Layer):
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(result))
         return [result] + list(states) if self.return_state else result
+
+    @staticmethod
+    def _mask(shape, rate, dtype):
+        return nn_ops.dropout(ops.ones(shape, dtype=dtype), rate)
+
+    @staticmethod
+    def _recurrent_input(h, rec_mask):
+        """The previous state as the recurrent matmul sees it (masked under recurrent_dropout)."""
+        return h if rec_mask is None else h * rec_mask
 
     def compute_output_shape(self, input_shape):
         batch, steps = tuple(input_shape)[:2]
@@ -139,6 +160,7 @@ class _RNN(Layer):
                 "kernel_constraint": constraints.serialize(self.kernel_constraint),
                 "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
                 "bias_constraint": constraints.serialize(self.bias_constraint),
+                "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
                 "return_sequences": self.return_sequences, "return_state": self.return_state,
                 "go_backwards": self.go_backwards}
 
@@ -146,8 +168,8 @@ class _RNN(Layer):
 class SimpleRNN(_RNN):
     """h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)."""
 
-    def _step(self, x_t, states):
-        return [self.activation(x_t + ops.matmul(states[0], self.recurrent_kernel))]
+    def _step(self, x_t, states, rec_mask):
+        return [self.activation(x_t + ops.matmul(self._recurrent_input(states[0], rec_mask), self.recurrent_kernel))]
 
 
 class LSTM(_RNN):
@@ -170,9 +192,9 @@ class LSTM(_RNN):
                                init((2 * units,), dtype=dtype)], axis=0)
         return forget_ones
 
-    def _step(self, x_t, states):
+    def _step(self, x_t, states, rec_mask):
         h, c = states
-        z = x_t + ops.matmul(h, self.recurrent_kernel)
+        z = x_t + ops.matmul(self._recurrent_input(h, rec_mask), self.recurrent_kernel)
         if _fused(self):
             return list(rnn_prims.lstm_cell(z, c))
         i, f, g, o = ops.split(z, 4, axis=1)
@@ -201,11 +223,11 @@ class GRU(_RNN):
     def _input_bias(self):
         return self.bias[0] if self.reset_after and self.bias is not None else self.bias
 
-    def _step(self, x_t, states):
+    def _step(self, x_t, states, rec_mask):
         h = states[0]
         rec, act, u = self.recurrent_activation, self.activation, self.units
         if self.reset_after:
-            zh = ops.matmul(h, self.recurrent_kernel)
+            zh = ops.matmul(self._recurrent_input(h, rec_mask), self.recurrent_kernel)
             if self.bias is not None:
                 zh = zh + self.bias[1]
             if _fused(self):
@@ -216,9 +238,10 @@ class GRU(_RNN):
             candidate = act(xh + r * hh)
         else:
             xz, xr, xh = ops.split(x_t, 3, axis=1)
-            hz, hr = ops.split(ops.matmul(h, self.recurrent_kernel[:, :2 * u]), 2, axis=1)
+            h_in = self._recurrent_input(h, rec_mask)
+            hz, hr = ops.split(ops.matmul(h_in, self.recurrent_kernel[:, :2 * u]), 2, axis=1)
             z, r = rec(xz + hz), rec(xr + hr)
-            candidate = act(xh + ops.matmul(r * h, self.recurrent_kernel[:, 2 * u:]))
+            candidate = act(xh + ops.matmul(r * h_in, self.recurrent_kernel[:, 2 * u:]))
         return [z * h + (1 - z) * candidate]
 
     def get_config(self):

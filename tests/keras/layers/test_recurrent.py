@@ -217,3 +217,33 @@ def test_errors_name_the_layer_and_shapes():
         layers.Bidirectional(layers.LSTM(2), merge_mode="max")
     with pytest.raises(ValueError, match=r"Bidirectional: layer must be a SimpleRNN, LSTM or GRU"):
         layers.Bidirectional(layers.Dense(2))
+
+
+def test_dropout_masks_are_shared_over_time_and_only_in_training(device):
+    # A linear SimpleRNN that copies its input: output_t = x_t * input_mask, so the mask is visible.
+    layer = layers.SimpleRNN(4, activation="linear", kernel_initializer="identity", recurrent_initializer="zeros",
+                             use_bias=False, dropout=0.5, return_sequences=True)
+    x = np.ones((3, 5, 4), np.float32)
+    np.testing.assert_array_equal(layer(x).numpy(), x)  # inference: no dropout
+    out = layer(x, training=True).numpy()
+    assert set(np.unique(out)) <= {0.0, 2.0} and 0 < np.count_nonzero(out) < out.size
+    np.testing.assert_array_equal(out, np.broadcast_to(out[:, :1], out.shape))  # the same mask at every step
+
+
+def test_recurrent_dropout_masks_the_state_into_the_recurrent_matmul(device):
+    # h_t = x_t + h_{t-1} @ I with a masked h_{t-1}: step 2 is 1 + 2 * mask * 1.
+    layer = layers.SimpleRNN(6, activation="linear", kernel_initializer="identity", recurrent_initializer="identity",
+                             use_bias=False, recurrent_dropout=0.5, return_sequences=True)
+    out = layer(np.ones((2, 2, 6), np.float32), training=True).numpy()
+    np.testing.assert_array_equal(out[:, 0], 1)
+    assert set(np.unique(out[:, 1])) <= {1.0, 3.0}
+
+
+@pytest.mark.parametrize("kind", list(CELLS))
+def test_dropout_in_config_and_range_checked(kind):
+    layer = CELLS[kind][0](2, dropout=0.25, recurrent_dropout=0.1)
+    assert layer.get_config()["dropout"] == 0.25 and layer.get_config()["recurrent_dropout"] == 0.1
+    with pytest.raises(ValueError, match=r"recurrent_dropout must be in \[0, 1\), got 1.5"):
+        CELLS[kind][0](2, recurrent_dropout=1.5)
+    out = layer(np.ones((2, 3, 2), np.float32), training=True)
+    assert tuple(out.shape) == (2, 2)
