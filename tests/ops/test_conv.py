@@ -68,7 +68,7 @@ def test_conv2d_forward(device, case):
              lambda x, k: ref_conv2d(x, k, strides, padding, dilations, groups), device, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[3], CASES[5]])
+@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[3], CASES[4], CASES[5]])
 def test_conv2d_grad_float64(case):
     xs, ks, strides, padding, dilations = case
     small = (1,) + xs[1:]  # batch 1 keeps the finite differences quick
