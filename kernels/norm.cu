@@ -2,8 +2,13 @@
 //
 //   layer_norm_fwd<T>: x[rows, n] -> y = (x - mean) * rstd * gamma[n] + beta[n] per row,
 //                      mean[rows], rstd[rows] = 1 / sqrt(var + eps) (biased variance)
-//   batch_norm_fwd<T>: x[rows, c] -> y = (x - mean) * rstd * gamma[c] + beta[c] per column,
-//                      mean[c], var[c] (biased; the moving averages are updated from it)
+//   batch norm, x[rows, c] -> y = (x - mean) * rstd * gamma[c] + beta[c] per column, mean[c], var[c]
+//   (biased; the moving averages are updated from it), in three launches so that few channels
+//   with many rows still fill the GPU:
+//     batch_norm_partials<T>  (count, mean, M2) of each chunk of rows, per channel -> partial[splits, c, 3]
+//     batch_norm_finalize<T>  merges a channel's chunks (exact parallel formula, no E[x²] - E[x]²),
+//                             writes mean/var as T and (mean, gamma * rstd) in acc_t<T> to stats[2, c]
+//     batch_norm_apply<T>     y = (x - mean) * scale + beta, elementwise
 // Statistics take two passes (mean, then squared deviations): the one-pass E[x²] - E[x]²
 // cancels catastrophically when |mean| >> std. All arithmetic is in acc_t<T> (float for
 // half/bfloat16, double for double); the statistics are stored rounded to T.
@@ -11,15 +16,18 @@
 // Launch shapes:
 //   layer_norm_fwd  1-D blocks, blockDim.x a multiple of 32 (<= 1024); a block per row, any grid
 //                   (the loop strides over rows)
-//   batch_norm_fwd  block (32, k), k <= 32: threadIdx.x picks a channel of a 32-channel tile
-//                   (consecutive threads read consecutive addresses), threadIdx.y strides over
-//                   rows; a block per tile, any grid
+//   batch_norm_partials  block (32, k), k <= 32: threadIdx.x picks a channel of a 32-channel tile
+//                        (consecutive threads read consecutive addresses), threadIdx.y strides over
+//                        the chunk's rows; a block per (tile, chunk), any grid
+//   batch_norm_finalize, batch_norm_apply  1-D grid-stride loops, any launch shape
 // Dtypes: __half, __nv_bfloat16, float, double. eps is passed as double for every T.
 //
 // Napkin math (x of N elements of B bytes): both read x three times and write y once; layer
 // norm rows (n*B <= a few tens of KB) stay in L1/L2 between passes, so DRAM sees ~2*N*B bytes:
 // 1e8 float32 elements = 800 MB, ~0.25 ms on an H100 (~3.3 TB/s). Batch norm's column tiles
 // span all rows, so for large rows*32*B the re-reads come from L2 or DRAM (<= 4*N*B).
+// Batch norm reads each chunk twice (L2-resident for chunks of a few MB) and x once more to apply:
+// ~3*N*B bytes at worst, ~2*N*B typically; the partials are 12-24 bytes per (chunk, channel).
 // ~8 FLOPs/element: memory-bound.
 #include "common.cuh"
 
@@ -79,32 +87,67 @@ __global__ void layer_norm_fwd(const T* x, const T* gamma, const T* beta, T* y, 
 }
 
 template <typename T>
-__global__ void batch_norm_fwd(const T* x, const T* gamma, const T* beta, T* y, T* mean_out, T* var_out,
-                               gf::index_t rows, gf::index_t c, double eps) {
+__global__ void batch_norm_partials(const T* x, gf::acc_t<T>* partial, gf::index_t rows, gf::index_t c,
+                                    gf::index_t chunk, gf::index_t splits) {
   typedef gf::acc_t<T> A;
   gf::index_t tiles = (c + 31) / 32;
-  for (gf::index_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+  for (gf::index_t work = blockIdx.x; work < tiles * splits; work += gridDim.x) {
+    gf::index_t tile = work % tiles, split = work / tiles;
     gf::index_t ch = tile * 32 + threadIdx.x;
+    gf::index_t r0 = split * chunk, r1 = r0 + chunk < rows ? r0 + chunk : rows;
     bool live = ch < c;  // dead lanes of the last tile still take part in the barriers
     A sum = 0;
     if (live)
-      for (gf::index_t r = threadIdx.y; r < rows; r += blockDim.y) sum += gf::load(x[r * c + ch]);
-    A mean = gf::column_sum(sum) / (A)rows;
+      for (gf::index_t r = r0 + threadIdx.y; r < r1; r += blockDim.y) sum += gf::load(x[r * c + ch]);
+    A count = (A)(r1 - r0);
+    A mean = gf::column_sum(sum) / count;
     A sq = 0;
     if (live)
-      for (gf::index_t r = threadIdx.y; r < rows; r += blockDim.y) {
+      for (gf::index_t r = r0 + threadIdx.y; r < r1; r += blockDim.y) {
         A d = gf::load(x[r * c + ch]) - mean;
         sq += d * d;
       }
-    A var = gf::column_sum(sq) / (A)rows;
-    if (!live) continue;
-    A rstd = (A)1 / sqrt(var + (A)eps);
-    A g = gf::load(gamma[ch]), b = gf::load(beta[ch]);
-    for (gf::index_t r = threadIdx.y; r < rows; r += blockDim.y)
-      y[r * c + ch] = gf::store<T>((gf::load(x[r * c + ch]) - mean) * rstd * g + b);
-    if (threadIdx.y == 0) {
-      mean_out[ch] = gf::store<T>(mean);
-      var_out[ch] = gf::store<T>(var);
+    A m2 = gf::column_sum(sq);
+    if (live && threadIdx.y == 0) {
+      A* p = partial + (split * c + ch) * 3;
+      p[0] = count;
+      p[1] = mean;
+      p[2] = m2;
     }
+  }
+}
+
+template <typename T>
+__global__ void batch_norm_finalize(const gf::acc_t<T>* partial, const T* gamma, T* mean_out, T* var_out,
+                                    gf::acc_t<T>* stats, gf::index_t splits, gf::index_t c, double eps) {
+  typedef gf::acc_t<T> A;
+  GF_GRID_STRIDE_LOOP(ch, c) {
+    A n = 0, weighted = 0;
+    for (gf::index_t s = 0; s < splits; ++s) {
+      const A* p = partial + (s * c + ch) * 3;
+      n += p[0];
+      weighted += p[0] * p[1];
+    }
+    A mean = weighted / n;  // no rows: 0 / 0 = NaN, as NumPy
+    A m2 = 0;
+    for (gf::index_t s = 0; s < splits; ++s) {
+      const A* p = partial + (s * c + ch) * 3;
+      A d = p[1] - mean;
+      m2 += p[2] + p[0] * d * d;
+    }
+    A var = m2 / n;
+    mean_out[ch] = gf::store<T>(mean);
+    var_out[ch] = gf::store<T>(var);
+    stats[ch] = mean;
+    stats[c + ch] = gf::load(gamma[ch]) / sqrt(var + (A)eps);
+  }
+}
+
+template <typename T>
+__global__ void batch_norm_apply(const T* x, const gf::acc_t<T>* stats, const T* beta, T* y, gf::index_t total,
+                                 gf::index_t c) {
+  GF_GRID_STRIDE_LOOP(i, total) {
+    gf::index_t ch = i % c;
+    y[i] = gf::store<T>((gf::load(x[i]) - stats[ch]) * stats[c + ch] + gf::load(beta[ch]));
   }
 }

@@ -10,6 +10,7 @@ from tests.harness import check_grad, check_op, check_parity, rand
 EPS = 1e-3
 # empty, one element, odd, rows > the simulator's 4 blocks, rows longer than a block
 LAYER_SHAPES = [(0, 3), (1, 1), (3, 5), (2, 3, 7), (9, 40), (2, 1500)]
+# (300, 2): rows split in 4 chunks on sim (merged by batch_norm_finalize); (17, 33): a half-dead channel tile
 BATCH_SHAPES = [(1, 1), (5, 3), (17, 33), (40, 70), (300, 2)]
 
 

@@ -7,6 +7,7 @@ from ... import dtypes
 from ._registry import impl
 
 FILE = "norm.cu"
+MIN_CHUNK_ROWS = 64  # shorter chunks would spend more on the partials than on reading x
 
 
 def _dtype(array):
@@ -40,11 +41,27 @@ def batch_norm(backend, x, gamma, beta, epsilon):
     xp = backend.xp
     x, gamma, beta = (xp.ascontiguousarray(a) for a in (x, gamma, beta))
     rows, c = x.shape
+    dtype = _dtype(x)
     y, mean, var = _outputs(backend, x, (c,))
-    if c:
-        tiles = (c + 31) // 32
-        rows_per_block = 8 if rows > 64 or backend.on_gpu else 2
-        backend.kernel(FILE, f"batch_norm_fwd<{_dtype(x).ctype}>")(
-            (max(1, min(tiles, backend.max_blocks)),), (32, rows_per_block),
-            (x, gamma, beta, y, mean, var, np.int64(rows), np.int64(c), np.float64(epsilon)))
+    if not c:
+        return y, mean, var
+    acc = dtypes.float64 if dtype == dtypes.float64 else dtypes.float32
+    t = dtype.ctype
+    # Split the rows into chunks so that (channel tiles x chunks) blocks fill the GPU even for few channels.
+    tiles = (c + 31) // 32
+    splits = max(1, min(-(-backend.max_blocks // tiles), -(-rows // MIN_CHUNK_ROWS)))
+    chunk = max(1, -(-rows // splits))
+    splits = -(-rows // chunk) if rows else 0  # every chunk non-empty; no rows leaves NaN statistics
+    partial = backend.empty((max(splits, 1), c, 3), acc)
+    if splits:
+        backend.kernel(FILE, f"batch_norm_partials<{t}>")(
+            (max(1, min(tiles * splits, backend.max_blocks)),), (32, 8 if backend.on_gpu else 2),
+            (x, partial, np.int64(rows), np.int64(c), np.int64(chunk), np.int64(splits)))
+    stats = backend.empty((2, c), acc)
+    backend.kernel(FILE, f"batch_norm_finalize<{t}>")(
+        (backend.grid_for(c),), (256,),
+        (partial, gamma, mean, var, stats, np.int64(splits), np.int64(c), np.float64(epsilon)))
+    if rows:
+        backend.kernel(FILE, f"batch_norm_apply<{t}>")(
+            (backend.grid_for(x.size),), (256,), (x, stats, beta, y, np.int64(x.size), np.int64(c)))
     return y, mean, var
