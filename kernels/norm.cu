@@ -1,4 +1,4 @@
-// norm.cu: layer norm and batch norm forward, statistics and normalisation fused in one kernel.
+// norm.cu: layer norm and batch norm forward: statistics and normalisation fused.
 //
 //   layer_norm_fwd<T>: x[rows, n] -> y = (x - mean) * rstd * gamma[n] + beta[n] per row,
 //                      mean[rows], rstd[rows] = 1 / sqrt(var + eps) (biased variance)
@@ -22,11 +22,9 @@
 //   batch_norm_finalize, batch_norm_apply  1-D grid-stride loops, any launch shape
 // Dtypes: __half, __nv_bfloat16, float, double. eps is passed as double for every T.
 //
-// Napkin math (x of N elements of B bytes): both read x three times and write y once; layer
-// norm rows (n*B <= a few tens of KB) stay in L1/L2 between passes, so DRAM sees ~2*N*B bytes:
-// 1e8 float32 elements = 800 MB, ~0.25 ms on an H100 (~3.3 TB/s). Batch norm's column tiles
-// span all rows, so for large rows*32*B the re-reads come from L2 or DRAM (<= 4*N*B).
-// Batch norm reads each chunk twice (L2-resident for chunks of a few MB) and x once more to apply:
+// Napkin math (x of N elements of B bytes): layer norm reads a row three times and writes it
+// once; rows (n*B <= a few tens of KB) stay in L1/L2 between passes, so DRAM sees ~2*N*B bytes:
+// 1e8 float32 elements = 800 MB, ~0.25 ms on an H100 (~3.3 TB/s). Batch norm reads each chunk twice (L2-resident for chunks of a few MB) and x once more to apply:
 // ~3*N*B bytes at worst, ~2*N*B typically; the partials are 12-24 bytes per (chunk, channel).
 // ~8 FLOPs/element: memory-bound.
 #include "common.cuh"
