@@ -24,8 +24,9 @@
 //
 // Napkin math (x of N elements of B bytes): layer norm reads a row three times and writes it
 // once; rows (n*B <= a few tens of KB) stay in L1/L2 between passes, so DRAM sees ~2*N*B bytes:
-// 1e8 float32 elements = 800 MB, ~0.25 ms on an H100 (~3.3 TB/s). Batch norm reads each chunk twice (L2-resident for chunks of a few MB) and x once more to apply:
-// ~3*N*B bytes at worst, ~2*N*B typically; the partials are 12-24 bytes per (chunk, channel).
+// 1e8 float32 elements = 800 MB, ~0.25 ms on an H100 (~3.3 TB/s). Batch norm reads each chunk
+// twice (the second read hits L2: a chunk is >= 64 rows x 32 channels, small) and x once more to
+// apply: ~2*N*B bytes from DRAM plus the write; partials are 12-24 bytes per (chunk, channel).
 // ~8 FLOPs/element: memory-bound.
 #include "common.cuh"
 
