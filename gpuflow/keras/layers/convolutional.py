@@ -11,11 +11,11 @@ __all__ = ["Conv1D", "Conv2D", "Convolution1D", "Convolution2D"]
 
 def as_tuple(layer, what, value, rank):
     """Keras' int-or-tuple arguments as a tuple of `rank` positive ints, or a clear error."""
-    items = (value,) * rank if isinstance(value, int) else tuple(value)
-    if len(items) != rank or not all(isinstance(v, int) and v > 0 for v in items):
+    items = (value,) * rank if hasattr(value, "__index__") else tuple(value)
+    if len(items) != rank or not all(hasattr(v, "__index__") and int(v) > 0 for v in items):
         raise ValueError(f"{layer.name} ({type(layer).__name__}): {what} must be a positive int or {rank} of them, "
                          f"got {value!r}")
-    return items
+    return tuple(int(v) for v in items)
 
 
 def check_data_format(layer, data_format):

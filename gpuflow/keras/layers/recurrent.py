@@ -255,7 +255,7 @@ class Bidirectional(Layer):
     _MERGES = ("concat", "sum", "mul", "ave", None)
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
-        from ..engine.saving import deserialize_layer
+        from ..engine.saving import deserialize_layer, serialize_layer
         if isinstance(layer, dict):
             layer = deserialize_layer(layer)
         if isinstance(backward_layer, dict):
@@ -266,7 +266,10 @@ class Bidirectional(Layer):
             raise ValueError(f"Bidirectional: merge_mode must be one of {self._MERGES}, got {merge_mode!r}")
         kwargs.setdefault("name", f"bidirectional_{layer.name}")
         super().__init__(**kwargs)
-        self.layer, self.merge_mode = layer, merge_mode
+        # The wrapped layer itself is never run (only its two copies are), so it is kept as its
+        # config: tracking it would add its weights, if it has any, to this layer's.
+        self._layer_entry = serialize_layer(layer)
+        self.merge_mode = merge_mode
         self.forward_layer = self._copy(layer, "forward", layer.go_backwards)
         if backward_layer is None:
             backward_layer = self._copy(layer, "backward", not layer.go_backwards)
@@ -309,10 +312,10 @@ class Bidirectional(Layer):
         y_f = self.forward_layer(inputs, initial_state=f_state, training=training)
         y_b = self.backward_layer(inputs, initial_state=b_state, training=training)
         states = []
-        if self.layer.return_state:
+        if self.forward_layer.return_state:
             (y_f, *s_f), (y_b, *s_b) = y_f, y_b
             states = s_f + s_b
-        if self.layer.return_sequences:
+        if self.forward_layer.return_sequences:
             y_b = y_b[:, ::-1]  # the backward pass emits its outputs last step first: put them back in time order
         merged = self._merge(y_f, y_b)
         if not states:
@@ -322,7 +325,7 @@ class Bidirectional(Layer):
     def compute_output_shape(self, input_shape):
         out = self.forward_layer.compute_output_shape(input_shape)
         states = []
-        if self.layer.return_state:
+        if self.forward_layer.return_state:
             out, *states = out
             states = states * 2
         if self.merge_mode == "concat":
@@ -332,5 +335,5 @@ class Bidirectional(Layer):
 
     def get_config(self):
         from ..engine.saving import serialize_layer
-        return {**super().get_config(), "layer": serialize_layer(self.layer), "merge_mode": self.merge_mode,
+        return {**super().get_config(), "layer": self._layer_entry, "merge_mode": self.merge_mode,
                 "backward_layer": serialize_layer(self.backward_layer)}

@@ -247,3 +247,11 @@ def test_dropout_in_config_and_range_checked(kind):
         CELLS[kind][0](2, recurrent_dropout=1.5)
     out = layer(np.ones((2, 3, 2), np.float32), training=True)
     assert tuple(out.shape) == (2, 2)
+
+
+def test_bidirectional_owns_only_its_two_copies_weights():
+    inner = layers.LSTM(2)
+    inner(np.zeros((1, 3, 4), np.float32))  # built and used elsewhere
+    bi = layers.Bidirectional(inner)
+    bi(np.zeros((1, 3, 4), np.float32))
+    assert len(bi.weights) == 6 and not any(w is v for w in bi.weights for v in inner.weights)
