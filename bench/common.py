@@ -208,15 +208,22 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"
 
 
-def write_json(kind: str, meta: dict, payload: dict, out_dir) -> Path:
+def results_path(kind: str, meta: dict, out_dir) -> Path:
     """out_dir/<kind>-<device-name-slug>-<YYYYMMDD-HHMMSS>.json"""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(out_dir) / f"{kind}-{slug(meta['device_name'])}-{stamp}.json"
+    return Path(out_dir) / f"{kind}-{slug(meta['device_name'])}-{stamp}.json"
+
+
+def write_json(path: Path, meta: dict, payload: dict) -> Path:
+    """Written again after each step of a run (payload["complete"] false until the end), so a run
+    cut short by a time limit still leaves everything it measured."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"meta": meta, **payload}, indent=1)
     # one line per list of numbers (raw times), not one line per number
     text = re.sub(r"\[\s*(-?[0-9][^\[\]{}\"]*?)\s*\]", lambda m: "[" + re.sub(r"\s+", "", m.group(1)) + "]", text)
-    path.write_text(text + "\n")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text + "\n")
+    tmp.replace(path)  # never a half-written file
     return path
 
 

@@ -121,7 +121,10 @@ def main(argv=None) -> int:
           f"git {str(meta['git'].get('commit'))[:10]}")
 
     runs = [("gpuflow", d) for d in devices] + ([("torch", tdev)] if tdev else [])
-    results = []
+    path = common.results_path("fit", meta, args.out)
+    payload = {"model": "784-128(relu)-10, Adam(1e-3), sparse CE from logits", "epochs_timed": args.epochs,
+               "complete": False, "results": []}
+    results = payload["results"]
     for framework, device in runs:
         samples = min(args.samples, SIM_SAMPLES) if device == "sim" else args.samples
         x, y = synthetic(samples)
@@ -137,6 +140,7 @@ def main(argv=None) -> int:
             rec["error"] = f"{type(e).__name__}: {e}"[:500]
             print(f"  ! {framework} on {device}: {rec['error']}", file=sys.stderr)
         results.append(rec)
+        common.write_json(path, meta, payload)
 
     base = next((r["median_epoch_s"] for r in results if r["framework"] == "torch" and "median_epoch_s" in r), None)
     rows = []
@@ -149,8 +153,8 @@ def main(argv=None) -> int:
                      r["ms_per_step"], r["samples_per_s"], r["final_loss"], r["speedup_vs_torch"]])
     common.print_table(["framework", "device", "samples", "epoch", "ms/step", "samples/s", "loss", "x torch"], rows,
                        title=f"fit: median epoch over {args.epochs} epochs after a warm-up epoch")
-    path = common.write_json("fit", meta, {"model": "784-128(relu)-10, Adam(1e-3), sparse CE from logits",
-                                           "epochs_timed": args.epochs, "results": results}, args.out)
+    payload["complete"] = True
+    common.write_json(path, meta, payload)
     print(f"\nwrote {path}")
     return 0
 

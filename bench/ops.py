@@ -236,7 +236,9 @@ def main(argv=None) -> int:
     for kind, c in copy.items():
         print(f"# copy bandwidth ({kind}): {c['gb_s']:.1f} GB/s (read + write, {c['elements']:,} float32)")
 
-    results = []
+    path = common.results_path("ops", meta, args.out)
+    payload = {"copy_bandwidth": copy, "targets": TARGETS, "complete": False, "results": []}
+    results = payload["results"]
     for op in ops:
         for n in sizes:
             inputs = op.make(n, op.rng)
@@ -255,10 +257,13 @@ def main(argv=None) -> int:
                 gc.collect()
             print(f"  done {op.name} n={n:.0e}", file=sys.stderr, flush=True)
             del inputs
+        add_speedups_and_verdicts(results)
+        common.write_json(path, meta, payload)
 
     add_speedups_and_verdicts(results)
     print_results(results, copy)
-    path = common.write_json("ops", meta, {"copy_bandwidth": copy, "targets": TARGETS, "results": results}, args.out)
+    payload["complete"] = True
+    common.write_json(path, meta, payload)
     print(f"\nwrote {path}")
     return 0
 

@@ -35,7 +35,7 @@ def test_ops_smoke(tmp_path):
                           "transpose,concat,gather,matmul,dropout,uniform", tmp_path=tmp_path)
     assert name.startswith("ops-") and name.endswith(".json")
     check_meta(data["meta"])
-    assert data["copy_bandwidth"]["host"]["gb_s"] > 0
+    assert data["complete"] is True and data["copy_bandwidth"]["host"]["gb_s"] > 0
     recs = data["results"]
     assert {(r["op"], r["device"]) for r in recs} >= {("exp", "cpu"), ("exp", "numpy"), ("matmul", "cpu")}
     for r in recs:
@@ -55,6 +55,7 @@ def test_fit_smoke(tmp_path):
                           tmp_path=tmp_path)
     assert name.startswith("fit-")
     check_meta(data["meta"])
+    assert data["complete"] is True
     (rec,) = data["results"]
     assert "error" not in rec, rec
     assert rec["framework"] == "gpuflow" and rec["device"] == "cpu" and rec["steps"] == 2
