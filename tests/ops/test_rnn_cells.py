@@ -1,10 +1,10 @@
 """lstm_cell / gru_cell primitives: forward vs NumPy formulas, float64 gradients through the fused
-backward primitives, sim parity over dtypes, errors, and the explicit second-order refusal."""
+backward primitives and second order through them, sim parity over dtypes, errors."""
 import numpy as np
 import pytest
 
 import gpuflow as gf
-from gpuflow.errors import InvalidArgumentError, UnimplementedError
+from gpuflow.errors import InvalidArgumentError
 from gpuflow.ops import rnn_prims
 from tests.harness import check_grad, check_op, check_parity, rand
 
@@ -83,13 +83,22 @@ def test_cell_shape_errors():
         rnn_prims.lstm_cell(gf.zeros((2, 8)), gf.zeros((2, 2), dtype=gf.float64))
 
 
-def test_second_order_through_a_fused_cell_raises():
-    z, c = (gf.constant(a.astype(np.float64)) for a in lstm_inputs(2, 2))
-    with gf.GradientTape() as outer:
-        outer.watch(z)
+def _first_order(cell, n_inputs):
+    """fn(*inputs) -> d(sum(outputs * weights))/d(inputs), taken with an inner tape (so check_grad's
+    tape differentiates the fused backward primitive: second order)."""
+    def fn(*inputs):
         with gf.GradientTape() as inner:
-            inner.watch(z)
-            loss = gf.reduce_sum(rnn_prims.lstm_cell(z, c)[0])
-        dz_sum = gf.reduce_sum(inner.gradient(loss, z))
-    with pytest.raises(UnimplementedError, match="lstm_cell_grad: second-order"):
-        outer.gradient(dz_sum, z)
+            inner.watch(list(inputs))
+            outs = cell(*inputs)
+            outs = outs if isinstance(outs, tuple) else (outs,)
+            loss = gf.add_n([gf.reduce_sum(o * (k + 1.5)) for k, o in enumerate(outs)])
+        return list(inner.gradient(loss, list(inputs)))[:n_inputs]
+    return fn
+
+
+def test_lstm_cell_second_order_float64():
+    check_grad(_first_order(rnn_prims.lstm_cell, 2), lstm_inputs(2, 2))
+
+
+def test_gru_cell_second_order_float64():
+    check_grad(_first_order(rnn_prims.gru_cell, 3), gru_inputs(2, 2))
