@@ -264,7 +264,6 @@ class Bidirectional(Layer):
             raise ValueError(f"Bidirectional: layer must be a SimpleRNN, LSTM or GRU instance, got {layer!r}")
         if merge_mode not in self._MERGES:
             raise ValueError(f"Bidirectional: merge_mode must be one of {self._MERGES}, got {merge_mode!r}")
-        kwargs.setdefault("name", f"bidirectional_{layer.name}")
         super().__init__(**kwargs)
         # The wrapped layer itself is never run (only its two copies are), so it is kept as its
         # config: tracking it would add its weights, if it has any, to this layer's.
