@@ -185,10 +185,12 @@ def copy_bandwidth(device: str, n: int, repeat) -> dict:
             "gb_s": 2 * src.nbytes / med / 1e9}
 
 
-def sizes_for(op: Op, device: str, sizes, sim_max_n):
-    cap = min(sim_max_n, op.host_max_n or sim_max_n) if device == "sim" else \
-        (op.host_max_n if device in ("cpu", "numpy") else None)
-    return [n for n in sizes if cap is None or n <= cap]
+def size_allowed(op: Op, device: str, n: int, sim_max_n: int) -> bool:
+    if device == "sim":
+        return n <= min(sim_max_n, op.host_max_n or sim_max_n)
+    if device in ("cpu", "numpy") and op.host_max_n:
+        return n <= op.host_max_n
+    return True
 
 
 def bandwidth_kind(device: str) -> str:
@@ -201,7 +203,7 @@ def main(argv=None) -> int:
                     "sim only at sizes <= --sim-max-size)")
     ap.add_argument("--sizes", default="1e3,1e4,1e5,1e6,1e7,1e8")
     ap.add_argument("--repeat", type=int, default=None,
-                    help="runs per point (default: enough for >= 0.2 s and >= 10 runs, capped at ~5 s)")
+                    help="timed calls per point (default: enough for >= 0.2 s and >= 10 calls, capped at ~5 s)")
     ap.add_argument("--ops", default=None, help="comma list of op names (default: all)")
     ap.add_argument("--sim-max-size", type=float, default=SIM_MAX_N)
     ap.add_argument("--out", default=str(common.ROOT / "bench" / "results"))
@@ -243,7 +245,7 @@ def main(argv=None) -> int:
         for n in sizes:
             inputs = op.make(n, op.rng)
             for device in devices:
-                if n not in sizes_for(op, device, [n], int(args.sim_max_size)):
+                if not size_allowed(op, device, n, int(args.sim_max_size)):
                     continue
                 rec = {"op": op.name, "family": op.family, "device": device, "n": n, "dtype": "float32",
                        "shapes": [list(a.shape) for a in inputs if isinstance(a, np.ndarray)], "note": op.note}
