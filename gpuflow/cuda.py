@@ -21,7 +21,7 @@ from .tensor import Tensor
 
 
 class RawKernel:
-    def __init__(self, code: str, name: str, options=(), name_expressions=None):
+    def __init__(self, code: str, name: str, options=()):
         self.code, self.name = code, name
         self.options = tuple(options) + (f"-I{kernel_dir()}",)
         self._compiled = {}
@@ -55,7 +55,7 @@ class RawKernel:
         fn = self._function(device)
         converted = tuple(a._data if isinstance(a, Tensor) else a for a in args)
         for i, a in enumerate(converted):
-            if isinstance(a, (int, float)) and not isinstance(a, bool):
+            if type(a) in (int, float):  # NumPy scalars (np.float64 subclasses float) are exact and fine
                 # CuPy would pass an int as int64 and a float as double; say so instead of guessing.
                 raise InvalidArgumentError(
                     f"RawKernel {self.name}: argument {i} is a Python {type(a).__name__}; pass a NumPy scalar of the "

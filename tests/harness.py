@@ -32,6 +32,15 @@ def rand(shape, dtype="float32", low=-2.0, high=2.0, seed=0):
     return r.integers(int(low) if low < 0 else 0, max(int(high), 1) + 1, size=shape).astype(dtype.np)
 
 
+def _is_float(a) -> bool:
+    """Floating NumPy data, bfloat16 included (NumPy files it under kind 'V')."""
+    return isinstance(a, np.ndarray) and (a.dtype.kind == "f" or a.dtype.name == "bfloat16")
+
+
+def _wide(a):
+    return a.astype(np.float64) if _is_float(a) else a
+
+
 def _tensors(inputs):
     return [gf.constant(a) if isinstance(a, np.ndarray) else a for a in inputs]
 
@@ -43,7 +52,7 @@ def _numpy(out):
 
 
 def _tolerance(arrays, rtol=None, atol=None):
-    names = [gf.as_dtype(a.dtype).name for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    names = [a.dtype.name for a in arrays if _is_float(a)]
     worst = max((TOL[n] for n in names), default=TOL["float32"], key=lambda t: t[0])
     return rtol or worst[0], atol or worst[1]
 
@@ -56,7 +65,7 @@ def assert_close(actual, expected, rtol, atol, what=""):
         return
     actual, expected = np.asarray(actual), np.asarray(expected)
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape}, expected {expected.shape}"
-    if expected.dtype.kind in "biu":
+    if expected.dtype.kind in "biu" and actual.dtype.kind in "biu":
         np.testing.assert_array_equal(actual, expected, err_msg=what)
     else:
         np.testing.assert_allclose(actual.astype(np.float64), expected.astype(np.float64), rtol=rtol, atol=atol,
@@ -66,8 +75,7 @@ def assert_close(actual, expected, rtol, atol, what=""):
 def check_op(fn, inputs, reference, device=None, rtol=None, atol=None, dtype=None):
     """fn on the device's tensors matches reference(*inputs) (computed in float64, rounded to fn's dtype)."""
     rtol, atol = _tolerance(inputs, rtol, atol)
-    wide = [a.astype(np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in inputs]
-    expected = reference(*wide)
+    expected = reference(*[_wide(a) for a in inputs])
     with gf.device(device or "cpu"):
         out = fn(*_tensors(inputs))
     actual = _numpy(out)
@@ -90,8 +98,8 @@ def _scalar_loss(fn, args, cotangents):
 
 def check_grad(fn, inputs, wrt=None, eps=1e-6, rtol=1e-5, atol=1e-6):
     """Tape gradients of sum(fn(x) * c) (c random) vs central finite differences, in float64 on cpu."""
-    inputs64 = [a.astype(np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in inputs]
-    wrt = [i for i, a in enumerate(inputs64) if isinstance(a, np.ndarray) and a.dtype.kind == "f"] if wrt is None else wrt
+    inputs64 = [_wide(a) for a in inputs]
+    wrt = [i for i, a in enumerate(inputs64) if _is_float(a)] if wrt is None else wrt
     with gf.device("cpu"):
         args = _tensors(inputs64)
         probe = fn(*args)
