@@ -16,15 +16,19 @@
 
 namespace gf {
 
-// Builtins rather than INFINITY/expf overloads: they mean the same under NVRTC and g++.
+// Infinity as an overflowing product: INFINITY and the compiler builtins are not defined under
+// all of NVRTC, nvcc and g++, IEEE overflow is.
+template <typename A> __device__ __forceinline__ A infinity() { A big = A(1e300); return big * big; }
+template <> __device__ __forceinline__ float infinity<float>() { float big = 1e30f; return big * big; }
+
 template <typename A> struct Limits;
 template <> struct Limits<float> {
-  __device__ static float lowest() { return -__builtin_huge_valf(); }
-  __device__ static float highest() { return __builtin_huge_valf(); }
+  __device__ static float lowest() { return -infinity<float>(); }
+  __device__ static float highest() { return infinity<float>(); }
 };
 template <> struct Limits<double> {
-  __device__ static double lowest() { return -__builtin_huge_val(); }
-  __device__ static double highest() { return __builtin_huge_val(); }
+  __device__ static double lowest() { return -infinity<double>(); }
+  __device__ static double highest() { return infinity<double>(); }
 };
 template <> struct Limits<int> {
   __device__ static int lowest() { return (int)0x80000000u; }
