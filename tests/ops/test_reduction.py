@@ -144,7 +144,7 @@ def test_parity_dtypes(other, dtype, name, shape, axes):
     if dtype.startswith("int") and name == "reduce_logsumexp":
         pytest.skip("logsumexp is defined for floating-point inputs only")
     x = _inputs(name, shape, dtype, seed=5)
-    # One rounding of the dtype (the harness would take bfloat16, NumPy kind 'V', for float32).
+    # Within one rounding of the dtype.
     rtol, atol = TOL.get(dtype, (None, None))
     check_parity(lambda t: getattr(gf, name)(t, axis=axes), [x], other, grad=False, rtol=rtol, atol=atol)
 
