@@ -51,7 +51,8 @@ def normalize_axes(op: str, axis, rank: int) -> tuple:
     for a in items:
         a = int(a)
         if not -rank <= a < max(rank, 1) or (rank == 0 and a not in (0, -1)):
-            raise InvalidArgumentError(f"{op}: axis {a} is out of range for a tensor of rank {rank}")
+            raise InvalidArgumentError(f"{op}: axis {a} is out of range for a tensor of rank {rank}; "
+                                       f"use an axis in [{-rank}, {max(rank, 1) - 1}]")
         out.append(a % rank if rank else 0)
     if len(set(out)) != len(out):
         raise InvalidArgumentError(f"{op}: axis {tuple(items)} names an axis twice")
@@ -60,5 +61,6 @@ def normalize_axes(op: str, axis, rank: int) -> tuple:
 
 def normalize_axis(op: str, axis: int, rank: int) -> int:
     if not -rank <= axis < rank:
-        raise InvalidArgumentError(f"{op}: axis {axis} is out of range for a tensor of rank {rank}")
+        raise InvalidArgumentError(f"{op}: axis {axis} is out of range for a tensor of rank {rank}; "
+                                   f"use an axis in [{-rank}, {rank - 1}]")
     return axis % rank

@@ -125,7 +125,9 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     total = red.reduce_sum(x, axes=axes, keepdims=bool(keepdims))
     if x.dtype.is_floating:
         return total / count if count else total * float("nan")
-    return floordiv(total, max(count, 1))
+    # Integer means truncate toward zero, as in TensorFlow (floor division would round -7/2 to -4).
+    quotient = floordiv(abs(total), max(count, 1))
+    return where(total < 0, -quotient, quotient)
 
 
 def reduce_any(input_tensor, axis=None, keepdims=False, name=None):

@@ -141,3 +141,8 @@ def test_narrow_numpy_integers_widen_losslessly():
     assert gf.constant(np.array([0, 255], np.uint8)).dtype == gf.int32
     assert gf.constant(np.array([-3], np.int16)).numpy().tolist() == [-3]
     assert gf.constant(np.array([2**32 - 1], np.uint32)).dtype == gf.int64
+
+
+def test_integer_mean_truncates_toward_zero_like_tf():
+    assert int(gf.reduce_mean(gf.constant([-7, 0]))) == -3
+    assert int(gf.reduce_mean(gf.constant([7, 0]))) == 3
