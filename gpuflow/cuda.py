@@ -7,7 +7,9 @@
     x = gf.zeros([1000])
     add_one((4,), (256,), (x, np.int64(1000)))      # runs on x's device: cuda, or sim
 
-The kernel writes into the tensors it is given, in place, as a CuPy kernel would. On `sim`
+The kernel writes into the tensors it is given, in place, as a CuPy kernel would (gpuflow's own
+ops never do: a tensor made by reshape or Variable.assign may share that buffer, so write only
+into tensors you created for the purpose, e.g. with gf.zeros). On `sim`
 it runs in the simulator with its race, bounds and barrier checks; `cpu` has no kernels.
 """
 from __future__ import annotations

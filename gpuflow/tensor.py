@@ -210,7 +210,9 @@ class Variable(Tensor):
                              f"{new._device}; copy it first with .to('{self._device}')")
         if new.shape != self._shape:
             raise ValueError(f"Variable.assign: {self.name} has shape {self._shape}, the value has {new.shape}")
-        self._data = self._device.backend.copy(new._data)
+        # Buffers are never written in place (ops make new ones), so the variable can take the
+        # value's buffer as it is: no copy per parameter per optimizer step.
+        self._data = new._data
         return self if read_value else None
 
     def assign_add(self, delta, read_value=True):

@@ -146,3 +146,12 @@ def test_narrow_numpy_integers_widen_losslessly():
 def test_integer_mean_truncates_toward_zero_like_tf():
     assert int(gf.reduce_mean(gf.constant([-7, 0]))) == -3
     assert int(gf.reduce_mean(gf.constant([7, 0]))) == 3
+
+
+def test_assign_then_update_leaves_the_assigned_tensor_alone():
+    t = gf.constant([1.0, 2.0])
+    v = gf.Variable([0.0, 0.0])
+    v.assign(t)
+    v.assign_add([1.0, 1.0])
+    np.testing.assert_array_equal(t.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(v.numpy(), [2.0, 3.0])
