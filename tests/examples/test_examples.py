@@ -1,0 +1,57 @@
+"""The examples are documentation that must keep working: run each one as a user would (a subprocess,
+on cpu), read its final `test accuracy:` line and hold it to the accuracy the README promises."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_example(script, *args, timeout=300):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env.pop("GPUFLOW_DEVICE", None)
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--quiet", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{script} failed:\n{proc.stdout}\n{proc.stderr}"
+    found = re.findall(r"^test accuracy: ([0-9.]+)$", proc.stdout, flags=re.MULTILINE)
+    assert found, f"{script} printed no 'test accuracy:' line:\n{proc.stdout}"
+    return float(found[-1]), proc.stdout
+
+
+@pytest.mark.slow
+def test_mnist_mlp_reaches_97_percent_on_digits():
+    accuracy, out = run_example("mnist_mlp.py", "--device", "cpu")
+    assert "device: cpu" in out and "train: 1438" in out
+    assert accuracy >= 0.97, out
+
+
+@pytest.mark.slow
+def test_cnn_reaches_98_percent_on_digits():
+    accuracy, out = run_example("cnn.py", "--device", "cpu")
+    assert accuracy >= 0.98, out
+
+
+@pytest.mark.slow
+def test_custom_training_loop_reaches_96_percent_on_digits():
+    accuracy, out = run_example("custom_training_loop.py", "--device", "cpu", "--epochs", "30")
+    assert accuracy >= 0.96, out
+
+
+@pytest.mark.slow
+def test_lstm_reaches_90_percent_on_digit_rows():
+    accuracy, out = run_example("lstm_sequence.py", "--device", "cpu", "--epochs", "12")
+    assert accuracy >= 0.90, out
+
+
+def test_mnist_mlp_runs_end_to_end_on_sim():
+    # Every layer runs our CUDA kernels in the simulator; a small subset keeps it fast. No accuracy claim.
+    accuracy, out = run_example("mnist_mlp.py", "--device", "sim", "--epochs", "1", "--limit", "128",
+                                "--batch-size", "64")
+    assert "device: sim" in out and "train: 128" in out
+    assert 0.0 <= accuracy <= 1.0
