@@ -1,12 +1,18 @@
 """Kernel loader: kernels/*.cu compiled once per (file, name expression) and cached.
 
-cuda: cupy.RawModule (NVRTC; CuPy keeps its own disk cache of the compiled binaries).
-sim:  gpuflow.runtime.sim.SimModule (host C++; disk-cached .so files).
+cuda: cupy.RawModule, one per name expression, on first use (NVRTC is quick per kernel and CuPy
+      keeps its own disk cache).
+sim:  gpuflow.runtime.sim.SimModule. A g++ run costs seconds of start-up and header parsing
+      whatever it compiles, so the instantiations of a file listed in kernels/instantiations.txt
+      are built together, in a few modules compiled in parallel; an unlisted one is built alone.
 Every launch is counted in `launched`, so the test suite can prove each shipped kernel ran.
 """
 from __future__ import annotations
 
+import os
 import threading
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 from .sources import kernel_dir, read_source
 
@@ -20,6 +26,7 @@ class KernelLoader:
     def __init__(self, target: str):
         self.target = target
         self._cache = {}
+        self._file_modules = {}  # sim: file → {name expression: module holding it}
         self._lock = threading.Lock()
 
     def get(self, file: str, name: str):
@@ -41,8 +48,26 @@ class KernelLoader:
             module = cupy.RawModule(code=source, options=options, name_expressions=(name,))
         else:
             from .sim import SimModule
-            module = SimModule(code=source, options=options, name_expressions=(name,), name=file)
+            module = self._sim_file_modules(file, source, options).get(name)
+            if module is None:
+                module = SimModule(code=source, options=options, name_expressions=(name,), name=file)
         return module.get_function(name)
+
+    def _sim_file_modules(self, file, source, options):
+        if file not in self._file_modules:
+            from ..kernels import instantiations
+            from .sim import SimModule
+            names = instantiations().get(file, [])
+            # A stable split (by a hash of each name) so that listing one more instantiation
+            # rebuilds one part, not the whole file.
+            parts = max(1, min(os.cpu_count() or 1, len(names) // 16))
+            groups = [tuple(n for n in names if zlib.crc32(n.encode()) % parts == i) for i in range(parts)]
+            groups = [g for g in groups if g]
+            with ThreadPoolExecutor(len(groups) or 1) as pool:
+                modules = list(pool.map(lambda g: SimModule(code=source, options=options, name_expressions=g,
+                                                            name=file), groups))
+            self._file_modules[file] = {n: m for g, m in zip(groups, modules) for n in g}
+        return self._file_modules[file]
 
 
 class _Counted:

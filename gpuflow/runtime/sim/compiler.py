@@ -32,6 +32,7 @@ stats = {"compiles": 0, "disk_hits": 0, "memory_hits": 0}
 
 _memory: dict[str, "Library"] = {}
 _lock = threading.Lock()
+_module_locks: dict[str, threading.Lock] = {}
 
 
 def sim_header() -> Path:
@@ -237,6 +238,10 @@ def build(code: str, options=(), name_expressions=(), name: str = "<module>") ->
         initcheck = True
     key = _hash_inputs(code, options, name_expressions, initcheck)
     with _lock:
+        module_lock = _module_locks.setdefault(key, threading.Lock())
+    # One lock per module, not one for all: the loader builds a file's parts in parallel threads,
+    # and two threads asking for the same module still compile it once.
+    with module_lock:
         lib = _memory.get(key)
         if lib is not None and _cached_so(key) == lib.path:
             stats["memory_hits"] += 1
