@@ -45,6 +45,7 @@ def test_custom_training_loop_reaches_96_percent_on_digits():
 
 @pytest.mark.slow
 def test_lstm_reaches_90_percent_on_digit_rows():
+    # 12 of the default 20 epochs keep the file under 4 minutes: seed 0 gives 0.916 (seed 1: 0.911).
     accuracy, out = run_example("lstm_sequence.py", "--device", "cpu", "--epochs", "12")
     assert accuracy >= 0.90, out
 
