@@ -11,6 +11,8 @@ backend, checks the backend kept the promise, and shows the call to every observ
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from ..tensor import Tensor
 from ..errors import InvalidArgumentError, UnimplementedError
 

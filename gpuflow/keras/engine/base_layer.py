@@ -407,8 +407,8 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
     def __reduce__(self):
-        raise TypeError(f"gpuflow layers are not pickled; save weights with save_weights (safetensors) and the "
-                        f"architecture with get_config()")
+        raise TypeError("gpuflow layers are not pickled; save weights with save_weights (safetensors) and the "
+                        "architecture with get_config()")
 
 
 def _is_shape(x) -> bool:

@@ -10,6 +10,7 @@ from ...ops import dense_prims, nn_ops
 from ...tensor import TensorShape
 from .. import activations, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
+from ._kernel_bias import kernel_bias_config, set_kernel_bias_options
 
 
 # Activations Dense fuses with the bias add into one kernel (ops/dense_prims.py); others are applied after.
@@ -37,16 +38,10 @@ class Dense(Layer):
         if int(units) <= 0:
             raise ValueError(f"{self.name} (Dense): units must be a positive integer, got {units}")
         self.units = int(units)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.kernel, self.bias = None, None
+        set_kernel_bias_options(self, activation, use_bias, kernel_initializer=kernel_initializer,
+                                bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+                                bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+                                kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
 
     def build(self, input_shape):
         input_shape = TensorShape(input_shape)
@@ -81,15 +76,7 @@ class Dense(Layer):
         return TensorShape(tuple(input_shape)[:-1] + (self.units,))
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+        return {**super().get_config(), "units": self.units, **kernel_bias_config(self)}
 
 
 class Activation(Layer):
