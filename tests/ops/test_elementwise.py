@@ -285,7 +285,9 @@ def test_errors_name_the_op_and_inputs():
         gf.exp(i)
     with pytest.raises(InvalidArgumentError, match=r"where: needs a bool condition"):
         gf.where(x, x, x)
+    with gf.device("cpu"):
+        c = gf.constant([1.0, 2.0])
     with gf.device("sim"):
         s = gf.constant([1.0, 2.0])
     with pytest.raises(InvalidArgumentError, match=r"add: inputs are on different devices .*cpu.*sim"):
-        gf.add(x, s)
+        gf.add(c, s)
