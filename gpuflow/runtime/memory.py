@@ -173,41 +173,47 @@ def allocator(device_index: int) -> CachingAllocator:
 
 
 def install(device_index: int) -> CachingAllocator:
-    """Make every CuPy allocation on this device go through a CachingAllocator (once)."""
-    if device_index in _allocators:
-        return _allocators[device_index]
-    import cupy
-    from cupy.cuda import memory as cmem, runtime
+    """Route CuPy's allocations on this device through a CachingAllocator (idempotent).
 
-    def raw_malloc(size):
-        return runtime.malloc(size)
+    CuPy has one allocator hook per process, not per device: it is set once, and it picks the
+    current device's pool on every call."""
+    if device_index not in _allocators:
+        _allocators[device_index] = _new_pool()
+        import cupy
+        if cupy.cuda.get_allocator() is not _cupy_malloc:
+            cupy.cuda.set_allocator(_cupy_malloc)
+    return _allocators[device_index]
+
+
+def _new_pool() -> CachingAllocator:
+    import cupy
+    from cupy.cuda import runtime
 
     def make_event(stream_ptr):
         event = cupy.cuda.Event(disable_timing=True)
         event.record(cupy.cuda.ExternalStream(stream_ptr))
         return event
+    return CachingAllocator(runtime.malloc, runtime.free, make_event, out_of_memory=(runtime.CUDARuntimeError,))
 
-    pool = CachingAllocator(raw_malloc, runtime.free, make_event, out_of_memory=(runtime.CUDARuntimeError,))
-    _allocators[device_index] = pool
 
-    class _Owner:
-        """Holds a block while CuPy's memory object lives; returns it to the pool when CuPy drops it."""
-        __slots__ = ("block",)
+class _Owner:
+    """Holds a block while CuPy's memory object lives; gives it back to its pool when CuPy drops it."""
+    __slots__ = ("pool", "block")
 
-        def __init__(self, block):
-            self.block = block
+    def __init__(self, pool, block):
+        self.pool, self.block = pool, block
 
-        def __del__(self):
-            pool.free(self.block)
+    def __del__(self):
+        self.pool.free(self.block)
 
-    def malloc(size):
-        block = pool.malloc(size, cupy.cuda.get_current_stream().ptr)
-        mem = cmem.UnownedMemory(block.ptr, block.size, _Owner(block), device_index)
-        return cmem.MemoryPointer(mem, 0)
 
-    with cupy.cuda.Device(device_index):
-        cupy.cuda.set_allocator(malloc)
-    return pool
+def _cupy_malloc(size):
+    import cupy
+    from cupy.cuda import memory as cmem
+    device = cupy.cuda.runtime.getDevice()
+    pool = _allocators.get(device) or install(device)
+    block = pool.malloc(size, cupy.cuda.get_current_stream().ptr)
+    return cmem.MemoryPointer(cmem.UnownedMemory(block.ptr, block.size, _Owner(pool, block), device), 0)
 
 
 def block_of(array):
