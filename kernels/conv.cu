@@ -15,7 +15,7 @@
 // writes 9 * 40 MB = 360 MB and reads x ~once through L2 (40 MB): ~0.12 ms at 3.3 TB/s; the
 // GEMM that follows (2*M*K*F FLOPs) dominates for F >= 32. col2im is the mirror image: reads
 // 360 MB of cols and writes 40 MB. No FLOPs beyond col2im's KH*KW adds per element.
-#include "common.cuh"
+#include "nhwc.cuh"
 
 template <typename T>
 __global__ void im2col(const T* __restrict__ x, T* __restrict__ cols, gf::index_t n_cols, gf::index_t h,
@@ -41,11 +41,8 @@ __global__ void col2im(const T* __restrict__ cols, T* __restrict__ x, gf::index_
                        gf::index_t sw, gf::index_t dh, gf::index_t dw, gf::index_t top, gf::index_t left) {
   typedef gf::acc_t<T> A;
   GF_GRID_STRIDE_LOOP(i, n_x) {
-    gf::index_t r = i;
-    const gf::index_t ch = r % c; r /= c;
-    const gf::index_t xx = r % w; r /= w;
-    const gf::index_t y = r % h;
-    const gf::index_t n = r / h;
+    const gf::Pixel p = gf::pixel_of(i, h, w, c);
+    const gf::index_t n = p.n, y = p.y, xx = p.x, ch = p.c;
     A sum = 0;
     for (gf::index_t a = 0; a < kh; ++a) {
       // Output row `row` reads y through tap a when row*sh = y + top - a*dh.
