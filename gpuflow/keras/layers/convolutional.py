@@ -4,7 +4,7 @@ from __future__ import annotations
 from ...ops import array, conv_ops
 from ...tensor import TensorShape
 from ..engine.base_layer import Layer
-from ._kernel_bias import kernel_bias_config, set_kernel_bias_options
+from ._kernel_bias import bias_activation_epilogue, kernel_bias_config, set_kernel_bias_options
 
 __all__ = ["Conv1D", "Conv2D", "Convolution1D", "Convolution2D"]
 
@@ -98,13 +98,7 @@ class _Conv(Layer):
 
     def call(self, inputs):
         self._check_call(tuple(inputs.shape))
-        outputs = self._convolve(inputs)
-        if self.bias is not None:
-            outputs = outputs + self.bias
-        outputs = self.activation(outputs)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs))
-        return outputs
+        return bias_activation_epilogue(self, self._convolve(inputs))
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)

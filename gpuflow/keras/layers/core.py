@@ -6,16 +6,11 @@ import math
 
 from ... import devices, dtypes
 from ... import ops
-from ...ops import dense_prims, nn_ops
+from ...ops import nn_ops
 from ...tensor import TensorShape
 from .. import activations, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
-from ._kernel_bias import kernel_bias_config, set_kernel_bias_options
-
-
-# Activations Dense fuses with the bias add into one kernel (ops/dense_prims.py); others are applied after.
-_FUSED = {activations.linear: "linear", activations.relu: "relu", activations.relu6: "relu6",
-          activations.sigmoid: "sigmoid", activations.tanh: "tanh", activations.elu: "elu"}
+from ._kernel_bias import bias_activation_epilogue, kernel_bias_config, set_kernel_bias_options
 
 
 def check_rank(layer, shape, min_rank, what):
@@ -60,17 +55,7 @@ class Dense(Layer):
         if inputs.shape[-1] != self.kernel.shape[0]:
             raise ValueError(f"{self.name} (Dense): was built for {self.kernel.shape[0]} input features but got "
                              f"inputs of shape {tuple(inputs.shape)}; a layer keeps the input size it was built with")
-        outputs = ops.matmul(inputs, self.kernel)
-        fused = _FUSED.get(self.activation)
-        if self.bias is not None and fused is not None:
-            outputs = dense_prims.bias_act(outputs, self.bias, activation=fused)
-        else:
-            if self.bias is not None:
-                outputs = outputs + self.bias
-            outputs = self.activation(outputs)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs))
-        return outputs
+        return bias_activation_epilogue(self, ops.matmul(inputs, self.kernel))
 
     def compute_output_shape(self, input_shape):
         return TensorShape(tuple(input_shape)[:-1] + (self.units,))
