@@ -61,7 +61,8 @@ def bind(prim: Primitive, *inputs: Tensor, **params):
     backend = device.backend
     impl = backend.impls.get(prim.name)
     if impl is None:
-        raise UnimplementedError(f"{prim.name} is not implemented on {device.kind}")
+        raise UnimplementedError(f"{prim.name} is not implemented on {device.kind} (inputs: {describe(inputs) or 'none'}); "
+                                 f"run it on another device, e.g. under gf.device('cpu')")
     out = impl(*[t._data for t in inputs], **params)
     single = prim.n_outputs == 1
     outs, specs = ((out,), (specs,)) if single else (out, specs)
