@@ -217,11 +217,20 @@ class Variable(Tensor):
 
     def assign_add(self, delta, read_value=True):
         from . import ops
-        return self.assign(ops.add(self.value(), delta), read_value)
+        return self.assign(ops.add(self.value(), self._delta("assign_add", delta)), read_value)
 
     def assign_sub(self, delta, read_value=True):
         from . import ops
-        return self.assign(ops.subtract(self.value(), delta), read_value)
+        return self.assign(ops.subtract(self.value(), self._delta("assign_sub", delta)), read_value)
+
+    def _delta(self, op, delta):
+        """The update as a tensor of the variable's own shape: like TF, no broadcasting into a variable."""
+        from .ops.math import tensor_on_device_of
+        delta = tensor_on_device_of(self, delta, dtype_hint=self._dtype)
+        if delta.shape != self._shape:
+            raise ValueError(f"Variable.{op}: {self.name} has shape {self._shape}, the update has {delta.shape}; "
+                             f"shapes must be equal")
+        return delta
 
     def __repr__(self):
         text = np.array2string(self.numpy(), separator=", ", threshold=1000)

@@ -118,6 +118,10 @@ reduce_logsumexp = _reduce(red.reduce_logsumexp)
 
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     x = operands(input_tensor)[0]
+    if x.dtype in (dtypes.float16, dtypes.bfloat16):
+        # Sum and divide in float32, round once: a half-precision sum or count overflows at 65504
+        # (70,000 halves of 0.5 would average to 0) and 257 is not a bfloat16.
+        return cast(reduce_mean(cast(x, dtypes.float32), axis, keepdims), x.dtype)
     axes = normalize_axes("reduce_mean", axis, x.ndim)
     count = 1
     for a in axes:

@@ -155,3 +155,20 @@ def test_assign_then_update_leaves_the_assigned_tensor_alone():
     v.assign_add([1.0, 1.0])
     np.testing.assert_array_equal(t.numpy(), [1.0, 2.0])
     np.testing.assert_array_equal(v.numpy(), [2.0, 3.0])
+
+
+def test_assign_add_does_not_broadcast_into_a_variable():
+    v = gf.Variable(np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match="shapes must be equal"):
+        v.assign_add(gf.ones((3,)))
+    v.assign_sub(np.ones((2, 3), np.float32))
+    np.testing.assert_array_equal(v.numpy(), -np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_mean_is_computed_in_float32(device, dtype):
+    x = gf.constant(np.full((70000,), 0.5, np.float32), dtype=dtype)
+    assert float(gf.reduce_mean(x)) == 0.5
+    assert gf.reduce_mean(x).dtype.name == dtype
+    pairs = gf.constant(np.tile(np.array([0, 1], np.float32), 35000), dtype=dtype)
+    assert float(gf.math.reduce_variance(pairs)) == 0.25
