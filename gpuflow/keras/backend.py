@@ -52,3 +52,18 @@ def unique_name(prefix: str) -> str:
 def clear_session() -> None:
     """Forget the name counters, so a fresh model's layers are named `dense`, `dense_1`, ... again."""
     _uids.clear()
+
+
+def get_value(x):
+    """A tensor's or variable's value as NumPy; plain numbers (like `optimizer.learning_rate`) as they are."""
+    from ..tensor import Tensor
+    return x.numpy() if isinstance(x, Tensor) else x
+
+
+def set_value(x, value) -> None:
+    """Assign `value` to the variable `x` (tf.keras.backend.set_value)."""
+    from ..tensor import Variable
+    if not isinstance(x, Variable):
+        raise TypeError(f"set_value needs a gf.Variable, got {type(x).__name__} {x!r:.40}. gpuflow's "
+                        f"optimizer.learning_rate is a plain number: set it with `optimizer.learning_rate = value`")
+    x.assign(value)
