@@ -61,15 +61,20 @@ def _merge(shape, strides):
     return [d for d, _ in merged] or [1], [s for _, s in merged] or [0]
 
 
-def strided_gather(backend, x, out_shape, strides, base=0):
-    out = backend.empty(out_shape, dtype_of(x))
-    n = math.prod(out_shape)
+def _strided(backend, kernel, src, dst, shape, strides, base):
+    """Launch strided_gather or strided_scatter: one thread per element of the `shape` walk, whose
+    element strides (and start `base`) address the strided side."""
+    n = math.prod(shape)
     if n:
-        shape, strides = _merge(out_shape, strides)
-        launch_1d(backend, f"strided_gather<{ctype(x)}>", n,
-                  (backend.xp.ascontiguousarray(x), out, index_table(backend, shape), index_table(backend, strides),
-                   np.int32(len(shape)), np.int64(base), np.int64(n)))
-    return out
+        dims, strides = _merge(shape, strides)
+        launch_1d(backend, f"{kernel}<{ctype(src)}>", n,
+                  (backend.xp.ascontiguousarray(src), dst, index_table(backend, dims), index_table(backend, strides),
+                   np.int32(len(dims)), np.int64(base), np.int64(n)))
+    return dst
+
+
+def strided_gather(backend, x, out_shape, strides, base=0):
+    return _strided(backend, "strided_gather", x, backend.empty(out_shape, dtype_of(x)), out_shape, strides, base)
 
 
 @impl("reshape")
@@ -144,15 +149,8 @@ def strided_slice(backend, x, begin, end, strides):
 
 @impl("strided_slice_grad")
 def strided_slice_grad(backend, g, shape, begin, end, strides):
-    out = backend.xp.zeros(shape, g.dtype)
     out_shape, steps, base = _slice_plan(shape, begin, end, strides)
-    n = math.prod(out_shape)
-    if n:
-        dims, steps = _merge(out_shape, steps)
-        launch_1d(backend, f"strided_scatter<{ctype(g)}>", n,
-                  (backend.xp.ascontiguousarray(g), out, index_table(backend, dims), index_table(backend, steps),
-                   np.int32(len(dims)), np.int64(base), np.int64(n)))
-    return out
+    return _strided(backend, "strided_scatter", g, backend.xp.zeros(shape, g.dtype), out_shape, steps, base)
 
 
 def _values(backend, dtype, *values):
