@@ -73,3 +73,26 @@ def as_dtype(value) -> DType:
     if found is None:
         raise TypeError(f"gpuflow has no dtype {value!r}; use one of {', '.join(d.name for d in ALL)}")
     return found
+
+
+# gpuflow's integer dtypes are int32 and int64: narrower NumPy integers (MNIST's uint8 images and
+# labels) widen losslessly instead of failing. Used by gf.constant and by gf.data alike.
+_WIDENED = {np.dtype(t): np.dtype(np.int32) for t in (np.int8, np.uint8, np.int16, np.uint16)}
+_WIDENED[np.dtype(np.uint32)] = np.dtype(np.int64)
+
+
+def widened(np_dtype) -> np.dtype:
+    """The NumPy dtype gpuflow stores `np_dtype` as (itself, or a wider integer)."""
+    np_dtype = np.dtype(np_dtype)
+    return _WIDENED.get(np_dtype, np_dtype)
+
+
+def of_python_values(array: np.ndarray):
+    """TF's rule for Python numbers (not NumPy data): floats → float32, ints → int32, or int64 when
+    they do not fit. None for anything else (bools, strings...), which keeps its own dtype."""
+    if array.dtype.kind == "f":
+        return float32
+    if array.dtype.kind in "iu":
+        fits = array.size == 0 or (array.min() >= -2**31 and array.max() < 2**31)
+        return int32 if fits else int64
+    return None

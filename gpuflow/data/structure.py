@@ -13,23 +13,14 @@ from .. import dtypes, nest
 from ..errors import InvalidArgumentError
 from ..tensor import Tensor, TensorShape, TensorSpec
 
-# NumPy integer types gpuflow has no dtype for are widened losslessly (MNIST's uint8 pixels become int32),
-# so `from_tensor_slices(x_train)` works on every device.
-_WIDEN = {np.dtype(t): np.dtype(w) for t, w in
-          ((np.uint8, np.int32), (np.int8, np.int32), (np.int16, np.int32), (np.uint16, np.int32),
-           (np.uint32, np.int64))}
 _SUPPORTED = ", ".join(d.name for d in dtypes.ALL)
 
 
 def _python_array(value) -> np.ndarray:
     """TF's rules for Python values: floats → float32, ints → int32 (int64 when they do not fit)."""
     array = np.asarray(value)
-    if array.dtype.kind == "f":
-        return array.astype(np.float32)
-    if array.dtype.kind in "iu":
-        fits = array.size == 0 or (array.min() >= -2**31 and array.max() < 2**31)
-        return array.astype(np.int32 if fits else np.int64)
-    return array
+    dtype = dtypes.of_python_values(array)
+    return array if dtype is None else array.astype(dtype.np)
 
 
 def to_array(value, where: str) -> np.ndarray:
@@ -37,7 +28,7 @@ def to_array(value, where: str) -> np.ndarray:
         array = value.numpy()
     elif isinstance(value, (np.ndarray, np.generic)):
         array = np.asarray(value)
-        array = array.astype(_WIDEN[array.dtype]) if array.dtype in _WIDEN else array
+        array = array.astype(dtypes.widened(array.dtype), copy=False)
     else:
         try:
             array = _python_array(value)

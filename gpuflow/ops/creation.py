@@ -10,25 +10,14 @@ from ..tensor import Tensor, TensorSpec
 from .dispatch import bind, primitive
 
 
-# gpuflow's integer dtypes are int32 and int64: narrower NumPy integers (MNIST's uint8 images and
-# labels) widen losslessly instead of failing, as gf.data does.
-_WIDENED = {np.dtype(t): np.dtype(np.int32) for t in (np.int8, np.uint8, np.int16, np.uint16)}
-_WIDENED[np.dtype(np.uint32)] = np.dtype(np.int64)
-
-
 def _infer_dtype(value, array: np.ndarray):
     """TF's rules: Python floats → float32, ints → int32 (int64 when they do not fit); NumPy keeps its dtype,
     and so does a list of Tensors (it is packed, like tf.stack)."""
     if isinstance(value, (np.ndarray, np.generic)):
-        return dtypes.as_dtype(_WIDENED.get(array.dtype, array.dtype))
+        return dtypes.as_dtype(dtypes.widened(array.dtype))
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, Tensor) for v in value):
         return value[0].dtype
-    if array.dtype.kind == "f":
-        return dtypes.float32
-    if array.dtype.kind in "iu":
-        fits = array.size == 0 or (array.min() >= -2**31 and array.max() < 2**31)
-        return dtypes.int32 if fits else dtypes.int64
-    return dtypes.as_dtype(array.dtype)
+    return dtypes.of_python_values(array) or dtypes.as_dtype(array.dtype)
 
 
 def _to_array(value) -> np.ndarray:
