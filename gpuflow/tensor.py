@@ -72,7 +72,9 @@ class TensorSpec:
 
 
 class Tensor:
-    __slots__ = ("_data", "_dtype", "_device", "_shape", "_id", "__weakref__")
+    # `_keras_mask` (left unset unless a Keras layer attaches a mask, so read it with getattr(t, "_keras_mask",
+    # None)): the (batch, time) mask of a masked sequence, as TF keeps it on the tensor.
+    __slots__ = ("_data", "_dtype", "_device", "_shape", "_id", "_keras_mask", "__weakref__")
     # Let `ndarray <op> Tensor` call our reflected operators instead of NumPy's.
     __array_priority__ = 100
 
