@@ -1,5 +1,5 @@
 // movement.cu: data movement without arithmetic (transpose, strided copies, concat, pad,
-// gather, deterministic scatter-add, one_hot).
+// mirrored pad, gather, deterministic scatter-add, one_hot).
 //
 // Contract (all arrays C-contiguous; T is any gpuflow dtype: float, double, __half,
 // __nv_bfloat16, int, long long, bool; I is the index dtype, int or long long):
@@ -15,6 +15,10 @@
 //   copy_columns<T>      out (rows, out_cols)[:, col0:col0+in_cols] = in (rows, in_cols):
 //                        one launch per concat input, loads and stores both contiguous.
 //   pad_constant<T>      out[i] = in[i - lo] inside the input's box, *value outside.
+//   pad_mirror<T>        out[i] = in[mirror(i - lo)]: per axis an index before the box or past
+//                        it is mirrored back in, about the edge element (REFLECT, symmetric=0)
+//                        or about the edge itself (SYMMETRIC, symmetric=1). The host guarantees
+//                        paddings <= dim - 1 + symmetric, so one mirror always lands inside.
 //   gather<T, I>         params (outer, dim, inner), idx (m) -> out (outer, m, inner).
 //   scatter_add_sorted<T> out (outer, dim, inner) = sum over j with idx[j] == d of
 //                        updates (outer, m, inner); `order` lists j sorted by (idx[j], j) and
@@ -108,6 +112,30 @@ __global__ void pad_constant(const T* __restrict__ in, T* __restrict__ out, cons
       rem = q;
     }
     out[i] = inside ? in[src] : *value;
+  }
+}
+
+// Where output coordinate j (already shifted by -lo) reads along an axis of size d. REFLECT
+// (s = 0): -1 -> 1, d -> d - 2; SYMMETRIC (s = 1): -1 -> 0, d -> d - 1.
+__device__ __forceinline__ gf::index_t mirror_index(gf::index_t j, gf::index_t d, gf::index_t s) {
+  if (j < 0) return -j - s;
+  if (j >= d) return 2 * d - 2 + s - j;
+  return j;
+}
+
+template <typename T>
+__global__ void pad_mirror(const T* __restrict__ in, T* __restrict__ out, const gf::index_t* __restrict__ out_shape,
+                           const gf::index_t* __restrict__ in_shape, const gf::index_t* __restrict__ lo, int ndim,
+                           int symmetric, gf::index_t n) {
+  GF_GRID_STRIDE_LOOP(i, n) {
+    gf::index_t rem = i, src = 0, stride = 1;
+    for (int k = ndim - 1; k >= 0; --k) {
+      const gf::index_t q = rem / out_shape[k];
+      src += mirror_index(rem - q * out_shape[k] - lo[k], in_shape[k], symmetric) * stride;
+      stride *= in_shape[k];
+      rem = q;
+    }
+    out[i] = in[src];
   }
 }
 

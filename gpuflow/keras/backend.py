@@ -55,15 +55,20 @@ def clear_session() -> None:
 
 
 def get_value(x):
-    """A tensor's or variable's value as NumPy; plain numbers (like `optimizer.learning_rate`) as they are."""
+    """A tensor's or variable's value as NumPy (like `optimizer.learning_rate`); plain numbers as they are."""
     from ..tensor import Tensor
     return x.numpy() if isinstance(x, Tensor) else x
 
 
 def set_value(x, value) -> None:
-    """Assign `value` to the variable `x` (tf.keras.backend.set_value)."""
+    """Assign `value` to the variable `x` (tf.keras.backend.set_value), e.g. `set_value(optimizer.learning_rate,
+    1e-4)`. The value is converted to the variable's dtype and device."""
+    from .. import devices as _device
+    from ..ops.creation import convert_to_tensor
     from ..tensor import Variable
     if not isinstance(x, Variable):
-        raise TypeError(f"set_value needs a gf.Variable, got {type(x).__name__} {x!r:.40}. gpuflow's "
-                        f"optimizer.learning_rate is a plain number: set it with `optimizer.learning_rate = value`")
-    x.assign(value)
+        raise TypeError(f"set_value needs a gf.Variable, got {type(x).__name__} {x!r:.60}. (An optimizer whose "
+                        f"learning rate is a schedule or a callable has no rate variable: assign a new schedule "
+                        f"with `optimizer.learning_rate = ...` instead)")
+    with _device.device(x._device):
+        x.assign(convert_to_tensor(value, dtype=x.dtype))

@@ -337,16 +337,16 @@ class LearningRateScheduler(Callback):
 
 
 def _current_lr(optimizer) -> float:
-    lr = optimizer.learning_rate
-    return float(np.asarray(lr.numpy() if hasattr(lr, "numpy") else lr))
+    """The rate as a float: gpuflow optimizers answer from their host mirror (no device read); any other
+    optimizer's `learning_rate` (a number, tensor or variable) is converted."""
+    if hasattr(optimizer, "_current_learning_rate"):
+        return optimizer._current_learning_rate()
+    return float(np.asarray(optimizer.learning_rate))
 
 
 def _set_lr(optimizer, value: float):
-    lr = optimizer.learning_rate
-    if hasattr(lr, "assign"):
-        lr.assign(np.asarray(value, dtype=lr.dtype.np))
-    else:
-        optimizer.learning_rate = value
+    # The optimizer's setter assigns its rate variable (Keras 3) and raises a clear error for a schedule.
+    optimizer.learning_rate = value
 
 
 class ReduceLROnPlateau(Callback):

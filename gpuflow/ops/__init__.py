@@ -5,8 +5,8 @@ from . import math as _math
 from .math import *  # noqa: F401,F403
 from .creation import (constant, convert_to_tensor, copy_to, eye, fill, identity, ones, ones_like,  # noqa: F401
                        range, zeros, zeros_like)
-from .array import (broadcast_to, concat, expand_dims, gather, one_hot, pad, rank, reshape, shape,  # noqa: F401
-                    size, slice, split, squeeze, stack, tile, transpose, unstack)
+from .array import (broadcast_to, concat, expand_dims, gather, one_hot, pad, rank, reshape, reverse,  # noqa: F401
+                    shape, size, slice, split, squeeze, stack, tile, transpose, unstack)
 from .indexing import boolean_mask  # noqa: F401
 from .linalg_ops import matmul, tensordot  # noqa: F401
 
@@ -14,4 +14,4 @@ __all__ = list(_math.__all__) + [
     "constant", "convert_to_tensor", "copy_to", "eye", "fill", "identity", "ones", "ones_like", "range", "zeros",
     "zeros_like", "broadcast_to", "concat", "expand_dims", "gather", "one_hot", "pad", "rank", "reshape", "shape",
     "size", "slice", "split", "squeeze", "stack", "tile", "transpose", "unstack", "boolean_mask", "matmul",
-    "tensordot"]
+    "tensordot", "reverse"]

@@ -106,6 +106,21 @@ def slice(input_, begin, size, name=None):  # noqa: A001 - tf.slice
     return strided(x, tuple(begin), tuple(end), (1,) * x.ndim)
 
 
+def reverse(tensor, axis, name=None):
+    """tf.reverse: the elements in reverse order along each axis listed in `axis`. One strided slice
+    walking those axes backwards (the strided-gather kernel with negative strides)."""
+    x = operands(tensor)[0]
+    axes = [normalize_axis("reverse", a, x.ndim) for a in _ints(axis, "reverse: axis")]
+    if len(set(axes)) != len(axes):
+        raise InvalidArgumentError(f"reverse: axis {_ints(axis, 'reverse: axis')} names an axis of "
+                                   f"{x.dtype.name}{list(x.shape)} more than once")
+    if x.shape.num_elements() == 0:
+        return x
+    flip = [k in axes and d > 1 for k, d in enumerate(x.shape)]
+    return strided(x, tuple(d - 1 if f else 0 for f, d in zip(flip, x.shape)),
+                   tuple(-1 if f else d for f, d in zip(flip, x.shape)), tuple(-1 if f else 1 for f in flip))
+
+
 def strided(x, begin, end, strides):
     """A strided slice with normalised bounds; the whole tensor comes back as is."""
     if all(b == 0 and e == d and s == 1 for b, e, s, d in zip(begin, end, strides, x.shape)):
@@ -193,15 +208,22 @@ def _scalar(value):
 
 
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
+    """tf.pad: mode 'CONSTANT' fills with constant_values; 'REFLECT' mirrors without repeating the
+    edge (paddings < dim per axis); 'SYMMETRIC' mirrors including it (paddings <= dim). Any case."""
     x = operands(tensor)[0]
-    if str(mode).upper() != "CONSTANT":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported yet; only 'CONSTANT'")
+    mode_name = str(mode).upper()
+    if mode_name not in sh.PAD_MODES:
+        raise ValueError(f"pad: mode must be one of 'CONSTANT', 'REFLECT' or 'SYMMETRIC' (any case), got {mode!r}")
     if isinstance(paddings, Tensor):
         paddings = paddings.numpy().tolist()
     pairs = tuple(tuple(int(v) for v in p) for p in paddings)
     if any(len(p) != 2 for p in pairs):
         raise InvalidArgumentError(f"pad: paddings must be [before, after] pairs, got {paddings}")
-    return sh.pad(x, paddings=pairs, constant_value=_scalar(constant_values))
+    value = _scalar(constant_values)
+    if mode_name != "CONSTANT" and value != 0:  # tf ignores it silently; a mirror mode copies values, it fills none
+        raise ValueError(f"pad: constant_values={value!r} has no effect with mode {mode_name!r}, which fills the "
+                         f"border by mirroring the input; drop constant_values or use mode 'CONSTANT'")
+    return sh.pad(x, paddings=pairs, constant_value=value, mode=mode_name)
 
 
 def tile(input, multiples, name=None):  # noqa: A002

@@ -103,14 +103,70 @@ strided_slice_grad = primitive(
     lambda gg, out, g, shape, begin, end, strides: (strided_slice(gg, begin=begin, end=end, strides=strides),))
 
 
-def _pad_infer(x, paddings, constant_value):
+PAD_MODES = ("CONSTANT", "REFLECT", "SYMMETRIC")
+
+
+def _pad_infer(x, paddings, constant_value, mode):
+    if mode not in PAD_MODES:
+        raise InvalidArgumentError(f"pad: mode {mode!r} is not one of {list(PAD_MODES)}")
     if len(paddings) != len(x.shape) or any(lo < 0 or hi < 0 for lo, hi in paddings):
         raise InvalidArgumentError(f"pad: paddings {list(map(list, paddings))} must be one non-negative "
                                    f"[before, after] pair per axis of {x.dtype.name}{list(x.shape)}")
+    if mode != "CONSTANT":
+        # tf's MirrorPad bounds: REFLECT skips the edge, so it can mirror at most dim - 1 values
+        # (and an empty axis cannot be reflected at all); SYMMETRIC repeats the edge: at most dim.
+        limit_shift = 1 if mode == "REFLECT" else 0
+        for axis, ((lo, hi), d) in enumerate(zip(paddings, x.shape)):
+            if max(lo, hi) > d - limit_shift:
+                bound = (f"less than the dimension size {d}" if mode == "REFLECT"
+                         else f"no greater than the dimension size {d}")
+                if d == 0 and mode == "REFLECT":
+                    bound += " (REFLECT cannot mirror an empty axis, even by 0, as in tf)"
+                raise InvalidArgumentError(
+                    f"pad: mode {mode} on axis {axis} of {x.dtype.name}{list(x.shape)}: paddings [{lo}, {hi}] must be "
+                    f"{bound}; use smaller paddings on that axis, or mode 'CONSTANT'")
     return TensorSpec(tuple(d + lo + hi for d, (lo, hi) in zip(x.shape, paddings)), x.dtype)
 
 
-def _pad_grad(g, out, x, paddings, constant_value):
+def _on_axis(ndim, axis, value, rest):
+    """A per-axis tuple: `value` at `axis`, `rest` elsewhere."""
+    return tuple(value if k == axis else rest for k in range(ndim))
+
+
+def _cut(g, axis, begin, end, step):
+    """g[begin:end:step] along `axis` (end -1 with step -1: through index 0), all of every other axis."""
+    ndim = len(g.shape)
+    return strided_slice(g, begin=_on_axis(ndim, axis, begin, 0),
+                         end=tuple(end if k == axis else d for k, d in enumerate(g.shape)),
+                         strides=_on_axis(ndim, axis, step, 1))
+
+
+def _place(part, axis, before, after):
+    """part zero-padded along `axis` so it lines up with the input positions it belongs to."""
+    return pad(part, paddings=_on_axis(len(part.shape), axis, (before, after), (0, 0)), constant_value=0,
+               mode="CONSTANT")
+
+
+def _mirror_pad_grad(g, x_shape, paddings, symmetric):
+    """Fold g (the padded shape) back onto x_shape one axis at a time: each border, read backwards
+    by one strided slice, is zero-padded onto the input positions it was copied from and added to
+    the interior, in a fixed order (deterministic, no atomics)."""
+    add, s = _ops().add, int(symmetric)
+    for axis, ((lo, hi), d) in enumerate(zip(paddings, x_shape)):
+        if lo == hi == 0:
+            continue
+        folded = _cut(g, axis, lo, lo + d, 1)
+        if lo:  # output lo-1 .. 0 (read backwards) came from input 1-s .. lo-s
+            folded = add(folded, _place(_cut(g, axis, lo - 1, -1, -1), axis, 1 - s, d - lo - 1 + s))
+        if hi:  # output lo+d+hi-1 .. lo+d (read backwards) came from input d-1+s-hi .. d-2+s
+            folded = add(folded, _place(_cut(g, axis, lo + d + hi - 1, lo + d - 1, -1), axis, d - 1 + s - hi, 1 - s))
+        g = folded
+    return g
+
+
+def _pad_grad(g, out, x, paddings, constant_value, mode):
+    if mode != "CONSTANT":
+        return (_mirror_pad_grad(g, tuple(x.shape), paddings, mode == "SYMMETRIC"),)
     begin = tuple(lo for lo, _ in paddings)
     end = tuple(lo + d for (lo, _), d in zip(paddings, x.shape))
     return (strided_slice(g, begin=begin, end=end, strides=(1,) * len(begin)),)

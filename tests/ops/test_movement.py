@@ -265,6 +265,133 @@ def test_pad_errors():
         gf.pad(gf.constant(rand((2, 3))), [[1, 1]])
 
 
+# ---- pad: REFLECT and SYMMETRIC ----------------------------------------------------------------
+# (shape, paddings) legal for both modes unless marked; REFLECT allows up to dim - 1 per side,
+# SYMMETRIC up to dim.
+MIRROR_PADS = [
+    ((5,), ((4, 4),)), ((5,), ((0, 0),)), ((2,), ((1, 0),)), ((7,), ((3, 1),)),
+    ((3, 4), ((2, 2), (3, 3))), ((3, 4), ((0, 1), (2, 0))), ((1, 5), ((0, 0), (4, 2))),
+    ((3, 1, 5), ((1, 2), (0, 0), (4, 3))), ((2, 3, 4, 5), ((1, 1), (2, 0), (0, 3), (4, 4))),
+    ((4, 3, 2), ((3, 3), (2, 2), (1, 1))), ((0, 3), ((0, 0), (2, 1)), "SYMMETRIC"), ((), ()),
+    ((1,), ((1, 1),), "SYMMETRIC"), ((3, 2), ((3, 3), (2, 2)), "SYMMETRIC"), ((1, 1, 2), ((1, 0), (0, 1), (2, 2)), "SYMMETRIC"),
+    (BIG, ((249, 3), (1, 279))),
+]
+MIRROR_CASES = [(mode, c[0], c[1]) for c in MIRROR_PADS for mode in ("REFLECT", "SYMMETRIC") if c[2:] in ((), (mode,))]
+
+
+def _np_pad(x, paddings, mode):
+    return np.pad(x, paddings, mode=mode.lower()) if paddings else x.copy()
+
+
+@pytest.mark.parametrize("mode,shape,paddings", MIRROR_CASES)
+def test_pad_mirror_forward(device, mode, shape, paddings):
+    check_op(lambda x: gf.pad(x, paddings, mode=mode), [rand(shape, seed=13)],
+             lambda x: _np_pad(x, paddings, mode), device)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "Symmetric"])
+def test_pad_mode_is_case_insensitive_and_takes_tensor_paddings(device, mode):
+    x = rand((3, 4), seed=14)
+    paddings = gf.constant([[1, 2], [0, 3]])
+    check_op(lambda t: gf.pad(t, paddings, mode), [x], lambda a: np.pad(a, [[1, 2], [0, 3]], mode=mode.lower()), device)
+
+
+@pytest.mark.parametrize("dtype", PARITY_DTYPES + ["bool"])
+@pytest.mark.parametrize("mode", ["REFLECT", "SYMMETRIC"])
+def test_pad_mirror_dtypes(device, dtype, mode):
+    paddings = [[1, 2], [3, 0], [0, 2]]
+    out = check_op(lambda x: gf.pad(x, paddings, mode=mode), [rand((3, 4, 5), dtype, seed=15)],
+                   lambda x: np.pad(x, paddings, mode=mode.lower()), device, rtol=1e-7, atol=0)
+    assert out.dtype == gf.as_dtype(dtype)
+
+
+@pytest.mark.parametrize("mode,shape,paddings", [c for c in MIRROR_CASES if c[1] != BIG])
+def test_pad_mirror_grad(mode, shape, paddings):
+    check_grad(lambda x: gf.pad(x, paddings, mode=mode), [rand(shape, seed=16)])
+
+
+def _fold_reference(cot, shape, paddings, mode):
+    """The mirror-pad gradient by brute force: pad the element numbers, sum cot over each number."""
+    source = _np_pad(np.arange(int(np.prod(shape))).reshape(shape), paddings, mode)
+    return np.bincount(source.ravel(), weights=cot.ravel(), minlength=int(np.prod(shape))).reshape(shape)
+
+
+@pytest.mark.parametrize("mode,shape,paddings", [c for c in MIRROR_CASES if c[1] in ((7,), (2, 3, 4, 5), BIG, (3, 2))])
+def test_pad_mirror_grad_on_device(device, mode, shape, paddings):
+    """float64 gradients on each device (sim runs the slices, pads and adds on its kernels) vs a brute-force fold."""
+    x = gf.constant(rand(shape, "float64", seed=17))
+    out_shape = tuple(d + lo + hi for d, (lo, hi) in zip(shape, paddings))
+    cot = rand(out_shape, "float64", seed=18)
+    with gf.GradientTape() as tape:
+        tape.watch(x)
+        loss = gf.reduce_sum(gf.pad(x, paddings, mode=mode) * gf.constant(cot))
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), _fold_reference(cot, shape, paddings, mode),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+@pytest.mark.parametrize("mode", ["REFLECT", "SYMMETRIC"])
+def test_pad_mirror_parity(device, dtype, mode):
+    check_parity(lambda x: gf.pad(x, [[2, 1], [0, 3], [1, 1]], mode=mode), [rand((3, 4, 2), dtype, seed=19)], device)
+
+
+def test_pad_mirror_errors():
+    x = gf.constant(rand((2, 3)))
+    with pytest.raises(gf.errors.InvalidArgumentError,
+                       match=r"pad: mode REFLECT on axis 1 of float32\[2, 3\]: paddings \[0, 3\] must be less than "
+                             r"the dimension size 3"):
+        gf.pad(x, [[1, 1], [0, 3]], mode="REFLECT")
+    with pytest.raises(gf.errors.InvalidArgumentError,
+                       match=r"pad: mode SYMMETRIC on axis 0 of float32\[2, 3\]: paddings \[3, 0\] must be no "
+                             r"greater than the dimension size 2"):
+        gf.pad(x, [[3, 0], [3, 3]], mode="symmetric")
+    with pytest.raises(gf.errors.InvalidArgumentError, match=r"REFLECT cannot mirror an empty axis"):
+        gf.pad(gf.constant(rand((0, 3))), [[0, 0], [1, 1]], mode="REFLECT")  # tf rejects this too
+    with pytest.raises(gf.errors.InvalidArgumentError, match=r"axis 0 of float32\[0, 3\]: paddings \[1, 0\]"):
+        gf.pad(gf.constant(rand((0, 3))), [[1, 0], [1, 1]], mode="SYMMETRIC")
+    for mode in ("REFLECT", "SYMMETRIC"):
+        with pytest.raises(gf.errors.InvalidArgumentError, match=r"pad: paddings \[\[1, 1\], \[-1, 0\]\] must be one "
+                                                                 r"non-negative"):
+            gf.pad(x, [[1, 1], [-1, 0]], mode=mode)
+        with pytest.raises(gf.errors.InvalidArgumentError, match=r"pad: paddings.*float32\[2, 3\]"):
+            gf.pad(x, [[1, 1]], mode=mode)
+    with pytest.raises(ValueError, match=r"pad: mode must be one of 'CONSTANT', 'REFLECT' or 'SYMMETRIC'.*'EDGE'"):
+        gf.pad(x, [[1, 1], [1, 1]], mode="EDGE")
+    with pytest.raises(ValueError, match=r"pad: constant_values=2 has no effect with mode 'REFLECT'"):
+        gf.pad(x, [[1, 1], [1, 1]], mode="REFLECT", constant_values=2)
+    with pytest.raises(gf.errors.InvalidArgumentError, match=r"pad: mode 'WRAP' is not one of"):
+        prims.pad(x, paddings=((0, 0), (0, 0)), constant_value=0, mode="WRAP")  # the primitive checks too
+
+
+# ---- reverse -----------------------------------------------------------------------------------
+REVERSES = [((5,), [0]), ((3, 4), [1]), ((3, 4), [0, -1]), ((2, 3, 4, 5), [3, 1]), ((2, 1, 3), [1]),
+            ((0, 3), [0, 1]), ((3, 4), []), ((), []), (BIG, [0, 1])]
+
+
+@pytest.mark.parametrize("shape,axis", REVERSES)
+def test_reverse_forward(device, shape, axis):
+    check_op(lambda x: gf.reverse(x, axis), [rand(shape, seed=20)], lambda x: np.flip(x, axis).copy(), device)
+
+
+@pytest.mark.parametrize("dtype", PARITY_DTYPES + ["bool"])
+def test_reverse_dtypes(device, dtype):
+    check_op(lambda x: gf.reverse(x, gf.constant([0, 2])), [rand((3, 4, 5), dtype, seed=21)],
+             lambda x: np.flip(x, (0, 2)).copy(), device, rtol=1e-7, atol=0)
+
+
+def test_reverse_grad():
+    check_grad(lambda x: gf.reverse(x, [0, 2]), [rand((3, 2, 4))])
+
+
+def test_reverse_errors():
+    x = gf.constant(rand((2, 3)))
+    with pytest.raises(gf.errors.InvalidArgumentError, match=r"reverse: axis 2 is out of range for a tensor of rank 2"):
+        gf.reverse(x, [2])
+    with pytest.raises(gf.errors.InvalidArgumentError, match=r"reverse: axis \[1, -1\] names an axis of float32\[2, 3\] "
+                                                             r"more than once"):
+        gf.reverse(x, [1, -1])
+
+
 def test_shape_size_rank(device):
     x = gf.constant(rand((2, 0, 3)))
     assert gf.shape(x).numpy().tolist() == [2, 0, 3] and gf.shape(x).device == gf.devices.parse(device).__str__()

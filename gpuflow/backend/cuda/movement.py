@@ -159,17 +159,21 @@ def _values(backend, dtype, *values):
 
 
 @impl("pad")
-def pad(backend, x, paddings, constant_value):
+def pad(backend, x, paddings, constant_value, mode):
     dtype = dtype_of(x)
     out_shape = tuple(d + lo + hi for d, (lo, hi) in zip(x.shape, paddings))
     out = backend.empty(out_shape, dtype)
     n = math.prod(out_shape)
     if n:
         rank = max(x.ndim, 1)
-        launch_1d(backend, f"pad_constant<{ctype(x)}>", n,
-                  (backend.xp.ascontiguousarray(x), out, index_table(backend, out_shape or (1,)),
-                   index_table(backend, x.shape or (1,)), index_table(backend, [lo for lo, _ in paddings] or [0]),
-                   np.int32(rank), _values(backend, dtype, constant_value), np.int64(n)))
+        tables = (backend.xp.ascontiguousarray(x), out, index_table(backend, out_shape or (1,)),
+                  index_table(backend, x.shape or (1,)), index_table(backend, [lo for lo, _ in paddings] or [0]),
+                  np.int32(rank))
+        if mode == "CONSTANT":
+            launch_1d(backend, f"pad_constant<{ctype(x)}>", n, tables + (_values(backend, dtype, constant_value),
+                                                                        np.int64(n)))
+        else:
+            launch_1d(backend, f"pad_mirror<{ctype(x)}>", n, tables + (np.int32(mode == "SYMMETRIC"), np.int64(n)))
     return out
 
 

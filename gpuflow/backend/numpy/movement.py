@@ -44,10 +44,13 @@ def strided_slice_grad(g, shape, begin, end, strides):
 
 
 @impl("pad")
-def pad(x, paddings, constant_value):
+def pad(x, paddings, constant_value, mode):
     if x.ndim == 0:  # np.pad cannot pad a scalar (nothing to pad: it is its own result)
         return x.copy()
-    return np.pad(x, paddings, constant_values=constant_value)
+    if mode == "CONSTANT":
+        return np.pad(x, paddings, constant_values=constant_value)
+    # Within the bounds infer enforces (one mirror per side), np.pad's modes are tf's.
+    return np.pad(x, paddings, mode=mode.lower())
 
 
 def check_indices(op, indices, size, shape, axis):

@@ -5,14 +5,18 @@ runs and with which hyper-parameters; this class does the rest. Each parameter's
 one primitive call (one kernel on cuda) whose outputs are assigned back to the parameter and
 its slots; then the parameter's constraint, if any, is applied.
 
-The step count lives in the int64 Variable `iterations` (checkpointed with the slots). The
-optimizer needs it as a Python number every step (learning-rate schedules, bias
-corrections); reading a device variable each step would stall a GPU, so the last value this
-class wrote is remembered, and the variable is read back only when something else assigned it.
+The step count lives in the int64 Variable `iterations` and a numeric learning rate in the
+float32 Variable `learning_rate` (Keras 3: both are in `variables`, so they are checkpointed
+with the slots, and `opt.learning_rate.assign(...)` / `backend.set_value` work). The update
+kernels take both as Python numbers every step; reading a device variable each step would
+stall a GPU, so each has a `HostMirror`: the last value seen, read back from the device only
+when the variable's buffer changed (an assign from outside: a callback, a restore, the user).
 """
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from ... import devices as _device
 from ... import dtypes, ops
@@ -28,6 +32,37 @@ def _clip_norm(grads, clip):
     norm = ops.sqrt(total)
     scale = clip / ops.maximum(norm, clip)
     return [g * ops.cast(scale, g.dtype) for g in grads]
+
+
+class HostMirror:
+    """A Python copy of a scalar Variable's value that is read from the device only when needed.
+
+    `Variable.assign` never writes a buffer in place, it takes a new one, so "the buffer is the one
+    this value was read from (or written with)" means the value is current. Keeping the buffer
+    itself (not its id) keeps it alive, so a new buffer can never reuse its address.
+    """
+    __slots__ = ("variable", "_convert", "_data", "_value")
+
+    def __init__(self, variable, convert, value):
+        """`value`: the number `variable` was just created from."""
+        self.variable, self._convert = variable, convert
+        self._data, self._value = variable._data, convert(value)
+
+    def get(self):
+        variable = self.variable
+        if self._data is not variable._data:  # assigned from outside (restore, callback, user): read it once
+            self._value = self._convert(variable.numpy())
+            self._data = variable._data
+        return self._value
+
+    def assign(self, value):
+        """Assign `value` (a Python number) to the variable and remember it: no read back. The number is kept
+        as given, not rounded to the variable's dtype: a float64 model gets the float64 rate it was given (the
+        kernels take the rate as a host double), and get_config writes 0.001 rather than 0.0010000000474974513."""
+        variable = self.variable
+        with _device.device(variable._device):
+            variable.assign(ops.constant(value, dtype=variable.dtype))
+        self._data, self._value = variable._data, self._convert(value)
 
 
 class Optimizer:
@@ -57,8 +92,8 @@ class Optimizer:
         self.weight_decay, self.clipnorm, self.clipvalue = weight_decay, clipnorm, clipvalue
         self.global_clipnorm, self.use_ema = global_clipnorm, False
         self.iterations = Variable(0, trainable=False, dtype=dtypes.int64, name=f"{self.name}/iteration")
-        self._step_cache = (None, 0)
-        self._learning_rate = None
+        self._step_mirror = HostMirror(self.iterations, int, 0)
+        self._learning_rate = self._lr_mirror = None  # a Variable (with its mirror), a schedule or a callable
         self.learning_rate = learning_rate
         self._tracked = []   # parameters in the order first seen: the order of `variables`
         self._slots = {}     # id(param) → {slot name: Variable}; _tracked keeps the ids unique
@@ -66,44 +101,54 @@ class Optimizer:
 
     # ---- learning rate --------------------------------------------------------------------
     @property
-    def learning_rate(self) -> float:
-        """The rate for the coming step, as a float (a schedule is evaluated at `iterations`)."""
+    def learning_rate(self):
+        """Keras 3's value: the float32 Variable when the rate is a number (assign to it, or to this
+        property); with a schedule, the rate for the coming step (a scalar tensor); with a callable, its result."""
         lr = self._learning_rate
         if isinstance(lr, _schedules.LearningRateSchedule):
-            return float(lr(self._step()))
-        return float(lr()) if callable(lr) else lr
+            return lr(self._step())
+        return lr() if not isinstance(lr, Variable) else lr
 
     @learning_rate.setter
     def learning_rate(self, value):
         if isinstance(value, _schedules.LearningRateSchedule) or (callable(value) and not isinstance(value, Tensor)):
-            self._learning_rate = value
+            self._learning_rate, self._lr_mirror = value, None  # Keras 3: the rate variable is no longer tracked
             return
         if isinstance(self._learning_rate, _schedules.LearningRateSchedule):
             raise TypeError(f"{self.name}: the learning rate comes from a {type(self._learning_rate).__name__} "
-                            f"schedule and cannot be set to a number; assign a new schedule instead")
+                            f"schedule and cannot be set to a number (as in Keras); assign a new schedule, or "
+                            f"create the optimizer with a float learning_rate to be able to set it")
         try:
-            rate = float(value)
+            rate = float(np.asarray(value))
         except (TypeError, ValueError):
             raise TypeError(f"{self.name}: learning_rate must be a number, a LearningRateSchedule or a "
                             f"zero-argument callable, got {value!r:.80}") from None
-        if not rate >= 0:
-            raise ValueError(f"{self.name}: learning_rate must be >= 0, got {rate}")
-        self._learning_rate = rate
+        if not rate >= 0 or math.isinf(rate):
+            raise ValueError(f"{self.name}: learning_rate must be a finite number >= 0, got {rate}")
+        if self._lr_mirror is not None:
+            self._lr_mirror.assign(rate)
+            return
+        # The first number, or a number after a callable: a new variable.
+        variable = Variable(rate, trainable=False, dtype=dtypes.float32, name=f"{self.name}/learning_rate")
+        self._learning_rate, self._lr_mirror = variable, HostMirror(variable, float, rate)
 
     lr = learning_rate  # tf.keras 2 name, used by older callbacks
 
+    def _current_learning_rate(self) -> float:
+        """The rate for the coming step as a Python float, without a device read on the steady path."""
+        lr = self._learning_rate
+        if self._lr_mirror is not None:
+            return self._lr_mirror.get()
+        if isinstance(lr, _schedules.LearningRateSchedule):
+            return float(lr(self._step()))  # schedules compute on the host (see schedules.py)
+        return float(np.asarray(lr()))
+
     # ---- state ----------------------------------------------------------------------------
     def _step(self) -> int:
-        data, step = self._step_cache
-        if data is not self.iterations._data:  # assigned from outside (restore, user): read it once
-            step = int(self.iterations)
-            self._step_cache = (self.iterations._data, step)
-        return step
+        return self._step_mirror.get()
 
     def _advance(self, step):
-        with _device.device(self.iterations._device):
-            self.iterations.assign(ops.constant(step + 1, dtype=dtypes.int64))
-        self._step_cache = (self.iterations._data, step + 1)
+        self._step_mirror.assign(step + 1)
 
     def slot_initial_value(self, slot: str) -> float:
         return 0.0
@@ -128,8 +173,10 @@ class Optimizer:
 
     @property
     def variables(self) -> list:
-        """iterations, then each slot kind for every parameter in the order the parameters were built."""
-        return [self.iterations] + [self._slots[id(v)][s] for s in self.slot_names for v in self._tracked]
+        """Keras 3's order: iterations, the learning-rate variable (when the rate is a number, not a schedule or
+        callable), then each slot kind for every parameter in the order the parameters were built."""
+        rate = [self._learning_rate] if self._lr_mirror is not None else []
+        return [self.iterations] + rate + [self._slots[id(v)][s] for s in self.slot_names for v in self._tracked]
 
     weights = variables
 
@@ -161,7 +208,7 @@ class Optimizer:
             return self.iterations
         self.build([v for _, v in pairs])
         grads = self._clip([self._as_gradient(g, v) for g, v in pairs])
-        step, lr = self._step(), self.learning_rate
+        step, lr = self._step(), self._current_learning_rate()
         name, hyper = self.update_rule(step)
         prim = UPDATES[name]
         for g, (_, var) in zip(grads, pairs):
@@ -217,8 +264,8 @@ class Optimizer:
         lr = self._learning_rate
         if isinstance(lr, _schedules.LearningRateSchedule):
             lr = _schedules.serialize(lr)
-        elif callable(lr):
-            lr = float(lr())
+        else:  # the variable's value (as Keras 3 writes it), or a callable's current result
+            lr = self._current_learning_rate()
         return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
                 "use_ema": False}
@@ -231,7 +278,7 @@ class Optimizer:
         return cls(**config)
 
     def __repr__(self):
-        return f"<{type(self).__name__} '{self.name}' learning_rate={self.learning_rate:g} step={self._step()}>"
+        return f"<{type(self).__name__} '{self.name}' learning_rate={self._current_learning_rate():g} step={self._step()}>"
 
 
 def power(base: float, step: int) -> float:

@@ -123,7 +123,7 @@ def test_learning_rate_scheduler_sets_the_optimizer_rate():
     model = _regressor(lr=1.0)
     history = model.fit(x, y, epochs=3, verbose=0,
                         callbacks=[cb.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))])
-    assert model.optimizer.learning_rate == pytest.approx(0.1 / 3)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.1 / 3)
     assert history.history["learning_rate"] == pytest.approx([0.1, 0.05, 0.1 / 3])
 
 
@@ -135,7 +135,7 @@ def test_reduce_lr_on_plateau_after_patience_and_respects_min_lr():
     rates = []
     for epoch in range(7):
         reduce.on_epoch_end(epoch, {"val_loss": 1.0})
-        rates.append(model.optimizer.learning_rate)
+        rates.append(float(model.optimizer.learning_rate))
     assert rates == pytest.approx([1.0, 1.0, 0.5, 0.5, 0.3, 0.3, 0.3])
 
 

@@ -60,7 +60,7 @@ def test_slots_iterations_and_none_gradients():
     np.testing.assert_array_equal(c.numpy(), [1.0])  # skipped, and no slots built for it
     assert optimizer.iterations.dtype == gf.int64 and int(optimizer.iterations) == 1
     names = [v.name for v in optimizer.variables]
-    assert names == ["adam/iteration", "adam/a_m", "adam/b_m", "adam/a_v", "adam/b_v"]
+    assert names == ["adam/iteration", "adam/learning_rate", "adam/a_m", "adam/b_m", "adam/a_v", "adam/b_v"]
     optimizer.apply([gf.constant(np.ones(2, np.float32))], [a])
     assert int(optimizer.iterations) == 2
     optimizer.iterations.assign(gf.constant(10, dtype="int64"))  # a restore: the optimizer must notice
