@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 
 _SUBMODULES = ("activations", "backend", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
-               "metrics", "models", "optimizers", "regularizers", "utils")
+               "metrics", "models", "optimizers", "regularizers", "saving", "utils")
 _FROM_MODELS = ("Model", "Sequential")
 
 

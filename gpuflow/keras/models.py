@@ -1,11 +1,12 @@
-"""`gf.keras.models`: Model, Sequential and clone_model."""
+"""`gf.keras.models`: Model, Sequential, clone_model, and load_model/save_model for `.keras` files."""
 from __future__ import annotations
 
 from .engine.functional import Functional
+from .engine.model_file import load_model, save_model
 from .engine.sequential import Sequential
 from .engine.training import Model
 
-__all__ = ["Model", "Sequential", "Functional", "clone_model"]
+__all__ = ["Model", "Sequential", "Functional", "clone_model", "load_model", "save_model"]
 
 
 def clone_model(model, input_tensors=None, clone_function=None):

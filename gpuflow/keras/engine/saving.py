@@ -90,6 +90,16 @@ def load_weights(model, filepath, skip_mismatch=False):
     if not entries:
         raise ValueError(f"load_weights: {model.name} has no weights yet; build it (call it on data or give the "
                          f"first layer an input shape) before loading")
+    ok, problems = match_weights(entries, stored)
+    if problems and not skip_mismatch:
+        raise ValueError(f"load_weights: {path} does not match {model.name} ({len(problems)} difference(s)):\n  "
+                         + "\n  ".join(problems))
+    assign_all(ok)
+
+
+def match_weights(entries, stored):
+    """([(variable, array)] whose path and shape match, [problem lines]) for (path, variable) `entries`
+    against the arrays `stored` (path → array)."""
     problems, ok = [], []
     for p, var in entries:
         if p not in stored:
@@ -101,10 +111,11 @@ def load_weights(model, filepath, skip_mismatch=False):
             ok.append((var, stored[p]))
     known = {p for p, _ in entries}
     problems += [f"not in the model: {k} (shape {tuple(stored[k].shape)})" for k in sorted(set(stored) - known)]
-    if problems and not skip_mismatch:
-        raise ValueError(f"load_weights: {path} does not match {model.name} ({len(problems)} difference(s)):\n  "
-                         + "\n  ".join(problems))
-    for var, value in ok:
+    return ok, problems
+
+
+def assign_all(pairs):
+    for var, value in pairs:
         var.assign(value.astype(var.dtype.np))
 
 
@@ -112,31 +123,54 @@ def load_weights(model, filepath, skip_mismatch=False):
 def serialize_layer(layer) -> dict:
     if type(layer).__name__ == "Lambda":
         raise ValueError(f"layer {layer.name!r} is a Lambda layer: its Python code is never serialised. Write a Layer "
-                         f"subclass with get_config() and pass it through custom_objects instead")
-    return {"class_name": type(layer).__name__, "name": layer.name, "config": layer.get_config()}
+                         f"subclass with get_config(), decorate it with @gf.keras.saving.register_keras_serializable() "
+                         f"(or pass it in custom_objects when loading) and use it instead")
+    return {"class_name": type(layer).__name__, "name": layer.name, "config": layer.get_config(),
+            **custom_class_fields(type(layer))}
 
 
-def _find_class(class_name, custom_objects):
-    if custom_objects and class_name in custom_objects:
-        return custom_objects[class_name]
+def custom_class_fields(cls) -> dict:
+    """For a class that is not gpuflow's own: its registered name (how loading finds it) and its module (only
+    named in errors; nothing is ever imported from a file)."""
+    if cls.__module__.split(".")[0] == "gpuflow":
+        return {}
+    from ..saving.registration import registered_name_or_none
+    registered = registered_name_or_none(cls)
+    return {"module": cls.__module__, **({"registered_name": registered} if registered else {})}
+
+
+def unknown_class_error(class_name, what, registered_name=None, module=None) -> ValueError:
+    origin = f" (from module {module!r}{', registered as ' + repr(registered_name) if registered_name else ''})" \
+        if module else ""
+    return ValueError(f"unknown {what} class {class_name!r}{origin}: it is not one of gf.keras' own classes and not "
+                      f"registered. Decorate it with @gf.keras.saving.register_keras_serializable() in code that runs "
+                      f"before loading, or pass custom_objects={{{class_name!r}: {class_name}}}")
+
+
+def _find_class(class_name, custom_objects, registered_name=None, module=None):
+    from ..saving.registration import lookup
+    found = lookup(class_name, registered_name, custom_objects)
+    if found is not None:
+        return found
+    from .base_layer import Layer
     from .functional import Functional
     from .op_layer import OpLayer
     from .sequential import Sequential
     from .training import Model
     engine = {"InputLayer": InputLayer, "Sequential": Sequential, "Functional": Functional, "Model": Model,
               "OpLayer": OpLayer}
-    if class_name in engine:
+    if class_name in engine and not module:
         return engine[class_name]
     from .. import layers
-    cls = getattr(layers, class_name, None)
-    if cls is None:
-        raise ValueError(f"unknown layer class {class_name!r}: it is not in gf.keras.layers; pass "
-                         f"custom_objects={{'{class_name}': {class_name}}}")
+    cls = None if module else getattr(layers, class_name, None)
+    # Only Layer classes: a name from a file must never reach some other attribute of the module.
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise unknown_class_error(class_name, "layer", registered_name, module)
     return cls
 
 
 def deserialize_layer(entry, custom_objects=None):
-    cls = _find_class(entry["class_name"], custom_objects)
+    cls = _find_class(entry["class_name"], custom_objects, entry.get("registered_name"), entry.get("module"))
     from .training import Model
     if isinstance(cls, type) and issubclass(cls, Model) and "layers" in entry["config"]:
         return cls.from_config(entry["config"], custom_objects=custom_objects)

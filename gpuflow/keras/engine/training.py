@@ -85,6 +85,8 @@ class Model(Layer):
         # A subclassed model's layers build themselves inside call; only a user-written build() runs here.
         if not self.built and type(self).build is not Model.build:
             super()._maybe_build(inputs)
+        if self._build_input_shape is None:  # what model.save records, so load_model can build it again
+            self._build_input_shape = nest.map_structure(lambda x: getattr(x, "shape", None), inputs)
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
@@ -110,9 +112,11 @@ class Model(Layer):
             return functional_from_config(cls, config, custom_objects)
         return cls(**config)
 
-    def save(self, filepath, *args, **kwargs):
-        raise NotImplementedError("Model.save (whole-model files) is not supported: gpuflow never pickles. Save the "
-                                  "weights with save_weights(...) and the architecture with get_config()")
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Keras 3's whole-model `.keras` file: a zip of the JSON config (and compile config) and the weights and
+        optimizer state as safetensors; see model_file.py. Nothing is pickled."""
+        from .model_file import save_model
+        save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     # ---------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,

@@ -1,0 +1,10 @@
+"""`gf.keras.saving`: Keras 3's whole-model files (`.keras`: JSON config + safetensors weights, never pickle)
+and the registry of custom classes and functions those files may name."""
+from __future__ import annotations
+
+from ..engine.model_file import load_model, save_model
+from .registration import (CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
+                           get_registered_object, register_keras_serializable)
+
+__all__ = ["save_model", "load_model", "register_keras_serializable", "get_registered_object",
+           "get_registered_name", "get_custom_objects", "custom_object_scope", "CustomObjectScope"]
