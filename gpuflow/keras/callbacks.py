@@ -257,16 +257,30 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Saves the weights (safetensors, written to a temporary file then renamed) after each epoch or
-    every `save_freq` batches; `filepath` may hold `{epoch:02d}` and log names like `{val_loss:.2f}`."""
+    """Saves the model after each epoch or every `save_freq` batches, written to a temporary file then renamed;
+    `filepath` may hold `{epoch:02d}` and log names like `{val_loss:.2f}`.
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=True,
+    A `.keras` path saves the whole model (model.save: config, weights, optimizer state); a `.weights.h5` or
+    `.safetensors` path saves the weights only. `save_weights_only` left unset follows the path, so tf.keras 2
+    code naming a weights file keeps working; set, it must agree with the path, as Keras 3 checks."""
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=None,
                  mode="auto", save_freq="epoch", initial_value_threshold=None):
         super().__init__()
         if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
             raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or a positive number of batches, got "
                              f"{save_freq!r}")
-        self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
+        filepath = os.fspath(filepath)
+        whole = filepath.endswith(".keras")
+        if save_weights_only is None:
+            save_weights_only = not whole
+        elif save_weights_only and whole:
+            raise ValueError(f"ModelCheckpoint: save_weights_only=True needs a weights file name ending in "
+                             f".weights.h5 or .safetensors, got {filepath!r}")
+        elif not save_weights_only and not whole:
+            raise ValueError(f"ModelCheckpoint: save_weights_only=False saves the whole model, whose file name must "
+                             f"end in .keras, got {filepath!r}")
+        self.filepath, self.monitor, self.verbose = filepath, monitor, verbose
         self.save_best_only, self.save_weights_only, self.save_freq = save_best_only, save_weights_only, save_freq
         self.mode = _monitor_op(mode, monitor, "ModelCheckpoint")
         self.best = initial_value_threshold if initial_value_threshold is not None else (
@@ -307,7 +321,10 @@ class ModelCheckpoint(Callback):
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        self.model.save_weights(path)
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
 
 
 class LearningRateScheduler(Callback):
