@@ -273,7 +273,8 @@ MIRROR_PADS = [
     ((3, 4), ((2, 2), (3, 3))), ((3, 4), ((0, 1), (2, 0))), ((1, 5), ((0, 0), (4, 2))),
     ((3, 1, 5), ((1, 2), (0, 0), (4, 3))), ((2, 3, 4, 5), ((1, 1), (2, 0), (0, 3), (4, 4))),
     ((4, 3, 2), ((3, 3), (2, 2), (1, 1))), ((0, 3), ((0, 0), (2, 1)), "SYMMETRIC"), ((), ()),
-    ((1,), ((1, 1),), "SYMMETRIC"), ((3, 2), ((3, 3), (2, 2)), "SYMMETRIC"), ((1, 1, 2), ((1, 0), (0, 1), (2, 2)), "SYMMETRIC"),
+    ((1,), ((1, 1),), "SYMMETRIC"), ((3, 2), ((3, 3), (2, 2)), "SYMMETRIC"),
+    ((1, 1, 2), ((1, 0), (0, 1), (2, 2)), "SYMMETRIC"),
     (BIG, ((249, 3), (1, 279))),
 ]
 MIRROR_CASES = [(mode, c[0], c[1]) for c in MIRROR_PADS for mode in ("REFLECT", "SYMMETRIC") if c[2:] in ((), (mode,))]
@@ -387,8 +388,8 @@ def test_reverse_errors():
     x = gf.constant(rand((2, 3)))
     with pytest.raises(gf.errors.InvalidArgumentError, match=r"reverse: axis 2 is out of range for a tensor of rank 2"):
         gf.reverse(x, [2])
-    with pytest.raises(gf.errors.InvalidArgumentError, match=r"reverse: axis \[1, -1\] names an axis of float32\[2, 3\] "
-                                                             r"more than once"):
+    with pytest.raises(gf.errors.InvalidArgumentError,
+                       match=r"reverse: axis \[1, -1\] names an axis of float32\[2, 3\] more than once"):
         gf.reverse(x, [1, -1])
 
 

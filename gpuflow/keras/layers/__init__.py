@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from ..engine.base_layer import Layer  # noqa: F401
 from ..engine.input_layer import Input, InputLayer  # noqa: F401
-from .core import (Activation, Dense, Dropout, Embedding, Flatten, Lambda, LeakyReLU, Permute, ReLU,  # noqa: F401
-                   Reshape, Softmax)
+from .core import (Activation, Dense, Dropout, Embedding, Flatten, Lambda, LeakyReLU, Masking, Permute,  # noqa: F401
+                   ReLU, Reshape, Softmax)
 from .merge import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average,  # noqa: F401
                     concatenate, maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
@@ -14,3 +14,4 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, 
                       GlobalAveragePooling2D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
+from .padding import ZeroPadding1D, ZeroPadding2D  # noqa: F401
