@@ -5,9 +5,12 @@ a layer called several times (a shared layer) has one Node per call.
 """
 from __future__ import annotations
 
+import inspect
+
 from ... import nest
 from ...tensor import Tensor
 from .. import backend as _backend
+from .base_layer import to_snake_case
 from .input_layer import InputLayer
 from .keras_tensor import KerasTensor
 from .training import Model
@@ -38,11 +41,46 @@ def topological_nodes(outputs):
     return order
 
 
+_FUNCTIONAL_SUBCLASSES: dict = {}  # Model subclass → its functional version
+
+
+def functional_subclass(cls):
+    """The Model subclass `cls` with Functional mixed in, for `cls(inputs, outputs)`: made once per class, named
+    like it. Its MRO is (it, cls, ..., Functional, Model, ...): what cls overrides (train_step, test_step, ...)
+    wins and Functional supplies the graph (call, layers, get_config). isinstance(m, cls) and
+    isinstance(m, Functional) both hold. (Keras 3 rewrites cls.__bases__ instead; a separate class leaves the
+    user's class as written.)"""
+    made = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if made is None:
+        made = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
+                                                      "__doc__": cls.__doc__})
+        _FUNCTIONAL_SUBCLASSES[cls] = made
+    return made
+
+
+def takes_functional_arguments(cls) -> bool:
+    """Whether `cls(inputs, outputs, name=...)` builds a `cls`, so a functional config can be revived as one
+    (Keras's rule): its __init__ is Model's or Functional's, or starts (inputs, outputs, ...), or is
+    (*args, **kwargs). A subclass whose __init__ takes its own arguments is made by cls(**config) instead."""
+    init = cls.__init__
+    if init is Model.__init__ or init is Functional.__init__:
+        return True
+    try:
+        params = list(inspect.signature(init).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return False
+    kinds = [p.kind for p in params]
+    return [p.name for p in params[:2]] == ["inputs", "outputs"] or kinds == [inspect.Parameter.VAR_POSITIONAL,
+                                                                             inspect.Parameter.VAR_KEYWORD]
+
+
 class Functional(Model):
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         _check_keras_tensors(inputs, "input")
         _check_keras_tensors(outputs, "output")
-        super().__init__(name=name or _backend.unique_name("model"), trainable=trainable, **kwargs)
+        # Keras names a functional subclass after its class (custom_model), a plain one `model`.
+        default = "model" if type(self) is Functional else to_snake_case(type(self).__name__)
+        super().__init__(name=name or _backend.unique_name(default), trainable=trainable, **kwargs)
         if isinstance(inputs, tuple):
             inputs = list(inputs)
         if isinstance(outputs, tuple):
@@ -152,8 +190,3 @@ class Functional(Model):
     def get_config(self):
         from .saving import functional_config
         return functional_config(self)
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from .saving import functional_from_config
-        return functional_from_config(cls, config, custom_objects)

@@ -26,18 +26,36 @@ class _CompileState:
         self.loss_tracker = RunningMean("loss")
 
 
+def _functional_arguments(args, kwargs) -> bool:
+    """Whether a Model constructor was called as `(inputs, outputs)`, positionally or by keyword (Keras's test)."""
+    return len(args) >= 2 or ("inputs" in kwargs and "outputs" in kwargs) or (len(args) == 1 and "outputs" in kwargs)
+
+
 class Model(Layer):
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (len(args) >= 2 or ("inputs" in kwargs and "outputs" in kwargs)
-                             or (args and "outputs" in kwargs)):
+        if cls is Model and _functional_arguments(args, kwargs):
             from .functional import Functional
             return object.__new__(Functional)
         return object.__new__(cls)
 
     def __init__(self, *args, **kwargs):
+        if _functional_arguments(args, kwargs):
+            from .functional import Functional, functional_subclass
+            if not isinstance(self, Functional):
+                # A Model subclass given (inputs, outputs), as tf.keras' "customizing fit()" guide does, or from
+                # its own __init__ via super().__init__(inputs=..., outputs=...): this instance becomes the
+                # subclass with Functional mixed in, so its train_step & co. run on the graph of layers.
+                object.__setattr__(self, "__class__", functional_subclass(type(self)))
+            Functional.__init__(self, *args, **kwargs)
+            return
         if args or "inputs" in kwargs or "outputs" in kwargs:
-            raise TypeError(f"{type(self).__name__}: a subclassed Model takes no inputs/outputs; build a functional "
-                            f"model with gf.keras.Model(inputs, outputs)")
+            cls = type(self).__name__
+            if args or "inputs" in kwargs:
+                raise TypeError(f"{cls}: got inputs but no outputs. A functional model needs both: {cls}(inputs, "
+                                f"outputs), or {cls}(inputs=..., outputs=...); a subclassed model takes neither and "
+                                f"defines call()")
+            raise TypeError(f"{cls}: got outputs but no inputs. A functional model needs both: {cls}(inputs, "
+                            f"outputs)")
         name = kwargs.pop("name", None) or _backend.unique_name(to_snake_case(type(self).__name__))
         super().__init__(name=name, **kwargs)
         self.stop_training = False
@@ -107,10 +125,17 @@ class Model(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        if "nodes" in config and "layers" in config:
+        from .functional import takes_functional_arguments
+        if "nodes" in config and "layers" in config and takes_functional_arguments(cls):
             from .saving import functional_from_config
             return functional_from_config(cls, config, custom_objects)
-        return cls(**config)
+        # A subclassed model, or a functional subclass whose own __init__ takes other arguments (Keras does the same).
+        try:
+            return cls(**config)
+        except TypeError as e:
+            raise TypeError(f"{cls.__name__}.from_config: cannot make a {cls.__name__} from its config ({e}). A "
+                            f"subclass whose __init__ takes its own arguments must return them from get_config(), "
+                            f"or define a from_config classmethod that builds it") from e
 
     def save(self, filepath, overwrite=True, **kwargs):
         """Keras 3's whole-model `.keras` file: a zip of the JSON config (and compile config) and the weights and
