@@ -93,3 +93,13 @@ def test_errors_name_the_layer_and_the_problem():
     with pytest.raises(ValueError, match=r"\(ZeroPadding2D\): data_format must be 'channels_last' or "
                                          r"'channels_first', got 'NHWC'"):
         layers.ZeroPadding2D(data_format="NHWC")
+
+
+def test_saved_model_round_trip(tmp_path):
+    inputs = gf.keras.Input((5, 4, 2))
+    model = gf.keras.Model(inputs, layers.ZeroPadding2D(((1, 2), 3))(inputs))
+    model.save(str(tmp_path / "padded.keras"))
+    again = gf.keras.models.load_model(str(tmp_path / "padded.keras"))
+    x = rand((2, 5, 4, 2), seed=6)
+    assert again.layers[-1].padding == ((1, 2), (3, 3))
+    np.testing.assert_array_equal(again(x).numpy(), np.pad(x, [(0, 0), (1, 2), (3, 3), (0, 0)]))
