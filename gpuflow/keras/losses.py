@@ -4,6 +4,10 @@ A loss function maps (y_true, y_pred) to one value per sample, reducing over the
 A Loss object calls it, weighs the values by `sample_weight` and reduces them:
 "sum_over_batch_size" (the default; sum / number of values), "sum", or "none"/None (no
 reduction). Probabilities are clipped to [1e-7, 1 - 1e-7] before a log, as Keras does.
+
+A mask on y_pred (`y_pred._keras_mask`, e.g. from Embedding(mask_zero=True) and an RNN returning
+sequences) weighs the values too, as in Keras 3: masked entries count 0 and the default reduction
+divides by the number of unmasked entries rather than by all of them.
 """
 from __future__ import annotations
 
@@ -137,9 +141,32 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
 
 # ---- weighting and reduction ------------------------------------------------------------
 
-def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch_size"):
-    """Keras' reduce_weighted_values: weigh per-sample values (ranks aligned), then reduce."""
+def apply_mask(sample_weight, mask, dtype, reduction):
+    """Keras 3's apply_mask: the mask (True = kept) folded into the sample weights. For the mean reductions the
+    kept entries weigh total / kept, so the mean over all entries is the mean over the kept ones. A weight per
+    sample (fewer axes than the mask) covers all of that sample's steps."""
+    if mask is None:
+        return sample_weight
+    mask = ops.cast(mask, dtype)
+    if reduction in ("sum_over_batch_size", "mean"):
+        total = 1
+        for d in mask.shape:
+            total *= d
+        mask = mask * (float(total) / (ops.reduce_sum(mask) + EPSILON))  # no NaN when every entry is masked
+    if sample_weight is None:
+        return mask
+    with _device.device(mask._device):
+        sample_weight = ops.cast(ops.convert_to_tensor(sample_weight, dtype_hint=mask.dtype), dtype)
+    while sample_weight.ndim < mask.ndim:
+        sample_weight = ops.expand_dims(sample_weight, -1)
+    return mask * sample_weight
+
+
+def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch_size", mask=None):
+    """Keras' reduce_weighted_values: weigh per-sample values (ranks aligned) by the sample weights and the
+    mask, then reduce."""
     reduction = _standardize_reduction(reduction)
+    sample_weight = apply_mask(sample_weight, mask, values.dtype, reduction)
     if sample_weight is not None:
         with _device.device(values._device):
             sample_weight = ops.cast(ops.convert_to_tensor(sample_weight, dtype_hint=values.dtype), values.dtype)
@@ -166,8 +193,9 @@ class Loss:
         self.dtype = None if dtype is None else dtypes.as_dtype(dtype)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        mask = getattr(y_pred, "_keras_mask", None)  # read before any cast makes a new tensor
         y_true, y_pred = _tensors(y_true, y_pred, self.dtype)
-        return reduce_weighted_values(self.call(y_true, y_pred), sample_weight, self.reduction)
+        return reduce_weighted_values(self.call(y_true, y_pred), sample_weight, self.reduction, mask=mask)
 
     def call(self, y_true, y_pred):
         raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred)")

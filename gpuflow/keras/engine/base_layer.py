@@ -10,6 +10,7 @@ import contextvars
 import functools
 import inspect
 import re
+import warnings
 
 import numpy as np
 
@@ -45,13 +46,42 @@ def _accepts(method, arg: str) -> bool:
     return _accepts_cached(getattr(method, "__func__", method), arg)
 
 
+@functools.lru_cache(maxsize=None)
+def _names_cached(fn, arg: str) -> bool:
+    return arg in inspect.signature(fn).parameters
+
+
+def _names(method, arg: str) -> bool:
+    """Whether `call` names `arg` as a parameter (not just **kwargs): Keras fills `mask=` in only then."""
+    return _names_cached(getattr(method, "__func__", method), arg)
+
+
+def get_keras_mask(x):
+    """The mask a layer attached to `x` (a Tensor or KerasTensor), or None."""
+    return getattr(x, "_keras_mask", None)
+
+
+def _masks_of(inputs):
+    """The masks attached to `inputs`, in the same structure; None when no input carries one."""
+    masks = nest.map_structure(get_keras_mask, inputs)
+    return None if all(m is None for m in nest.flatten(masks)) else masks
+
+
 def _shape_of(x):
     """A tensor's shape; None for a plain number among the inputs (an operand of `2 * x`)."""
     return TensorShape(x.shape) if hasattr(x, "shape") else None
 
 
 class Layer:
-    """Base class of every layer and model. Subclasses override `build(input_shape)` and `call(inputs)`."""
+    """Base class of every layer and model. Subclasses override `build(input_shape)` and `call(inputs)`.
+
+    Masking (Keras 3's rules): a layer whose `call` names a `mask` parameter gets the mask attached to its
+    first input (`x._keras_mask`) unless one is passed. After the call, a layer with `supports_masking`
+    attaches `compute_mask(inputs, mask)` to its outputs; any other layer drops a mask it receives.
+    """
+    supports_masking = False
+    _mask_warned = False         # a dropped mask is warned about once per layer, not on every batch
+    _masks_from_graph = False    # True for Sequential and functional models: their layers attach the masks
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         unknown = sorted(set(kwargs) - set(_SHAPE_KWARGS))
@@ -286,26 +316,127 @@ class Layer:
         training = bool(training) if training is not None else False
         if _accepts(self.call, "training"):
             kwargs["training"] = training
-        if "mask" in kwargs and not _accepts(self.call, "mask"):
+        previous_mask = _masks_of(args[0])
+        if kwargs.get("mask") is None and previous_mask is not None and _names(self.call, "mask"):
+            kwargs["mask"] = previous_mask
+        elif "mask" in kwargs and not _accepts(self.call, "mask"):
             kwargs.pop("mask")
         if not _IN_CALL.get():  # a new outermost call: forget the add_loss values of the last one
             for layer in self._flatten_layers():
                 layer._call_losses = []
         tokens = (_TRAINING.set(training), _IN_CALL.set(True))
         try:
-            return self.call(*args, **kwargs)
+            outputs = self.call(*args, **kwargs)
         finally:
             _IN_CALL.reset(tokens[1])
             _TRAINING.reset(tokens[0])
+        self._attach_masks(args[0], outputs, previous_mask)
+        return outputs
+
+    # ---------------------------------------------------------------- masking
+    def compute_mask(self, inputs, mask=None):
+        """The mask of this layer's outputs for `inputs` carrying `mask`: by default the input mask for a layer
+        that supports masking (it keeps the time axis), None otherwise."""
+        return mask if self.supports_masking else None
+
+    def _attach_masks(self, inputs, outputs, previous_mask):
+        """Keras 3's `_set_mask_metadata`: outputs that have no mask yet get `compute_mask`'s."""
+        if self._masks_from_graph:
+            return  # a model's outputs already carry the masks its layers attached
+        if not self.supports_masking:
+            if previous_mask is not None and not self._mask_warned:
+                self._mask_warned = True
+                warnings.warn(f"Layer {self.name!r} ({type(self).__name__}) was given an input with a mask, but it "
+                              f"does not support masking, so its outputs carry no mask and later layers and the "
+                              f"loss see every time step", stacklevel=3)
+            return
+        flat = nest.flatten(outputs)
+        if all(get_keras_mask(t) is not None for t in flat):
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        flat_masks = nest.flatten(masks) if len(flat) > 1 else [masks]
+        for t, m in zip(flat, flat_masks):
+            if m is not None and isinstance(t, (Tensor, KerasTensor)) and get_keras_mask(t) is None:
+                t._keras_mask = m
 
     def _symbolic_call(self, args, kwargs):
+        kwargs = self._without_own_mask(args[0], kwargs)
         specs = self._output_specs(args, kwargs)
         node = Node(self, args, kwargs)
         flat = [KerasTensor(s.shape, s.dtype, name=f"{self.name}/out_{i}" if i else self.name, node=node, index=i)
                 for i, s in enumerate(nest.flatten(specs))]
         node.outputs = nest.pack_sequence_as(specs, flat)
         self._inbound_nodes.append(node)
+        previous_mask = _masks_of(args[0])
+        if self.supports_masking and not self._masks_from_graph:
+            mask_specs = self._symbolic_masks(args[0], previous_mask)
+            flat_masks = nest.flatten(mask_specs) if len(flat) > 1 else [mask_specs]
+            for t, m in zip(flat, flat_masks):
+                if m is not None:
+                    t._keras_mask = KerasTensor(m.shape, m.dtype, name=f"{t.name}/mask")
+        elif self._masks_from_graph:
+            self._graph_output_masks(args[0], node.outputs)
         return node.outputs
+
+    def _without_own_mask(self, inputs, kwargs):
+        """`layer(x, mask=x._keras_mask)` in a functional graph: the mask is passed again when the model runs, as
+        it is attached to x, so the call is recorded without it. Any other mask placeholder has no value to
+        pass, so it is refused."""
+        mask = kwargs.get("mask")
+        if not isinstance(mask, KerasTensor) or mask.node is not None:
+            return kwargs
+        own = nest.flatten(_masks_of(inputs)) if _masks_of(inputs) is not None else []
+        if any(mask is m for m in own):
+            return {k: v for k, v in kwargs.items() if k != "mask"}
+        raise ValueError(f"{self.name} ({type(self).__name__}): mask= is the mask of another tensor; in a functional "
+                         f"model a layer can be passed only its own input's mask (x._keras_mask), or a tensor "
+                         f"computed by layers (e.g. a NotEqual computed in a Layer subclass)")
+
+    def _symbolic_masks(self, inputs, previous_mask):
+        """TensorSpecs of `compute_mask`'s output masks for symbolic inputs, found by running it on zeros (unknown
+        dims as 1, and again as 2, as for the outputs); None where an output has no mask."""
+        symbolic = [t for t in nest.flatten((inputs, previous_mask)) if isinstance(t, KerasTensor)]
+        unknown = any(d is None for t in symbolic for d in t.shape)
+        runs = []
+        for fill in ((1, 2) if unknown else (1,)):
+            def concrete(t, fill=fill):
+                if not isinstance(t, KerasTensor):
+                    return t
+                return _creation.zeros(tuple(fill if d is None else d for d in t.shape), dtype=t.dtype)
+            c_inputs = nest.map_structure(concrete, inputs)
+            c_mask = None if previous_mask is None else nest.map_structure(concrete, previous_mask)
+            runs.append(self.compute_mask(c_inputs, c_mask))
+        if runs[0] is None:
+            return None
+
+        def spec(*masks):
+            if masks[0] is None:
+                return None
+            shapes = [tuple(m.shape) for m in masks]
+            return TensorSpec([d if all(s[i] == d for s in shapes) else None for i, d in enumerate(shapes[0])],
+                              masks[0].dtype)
+        return nest.map_structure(spec, *runs)
+
+    def _graph_output_masks(self, inputs, outputs):
+        """A model called on symbolic inputs: its outputs' masks, found by running it on zeros carrying all-True
+        masks where the inputs have masks (unknown dims as 1)."""
+        def concrete(t):
+            if not isinstance(t, KerasTensor):
+                return t
+            value = _creation.zeros(tuple(1 if d is None else d for d in t.shape), dtype=t.dtype)
+            mask = get_keras_mask(t)
+            if mask is not None:
+                value._keras_mask = _creation.ones(tuple(1 if d is None else d for d in mask.shape), dtype="bool")
+            return value
+        out = self._dry_run([nest.map_structure(concrete, inputs)], {})
+        for t, value in zip(nest.flatten(outputs), nest.flatten(out)):
+            mask = get_keras_mask(value)
+            if mask is not None:
+                # The dims that are unknown in the output are unknown in its mask too (batch, time).
+                shape = [None if i < len(t.shape) and t.shape[i] is None else d for i, d in enumerate(mask.shape)]
+                t._keras_mask = KerasTensor(shape, mask.dtype, name=f"{t.name}/mask")
 
     def _output_specs(self, args, kwargs):
         """Output TensorSpecs of a symbolic call: from a `compute_output_shape` override if there is one, else by

@@ -3,6 +3,10 @@
 Losses and metrics may be given once (all outputs), as a list (one per output) or a dict
 keyed by output name. Strings go through `gf.keras.losses.get` / `metrics.get`; objects and
 plain functions are used as they are.
+
+An output that carries a mask (`y_pred._keras_mask`) has it folded into the sample weights of its
+loss and of its mean metrics (accuracy, crossentropy, mse...), as Keras 3 does: masked entries
+count 0, and the loss is the mean over the unmasked entries.
 """
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ import inspect
 
 import numpy as np
 
-from ... import ops
+from ... import dtypes, ops
+from ..losses import apply_mask, reduce_weighted_values
+from ..metrics.base import MeanMetricWrapper
 
 
 def _accepts_sample_weight(fn) -> bool:
@@ -27,11 +33,15 @@ def _name_of(obj) -> str:
 
 
 def call_loss(loss, y_true, y_pred, sample_weight=None):
-    """A scalar loss; a plain `fn(y_true, y_pred)` returning per-sample values is weighted and averaged here."""
+    """A scalar loss; a plain `fn(y_true, y_pred)` returning per-sample values is weighted and averaged here
+    (and masked by y_pred's mask; a Loss object applies the mask itself)."""
     if _accepts_sample_weight(loss):
         value = loss(y_true, y_pred, sample_weight=sample_weight)
     else:
+        mask = getattr(y_pred, "_keras_mask", None)
         value = loss(y_true, y_pred)
+        if mask is not None and value.ndim:
+            return reduce_weighted_values(value, sample_weight, mask=mask)
         if sample_weight is not None:
             sw = ops.cast(sample_weight, value.dtype)
             while sw.ndim < value.ndim:
@@ -209,7 +219,11 @@ class CompiledMetrics:
         for _, metric, i, weighted in self.entries:
             if y_true[i] is None:
                 continue
-            metric.update_state(y_true[i], y_pred[i], sample_weight=sample_weight[i] if weighted else None)
+            weights = sample_weight[i] if weighted else None
+            mask = getattr(y_pred[i], "_keras_mask", None)
+            if mask is not None and _is_mean_metric(metric):
+                weights = _masked_weights(weights, mask, y_pred[i])
+            metric.update_state(y_true[i], y_pred[i], sample_weight=weights)
 
     def results(self):
         return {name: _as_float(metric.result()) for name, metric, _, _ in (self.entries or [])}
@@ -217,6 +231,17 @@ class CompiledMetrics:
     def reset_state(self):
         for _, metric, _, _ in self.entries or []:
             metric.reset_state()
+
+
+def _is_mean_metric(metric) -> bool:
+    """Metrics that average per-entry values (Keras 3's MeanMetricWrapper), which Keras 3 masks."""
+    return isinstance(metric, (MeanMetricWrapper, FunctionMetric))
+
+
+def _masked_weights(sample_weight, mask, y_pred):
+    """The mask as metric sample weights (times the given ones): a masked entry counts 0, as Keras 3 does."""
+    dtype = dtypes.float64 if getattr(y_pred, "dtype", None) == dtypes.float64 else dtypes.float32
+    return apply_mask(sample_weight, mask, dtype, reduction="sum")
 
 
 def _as_float(value) -> float:

@@ -75,6 +75,8 @@ def takes_functional_arguments(cls) -> bool:
 
 
 class Functional(Model):
+    _masks_from_graph = True  # each layer attaches its output mask as the graph runs
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         _check_keras_tensors(inputs, "input")
         _check_keras_tensors(outputs, "output")
@@ -167,9 +169,13 @@ class Functional(Model):
 
     def call(self, inputs, training=None, mask=None):
         flat = self._flat_inputs(inputs)
+        # An explicit mask= goes onto the inputs (as Keras 3 does), so the layers they feed receive it.
+        masks = [None] * len(flat) if mask is None else nest.flatten(mask)
         values = {}
-        for kt, x in zip(self.inputs, flat):
+        for kt, x, m in zip(self.inputs, flat, masks):
             x = kt.node.layer._convert_inputs(x)
+            if m is not None and isinstance(x, Tensor):
+                x._keras_mask = m
             if isinstance(x, Tensor):
                 shape = tuple(x.shape)
                 if len(shape) != len(kt.shape) or any(a is not None and a != b for a, b in zip(kt.shape, shape)):

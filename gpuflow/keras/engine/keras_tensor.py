@@ -25,7 +25,9 @@ class Node:
 
 
 class KerasTensor:
-    __slots__ = ("shape", "dtype", "name", "node", "index")
+    # `_keras_mask` (set only on the outputs of a masking layer): a KerasTensor with the shape and dtype of the
+    # mask the output will carry when the model runs; read it with getattr(t, "_keras_mask", None).
+    __slots__ = ("shape", "dtype", "name", "node", "index", "_keras_mask")
 
     def __init__(self, shape, dtype="float32", name=None, node=None, index=0):
         self.shape = TensorShape(shape)

@@ -7,6 +7,7 @@ its output shape is known for `summary()`.
 from __future__ import annotations
 
 from ... import nest
+from ...tensor import Tensor
 from .base_layer import Layer
 from .input_layer import Input, InputLayer
 from .keras_tensor import KerasTensor
@@ -14,6 +15,8 @@ from .training import Model
 
 
 class Sequential(Model):
+    _masks_from_graph = True  # each layer attaches its output mask as the stack runs
+
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
         self._stack = []
@@ -95,6 +98,8 @@ class Sequential(Model):
     def call(self, inputs, training=None, mask=None):
         if not self._stack:
             raise ValueError(f"{self.name} has no layers; add some with model.add(...) before calling it")
+        if mask is not None and isinstance(inputs, Tensor):
+            inputs._keras_mask = mask  # masks travel on the tensors, from layer to layer, as in Keras 3
         x = inputs
         for layer in self._stack:
             x = layer(x)

@@ -1,7 +1,12 @@
 """Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, Lambda, ReLU, Softmax,
-LeakyReLU, Embedding (Keras 3 arguments and configs)."""
+LeakyReLU, Embedding, Masking (Keras 3 arguments and configs).
+
+Masks (see base_layer.Layer): Embedding(mask_zero=True) and Masking make one; the layers Keras 3
+marks `supports_masking` (Dense, Activation, ReLU, LeakyReLU, Softmax, Dropout) pass it on;
+Flatten, Reshape and Permute drop it."""
 from __future__ import annotations
 
+import inspect
 import math
 
 from ... import devices, dtypes
@@ -25,6 +30,7 @@ def _known_product(dims):
 
 class Dense(Layer):
     """`activation(inputs @ kernel + bias)`, the matmul over the last axis of inputs of any rank >= 2."""
+    supports_masking = True
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
@@ -65,6 +71,8 @@ class Dense(Layer):
 
 
 class Activation(Layer):
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -81,6 +89,7 @@ class Activation(Layer):
 
 class ReLU(Layer):
     """max_value above max_value, x from threshold up, negative_slope * (x - threshold) below."""
+    supports_masking = True
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -102,6 +111,8 @@ class ReLU(Layer):
 
 
 class LeakyReLU(Layer):
+    supports_masking = True
+
     def __init__(self, negative_slope=0.3, **kwargs):
         # tf.keras 2 called the slope `alpha`: accepted so ported code runs unchanged.
         negative_slope = kwargs.pop("alpha", negative_slope)
@@ -121,7 +132,9 @@ class LeakyReLU(Layer):
 
 
 class Softmax(Layer):
-    """Softmax over `axis` (an int or a tuple of ints); masked-out positions (mask False) get probability 0."""
+    """Softmax over `axis` (an int or a tuple of ints); masked-out positions (mask False) get probability 0.
+    A sequence mask (one axis fewer than the inputs, as Embedding(mask_zero=True) makes) covers whole steps."""
+    supports_masking = True
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -129,6 +142,8 @@ class Softmax(Layer):
 
     def call(self, inputs, mask=None):
         if mask is not None:
+            if mask.ndim == inputs.ndim - 1:
+                mask = ops.expand_dims(mask, -1)
             # A large negative logit rather than -inf: a fully masked row gives a uniform row, not NaN.
             large = -3e4 if inputs.dtype == dtypes.float16 else -1e9  # float16 tops out at 65504
             inputs = inputs + (1.0 - ops.cast(mask, inputs.dtype)) * large
@@ -146,6 +161,7 @@ class Softmax(Layer):
 class Dropout(Layer):
     """In training, zeroes inputs with probability `rate` and scales the rest by 1 / (1 - rate); the identity
     otherwise. `noise_shape` (None entries take the input's size) shares one mask along its size-1 axes."""
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -269,19 +285,30 @@ class Permute(Layer):
 
 class Lambda(Layer):
     """Wraps `function(inputs, **arguments)`. In memory only: Python code is never serialised (no pickle or
-    marshal, which would run arbitrary code on load), so get_config raises."""
+    marshal, which would run arbitrary code on load), so get_config raises.
+
+    `mask` (Keras 3): the output mask, or a callable `mask(inputs, previous_mask)` computing it; without it the
+    layer drops its input's mask. A function with a `mask` parameter is given the input's mask."""
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
         if not callable(function):
             raise TypeError(f"{self.name} (Lambda): function must be callable, got {function!r}")
-        if mask is not None:
-            raise ValueError(f"{self.name} (Lambda): mask is not supported (gpuflow's engine does not propagate "
-                             f"masks); apply the mask inside the function")
         self.function, self.output_shape_arg, self.arguments = function, output_shape, dict(arguments or {})
+        self.mask = mask
+        self.supports_masking = mask is not None
+        try:
+            self._fn_takes_mask = "mask" in inspect.signature(function).parameters
+        except (TypeError, ValueError):  # a builtin without a readable signature
+            self._fn_takes_mask = False
 
-    def call(self, inputs):
+    def call(self, inputs, mask=None):
+        if self._fn_takes_mask:
+            return self.function(inputs, mask=mask, **self.arguments)
         return self.function(inputs, **self.arguments)
+
+    def compute_mask(self, inputs, mask=None):
+        return self.mask(inputs, mask) if callable(self.mask) else self.mask
 
     def compute_output_shape(self, input_shape):
         if self.output_shape_arg is None:
@@ -298,7 +325,10 @@ class Lambda(Layer):
 
 
 class Embedding(Layer):
-    """Looks up rows of an (input_dim, output_dim) table for integer inputs of any shape."""
+    """Looks up rows of an (input_dim, output_dim) table for integer inputs of any shape.
+
+    mask_zero=True: id 0 is padding, so the outputs carry the mask `ids != 0` for the layers after it (an RNN
+    skips the padded steps, the loss ignores them). Id 0 still has a row: input_dim is the vocabulary size + 1."""
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, input_length=None, **kwargs):
@@ -308,15 +338,12 @@ class Embedding(Layer):
         if int(input_dim) <= 0 or int(output_dim) <= 0:
             raise ValueError(f"{self.name} (Embedding): input_dim and output_dim must be positive, got "
                              f"{input_dim} and {output_dim}")
-        if mask_zero:
-            raise NotImplementedError(f"{self.name} (Embedding): mask_zero=True is not supported, because gpuflow's "
-                                      f"engine does not propagate masks yet; pass the mask to the layers that need "
-                                      f"it explicitly (e.g. Softmax()(x, mask=ids != 0))")
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)
-        self.mask_zero = False
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero
         self.embeddings = None
 
     def build(self, input_shape=None):
@@ -330,6 +357,9 @@ class Embedding(Layer):
             inputs = ops.cast(inputs, dtypes.int32)
         return ops.gather(self.embeddings, inputs)
 
+    def compute_mask(self, inputs, mask=None):
+        return ops.not_equal(inputs, 0) if self.mask_zero else None
+
     def compute_output_shape(self, input_shape):
         return TensorShape(tuple(input_shape) + (self.output_dim,))
 
@@ -339,3 +369,29 @@ class Embedding(Layer):
                 "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
                 "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
                 "mask_zero": self.mask_zero}
+
+
+class Masking(Layer):
+    """Masks the time steps whose features all equal `mask_value`: the outputs carry the (batch, time) mask
+    `any(inputs != mask_value, axis=-1)` and are zero at the masked steps (Keras 3's Masking)."""
+    supports_masking = True
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = float(mask_value)
+
+    def call(self, inputs):
+        check_rank(self, inputs.shape, 2, "a batch axis and a feature axis")
+        keep = ops.reduce_any(ops.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
+        outputs = inputs * ops.cast(keep, inputs.dtype)
+        outputs._keras_mask = ops.squeeze(keep, -1)  # computed here once rather than again in compute_mask
+        return outputs
+
+    def compute_mask(self, inputs, mask=None):
+        return ops.reduce_any(ops.not_equal(inputs, self.mask_value), axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mask_value": self.mask_value}

@@ -1,5 +1,9 @@
 """Merge layers: elementwise Add, Subtract, Multiply, Average, Maximum, Minimum, and Concatenate,
-each called on a list of tensors, plus the functional aliases (`add([a, b])`, ...)."""
+each called on a list of tensors, plus the functional aliases (`add([a, b])`, ...).
+
+Masks as in Keras 3: an elementwise merge keeps the steps every masked input keeps (logical and of
+the masks given); Concatenate concatenates the masks along its axis (an unmasked input counts as all
+True) and keeps a step where any of its concatenated entries is kept."""
 from __future__ import annotations
 
 import functools
@@ -13,9 +17,20 @@ def _shapes_text(shapes):
     return ", ".join(str(tuple(s)) for s in shapes)
 
 
+def _input_masks(layer, inputs, mask):
+    """The list of per-input masks (None entries for unmasked inputs), or None when no input is masked."""
+    if mask is None:
+        return None
+    if not isinstance(mask, (list, tuple)) or not isinstance(inputs, (list, tuple)) or len(mask) != len(inputs):
+        raise ValueError(f"{layer.name} ({type(layer).__name__}): expects one mask (or None) per input in a list of "
+                         f"{len(inputs) if isinstance(inputs, (list, tuple)) else 1}, got {mask!r:.100}")
+    return None if all(m is None for m in mask) else list(mask)
+
+
 class _Merge(Layer):
     """Elementwise merge of a list of same-shape tensors (axes of size 1 broadcast, unknown sizes pass)."""
     _min_inputs, _max_inputs = 2, None
+    supports_masking = True
 
     def _check_inputs(self, shapes):
         kind = type(self).__name__
@@ -48,6 +63,12 @@ class _Merge(Layer):
 
     def compute_output_shape(self, input_shape):
         return self._check_inputs(input_shape)
+
+    def compute_mask(self, inputs, mask=None):
+        masks = _input_masks(self, inputs, mask)
+        if masks is None:
+            return None
+        return functools.reduce(ops.logical_and, [ops.cast(m, "bool") for m in masks if m is not None])
 
 
 class Add(_Merge):
@@ -84,6 +105,7 @@ class Minimum(_Merge):
 
 class Concatenate(Layer):
     """Joins a list of tensors along `axis`; every other axis must agree."""
+    supports_masking = True
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -115,6 +137,20 @@ class Concatenate(Layer):
     def call(self, inputs):
         self._check_inputs([tuple(t.shape) for t in inputs])
         return ops.concat(list(inputs), axis=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        masks = _input_masks(self, inputs, mask)
+        if masks is None:
+            return None
+        full = []  # each mask brought to its input's shape, so they concatenate along any axis
+        for x, m in zip(inputs, masks):
+            if m is None:
+                full.append(ops.ones(tuple(x.shape), dtype="bool"))
+            elif m.ndim < x.ndim:
+                full.append(ops.broadcast_to(ops.expand_dims(ops.cast(m, "bool"), -1), tuple(x.shape)))
+            else:
+                full.append(ops.cast(m, "bool"))
+        return ops.reduce_any(ops.concat(full, axis=self.axis), axis=-1)
 
     def compute_output_shape(self, input_shape):
         return self._check_inputs(input_shape)

@@ -34,7 +34,8 @@ def _to_last(x, axes):
 
 
 class _Normalization(Layer):
-    """Shared arguments, weights and input checks of the two normalisation layers."""
+    """Shared arguments, weights and input checks of the two normalisation layers (both pass masks on)."""
+    supports_masking = True
 
     def __init__(self, axis, epsilon, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
                  gamma_regularizer, beta_constraint, gamma_constraint, **kwargs):
@@ -117,7 +118,9 @@ class LayerNormalization(_Normalization):
 class BatchNormalization(_Normalization):
     """Normalises over every axis except `axis` (the channels) with the batch's statistics in training and the
     moving averages otherwise; the moving averages follow `m = m * momentum + batch_stat * (1 - momentum)`
-    (biased batch variance, as Keras 3). A layer with trainable=False always runs in inference mode."""
+    (biased batch variance, as Keras 3). A layer with trainable=False always runs in inference mode.
+    In training, a mask (one axis fewer than the inputs, e.g. (batch, time)) leaves the masked steps out of the
+    batch statistics, as Keras 3 does."""
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
@@ -139,11 +142,28 @@ class BatchNormalization(_Normalization):
         self.moving_variance = self.add_weight("moving_variance", self._param_shape,
                                                initializer=self.moving_variance_initializer, trainable=False)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         self._check(inputs)
         if training and self.trainable:
-            return self._train(inputs)
+            return self._train(inputs) if mask is None else self._train_masked(inputs, mask)
         return self._infer(inputs)
+
+    def _train_masked(self, inputs, mask):
+        """Keras 3's masked moments: means weighted by the mask (each weight + epsilon in the divisor)."""
+        if mask.ndim != inputs.ndim - 1:
+            raise ValueError(f"{self.name} (BatchNormalization): the mask must have one axis fewer than the inputs, "
+                             f"got mask shape {tuple(mask.shape)} for inputs of shape {tuple(inputs.shape)}")
+        axes = [i for i in range(inputs.ndim) if i not in self._axes]
+        weights = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+        count = ops.reduce_sum(weights, axis=axes, keepdims=True) + 1e-7
+        mean = ops.reduce_sum(weights * inputs, axis=axes, keepdims=True) / count
+        var = ops.reduce_sum(weights * ops.square(inputs - mean), axis=axes, keepdims=True) / count
+        for moving, stat in ((self.moving_mean, mean), (self.moving_variance, var)):
+            stat = ops.cast(ops.reshape(stop_gradient(stat), self._param_shape), moving.dtype)
+            moving.assign(moving * self.momentum + stat * (1.0 - self.momentum))
+        shape = [inputs.shape[i] if i in self._axes else 1 for i in range(inputs.ndim)]
+        gamma, beta = self._flat_params(inputs)
+        return (inputs - mean) * ops.rsqrt(var + self.epsilon) * ops.reshape(gamma, shape) + ops.reshape(beta, shape)
 
     def _train(self, inputs):
         x, back = _to_last(inputs, self._axes)

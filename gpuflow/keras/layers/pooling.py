@@ -94,7 +94,25 @@ class GlobalMaxPooling2D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
+    """The mean over the time axis; with a (batch, time) mask, the mean over the unmasked steps (Keras 3's).
+    The output has no time axis, so it carries no mask."""
     rank, reduce = 1, staticmethod(ops.reduce_mean)
+    supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        check_input_rank(self, tuple(inputs.shape), self.rank)
+        if tuple(mask.shape) != tuple(inputs.shape[:2]):
+            raise ValueError(f"{self.name} (GlobalAveragePooling1D): the mask must have shape (batch, steps) = "
+                             f"{tuple(inputs.shape[:2])} for inputs of shape {tuple(inputs.shape)}, got "
+                             f"{tuple(mask.shape)}")
+        weights = ops.expand_dims(ops.cast(mask, inputs.dtype), 2)
+        total = ops.reduce_sum(inputs * weights, axis=1, keepdims=self.keepdims)
+        return total / ops.reduce_sum(weights, axis=1, keepdims=self.keepdims)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 class GlobalMaxPooling1D(_GlobalPooling):

@@ -7,7 +7,8 @@ from ..engine.base_layer import Layer
 
 class Rescaling(Layer):
     """`inputs * scale + offset` in the layer's dtype (integer images become floats, as in Keras);
-    scale and offset may be numbers or per-channel lists that broadcast against the inputs."""
+    scale and offset may be numbers or per-channel lists that broadcast against the inputs. Passes masks on."""
+    supports_masking = True
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)

@@ -9,6 +9,12 @@ fused backward; any other activation runs the same formulas as gpuflow ops.
 `dropout` and `recurrent_dropout` (training only) draw one mask per call, shared by every time
 step (Gal & Ghahramani's variational dropout, as Keras does): `dropout` masks the input
 features, `recurrent_dropout` the previous state where it enters the recurrent matmul.
+
+A (batch, time) sequence mask (from Embedding(mask_zero=True), Masking, or mask=) skips steps as
+Keras' backend.rnn does: at a masked step the states are carried over unchanged and the output is
+the previous step's output (zeros with zero_output_for_mask=True, which Bidirectional sets when
+returning sequences), so the last output is the one of the last unmasked step. The fused cells
+run on every row; the mask picks rows with `where` around them.
 """
 from __future__ import annotations
 
@@ -28,15 +34,17 @@ def _fused(layer) -> bool:
 
 
 class _RNN(Layer):
-    """Shared sequence handling: weights, the time loop, return_sequences/return_state/go_backwards."""
+    """Shared sequence handling: weights, the time loop, return_sequences/return_state/go_backwards, masks."""
     gates = 1          # blocks of `units` columns in kernel and recurrent_kernel
     n_states = 1       # LSTM carries (h, c)
+    supports_masking = True
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
                  recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
-                 return_sequences=False, return_state=False, go_backwards=False, **kwargs):
+                 return_sequences=False, return_state=False, go_backwards=False, zero_output_for_mask=False,
+                 **kwargs):
         super().__init__(**kwargs)
         if not isinstance(units, int) or units <= 0:
             raise ValueError(f"{self.name} ({type(self).__name__}): units must be a positive integer, got {units!r}")
@@ -59,6 +67,7 @@ class _RNN(Layer):
         self.bias_constraint = constraints.get(bias_constraint)
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards = bool(go_backwards)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
         self.kernel = self.recurrent_kernel = self.bias = None
 
     # ---------------------------------------------------------------- weights
@@ -104,7 +113,20 @@ class _RNN(Layer):
                              f"of shape ({batch}, {self.units}), got {[tuple(s.shape) for s in states]}")
         return states
 
-    def call(self, inputs, initial_state=None, training=None):
+    def _step_masks(self, mask, shape):
+        """The (batch, time) mask as one (batch, 1) boolean tensor per step, or None without a mask."""
+        if mask is None:
+            return None
+        if isinstance(mask, (list, tuple)):  # a mask per input: every input shares the time steps
+            mask = mask[0]
+        mask = ops.convert_to_tensor(mask)
+        if tuple(mask.shape) != tuple(shape[:2]):
+            raise ValueError(f"{self.name} ({type(self).__name__}): the mask must have shape (batch, timesteps) = "
+                             f"{tuple(shape[:2])} for inputs of shape {tuple(shape)}, got {tuple(mask.shape)}")
+        mask = ops.cast(mask, "bool")
+        return [ops.expand_dims(m, 1) for m in ops.unstack(mask, axis=1)] if shape[1] else []
+
+    def call(self, inputs, initial_state=None, mask=None, training=None):
         shape = tuple(inputs.shape)
         self._check_rank(shape)
         if shape[-1] != self.kernel.shape[0]:
@@ -112,6 +134,7 @@ class _RNN(Layer):
                              f"got inputs of shape {shape}; a layer keeps the input size it was built with")
         batch, steps, features = shape
         states = self._initial_states(inputs, initial_state)
+        step_masks = self._step_masks(mask, shape)
         if training and self.dropout:
             inputs = inputs * ops.expand_dims(self._mask((batch, features), self.dropout, inputs.dtype), 1)
         rec_mask = (self._mask((batch, self.units), self.recurrent_dropout, inputs.dtype)
@@ -122,9 +145,20 @@ class _RNN(Layer):
             projected = projected + bias
         per_step = ops.unstack(ops.reshape(projected, (batch, steps, self.gates * self.units)), axis=1) if steps else []
         outputs = []
-        for x_t in (reversed(per_step) if self.go_backwards else per_step):
-            states = self._step(x_t, states, rec_mask)
-            outputs.append(states[0])
+        if step_masks is None:
+            for x_t in (reversed(per_step) if self.go_backwards else per_step):
+                states = self._step(x_t, states, rec_mask)
+                outputs.append(states[0])
+        else:
+            zeros = ops.zeros((batch, self.units), dtype=inputs.dtype)
+            order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
+            previous = zeros  # Keras' output before the first step
+            for t in order:
+                new = self._step(per_step[t], states, rec_mask)
+                keep = step_masks[t]
+                states = [ops.where(keep, n, old) for n, old in zip(new, states)]
+                previous = ops.where(keep, new[0], zeros if self.zero_output_for_mask else previous)
+                outputs.append(previous)
         if self.return_sequences:
             result = ops.stack(outputs, axis=1) if outputs else ops.zeros((batch, 0, self.units), dtype=inputs.dtype)
         else:
@@ -141,6 +175,14 @@ class _RNN(Layer):
     def _recurrent_input(h, rec_mask):
         """The previous state as the recurrent matmul sees it (masked under recurrent_dropout)."""
         return h if rec_mask is None else h * rec_mask
+
+    def compute_mask(self, inputs, mask=None):
+        """A returned sequence keeps the input's mask (in input order, also with go_backwards, as in Keras);
+        a last output and the states have none."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        out = mask if self.return_sequences else None
+        return [out] + [None] * self.n_states if self.return_state else out
 
     def compute_output_shape(self, input_shape):
         batch, steps = tuple(input_shape)[:2]
@@ -162,7 +204,7 @@ class _RNN(Layer):
                 "bias_constraint": constraints.serialize(self.bias_constraint),
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
                 "return_sequences": self.return_sequences, "return_state": self.return_state,
-                "go_backwards": self.go_backwards}
+                "go_backwards": self.go_backwards, "zero_output_for_mask": self.zero_output_for_mask}
 
 
 class SimpleRNN(_RNN):
@@ -251,8 +293,10 @@ class GRU(_RNN):
 
 class Bidirectional(Layer):
     """Runs `layer` forwards and a go_backwards copy of it, and merges their outputs
-    ('concat', 'sum', 'mul', 'ave', or None for a list of both)."""
+    ('concat', 'sum', 'mul', 'ave', or None for a list of both). Returning sequences, both directions output
+    zeros at masked steps (zero_output_for_mask, as Keras forces it)."""
     _MERGES = ("concat", "sum", "mul", "ave", None)
+    supports_masking = True
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
         from ..engine.saving import deserialize_layer, serialize_layer
@@ -278,6 +322,8 @@ class Bidirectional(Layer):
                 backward_layer.return_state != layer.return_state:
             raise ValueError(f"{self.name} (Bidirectional): backward_layer must have go_backwards opposite to the "
                              f"layer's and the same return_sequences and return_state")
+        for direction in (self.forward_layer, self.backward_layer):
+            direction.zero_output_for_mask = direction.return_sequences
 
     @staticmethod
     def _copy(layer, direction, go_backwards):
@@ -302,14 +348,14 @@ class Bidirectional(Layer):
             return (y_f + y_b) * 0.5
         return [y_f, y_b]
 
-    def call(self, inputs, initial_state=None, training=None):
+    def call(self, inputs, initial_state=None, mask=None, training=None):
         f_state = b_state = None
         if initial_state is not None:
             states = list(initial_state)
             half = len(states) // 2
             f_state, b_state = states[:half], states[half:]
-        y_f = self.forward_layer(inputs, initial_state=f_state, training=training)
-        y_b = self.backward_layer(inputs, initial_state=b_state, training=training)
+        y_f = self.forward_layer(inputs, initial_state=f_state, mask=mask, training=training)
+        y_b = self.backward_layer(inputs, initial_state=b_state, mask=mask, training=training)
         states = []
         if self.forward_layer.return_state:
             (y_f, *s_f), (y_b, *s_b) = y_f, y_b
@@ -320,6 +366,16 @@ class Bidirectional(Layer):
         if not states:
             return merged
         return (merged if isinstance(merged, list) else [merged]) + states
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras 3's: the input mask on each returned sequence; none on last outputs and states."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        seq = mask if self.forward_layer.return_sequences else None
+        out = [seq, seq] if self.merge_mode is None else [seq]
+        if self.forward_layer.return_state:
+            return out + [None] * (2 * self.forward_layer.n_states)
+        return out if self.merge_mode is None else seq
 
     def compute_output_shape(self, input_shape):
         out = self.forward_layer.compute_output_shape(input_shape)

@@ -166,6 +166,4 @@ def test_embedding_errors():
     layer = layers.Embedding(4, 2)
     with pytest.raises(gf.errors.InvalidArgumentError):
         layer(np.array([[1, 4]], np.int32)).numpy()
-    with pytest.raises(NotImplementedError, match="mask_zero=True is not supported"):
-        layers.Embedding(4, 2, mask_zero=True)
     assert layers.Embedding(4, 2)(np.array([[1.0, 3.0]])).shape == (1, 2, 2)  # float ids are cast back

@@ -23,6 +23,8 @@ LAYERS = [
     (layers.Permute((2, 1)), (2, 3, 4)),
     (layers.Embedding(10, 4, embeddings_initializer=initializers.RandomUniform(seed=2),
                       embeddings_regularizer="l2", embeddings_constraint="unit_norm"), None),
+    (layers.Embedding(10, 4, mask_zero=True), None),
+    (layers.Masking(mask_value=0.5), (2, 3, 4)),
     (layers.Add(), [(2, 3), (2, 3)]),
     (layers.Subtract(), [(2, 3), (2, 3)]),
     (layers.Multiply(), [(2, 3), (2, 3)]),
