@@ -139,26 +139,25 @@ def _configured_layers(model):
 
 
 def _check_config_complete(cls, what):
-    """A class of the user's that keeps the inherited get_config but takes more constructor arguments
-    than it returns could not be rebuilt from its config: say so now, not when the file is loaded."""
-    if cls.__module__.split(".")[0] == "gpuflow":
+    """A class of the user's that inherits get_config from one of gpuflow's but takes constructor arguments that
+    get_config does not return could not be rebuilt from its config: say so now, not when the file is loaded."""
+    if _is_gpuflow(cls):
         return
-    from .base_layer import Layer
-    from .training import Model
-    if cls.get_config not in (Layer.get_config, Model.get_config):
-        return
-    base = {"self", "name", "trainable", "dtype", *(_base_init_args())}
+    owner = next((k for k in cls.__mro__ if "get_config" in vars(k)), None)
+    if owner is None or not _is_gpuflow(owner):
+        return  # the user wrote get_config
+    from .base_layer import _SHAPE_KWARGS
+    known = {"self", *_SHAPE_KWARGS, *inspect.signature(owner.__init__).parameters}
     extra = [p.name for p in inspect.signature(cls.__init__).parameters.values()
-             if p.name not in base and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+             if p.name not in known and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     if extra:
         raise ValueError(f"save_model: {what} is a {cls.__name__}, whose __init__ takes {', '.join(extra)} but which "
                          f"does not define get_config(); define get_config() returning those arguments (start from "
                          f"super().get_config()) so it can be rebuilt when the file is loaded")
 
 
-def _base_init_args():
-    from .base_layer import _SHAPE_KWARGS
-    return _SHAPE_KWARGS
+def _is_gpuflow(cls) -> bool:
+    return cls.__module__.split(".")[0] == "gpuflow"
 
 
 def _shape_to_json(shape, batch_free=False):
@@ -236,11 +235,12 @@ def _serialize_object(obj, what):
             return {"class_name": "function", "config": obj.__name__, "module": obj.__module__,
                     **({"registered_name": registered} if registered else {})}
     cls = type(obj)
-    if cls.__module__.split(".")[0] == "gpuflow":
+    if _is_gpuflow(cls):
         return family.serialize(obj)
     if not hasattr(obj, "get_config"):
         raise ValueError(f"save_model: the compiled {what} {obj!r:.80} has no get_config(), so it cannot be saved; "
                          f"give {cls.__name__} get_config()/from_config")
+    _check_config_complete(cls, f"the compiled {what}")
     return {"class_name": cls.__name__, "config": obj.get_config(), **custom_class_fields(cls)}
 
 

@@ -146,6 +146,27 @@ def test_nested_sequential_in_functional_round_trip(tmp_path):
     _same_predictions(model, loaded, x)
 
 
+def test_functional_with_operators_round_trip(tmp_path):
+    x, _ = _data(15)
+    inp = keras.Input((4,))
+    h = layers.Dense(3)(inp)
+    model = keras.Model(inp, 2.0 * h - h * h)  # operators between KerasTensors make OpLayers
+    model.save(tmp_path / "ops.keras")
+    _same_predictions(model, keras.models.load_model(tmp_path / "ops.keras"), x)
+
+
+def test_unregistered_subclassed_model_needs_custom_objects(tmp_path):
+    x, _ = _data(16)
+    model = TwoDense(units=3)
+    model(x)
+    model.save(tmp_path / "plain.keras")
+    with pytest.raises(ValueError, match=r"plain\.keras: unknown layer class 'TwoDense' \(from module .*\): .*"
+                                         r"register_keras_serializable.*custom_objects=\{'TwoDense': TwoDense\}"):
+        keras.models.load_model(tmp_path / "plain.keras")
+    loaded = keras.models.load_model(tmp_path / "plain.keras", custom_objects={"TwoDense": TwoDense})
+    _same_predictions(model, loaded, x)
+
+
 def test_subclassed_round_trip(tmp_path):
     keras.saving.register_keras_serializable(package="Tests")(TwoDense)
     x, y = _data(3)
@@ -346,6 +367,31 @@ def test_layer_without_get_config_is_refused(tmp_path):
     model = keras.Sequential([keras.Input((4,)), NoConfig(2.0, name="noconf")])
     with pytest.raises(ValueError, match="'noconf' is a NoConfig, whose __init__ takes factor.*get_config"):
         model.save(tmp_path / "noconf.keras")
+
+
+def test_subclass_of_a_builtin_layer_without_get_config_is_refused(tmp_path):
+    class WideDense(layers.Dense):
+        def __init__(self, units, widen=2, **kwargs):
+            super().__init__(units * widen, **kwargs)
+
+    model = keras.Sequential([keras.Input((4,)), WideDense(2, name="wide")])
+    with pytest.raises(ValueError, match="'wide' is a WideDense, whose __init__ takes widen.*get_config"):
+        model.save(tmp_path / "wide.keras")
+
+
+def test_custom_loss_class_without_get_config_is_refused(tmp_path):
+    class ScaledMSE(keras.losses.Loss):
+        def __init__(self, scale, **kwargs):
+            super().__init__(**kwargs)
+            self.scale = scale
+
+        def call(self, y_true, y_pred):
+            return self.scale * keras.losses.mean_squared_error(y_true, y_pred)
+
+    model = _sequential()
+    model.compile("sgd", loss=ScaledMSE(3.0))
+    with pytest.raises(ValueError, match="compiled loss is a ScaledMSE, whose __init__ takes scale.*get_config"):
+        model.save(tmp_path / "loss.keras")
 
 
 def test_subclassed_model_without_get_config_is_refused(tmp_path):
