@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import devices
+from . import devices, dtypes
 from .errors import InvalidArgumentError
 from .runtime.sources import kernel_dir
 from .tensor import Tensor
@@ -33,10 +33,10 @@ class RawKernel:
         if fn is None:
             if device.kind == "cuda":
                 import cupy
-                from .runtime.cuda_headers import include_dirs
+                from .runtime.cuda_headers import ensure_cupy_nvrtc, include_dirs
+                ensure_cupy_nvrtc()
                 options = self.options + tuple(f"-I{d}" for d in include_dirs())
-                with cupy.cuda.Device(device.index):
-                    fn = cupy.RawKernel(self.code, self.name, options=options)
+                fn = cupy.RawKernel(self.code, self.name, options=options)
             elif device.kind == "sim":
                 from .runtime.sim import SimKernel
                 fn = SimKernel(self.code, self.name, options=self.options)
@@ -57,10 +57,20 @@ class RawKernel:
         fn = self._function(device)
         converted = tuple(a._data if isinstance(a, Tensor) else a for a in args)
         for i, a in enumerate(converted):
-            if type(a) in (int, float):  # NumPy scalars (np.float64 subclasses float) are exact and fine
-                # CuPy would pass an int as int64 and a float as double; say so instead of guessing.
+            if type(a) in (int, float, bool):  # NumPy scalars (np.float64 subclasses float) are exact and fine
+                # CuPy would pass an int as int64, a float as double and a bool as int64 too (it tests
+                # isinstance(x, int) first); say so instead of guessing.
                 raise InvalidArgumentError(
                     f"RawKernel {self.name}: argument {i} is a Python {type(a).__name__}; pass a NumPy scalar of the "
                     f"kernel parameter's exact type (np.int32, np.int64, np.float32, ...)")
-        fn(tuple(grid) if not np.isscalar(grid) else (grid,), tuple(block) if not np.isscalar(block) else (block,),
-           converted, shared_mem=shared_mem)
+        grid = tuple(grid) if not np.isscalar(grid) else (grid,)
+        block = tuple(block) if not np.isscalar(block) else (block,)
+        if device.kind == "cuda":
+            import cupy
+            # CuPy has no bfloat16 scalar type (its arrays hold bfloat16 as uint16): pass the same bits.
+            converted = tuple(a.view(np.uint16) if isinstance(a, np.generic) and a.dtype == dtypes.bfloat16.np else a
+                              for a in converted)
+            with cupy.cuda.Device(device.index):  # CuPy launches on its current device
+                fn(grid, block, converted, shared_mem=shared_mem)
+        else:
+            fn(grid, block, converted, shared_mem=shared_mem)

@@ -1,7 +1,8 @@
 """Kernel loader: kernels/*.cu compiled once per (file, name expression) and cached.
 
-cuda: cupy.RawModule, one per name expression, on first use (NVRTC is quick per kernel and CuPy
-      keeps its own disk cache).
+cuda: cupy.RawModule, one per name expression, on first use: NVRTC takes ~0.1-0.3 s per kernel.
+      CuPy's disk cache does not help here (it skips any module built with name_expressions),
+      so each process compiles the kernels it uses once.
 sim:  gpuflow.runtime.sim.SimModule. A g++ run costs seconds of start-up and header parsing
       whatever it compiles, so the instantiations of a file listed in kernels/instantiations.txt
       are built together, in a few modules compiled in parallel; an unlisted one is built alone.
@@ -20,6 +21,12 @@ from .sources import kernel_dir, read_source
 launched: dict[str, set] = {"cuda": set(), "sim": set()}
 
 COMPILE_OPTIONS = ("-std=c++17",)
+
+
+def cuda_options() -> tuple[str, ...]:
+    """The NVRTC options of every cuda kernel (tests/runtime/test_cupy_compile.py compiles with these)."""
+    from .cuda_headers import include_dirs
+    return COMPILE_OPTIONS + (f"-I{kernel_dir()}",) + tuple(f"-I{d}" for d in include_dirs())
 
 
 class KernelLoader:
@@ -43,9 +50,9 @@ class KernelLoader:
         source = read_source(file)
         if self.target == "cuda":
             import cupy
-            from .cuda_headers import include_dirs
-            options += tuple(f"-I{d}" for d in include_dirs())
-            module = cupy.RawModule(code=source, options=options, name_expressions=(name,))
+            from .cuda_headers import ensure_cupy_nvrtc
+            ensure_cupy_nvrtc()
+            module = cupy.RawModule(code=source, options=cuda_options(), name_expressions=(name,))
         else:
             from .sim import SimModule
             module = self._sim_file_modules(file, source, options).get(name)

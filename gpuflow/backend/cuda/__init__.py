@@ -39,6 +39,10 @@ class CudaBackend(Backend):
             self.max_blocks = 4  # the simulator pays per thread, not per element: few blocks, long loops
         self.loader = KernelLoader("cuda" if self.on_gpu else "sim")
         self.impls = {name: functools.partial(fn, self) for name, fn in IMPLS.items()}
+        if self.on_gpu and cupy.cuda.runtime.getDeviceCount() > 1:
+            # CuPy allocates and launches on its *current* device, which gf.device('cuda:1') does not
+            # change: each impl runs inside this backend's device. (One GPU: it is always current.)
+            self.impls = {name: functools.partial(_on_device, fn, index) for name, fn in self.impls.items()}
 
     # ---- memory ---------------------------------------------------------------------
     def storage_dtype(self, dtype) -> np.dtype:
@@ -57,6 +61,12 @@ class CudaBackend(Backend):
         with self.xp.cuda.Device(self.device_id):
             return self.xp.asarray(host.view(self.storage_dtype(dtype)))
 
+    def copy(self, data):
+        if not self.on_gpu:
+            return data.copy()
+        with self.xp.cuda.Device(self.device_id):  # CuPy copies onto the current device
+            return data.copy()
+
     def to_numpy(self, data, dtype):
         host = data.get() if self.on_gpu else np.array(data, copy=True)
         return host.view(dtype.np) if host.dtype != dtype.np else host
@@ -69,3 +79,9 @@ class CudaBackend(Backend):
     def grid_for(self, n: int, block: int = 256) -> int:
         """Blocks for a grid-stride loop over n items: enough to fill the GPU, never more than needed."""
         return max(1, min(math.ceil(n / block), self.max_blocks))
+
+
+def _on_device(fn, index, *args, **params):
+    import cupy
+    with cupy.cuda.Device(index):
+        return fn(*args, **params)
