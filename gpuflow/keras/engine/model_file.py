@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import inspect
-import io
 import json
 import os
 import tempfile
@@ -20,8 +19,8 @@ import zipfile
 
 import numpy as np
 
-from .saving import (assign_all, custom_class_fields, deserialize_layer, match_weights, serialize_layer,
-                     unknown_class_error, weight_paths)
+from .saving import (assign_all, custom_class_fields, deserialize_layer, match_weights, read_safetensors,
+                     serialize_layer, unknown_class_error, weight_paths)
 
 FORMAT_VERSION = 1
 _METADATA, _CONFIG, _WEIGHTS = "metadata.json", "config.json", "model.weights.safetensors"
@@ -385,9 +384,8 @@ def _read_archive(path):
 
 
 def _read_weights(blob, path):
-    from safetensors.numpy import load
     try:
-        return load(blob)
-    except Exception as e:  # the safetensors reader raises its own exception type for a corrupt header
-        raise ValueError(f"load_model: {path}: {_WEIGHTS} is not a valid safetensors file ({e})") from None
+        return read_safetensors(blob)
+    except ValueError as e:
+        raise ValueError(f"load_model: {path}: {_WEIGHTS}: {e}") from None
 

@@ -209,6 +209,21 @@ def test_unbuilt_sequential_round_trip(tmp_path):
     assert not loaded.weights and [type(layer) for layer in loaded.layers] == [layers.Dense]
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float64"])
+def test_weight_dtypes_round_trip(tmp_path, dtype):
+    """bfloat16 has no NumPy dtype of its own (ml_dtypes'), so safetensors' NumPy reader cannot read it; ours can."""
+    model = keras.Sequential([keras.Input((3,), dtype=dtype), layers.Dense(2, dtype=dtype)])
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    model.save_weights(tmp_path / "m.weights.h5")
+    rebuilt = keras.Sequential([keras.Input((3,), dtype=dtype), layers.Dense(2, dtype=dtype)])
+    rebuilt.load_weights(tmp_path / "m.weights.h5")
+    for other in (loaded, rebuilt):
+        for u, v in zip(model.weights, other.weights):
+            assert v.dtype == u.dtype == getattr(gf, dtype)
+            np.testing.assert_array_equal(u.numpy(), v.numpy())
+
+
 # ---------------------------------------------------------------- compile state and resuming training
 def test_compiled_state_restored(tmp_path):
     x, y = _data(6)
@@ -496,12 +511,12 @@ def test_broken_files_name_the_file_and_the_problem(tmp_path):
         keras.models.load_model(_rewrite(good, tmp_path / "nolayers.keras",
                                          config__json=json.dumps(nolayers).encode()))
 
-    with pytest.raises(ValueError, match="corrupt.keras: model.weights.safetensors is not a valid safetensors"):
+    with pytest.raises(ValueError, match="corrupt.keras: model.weights.safetensors: not a valid safetensors file"):
         keras.models.load_model(_rewrite(good, tmp_path / "corrupt.keras", model__weights__safetensors=b"12345678"))
     wider = json.loads(json.dumps(config))
     wider["config"]["layers"][0]["config"]["units"] = 9
-    with pytest.raises(ValueError, match=r"(?s)wider.keras: the weights do not match.*shape mismatch for dense\w*/kernel: "
-                                         r"the model has \(4, 9\), the file has \(4, 8\)"):
+    with pytest.raises(ValueError, match=r"(?s)wider.keras: the weights do not match.*shape mismatch for "
+                                         r"dense\w*/kernel: the model has \(4, 9\), the file has \(4, 8\)"):
         keras.models.load_model(_rewrite(good, tmp_path / "wider.keras", config__json=json.dumps(wider).encode()))
 
 
