@@ -19,8 +19,9 @@ import zipfile
 
 import numpy as np
 
-from .saving import (assign_all, custom_class_fields, deserialize_layer, match_weights, read_safetensors,
-                     serialize_layer, unknown_class_error, weight_paths)
+from ... import dtypes as _dtypes
+from .saving import (assign_all, custom_class_fields, deserialize_layer, match_weights, publish,
+                     read_safetensors, serialize_layer, unknown_class_error, weight_paths)
 
 FORMAT_VERSION = 1
 _METADATA, _CONFIG, _WEIGHTS = "metadata.json", "config.json", "model.weights.safetensors"
@@ -62,7 +63,10 @@ def save_model(model, filepath, overwrite=True, **kwargs):
     config = model_config(model)
     entries = weight_paths(model)
     tensors = {f"layers/{p}": np.ascontiguousarray(v.numpy()) for p, v in entries}
-    if kwargs.get("include_optimizer", True) and model.optimizer is not None and model.optimizer.built:
+    from ..optimizers import Optimizer
+    optimizer = model.optimizer
+    # The state of gpuflow's optimizers only: another object with apply_gradients has no slots we know of.
+    if kwargs.get("include_optimizer", True) and isinstance(optimizer, Optimizer) and optimizer.built:
         params, arrays = _optimizer_state(model, entries)
         config["optimizer_params"] = params
         tensors.update(arrays)
@@ -80,7 +84,7 @@ def save_model(model, filepath, overwrite=True, **kwargs):
             for name, text in texts.items():
                 archive.writestr(name, text, compress_type=zipfile.ZIP_DEFLATED)
             archive.writestr(_WEIGHTS, blob, compress_type=zipfile.ZIP_STORED)  # weights barely compress
-        os.replace(tmp, path)
+        publish(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -99,7 +103,7 @@ def _to_json(value, model) -> str:
             return obj.tolist()
         if hasattr(obj, "as_list"):
             return obj.as_list()
-        if hasattr(obj, "name") and type(obj).__name__ == "DType":
+        if isinstance(obj, _dtypes.DType):
             return obj.name
         raise ValueError(f"save_model: {model.name}'s config holds {type(obj).__name__} {obj!r:.80}, which cannot "
                          f"be written as JSON; get_config() must return plain values (numbers, strings, lists, "

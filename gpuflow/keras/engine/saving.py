@@ -75,10 +75,19 @@ def save_weights(model, filepath, overwrite=True):
     os.close(fd)
     try:
         save_file(tensors, tmp, metadata={"format": "gpuflow", "model": model.name})
-        os.replace(tmp, path)
+        publish(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def publish(tmp, path):
+    """Renames the finished temporary file `tmp` over `path`. mkstemp made it readable by its owner only; give
+    it the permissions a plainly created file would get (0o666 less the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
 
 
 def load_weights(model, filepath, skip_mismatch=False):

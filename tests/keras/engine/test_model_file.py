@@ -457,6 +457,9 @@ def test_save_options(tmp_path):
         keras.saving.save_model(layers.Dense(2), tmp_path / "layer.keras")
     model.save(tmp_path / "m.keras", save_format="keras")  # overwrites by default
     assert sorted(os.listdir(tmp_path)) == ["m.keras"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(tmp_path / "m.keras").st_mode & 0o777 == 0o666 & ~umask  # not the temporary file's 0o600
 
 
 def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
