@@ -264,6 +264,8 @@ def _deserialize_object(entry, what, custom_objects):
     name, registered = entry["class_name"], entry.get("registered_name")
     if name == "function":
         fn = lookup(entry.get("config"), registered, custom_objects)
+        if fn is None and str(entry.get("module")).split(".")[0] == "gpuflow":
+            fn = _gpuflow_function(entry.get("config"))
         if fn is None:
             fn_name = entry.get("config")
             raise ValueError(f"unknown {what} function {fn_name!r} (from module {entry.get('module')!r}): register it "
@@ -276,6 +278,13 @@ def _deserialize_object(entry, what, custom_objects):
     if "module" in entry:  # a user's class that is neither registered nor given
         raise unknown_class_error(name, what, registered, entry["module"])
     return _families()[what].deserialize(entry)
+
+
+def _gpuflow_function(name):
+    """One of gpuflow's loss or metric functions used in the other role (`metrics=[losses.huber]`), which the
+    role's own name table lacks; looked up in both tables, never by importing what the file names."""
+    from .. import losses, metrics
+    return losses.FUNCTIONS.get(name) or metrics.FUNCTIONS.get(name)
 
 
 def _compile_from_config(model, config, custom_objects):

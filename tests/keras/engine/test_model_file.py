@@ -252,6 +252,13 @@ def test_compiled_state_restored(tmp_path):
     assert keras.models.load_model(tmp_path / "c.keras", compile=False).optimizer is None
 
 
+def test_gpuflow_loss_function_as_a_metric(tmp_path):
+    model = _sequential()
+    model.compile("sgd", loss="mae", metrics=[keras.losses.huber, "mse"])
+    model.save(tmp_path / "huber.keras")
+    assert keras.models.load_model(tmp_path / "huber.keras")._compiled.metrics_spec == [keras.losses.huber, "mse"]
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "sgd_momentum"])
 def test_fit_continues_as_the_original_would(tmp_path, optimizer):
     x, y = _data(7, n=48)
