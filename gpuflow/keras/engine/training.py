@@ -265,6 +265,10 @@ class Model(Layer):
         return _CompiledMetricsView(self) if self._compiled else None
 
     def reset_metrics(self):
+        # Every metric in `self.metrics`, as Keras does: a subclass that overrides `metrics` with its own trackers
+        # (the "customizing fit()" guide's loss_tracker) gets them reset at each epoch too.
+        for metric in self.metrics:
+            metric.reset_state()
         state = self._compiled
         if state is None:
             return

@@ -154,3 +154,40 @@ def test_a_subclass_without_inputs_stays_subclassed_and_errors_are_clear():
         CustomModel(inputs, np.ones(3))
     with pytest.raises(ValueError, match="Graph disconnected"):
         CustomModel(keras.Input(shape=(3,)), outputs)
+
+
+class TrackingModel(keras.Model):
+    """The guide's second example: (*args, **kwargs) passed on, its own metric trackers listed in `metrics`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.mae_metric = keras.metrics.MeanAbsoluteError(name="mae")
+
+    def train_step(self, data):
+        x, y = data
+        with gf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = gf.reduce_mean(keras.losses.mean_squared_error(y, y_pred))
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        self.loss_tracker.update_state(loss)
+        self.mae_metric.update_state(y, y_pred)
+        return {"loss": self.loss_tracker.result(), "mae": self.mae_metric.result()}
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.mae_metric]
+
+
+def test_the_guides_own_trackers_are_reset_each_epoch_and_the_model_revives():
+    inputs = keras.Input(shape=(32,))
+    model = TrackingModel(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(optimizer="adam")  # no loss: the train_step computes its own
+    x, y = _data(48)
+    history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert float(model.loss_tracker.count) == 3.0  # this epoch's 3 batches only: reset at the epoch's start
+    assert set(history.history) == {"loss", "mae"} and len(history.history["mae"]) == 2
+    assert [w.name for w in model.weights] == ["dense/kernel:0", "dense/bias:0"]  # trackers hold no weights
+    again = TrackingModel.from_config(model.get_config())  # (*args, **kwargs) takes (inputs, outputs)
+    assert isinstance(again, TrackingModel) and isinstance(again.loss_tracker, keras.metrics.Mean)
