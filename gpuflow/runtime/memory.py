@@ -192,8 +192,20 @@ def _new_pool() -> CachingAllocator:
     def make_event(stream_ptr):
         event = cupy.cuda.Event(disable_timing=True)
         event.record(cupy.cuda.ExternalStream(stream_ptr))
-        return event
+        return _StreamEvent(event)
     return CachingAllocator(runtime.malloc, runtime.free, make_event, out_of_memory=(runtime.CUDARuntimeError,))
+
+
+class _StreamEvent:
+    """A recorded cupy.cuda.Event as the allocator asks it: CuPy answers "done?" with the `done`
+    property (cudaEventQuery), it has no query() method."""
+    __slots__ = ("event",)
+
+    def __init__(self, event):
+        self.event = event
+
+    def query(self) -> bool:
+        return self.event.done
 
 
 class _Owner:

@@ -1,0 +1,41 @@
+"""The allocator's CuPy wiring checked against CuPy's own classes, without a GPU (the GPU side is
+tests/runtime/test_memory_gpu.py)."""
+import types
+
+import pytest
+
+from gpuflow.runtime import memory
+
+cupy = pytest.importorskip("cupy", reason="CuPy is not installed")
+
+
+def test_cupy_events_are_asked_through_their_done_property():
+    # cupy.cuda.Event has `done`, not query(): the allocator's deferred frees must use the former.
+    assert hasattr(cupy.cuda.Event, "done") and not hasattr(cupy.cuda.Event, "query")
+
+    class Recorded:
+        done = False
+    event = memory._StreamEvent(Recorded())
+    assert event.query() is False
+    event.event.done = True
+    assert event.query() is True
+
+
+def test_a_block_is_given_back_when_cupy_drops_its_memory():
+    # The memory object CuPy gets from the hook keeps the block's owner alive, and only it.
+    from cupy.cuda import memory as cmem
+    freed = []
+    pool = memory.CachingAllocator(lambda size: 1 << 20, lambda ptr: None)
+    pool.free = lambda block: freed.append(block)  # noqa: E731 - observe what _Owner gives back
+    block = memory.Block(1 << 20, 512, 0)
+    pointer = cmem.MemoryPointer(cmem.UnownedMemory(block.ptr, block.size, memory._Owner(pool, block), 0), 0)
+    assert memory.block_of(types.SimpleNamespace(data=pointer)) is block
+    assert pointer.ptr == block.ptr and not freed
+    del pointer
+    assert freed == [block]
+
+
+def test_out_of_memory_is_cupys_runtime_error():
+    # what _new_pool tells the allocator to treat as "the driver is out of memory"
+    from cupy_backends.cuda.api.runtime import CUDARuntimeError
+    assert cupy.cuda.runtime.CUDARuntimeError is CUDARuntimeError
