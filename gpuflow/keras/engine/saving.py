@@ -168,6 +168,9 @@ def custom_class_fields(cls) -> dict:
     if cls.__module__.split(".")[0] == "gpuflow":
         return {}
     from ..saving.registration import registered_name_or_none
+    from .functional import Functional
+    if len(cls.__bases__) == 2 and cls.__bases__[1] is Functional and cls.__bases__[0].__name__ == cls.__name__:
+        cls = cls.__bases__[0]  # `Custom(inputs, outputs)` is a copy of Custom with Functional mixed in (functional.py)
     registered = registered_name_or_none(cls)
     return {"module": cls.__module__, **({"registered_name": registered} if registered else {})}
 

@@ -155,6 +155,24 @@ def test_functional_with_operators_round_trip(tmp_path):
     _same_predictions(model, keras.models.load_model(tmp_path / "ops.keras"), x)
 
 
+def test_subclass_built_from_inputs_and_outputs_round_trip(tmp_path):
+    """tf.keras' "customizing fit()" guide: CustomModel(inputs, outputs) with its own train_step."""
+    @keras.saving.register_keras_serializable(package="Tests")
+    class CustomModel(keras.Model):
+        def train_step(self, data):
+            return super().train_step(data)
+
+    x, y = _data(17)
+    inp = keras.Input((4,))
+    model = CustomModel(inp, layers.Dense(2)(layers.Dense(3)(inp)))
+    model.compile("adam", "mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "custom_fit.keras")
+    loaded = keras.models.load_model(tmp_path / "custom_fit.keras")
+    assert isinstance(loaded, CustomModel) and isinstance(loaded, keras.models.Functional)
+    _same_predictions(model, loaded, x)
+
+
 def test_unregistered_subclassed_model_needs_custom_objects(tmp_path):
     x, _ = _data(16)
     model = TwoDense(units=3)
