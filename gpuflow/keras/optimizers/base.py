@@ -278,7 +278,8 @@ class Optimizer:
         return cls(**config)
 
     def __repr__(self):
-        return f"<{type(self).__name__} '{self.name}' learning_rate={self._current_learning_rate():g} step={self._step()}>"
+        return (f"<{type(self).__name__} '{self.name}' learning_rate={self._current_learning_rate():g} "
+                f"step={self._step()}>")
 
 
 def power(base: float, step: int) -> float:
