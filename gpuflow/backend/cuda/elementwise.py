@@ -95,7 +95,7 @@ _TABLES: dict = {}  # (device, table bytes) -> the table on the device: a launch
 def device_table(backend, table: np.ndarray):
     if not backend.on_gpu:
         return table
-    key = (backend.name, table.tobytes())
+    key = (backend.name, table.dtype.str, table.tobytes())
     found = _TABLES.get(key)
     if found is None:
         if len(_TABLES) >= 1024:

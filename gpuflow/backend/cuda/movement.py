@@ -15,6 +15,7 @@ import numpy as np
 from ... import dtypes
 from ..numpy.movement import check_indices
 from ._registry import impl
+from .elementwise import device_table
 
 FILE = "movement.cu"
 BLOCK = 256
@@ -41,8 +42,9 @@ def c_strides(shape) -> list[int]:
 
 
 def index_table(backend, values):
-    """A small int64 device array (shapes, strides) for a kernel to read."""
-    return backend.from_numpy(np.asarray(values, np.int64).reshape(-1), dtypes.int64)
+    """A small int64 device array (shapes, strides) for a kernel to read: kept per distinct table,
+    so a repeated launch does not pay a host-to-device copy per table on a GPU."""
+    return device_table(backend, np.asarray(values, np.int64).reshape(-1))
 
 
 def launch_1d(backend, name, n, args):
