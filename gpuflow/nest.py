@@ -46,7 +46,11 @@ def pack_sequence_as(structure, flat):
 
 
 def map_structure(fn, *structures):
-    assert_same_structure(*structures)
+    if len(structures) == 1:  # one structure always matches itself: skip the signature walk
+        if not is_nested(structures[0]):  # a single value (the common case in layer calls)
+            return fn(structures[0])
+    else:
+        assert_same_structure(*structures)
     flats = [flatten(s) for s in structures]
     return pack_sequence_as(structures[0], [fn(*xs) for xs in zip(*flats)])
 

@@ -70,20 +70,24 @@ class GradientTape:
     def record(self, prim, inputs, outputs, params):
         if not self._recording:
             return
-        hit = False
+        live, hit = self._live, False
         for t in inputs:
-            if self._auto_watch and isinstance(t, Variable) and t.trainable and _differentiable(t):
+            if self._auto_watch and type(t) is not Tensor and isinstance(t, Variable) and t.trainable \
+                    and t._dtype.kind == "f":
                 self._accessed.setdefault(t._id, t)
-                self._live.add(t._id)
-            hit = hit or t._id in self._live
+                live.add(t._id)
+                hit = True
+            elif t._id in live:
+                hit = True
         if not hit or prim.grad is None:
             return
+        keep = self._keep
         for t in inputs:
-            self._keep[t._id] = t
+            keep[t._id] = t
         for t in outputs:
-            if _differentiable(t):
-                self._live.add(t._id)
-                self._keep[t._id] = t
+            if t._dtype.kind == "f":  # _differentiable, inlined: this runs for every recorded call
+                live.add(t._id)
+                keep[t._id] = t
         self._records.append((prim, inputs, outputs, params))
 
     def gradient(self, target, sources, output_gradients=None, unconnected_gradients=UnconnectedGradients.NONE):
@@ -97,13 +101,14 @@ class GradientTape:
         if len(seeds) != len(targets):
             raise ValueError(f"GradientTape.gradient: {len(targets)} targets but {len(seeds)} output_gradients")
         grads: dict[int, Tensor] = {}
+        live = self._live
 
         def accumulate(t, g):
             # Only tensors that depend on something watched get gradients (an unwatched
             # constant or non-trainable variable gets None, as in TF).
-            if g is None or t._id not in self._live:
+            if g is None or t._id not in live:
                 return
-            if tuple(g.shape) != tuple(t.shape):
+            if g.shape != t.shape:  # both TensorShapes (tuples)
                 raise AssertionError(f"a grad rule gave shape {list(g.shape)} for an input of shape {list(t.shape)}")
             grads[t._id] = g if t._id not in grads else grads[t._id] + g
 
@@ -112,12 +117,15 @@ class GradientTape:
                 if isinstance(t, Tensor) and _differentiable(t):
                     accumulate(t, ops.ones_like(t) if seed is None else ops.cast(ops.convert_to_tensor(seed), t.dtype))
             for prim, inputs, outputs, params in reversed(self._records):
-                outs = [grads.get(o._id) for o in outputs]
-                if all(g is None for g in outs):
-                    continue
                 if prim.n_outputs == 1:
-                    in_grads = prim.grad(outs[0], outputs[0], *inputs, **params)
+                    g = grads.get(outputs[0]._id)
+                    if g is None:  # nothing flows back through this call
+                        continue
+                    in_grads = prim.grad(g, outputs[0], *inputs, **params)
                 else:
+                    outs = [grads.get(o._id) for o in outputs]
+                    if all(g is None for g in outs):
+                        continue
                     filled = tuple(g if g is not None else ops.zeros_like(o) for g, o in zip(outs, outputs))
                     in_grads = prim.grad(filled, tuple(outputs), *inputs, **params)
                 for t, g in zip(inputs, in_grads):

@@ -13,19 +13,21 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..tensor import Tensor
+from ..dtypes import DType
 from ..errors import InvalidArgumentError, UnimplementedError
+from ..tensor import Tensor, TensorShape
 
 PRIMITIVES: dict[str, "Primitive"] = {}
 observers: list = []  # objects with .record(prim, inputs, outputs, params); see autograd.tape
 
 
 class Primitive:
-    __slots__ = ("name", "infer", "grad", "n_outputs", "crosses_devices")
+    __slots__ = ("name", "infer", "grad", "n_outputs", "crosses_devices", "specs")
 
     def __init__(self, name, infer, grad=None, n_outputs=1, crosses_devices=False):
         self.name, self.infer, self.grad, self.n_outputs = name, infer, grad, n_outputs
         self.crosses_devices = crosses_devices  # copy_to: inputs on one device, outputs on `device`
+        self.specs = {}  # infer's answers by (input shapes and dtypes, params): see _infer
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -48,32 +50,95 @@ def describe(inputs) -> str:
     return ", ".join(f"{t.dtype.name}{list(t.shape)} on {t.device}" for t in inputs)
 
 
+class _Uncacheable(Exception):
+    """A param value whose equality may not mean 'same output spec' (lists, arrays, objects)."""
+
+
+# Param values a spec may be cached under. The type is part of the key, so 1, 1.0 and True
+# (equal and equally hashed in Python) never share an entry.
+_ATOMS = frozenset({int, float, bool, str, type(None), DType})
+SPEC_CACHE_SIZE = 256  # entries per primitive; a full cache is emptied (params that change every call,
+                       # like an optimizer's step-dependent powers, must not grow it without bound)
+
+
+def _param_key(value):
+    kind = type(value)
+    if kind in _ATOMS:
+        return kind, value
+    if kind is tuple or kind is TensorShape:
+        return tuple, tuple(map(_param_key, value))
+    raise _Uncacheable
+
+
+def _infer(prim: Primitive, inputs, params):
+    """prim.infer's specs, cached per (input shapes and dtypes, params).
+
+    Every infer rule is a pure function of its inputs' shapes and dtypes and of its params (no
+    values, devices or globals), so a call with the same key gets the same specs back, and a
+    call that fails its checks raises again because failures are never cached. Calls without
+    tensor inputs (random draws: a new key and offset each time) are not cached.
+    """
+    if not inputs:
+        return prim.infer(**params)
+    key = tuple([(t._shape, t._dtype) for t in inputs])
+    if params:
+        try:
+            key = key, tuple([(k, _param_key(v)) for k, v in params.items()])
+        except _Uncacheable:
+            return prim.infer(*inputs, **params)
+    cache = prim.specs
+    specs = cache.get(key)
+    if specs is None:
+        specs = prim.infer(*inputs, **params)
+        if len(cache) >= SPEC_CACHE_SIZE:
+            cache.clear()
+        cache[key] = specs
+    return specs
+
+
 def bind(prim: Primitive, *inputs: Tensor, **params):
     # `device` names where the outputs live: given for ops without inputs (creation, random)
     # and for copy_to; otherwise it is the inputs' device.
     device = params.pop("device", None) or inputs[0]._device
-    for t in inputs:
-        if t._device is not device and t._device != device and not prim.crosses_devices:
-            raise InvalidArgumentError(
-                f"{prim.name}: inputs are on different devices ({describe(inputs)}). gpuflow never copies "
-                f"behind your back: move one with t.to('{device}') or gf.identity under gf.device(...).")
-    specs = prim.infer(*inputs, **params)  # tensors quack like TensorSpecs: .shape and .dtype
+    if not prim.crosses_devices:
+        for t in inputs:
+            if t._device is not device and t._device != device:
+                raise InvalidArgumentError(
+                    f"{prim.name}: inputs are on different devices ({describe(inputs)}). gpuflow never copies "
+                    f"behind your back: move one with t.to('{device}') or gf.identity under gf.device(...).")
+    specs = _infer(prim, inputs, params)  # tensors quack like TensorSpecs: .shape and .dtype
     backend = device.backend
     impl = backend.impls.get(prim.name)
     if impl is None:
         raise UnimplementedError(f"{prim.name} is not implemented on {device.kind} (inputs: {describe(inputs) or 'none'}); "
                                  f"run it on another device, e.g. under gf.device('cpu')")
     out = impl(*[t._data for t in inputs], **params)
-    single = prim.n_outputs == 1
-    outs, specs = ((out,), (specs,)) if single else (out, specs)
+    if prim.n_outputs == 1:
+        # The backend must keep infer's promise: a wrong shape or dtype here is a backend bug, and
+        # catching it at the source is cheaper than debugging it three ops later.
+        if out.shape != specs.shape or out.dtype != backend.storage_dtype(specs.dtype):
+            _broken_promise(prim, device, out, specs)
+        result = Tensor(out, specs.dtype, device)
+        if observers:
+            _observe(prim, inputs, [result], params, device)
+        return result
     results = []
-    for data, spec in zip(outs, specs):
+    for data, spec in zip(out, specs):
         if data.shape != spec.shape or data.dtype != backend.storage_dtype(spec.dtype):
-            raise AssertionError(f"{prim.name} on {device.kind} returned {data.dtype}{list(data.shape)}, "
-                                 f"inferred {spec.dtype.name}{list(spec.shape)}: a backend bug")
+            _broken_promise(prim, device, data, spec)
         results.append(Tensor(data, spec.dtype, device))
+    if observers:
+        _observe(prim, inputs, results, params, device)
+    return tuple(results)
+
+
+def _broken_promise(prim, device, data, spec):
+    raise AssertionError(f"{prim.name} on {device.kind} returned {data.dtype}{list(data.shape)}, "
+                         f"inferred {spec.dtype.name}{list(spec.shape)}: a backend bug")
+
+
+def _observe(prim, inputs, results, params, device):
     if prim.crosses_devices:
         params = dict(params, device=device)
-    for observer in observers:
+    for observer in list(observers):  # a copy: an observer may leave the list while being shown a call
         observer.record(prim, inputs, results, params)
-    return results[0] if single else tuple(results)

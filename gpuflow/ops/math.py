@@ -1,6 +1,10 @@
 """Public elementwise and reduction ops with TensorFlow's names and arguments."""
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from .. import devices as _device
 from .. import dtypes
 from ..tensor import Tensor
@@ -14,13 +18,48 @@ __all__ = ["negative", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "s
 
 def operands(*values):
     """Tensors as they are; other values become tensors of the first tensor's dtype, on its device."""
-    if all(type(v) is Tensor for v in values):  # the common case: nothing to convert
+    for v in values:
+        if not isinstance(v, Tensor):
+            break
+    else:  # the common case: nothing to convert
         return values
     like = next((v for v in values if isinstance(v, Tensor)), None)
     if like is None:
         return tuple(convert_to_tensor(v) for v in values)
+    return tuple(v if isinstance(v, Tensor) else _python_scalar(v, like) if type(v) in _SCALAR_TYPES
+                 else _convert_like(v, like) for v in values)
+
+
+def _convert_like(value, like: Tensor) -> Tensor:
     with _device.device(like._device):
-        return tuple(v if isinstance(v, Tensor) else convert_to_tensor(v, dtype_hint=like.dtype) for v in values)
+        return convert_to_tensor(value, dtype_hint=like.dtype)
+
+
+# `x * 2.0`, `1 - p`, `g * 0.5`: Python numbers next to a tensor are converted on almost every
+# step of a training loop, so each (number, dtype, device) is converted once and its tensor
+# reused. Sharing is safe because tensors are immutable and no op writes into its inputs; on
+# NumPy the shared buffer is also made read-only so that nothing can. The key holds the number's
+# type (1, 1.0 and True convert differently) and a float's sign (-0.0 == 0.0 in Python); NaN is
+# never equal to itself, so it is never looked up and is converted every time.
+_SCALAR_TYPES = frozenset({float, int, bool})
+_SCALARS: dict = {}
+_SCALARS_SIZE = 1024
+
+
+def _python_scalar(value, like: Tensor) -> Tensor:
+    if value != value:  # NaN
+        return _convert_like(value, like)
+    key = (type(value), value, math.copysign(1.0, value) if type(value) is float else 1.0,
+           like._dtype, like._device)
+    tensor = _SCALARS.get(key)
+    if tensor is None:
+        tensor = _convert_like(value, like)
+        if isinstance(tensor._data, np.ndarray):
+            tensor._data.flags.writeable = False
+        if len(_SCALARS) >= _SCALARS_SIZE:
+            _SCALARS.clear()
+        _SCALARS[key] = tensor
+    return tensor
 
 
 def tensor_on_device_of(like: Tensor, value, dtype_hint=None) -> Tensor:
