@@ -26,6 +26,8 @@ _TRAINING = contextvars.ContextVar("gpuflow_keras_training", default=None)
 # True while a layer call is running, so only the outermost call clears the last call's add_loss values.
 _IN_CALL = contextvars.ContextVar("gpuflow_keras_in_call", default=False)
 
+# Attributes `_tracked_values` never walks: bookkeeping that may hold layers or tensors it does not own.
+_UNTRACKED = frozenset({"_inbound_nodes", "_call_losses", "_tracking_plan_cache"})
 _SHAPE_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size")
 
 
@@ -63,6 +65,8 @@ def get_keras_mask(x):
 
 def _masks_of(inputs):
     """The masks attached to `inputs`, in the same structure; None when no input carries one."""
+    if isinstance(inputs, Tensor):  # the usual case, on every layer call: no structure to walk
+        return getattr(inputs, "_keras_mask", None)
     masks = nest.map_structure(get_keras_mask, inputs)
     return None if all(m is None for m in nest.flatten(masks)) else masks
 
@@ -130,12 +134,32 @@ class Layer:
             elif isinstance(value, dict):
                 for v in value.values():
                     visit(v)
-        for key, value in vars(self).items():
+        attrs = vars(self)
+        for key in self._tracking_plan(attrs):
             if key == "_own_weights":
-                out.extend(v for _, v, _ in value)
-            elif key not in ("_inbound_nodes", "_call_losses"):
-                visit(value)
+                out.extend(v for _, v, _ in attrs[key])
+            else:
+                visit(attrs[key])
         return out
+
+    def _tracking_plan(self, attrs):
+        """The attributes `_tracked_values` must visit: those whose value's type can hold a Layer or
+        Variable. This runs several times per training step, and most attributes are names, flags
+        and numbers. Whether a value can hold one depends on its type alone, so the plan is kept
+        with the attribute names and value types it was made from and made again when either
+        differs; the values themselves (lists appended to, attributes replaced) are read afresh on
+        every walk."""
+        if "_tracking_plan_cache" not in attrs:
+            attrs["_tracking_plan_cache"] = None  # set first, so the names the plan is checked against include it
+        names, kinds = tuple(attrs), tuple(map(type, attrs.values()))
+        cached = attrs["_tracking_plan_cache"]
+        if cached is not None and cached[0] == names and cached[1] == kinds:
+            return cached[2]
+        plan = tuple(key for key, value in attrs.items()
+                     if key == "_own_weights" or (key not in _UNTRACKED and type(value) is not TensorShape
+                                                  and isinstance(value, (Layer, Variable, list, tuple, dict))))
+        attrs["_tracking_plan_cache"] = (names, kinds, plan)
+        return plan
 
     def _flatten_layers(self, include_self=True, recursive=True):
         seen, out = set(), []
@@ -350,6 +374,8 @@ class Layer:
                               f"does not support masking, so its outputs carry no mask and later layers and the "
                               f"loss see every time step", stacklevel=3)
             return
+        if previous_mask is None and type(self).compute_mask is Layer.compute_mask:
+            return  # nothing to pass on, and nothing made here
         flat = nest.flatten(outputs)
         if all(get_keras_mask(t) is not None for t in flat):
             return
@@ -421,7 +447,16 @@ class Layer:
 
     def _graph_output_masks(self, inputs, outputs):
         """A model called on symbolic inputs: its outputs' masks, found by running it on zeros carrying all-True
-        masks where the inputs have masks (unknown dims as 1)."""
+        masks where the inputs have masks (unknown dims as 1). Without input masks, the model's own symbolic
+        outputs already carry them."""
+        own = getattr(self, "outputs", None)
+        if _masks_of(inputs) is None and own and len(own) == len(nest.flatten(outputs)):
+            for t, mine in zip(nest.flatten(outputs), own):
+                mask = get_keras_mask(mine)
+                if mask is not None:
+                    t._keras_mask = KerasTensor(mask.shape, mask.dtype, name=f"{t.name}/mask")
+            return
+
         def concrete(t):
             if not isinstance(t, KerasTensor):
                 return t

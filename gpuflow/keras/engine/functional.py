@@ -170,7 +170,7 @@ class Functional(Model):
     def call(self, inputs, training=None, mask=None):
         flat = self._flat_inputs(inputs)
         # An explicit mask= goes onto the inputs (as Keras 3 does), so the layers they feed receive it.
-        masks = [None] * len(flat) if mask is None else nest.flatten(mask)
+        masks = [None] * len(flat) if mask is None else self._flat_inputs(mask)
         values = {}
         for kt, x, m in zip(self.inputs, flat, masks):
             x = kt.node.layer._convert_inputs(x)

@@ -141,6 +141,19 @@ def test_nested_models_pass_masks_in_and_out():
     seq_np, m = got_seq.numpy(), ids != 0
     np.testing.assert_allclose(got_out.numpy(), (seq_np * m[..., None]).sum(1) / m.sum(1, keepdims=True), rtol=1e-6)
     assert mask_of(got_out) is None
+    # A nested model that makes the mask itself hands it out, symbolically and when run.
+    embed = gf.keras.Sequential([gf.keras.Input((4,), dtype="int32"), layers.Embedding(5, 3, mask_zero=True)])
+    outer_in = gf.keras.Input((4,), dtype="int32")
+    embedded = embed(outer_in)
+    assert embedded._keras_mask.shape == (None, 4)
+    outer = gf.keras.Model(outer_in, layers.SimpleRNN(2, return_sequences=True)(embedded))
+    np.testing.assert_array_equal(mask_of(outer(ids)), ids != 0)
+    # mask= on a functional model goes onto its inputs.
+    feats = gf.keras.Input((4, 3))
+    tagger = gf.keras.Model(feats, layers.GRU(2, return_sequences=True)(feats))
+    given = np.array([[True, True, False, False], [True, True, True, True]])
+    x = rand((2, 4, 3))
+    np.testing.assert_array_equal(mask_of(tagger(gf.constant(x), mask=gf.constant(given))), given)
 
 
 def test_own_mask_can_be_passed_explicitly_in_a_functional_graph():
