@@ -62,7 +62,8 @@ def save_model(model, filepath, overwrite=True, **kwargs):
 
     config = model_config(model)
     entries = weight_paths(model)
-    tensors = {f"layers/{p}": np.ascontiguousarray(v.numpy()) for p, v in entries}
+    # order="C", not ascontiguousarray, which makes a scalar weight 1-d
+    tensors = {f"layers/{p}": np.asarray(v.numpy(), order="C") for p, v in entries}
     from ..optimizers import Optimizer
     optimizer = model.optimizer
     # The state of gpuflow's optimizers only: another object with apply_gradients has no slots we know of.
@@ -192,8 +193,8 @@ def _optimizer_state(model, entries):
                              f"include_optimizer=False to save without the optimizer state")
         params.append(path_of[id(var)])
         for slot in optimizer.slot_names:
-            arrays[f"optimizer/{path_of[id(var)]}/{slot}"] = np.ascontiguousarray(
-                optimizer._slots[id(var)][slot].numpy())
+            arrays[f"optimizer/{path_of[id(var)]}/{slot}"] = np.asarray(optimizer._slots[id(var)][slot].numpy(),
+                                                                       order="C")
     return params, arrays
 
 

@@ -68,7 +68,7 @@ def save_weights(model, filepath, overwrite=True):
     entries = weight_paths(model)
     if not entries:
         raise ValueError(f"save_weights: {model.name} has no weights yet; build it (call it on data) first")
-    tensors = {p: np.ascontiguousarray(v.numpy()) for p, v in entries}
+    tensors = {p: np.asarray(v.numpy(), order="C") for p, v in entries}
     directory = os.path.dirname(os.path.abspath(path))
     # Written beside the target and renamed over it, so a crash never leaves a half-written weights file.
     fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")

@@ -242,6 +242,22 @@ def test_weight_dtypes_round_trip(tmp_path, dtype):
             np.testing.assert_array_equal(u.numpy(), v.numpy())
 
 
+def test_scalar_weights_keep_their_shape(tmp_path):
+    class Offset(layers.Layer):
+        def build(self, input_shape):
+            self.b = self.add_weight("b", shape=(), initializer="ones")
+
+        def call(self, x):
+            return x + self.b
+
+    model = keras.Sequential([keras.Input((2,)), Offset()])
+    model.save_weights(tmp_path / "w.weights.h5")
+    model.load_weights(tmp_path / "w.weights.h5")
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras", custom_objects={"Offset": Offset})
+    assert loaded.weights[0].shape == () and float(loaded.weights[0].numpy()) == 1.0
+
+
 # ---------------------------------------------------------------- compile state and resuming training
 def test_compiled_state_restored(tmp_path):
     x, y = _data(6)
@@ -378,6 +394,67 @@ def test_custom_loss_metric_and_optimizer(tmp_path):
     assert type(loaded.optimizer) is HalfLR
     assert float(loaded.optimizer.learning_rate.numpy()) == pytest.approx(0.05)
     assert keras.models.load_model(tmp_path / "fn.keras", compile=False).optimizer is None
+
+
+def test_wrapper_layer_serialises_its_sublayer(tmp_path):
+    """A custom layer holding another layer and an initializer, saved with serialize_keras_object (Keras 3)."""
+    @keras.saving.register_keras_serializable(package="Tests")
+    class Residual(layers.Layer):
+        def __init__(self, inner, scale_initializer="ones", activation="linear", **kwargs):
+            super().__init__(**kwargs)
+            self.inner = inner
+            self.scale_initializer = keras.initializers.get(scale_initializer)
+            self.activation = keras.activations.get(activation)
+
+        def build(self, input_shape):
+            self.scale = self.add_weight("scale", shape=(), initializer=self.scale_initializer)
+
+        def call(self, x):
+            return self.activation(x + self.scale * self.inner(x))
+
+        def get_config(self):
+            return {**super().get_config(), "inner": keras.saving.serialize_keras_object(self.inner),
+                    "scale_initializer": keras.saving.serialize_keras_object(self.scale_initializer),
+                    "activation": keras.saving.serialize_keras_object(self.activation)}
+
+        @classmethod
+        def from_config(cls, config):
+            config = dict(config)
+            for key in ("inner", "scale_initializer", "activation"):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+            return cls(**config)
+
+    x, _ = _data(18)
+    block = Residual(Scale(1.5), scale_initializer=keras.initializers.Constant(0.25), activation=keras.activations.tanh)
+    model = keras.Sequential([keras.Input((4,)), block, layers.Dense(2)])
+    model.save(tmp_path / "res.keras")
+    with pytest.raises(ValueError, match="unknown object class 'Scale'.*custom_objects"):
+        keras.models.load_model(tmp_path / "res.keras")
+    loaded = keras.models.load_model(tmp_path / "res.keras", custom_objects={"Scale": Scale})
+    inner = loaded.layers[0].inner
+    assert type(inner) is Scale and inner.factor == 1.5 and loaded.layers[0].activation is keras.activations.tanh
+    _same_predictions(model, loaded, x)
+
+
+def test_serialize_keras_object_values():
+    ser, de = keras.saving.serialize_keras_object, keras.saving.deserialize_keras_object
+    assert ser([1, "a", None, np.float32(0.5), {"k": (2, 3)}]) == [1, "a", None, 0.5, {"k": [2, 3]}]
+    assert de({"k": [1, 2]}) == {"k": [1, 2]}
+    init = de(ser(keras.initializers.RandomNormal(stddev=0.3, seed=4)))
+    assert type(init) is keras.initializers.RandomNormal and init.get_config()["stddev"] == 0.3
+    # Same class name in two families: the module picks the right one.
+    assert type(de(ser(keras.losses.MeanSquaredError()))) is keras.losses.MeanSquaredError
+    assert type(de(ser(keras.metrics.MeanSquaredError()))) is keras.metrics.MeanSquaredError
+    assert de(ser(keras.losses.huber)) is keras.losses.huber
+    assert type(de(ser(layers.Dense(3, name="d")))) is layers.Dense
+    with pytest.raises(ValueError, match="lambda"):
+        ser(lambda t: t)
+    with pytest.raises(ValueError, match="unknown function 'eval'"):
+        de({"class_name": "function", "config": "eval", "module": "builtins"})
+    with pytest.raises(ValueError, match="unknown function 'system'"):
+        de({"class_name": "function", "config": "system", "module": "gpuflow.keras.os"})
+    with pytest.raises(ValueError, match="unknown object class 'Popen'"):
+        de({"class_name": "Popen", "config": {}, "module": "subprocess"})
 
 
 # ---------------------------------------------------------------- errors at save time
