@@ -45,7 +45,7 @@ def nvrtc_wheel_libraries(major: int) -> list[Path]:
 _nvrtc_version = None
 
 
-def ensure_cupy_nvrtc() -> tuple[int, int]:
+def ensure_cupy_nvrtc() -> tuple[int, int] | None:
     """Make CuPy's NVRTC usable and return its version.
 
     CuPy 13 finds libnvrtc only on the system's library path (a CUDA toolkit); with just the
@@ -57,11 +57,14 @@ def ensure_cupy_nvrtc() -> tuple[int, int]:
     if _nvrtc_version is not None:
         return _nvrtc_version
     import cupy
-    from cupy.cuda import nvrtc  # CuPy's own binding (cupy_backends.cuda.libs.nvrtc)
+    try:
+        from cupy.cuda import nvrtc  # CuPy's own binding (cupy_backends.cuda.libs.nvrtc)
+    except ImportError:  # a CuPy laid out otherwise: let its RawModule find NVRTC and report
+        return None
     try:
         _nvrtc_version = nvrtc.getVersion()
         return _nvrtc_version
-    except RuntimeError as e:  # CuPy's "failed to load libnvrtc.so.N"
+    except Exception as e:  # noqa: BLE001 - CuPy 13: RuntimeError "CuPy failed to load libnvrtc.so.N"
         first = e
     major = cupy.cuda.runtime.runtimeGetVersion() // 1000  # CuPy's CUDA major (its runtime is linked in)
     for lib in nvrtc_wheel_libraries(major):

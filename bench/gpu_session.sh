@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The first command of a session with a lent GPU (H100/H200): what the GPU says, what is installed,
+# one kernel compiled and run, the gpu-marked tests, then bench/ops.py and bench/fit.py.
+#
+#   bench/gpu_session.sh [WHEEL_DIR]        (see bench/README.md, "First GPU session")
+#
+# Each step has its own time limit, so one that fails or hangs still leaves the others' results.
+# Logs and JSON go to $OUT (./gpu-session-out when unset): summary.txt, setup.log, tests.log,
+# ops.log, fit.log and the benchmarks' JSON files. The defaults fit one 10-minute device command;
+# STEPS picks steps, e.g. STEPS="info smoke tests" TESTS_S=500, then STEPS="info ops fit".
+# Env: STEPS, PYTHON (python3), TESTS_S, OPS_S, FIT_S (seconds), PYTEST_ARGS, OPS_ARGS, FIT_ARGS.
+# Exit status: 0 when every step that ran passed, else the number of steps that failed or timed out.
+set -u
+cd "$(dirname "$0")/.." || exit 99
+
+export OUT=${OUT:-$PWD/gpu-session-out} PY=${PYTHON:-python3} WHEELS=${1:-}
+STEPS=${STEPS:-info deps smoke tests ops fit}
+TESTS_S=${TESTS_S:-240}
+OPS_S=${OPS_S:-150}
+FIT_S=${FIT_S:-90}
+PYTEST_ARGS=${PYTEST_ARGS:---maxfail=25}  # not -x: a rare GPU session should show every kind of failure
+OPS_ARGS=${OPS_ARGS:---sizes 1e4,1e6,1e8}  # the targets are judged at 1e8
+FIT_ARGS=${FIT_ARGS:-}
+SITE=/tmp/gpuflow-site                      # where `deps` installs, behind what the machine has
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}:$SITE" PYTHONUNBUFFERED=1
+mkdir -p "$OUT"
+: >"$OUT/summary.txt"
+failures=0
+
+# step NAME LOG SECONDS COMMAND...: run it if NAME is in $STEPS, time-boxed, appending to $OUT/LOG.log
+step() {
+  local name=$1 log=$OUT/$2.log limit=$3 start=$SECONDS rc status
+  shift 3
+  case " $STEPS " in *" $name "*) ;; *) return 0 ;; esac
+  echo "== $name (limit ${limit}s): $*" | tee -a "$log"
+  timeout -k 10 "$limit" bash -c '"$@"' "$name" "$@" 2>&1 | tee -a "$log"
+  rc=${PIPESTATUS[0]}
+  case $rc in
+    0) status=ok ;;
+    124 | 137) status="TIMEOUT after ${limit}s" ;;
+    *) status="FAILED (exit $rc)" ;;
+  esac
+  [ "$rc" = 0 ] || failures=$((failures + 1))
+  printf '%-6s %s (%ss, log %s)\n' "$name" "$status" "$((SECONDS - start))" "$(basename "$log")" \
+    | tee -a "$OUT/summary.txt"
+}
+
+info() {
+  nvidia-smi || echo "nvidia-smi: not found or failed"
+  echo "python: $(command -v "$PY") $("$PY" --version 2>&1)"
+  "$PY" - <<'EOF'
+import importlib
+for name in ("numpy", "ml_dtypes", "cupy", "cuda.bindings", "pynvml", "pytest", "safetensors", "torch"):
+    try:
+        print(f"{name:14} {getattr(importlib.import_module(name), '__version__', 'present')}")
+    except Exception as e:  # noqa: BLE001 - report, never stop
+        print(f"{name:14} MISSING ({type(e).__name__}: {e})")
+try:
+    import cupy
+    rt = cupy.cuda.runtime
+    print("cupy: CUDA runtime", rt.runtimeGetVersion(), "driver", rt.driverGetVersion(), "devices", rt.getDeviceCount())
+except Exception as e:  # noqa: BLE001
+    print("cupy cannot reach a GPU:", type(e).__name__, e)
+EOF
+}
+
+# Installs what is missing: from WHEEL_DIR when given (the device machines reach no registry), else PyPI.
+deps() {
+  local missing=() major
+  if ! "$PY" -c "import cupy" 2>/dev/null; then
+    major=$(nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: \([0-9]*\).*/\1/p' | head -1)
+    missing+=("cupy-cuda$([ "${major:-12}" -ge 13 ] && echo 13 || echo 12)x")
+  fi
+  "$PY" -c "import cuda.bindings" 2>/dev/null || missing+=(cuda-python)
+  "$PY" -c "import pynvml" 2>/dev/null || missing+=(nvidia-ml-py)
+  "$PY" -c "import pytest" 2>/dev/null || missing+=(pytest)
+  "$PY" -c "import safetensors" 2>/dev/null || missing+=(safetensors)
+  "$PY" -c "import ml_dtypes" 2>/dev/null || missing+=(ml_dtypes)
+  [ ${#missing[@]} = 0 ] && { echo "nothing missing"; return 0; }
+  echo "missing: ${missing[*]}"
+  if [ -n "$WHEELS" ]; then
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --target "$SITE" "$WHEELS"/*.whl
+  else
+    "$PY" -m pip install -q --timeout 10 --retries 0 --target "$SITE" "${missing[@]}"
+  fi
+}
+
+require_gpu() {  # the gpu tests would all be *skipped* without one, and pytest would call that a pass
+  "$PY" -c "from gpuflow.devices import cuda_available; raise SystemExit(0 if cuda_available() else 1)" \
+    || { echo "no usable CUDA GPU (see the info step): not running $*"; return 3; }
+}
+
+smoke() {  # one kernel compiled by NVRTC through CuPy and run, before hundreds of tests do the same
+  require_gpu smoke || return
+  "$PY" - <<'EOF'
+import time
+import numpy as np
+import gpuflow as gf
+from gpuflow.runtime.cuda_headers import ensure_cupy_nvrtc
+print("NVRTC", ensure_cupy_nvrtc(), "- default device", gf.devices.default_device())
+t = time.perf_counter()
+with gf.device("cuda"):
+    y = gf.exp(gf.constant(np.arange(4, dtype=np.float32)))
+np.testing.assert_allclose(y.numpy(), np.exp(np.arange(4, dtype=np.float32)), rtol=1e-6)
+print(f"gf.exp on cuda: ok ({time.perf_counter() - t:.2f} s, its compile included)")
+EOF
+}
+
+gpu() { require_gpu "$@" && "$@"; }
+
+export -f info deps require_gpu smoke gpu
+step info setup 60 info
+step deps setup 120 deps
+step smoke setup 120 smoke
+# shellcheck disable=SC2086  # the *_ARGS are word lists
+step tests tests "$TESTS_S" gpu "$PY" -m pytest -p no:hypothesispytest -p no:cacheprovider -m gpu -q $PYTEST_ARGS
+# shellcheck disable=SC2086
+step ops ops "$OPS_S" gpu "$PY" bench/ops.py --devices cuda,numpy --out "$OUT" $OPS_ARGS
+# shellcheck disable=SC2086
+step fit fit "$FIT_S" gpu "$PY" bench/fit.py --devices cuda --out "$OUT" $FIT_ARGS
+
+echo "== summary ($OUT)"
+cat "$OUT/summary.txt"
+exit "$failures"
