@@ -396,14 +396,16 @@ class Layer:
         node.outputs = nest.pack_sequence_as(specs, flat)
         self._inbound_nodes.append(node)
         previous_mask = _masks_of(args[0])
-        if self.supports_masking and not self._masks_from_graph:
+        if self._masks_from_graph:
+            self._graph_output_masks(args[0], node.outputs)
+        elif previous_mask is None and type(self).compute_mask is Layer.compute_mask:
+            pass  # no mask comes in and this layer makes none
+        elif self.supports_masking:
             mask_specs = self._symbolic_masks(args[0], previous_mask)
             flat_masks = nest.flatten(mask_specs) if len(flat) > 1 else [mask_specs]
             for t, m in zip(flat, flat_masks):
                 if m is not None:
                     t._keras_mask = KerasTensor(m.shape, m.dtype, name=f"{t.name}/mask")
-        elif self._masks_from_graph:
-            self._graph_output_masks(args[0], node.outputs)
         return node.outputs
 
     def _without_own_mask(self, inputs, kwargs):
@@ -411,14 +413,15 @@ class Layer:
         it is attached to x, so the call is recorded without it. Any other mask placeholder has no value to
         pass, so it is refused."""
         mask = kwargs.get("mask")
-        if not isinstance(mask, KerasTensor) or mask.node is not None:
-            return kwargs
         own = nest.flatten(_masks_of(inputs)) if _masks_of(inputs) is not None else []
-        if any(mask is m for m in own):
-            return {k: v for k, v in kwargs.items() if k != "mask"}
-        raise ValueError(f"{self.name} ({type(self).__name__}): mask= is the mask of another tensor; in a functional "
-                         f"model a layer can be passed only its own input's mask (x._keras_mask), or a tensor "
-                         f"computed by layers (e.g. a NotEqual computed in a Layer subclass)")
+        if isinstance(mask, KerasTensor) and mask.node is None and any(mask is m for m in own):
+            kwargs = {k: v for k, v in kwargs.items() if k != "mask"}
+        if not any(isinstance(t, KerasTensor) and t.node is None for t in nest.flatten((inputs, kwargs))):
+            return kwargs
+        raise ValueError(f"{self.name} ({type(self).__name__}): was given a mask placeholder (some x._keras_mask) as "
+                         f"an input or as the mask of another tensor; in a functional model a layer can be passed "
+                         f"only its own input's mask as mask=, or tensors computed by layers (e.g. a Layer subclass "
+                         f"whose call returns `ids != 0`)")
 
     def _symbolic_masks(self, inputs, previous_mask):
         """TensorSpecs of `compute_mask`'s output masks for symbolic inputs, found by running it on zeros (unknown

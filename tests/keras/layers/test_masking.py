@@ -164,8 +164,10 @@ def test_own_mask_can_be_passed_explicitly_in_a_functional_graph():
     ids = np.array([[3, 0, 0, 0]], np.int32)
     np.testing.assert_array_equal(mask_of(model(ids)), ids != 0)
     other = layers.Embedding(5, 3, mask_zero=True)(gf.keras.Input((4,), dtype="int32"))
-    with pytest.raises(ValueError, match="mask of another tensor"):
+    with pytest.raises(ValueError, match="mask placeholder"):
         layers.SimpleRNN(2)(x, mask=other._keras_mask)
+    with pytest.raises(ValueError, match="mask placeholder"):
+        layers.Multiply()([x, x._keras_mask])
 
 
 def test_lambda_mask_argument_and_function_mask_parameter():
