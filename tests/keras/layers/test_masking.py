@@ -76,7 +76,7 @@ def test_pass_through_layers_keep_the_mask_and_others_drop_it_with_a_warning():
                   layers.LeakyReLU(), layers.Softmax(), layers.LayerNormalization(), layers.BatchNormalization(),
                   layers.Rescaling(2.0)):
         np.testing.assert_array_equal(mask_of(layer(x, training=True)), ids != 0, err_msg=layer.name)
-    for layer in (layers.Flatten(), layers.Reshape((2, 6)), layers.Conv1D(2, 2)):
+    for layer in (layers.Flatten(), layers.Reshape((2, 6)), layers.Conv1D(2, 2), layers.GlobalMaxPooling1D()):
         with pytest.warns(UserWarning, match="does not support masking"):
             out = layer(x)
         assert mask_of(out) is None
