@@ -121,13 +121,16 @@ class GradientTape:
                     g = grads.get(outputs[0]._id)
                     if g is None:  # nothing flows back through this call
                         continue
-                    in_grads = prim.grad(g, outputs[0], *inputs, **params)
+                    # inputs whose gradient `accumulate` would drop: the rule may skip computing them
+                    skip = [i for i, t in enumerate(inputs) if t._id not in live]
+                    in_grads = _dispatch.call_grad_rule(prim, skip, g, outputs[0], *inputs, **params)
                 else:
                     outs = [grads.get(o._id) for o in outputs]
                     if all(g is None for g in outs):
                         continue
                     filled = tuple(g if g is not None else ops.zeros_like(o) for g, o in zip(outs, outputs))
-                    in_grads = prim.grad(filled, tuple(outputs), *inputs, **params)
+                    skip = [i for i, t in enumerate(inputs) if t._id not in live]
+                    in_grads = _dispatch.call_grad_rule(prim, skip, filled, tuple(outputs), *inputs, **params)
                 for t, g in zip(inputs, in_grads):
                     accumulate(t, g)
         flat_sources = nest.flatten(sources)

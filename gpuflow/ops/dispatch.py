@@ -11,6 +11,7 @@ backend, checks the backend kept the promise, and shows the call to every observ
 """
 from __future__ import annotations
 
+import threading
 from typing import Callable
 
 from ..dtypes import DType
@@ -43,6 +44,31 @@ def primitive(name: str, infer: Callable, grad: Callable | None = None, n_output
         raise ValueError(f"primitive {name!r} defined twice")
     PRIMITIVES[name] = prim = Primitive(name, infer, grad, n_outputs, crosses_devices)
     return prim
+
+
+_rule_call = threading.local()  # .skip: (grad rule, input indices whose gradient the running tape drops)
+
+
+def grad_needed(rule: Callable, index: int) -> bool:
+    """For a grad rule (`rule` is the rule itself): whether the tape calling it keeps the gradient
+    of input `index`. A tape drops the gradients of inputs that depend on nothing watched (data,
+    constants), so a rule may skip computing those and return None, as TensorFlow's grad
+    functions do with skip_input_indices; the first layer's data gradient, a whole matmul, is
+    the usual saving. Outside a tape's call of that very rule, every gradient is needed."""
+    skip = getattr(_rule_call, "skip", None)
+    return skip is None or skip[0] is not rule or index not in skip[1]
+
+
+def call_grad_rule(prim: "Primitive", skip, *args, **params):
+    """prim.grad(*args, **params), telling it (through grad_needed) which inputs' gradients are dropped."""
+    if not skip:
+        return prim.grad(*args, **params)
+    outer = getattr(_rule_call, "skip", None)
+    _rule_call.skip = (prim.grad, skip)
+    try:
+        return prim.grad(*args, **params)
+    finally:
+        _rule_call.skip = outer
 
 
 def describe(inputs) -> str:

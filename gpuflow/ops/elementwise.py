@@ -10,7 +10,7 @@ import math
 from .. import dtypes
 from ..tensor import TensorSpec
 from ._util import broadcast_shapes, require, same_dtype
-from .dispatch import primitive
+from .dispatch import grad_needed, primitive
 
 # ---- shape/dtype rules -------------------------------------------------------------
 
@@ -57,8 +57,9 @@ def unbroadcast(g, shape):
 def _grad2(fx, fy):
     """A binary grad rule from the two partial-derivative expressions, then unbroadcast."""
     def grad(g, out, x, y):
-        gx = None if fx is None else unbroadcast(fx(g, out, x, y), x.shape)
-        gy = None if fy is None else unbroadcast(fy(g, out, x, y), y.shape)
+        # `x * 2.0`, `x - mean`: a constant operand's gradient is not computed (see grad_needed)
+        gx = None if fx is None or not grad_needed(grad, 0) else unbroadcast(fx(g, out, x, y), x.shape)
+        gy = None if fy is None or not grad_needed(grad, 1) else unbroadcast(fy(g, out, x, y), y.shape)
         return gx, gy
     return grad
 

@@ -151,3 +151,62 @@ def test_layer_tracking_sees_every_change():
     d3.trainable = False
     assert len(block.trainable_weights) == 0 and len(block.non_trainable_weights) == 2
     assert "_tracking_plan_cache" not in [k for k in block.get_config()]
+
+
+class _Counter:
+    """An observer that counts calls per primitive name."""
+
+    def __init__(self):
+        self.calls = {}
+
+    def record(self, prim, inputs, outputs, params):
+        self.calls[prim.name] = self.calls.get(prim.name, 0) + 1
+
+
+def _count(fn):
+    counter = _Counter()
+    dispatch.observers.append(counter)
+    try:
+        result = fn()
+    finally:
+        dispatch.observers.remove(counter)
+    return result, counter.calls
+
+
+def test_unneeded_input_gradients_are_not_computed():
+    rng = np.random.default_rng(0)
+    data = gf.constant(rng.standard_normal((4, 5)).astype(np.float32))
+    w = gf.Variable(rng.standard_normal((5, 3)).astype(np.float32))
+    with gf.GradientTape(persistent=True) as tape:
+        y = gf.reduce_sum(gf.matmul(data, w) * 2.0)
+    (gw,), calls = _count(lambda: tape.gradient(y, [w]))
+    assert calls.get("matmul") == 1  # only d/dw: the data's gradient would be dropped
+    np.testing.assert_allclose(gw.numpy(), 2.0 * data.numpy().T @ np.ones((4, 3), np.float32), rtol=1e-5)
+    # watched explicitly, the data gets its gradient too, and the same d/dw
+    with gf.GradientTape() as tape:
+        tape.watch(data)
+        y = gf.reduce_sum(gf.matmul(data, w) * 2.0)
+    (gd, gw2), calls = _count(lambda: tape.gradient(y, [data, w]))
+    assert calls.get("matmul") == 2
+    np.testing.assert_allclose(gd.numpy(), 2.0 * np.ones((4, 3), np.float32) @ w.numpy().T, rtol=1e-5)
+    np.testing.assert_allclose(gw2.numpy(), gw.numpy(), rtol=1e-6)
+
+
+def test_grad_rules_called_outside_a_tape_compute_every_gradient():
+    from gpuflow.ops import linalg_prims
+    a = gf.constant(np.ones((2, 3), np.float32))
+    b = gf.constant(np.ones((3, 4), np.float32))
+    g = gf.constant(np.ones((2, 4), np.float32))
+    ga, gb = linalg_prims.matmul.grad(g, None, a, b, transpose_a=False, transpose_b=False)
+    assert ga.shape == (2, 3) and gb.shape == (3, 4)
+
+
+def test_second_order_gradient_through_skipping_rules():
+    x = gf.Variable(np.float32(3.0))
+    c = gf.constant(np.float32(5.0))
+    with gf.GradientTape() as outer:
+        with gf.GradientTape() as inner:
+            y = x * x * c
+        dy = inner.gradient(y, x)  # 2 x c
+    d2y = outer.gradient(dy, x)  # 2 c
+    assert float(dy.numpy()) == pytest.approx(30.0) and float(d2y.numpy()) == pytest.approx(10.0)
