@@ -63,6 +63,12 @@ def get_keras_mask(x):
     return getattr(x, "_keras_mask", None)
 
 
+def _fresh(t):
+    """A new tensor equal to t (recorded on the tape like any op), to carry a mask other than t's."""
+    from ... import ops
+    return ops.logical_and(t, t) if t.dtype == _dtypes.bool else t * 1
+
+
 def _masks_of(inputs):
     """The masks attached to `inputs`, in the same structure; None when no input carries one."""
     if isinstance(inputs, Tensor):  # the usual case, on every layer call: no structure to walk
@@ -83,7 +89,6 @@ class Layer:
     first input (`x._keras_mask`) unless one is passed. After the call, a layer with `supports_masking`
     attaches `compute_mask(inputs, mask)` to its outputs; any other layer drops a mask it receives.
     """
-    supports_masking = False
     _mask_warned = False         # a dropped mask is warned about once per layer, not on every batch
     _masks_from_graph = False    # True for Sequential and functional models: their layers attach the masks
 
@@ -354,38 +359,59 @@ class Layer:
         finally:
             _IN_CALL.reset(tokens[1])
             _TRAINING.reset(tokens[0])
-        self._attach_masks(args[0], outputs, previous_mask)
-        return outputs
+        return self._attach_masks(args[0], outputs, previous_mask)
 
     # ---------------------------------------------------------------- masking
+    @property
+    def supports_masking(self):
+        """Whether the layer passes masks on (or makes them): by default, whether it overrides compute_mask,
+        as in Keras 3. Layers that pass their input's mask on unchanged set it to True."""
+        value = self.__dict__.get("_supports_masking")
+        return type(self).compute_mask is not Layer.compute_mask if value is None else value
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        self._supports_masking = bool(value)
+
     def compute_mask(self, inputs, mask=None):
         """The mask of this layer's outputs for `inputs` carrying `mask`: by default the input mask for a layer
         that supports masking (it keeps the time axis), None otherwise."""
         return mask if self.supports_masking else None
 
     def _attach_masks(self, inputs, outputs, previous_mask):
-        """Keras 3's `_set_mask_metadata`: outputs that have no mask yet get `compute_mask`'s."""
+        """Keras 3's `_set_mask_metadata`: outputs that have no mask yet get `compute_mask`'s; the outputs of a
+        layer that does not support masking get none. An output that is one of the inputs (an identity layer)
+        is replaced by a copy when its mask must differ, so the input keeps its own."""
         if self._masks_from_graph:
-            return  # a model's outputs already carry the masks its layers attached
-        if not self.supports_masking:
-            if previous_mask is not None and not self._mask_warned:
+            return outputs  # a model's outputs already carry the masks its layers attached
+        if self.supports_masking:
+            if previous_mask is None and type(self).compute_mask is Layer.compute_mask:
+                return outputs  # nothing to pass on, and nothing made here
+            flat = nest.flatten(outputs)
+            input_ids = {id(t) for t in nest.flatten(inputs)}
+            if all(get_keras_mask(t) is not None and id(t) not in input_ids for t in flat):
+                return outputs  # the call attached them itself (Masking does)
+            masks = self.compute_mask(inputs, previous_mask)
+        else:
+            if previous_mask is None:
+                return outputs
+            if not self._mask_warned:
                 self._mask_warned = True
                 warnings.warn(f"Layer {self.name!r} ({type(self).__name__}) was given an input with a mask, but it "
                               f"does not support masking, so its outputs carry no mask and later layers and the "
                               f"loss see every time step", stacklevel=3)
-            return
-        if previous_mask is None and type(self).compute_mask is Layer.compute_mask:
-            return  # nothing to pass on, and nothing made here
-        flat = nest.flatten(outputs)
-        if all(get_keras_mask(t) is not None for t in flat):
-            return
-        masks = self.compute_mask(inputs, previous_mask)
-        if masks is None:
-            return
-        flat_masks = nest.flatten(masks) if len(flat) > 1 else [masks]
+            flat = nest.flatten(outputs)
+            input_ids = {id(t) for t in nest.flatten(inputs)}
+            masks = None
+        flat_masks = [None] * len(flat) if masks is None else nest.flatten(masks) if len(flat) > 1 else [masks]
+        changed, out = False, []
         for t, m in zip(flat, flat_masks):
+            if isinstance(t, Tensor) and id(t) in input_ids and get_keras_mask(t) is not m:
+                t, changed = _fresh(t), True
             if m is not None and isinstance(t, (Tensor, KerasTensor)) and get_keras_mask(t) is None:
                 t._keras_mask = m
+            out.append(t)
+        return nest.pack_sequence_as(outputs, out + flat[len(out):]) if changed else outputs
 
     def _symbolic_call(self, args, kwargs):
         kwargs = self._without_own_mask(args[0], kwargs)

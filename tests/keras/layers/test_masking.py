@@ -170,6 +170,35 @@ def test_own_mask_can_be_passed_explicitly_in_a_functional_graph():
         layers.Multiply()([x, x._keras_mask])
 
 
+def test_custom_layers_make_pass_or_stop_masks_as_in_keras_3():
+    class NonZero(layers.Layer):  # overriding compute_mask is enough to make a mask (Keras 3's default)
+        def compute_mask(self, inputs, mask=None):
+            return gf.not_equal(inputs[..., 0], 0.0)
+
+    class Scale(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.supports_masking = True  # passes its input's mask on
+
+        def call(self, inputs, mask=None):
+            self.seen = mask
+            return inputs * 2.0
+
+    class NoMask(layers.Layer):  # tf.keras' way to stop a mask: compute_mask returns None
+        def compute_mask(self, inputs, mask=None):
+            return None
+    x = np.array([[[1.0], [0.0], [2.0]]], np.float32)
+    made = NonZero()(x)
+    np.testing.assert_array_equal(mask_of(made), [[True, False, True]])
+    scale = Scale()
+    np.testing.assert_array_equal(mask_of(scale(made)), [[True, False, True]])
+    np.testing.assert_array_equal(scale.seen.numpy(), [[True, False, True]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert mask_of(NoMask()(made)) is None
+    assert not layers.Layer().supports_masking and NonZero().supports_masking
+
+
 def test_lambda_mask_argument_and_function_mask_parameter():
     ids = np.array([[3, 0]], np.int32)
     x = layers.Embedding(5, 3, mask_zero=True)(ids)
@@ -183,6 +212,16 @@ def test_lambda_mask_argument_and_function_mask_parameter():
     np.testing.assert_array_equal(mask_of(out), ids == 0)
     with pytest.warns(UserWarning, match="does not support masking"):
         assert mask_of(layers.Lambda(lambda t: t * 2)(x)) is None
+    # An identity layer that drops the mask returns a copy: its input keeps its own mask, gradients flow.
+    with pytest.warns(UserWarning, match="does not support masking"):
+        with gf.GradientTape() as tape:
+            tape.watch(x)
+            same = layers.Lambda(lambda t: t)(x)
+            total = gf.reduce_sum(same * 3.0)
+    assert same is not x and mask_of(same) is None
+    np.testing.assert_array_equal(mask_of(x), ids != 0)
+    np.testing.assert_array_equal(same.numpy(), x.numpy())
+    np.testing.assert_array_equal(tape.gradient(total, x).numpy(), np.full(x.shape, 3.0))
 
 
 # ---------------------------------------------------------------- recurrent layers
