@@ -8,7 +8,8 @@
 # Logs and JSON go to $OUT (./gpu-session-out when unset): summary.txt, setup.log, tests.log,
 # ops.log, fit.log and the benchmarks' JSON files. The defaults fit one 10-minute device command;
 # STEPS picks steps, e.g. STEPS="info smoke tests" TESTS_S=500, then STEPS="info ops fit".
-# Env: STEPS, PYTHON (python3), TESTS_S, OPS_S, FIT_S (seconds), PYTEST_ARGS, OPS_ARGS, FIT_ARGS.
+# Env: STEPS, PYTHON (python3), TESTS_S, OPS_S, FIT_S (seconds), PYTEST_ARGS, PYTEST_WORKERS (8;
+# pytest-xdist workers where it is installed, 1 = none), OPS_ARGS, FIT_ARGS.
 # Exit status: 0 when every step that ran passed, else the number of steps that failed or timed out.
 set -u
 cd "$(dirname "$0")/.." || exit 99
@@ -18,9 +19,9 @@ STEPS=${STEPS:-info deps smoke tests ops fit}
 TESTS_S=${TESTS_S:-240}
 OPS_S=${OPS_S:-150}
 FIT_S=${FIT_S:-90}
-PYTEST_ARGS=${PYTEST_ARGS:---maxfail=25}  # not -x: a rare GPU session should show every kind of failure
-OPS_ARGS=${OPS_ARGS:---sizes 1e4,1e6,1e8}  # the targets are judged at 1e8
-FIT_ARGS=${FIT_ARGS:-}
+PYTEST_ARGS=${PYTEST_ARGS---maxfail=25}  # not -x: a rare GPU session should show every kind of failure
+OPS_ARGS=${OPS_ARGS---sizes 1e4,1e6,1e8}  # the targets are judged at 1e8
+FIT_ARGS=${FIT_ARGS-}
 SITE=/tmp/gpuflow-site                      # where `deps` installs, behind what the machine has
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}:$SITE" PYTHONUNBUFFERED=1
 mkdir -p "$OUT"
@@ -112,6 +113,10 @@ export -f info deps require_gpu smoke gpu
 step info setup 60 info
 step deps setup 120 deps
 step smoke setup 120 smoke
+# Each process compiles the kernels it uses (~0.15 s of NVRTC each, ~530 in the suite): pytest-xdist
+# workers, where the machine has it, spread that over the CPU cores.
+WORKERS=${PYTEST_WORKERS:-8}
+[ "$WORKERS" -gt 1 ] && "$PY" -c "import xdist" 2>/dev/null && PYTEST_ARGS="-n $WORKERS $PYTEST_ARGS"
 # shellcheck disable=SC2086  # the *_ARGS are word lists
 step tests tests "$TESTS_S" gpu "$PY" -m pytest -p no:hypothesispytest -p no:cacheprovider -m gpu -q $PYTEST_ARGS
 # shellcheck disable=SC2086
