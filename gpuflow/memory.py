@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import devices
+from .errors import InvalidArgumentError
 from .runtime import memory as _memory
 
 
@@ -43,6 +44,9 @@ def summary(device=None) -> str:
 def record_stream(tensor, stream) -> None:
     """`tensor`'s buffer is used by work on `stream` (a cupy Stream): when the tensor is freed, its
     memory is not reused until that work is done."""
+    if tensor._device.kind != "cuda":
+        raise InvalidArgumentError(f"gf.memory.record_stream: the tensor is on {tensor._device}; only cuda tensors "
+                                   f"live in the caching allocator")
     block = _memory.block_of(tensor._data)
     if block is not None:
         _pool(tensor._device).record_stream(block, stream.ptr)

@@ -230,5 +230,5 @@ def _cupy_malloc(size):
 
 def block_of(array):
     """The allocator block behind a CuPy array (for record_stream)."""
-    owner = getattr(array.data.mem, "_owner", None)
+    owner = getattr(getattr(array.data, "mem", None), "_owner", None)  # None: not memory from our hook
     return getattr(owner, "block", None)

@@ -39,3 +39,12 @@ def test_out_of_memory_is_cupys_runtime_error():
     # what _new_pool tells the allocator to treat as "the driver is out of memory"
     from cupy_backends.cuda.api.runtime import CUDARuntimeError
     assert cupy.cuda.runtime.CUDARuntimeError is CUDARuntimeError
+
+
+def test_record_stream_refuses_a_tensor_that_is_not_on_cuda():
+    import gpuflow as gf
+    from gpuflow.errors import InvalidArgumentError
+    with gf.device("cpu"):
+        x = gf.zeros([4])
+    with pytest.raises(InvalidArgumentError, match="record_stream: the tensor is on cpu:0"):
+        gf.memory.record_stream(x, cupy.cuda.Stream.null)

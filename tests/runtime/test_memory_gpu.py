@@ -33,3 +33,19 @@ def test_out_of_memory_is_a_clear_error():
             # 16 TiB made on the device (gf.zeros of that size would fail first on the host, where
             # gf.fill materialises its value before copying it over)
             gf.broadcast_to(one, [1 << 42])
+
+
+def test_a_block_used_on_another_stream_waits_for_that_stream():
+    import cupy
+    from gpuflow.runtime import memory
+    with gf.device("cuda"):
+        x = gf.zeros([1 << 20])
+        side = cupy.cuda.Stream(non_blocking=True)
+        gf.memory.record_stream(x, side)
+        del x
+        gc.collect()
+        pool = memory.allocator(0)
+        assert pool._deferred, "the freed block should wait for the side stream"
+        side.synchronize()
+        gf.zeros([1])  # an allocation collects the deferred blocks whose streams are done
+        assert not pool._deferred
