@@ -210,3 +210,23 @@ def test_second_order_gradient_through_skipping_rules():
         dy = inner.gradient(y, x)  # 2 x c
     d2y = outer.gradient(dy, x)  # 2 c
     assert float(dy.numpy()) == pytest.approx(30.0) and float(d2y.numpy()) == pytest.approx(10.0)
+
+
+def test_numpy_backend_quiet_matches_errstate_and_restores():
+    import warnings
+    from gpuflow.backend.numpy._registry import quiet
+    before = np.geterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any RuntimeWarning would fail the test
+        with quiet():
+            with quiet():  # nests
+                np.log(np.zeros(2, np.float32))
+            np.float32(1e38) * np.float32(1e38)
+            assert set(np.geterr().values()) == {"ignore"}
+        x = gf.constant(np.array([0.0, -1.0], np.float32))
+        assert np.isneginf(gf.math.log(x).numpy()[0]) and np.isnan(gf.math.log(x).numpy()[1])
+    assert np.geterr() == before
+    with pytest.raises(ZeroDivisionError):
+        with quiet():
+            raise ZeroDivisionError
+    assert np.geterr() == before

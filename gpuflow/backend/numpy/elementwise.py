@@ -12,7 +12,7 @@ import numpy as np
 
 import ml_dtypes
 
-from ._registry import impl, narrow, widen
+from ._registry import impl, narrow, quiet, widen
 
 _HALVES = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
 
@@ -50,7 +50,7 @@ WITH_ALPHA = {
 @impl(*UNARY, *WITH_ALPHA)
 def unary(name, x, alpha=0.0):
     wide = widen(x)
-    with np.errstate(all="ignore"):
+    with quiet():
         out = WITH_ALPHA[name](wide, alpha) if name in WITH_ALPHA else UNARY[name](wide)
     return narrow(out, x.dtype) if out.dtype != np.bool_ else out
 
@@ -87,7 +87,7 @@ def binary(name, x, y):
         return np.logical_or(x, y)
     if name == "pow" and x.dtype.kind == "i":
         return int_pow(x, y)
-    with np.errstate(all="ignore"):
+    with quiet():
         out = BINARY[name](widen(x), widen(y))
     if out.dtype == np.bool_:
         return np.asarray(out)
@@ -114,7 +114,7 @@ def round_once(wide: np.ndarray, target) -> np.ndarray:
 @impl("cast")
 def cast(x, dtype):
     target = dtype.np
-    with np.errstate(all="ignore"):
+    with quiet():
         return _cast(x, target)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import InvalidArgumentError
-from ._registry import impl, narrow, widen
+from ._registry import impl, narrow, quiet, widen
 
 
 def check_labels(labels, n):
@@ -25,20 +25,20 @@ def _log_softmax(x):
 
 @impl("log_softmax")
 def log_softmax(x):
-    with np.errstate(all="ignore"):
+    with quiet():
         return narrow(_log_softmax(widen(x)), x.dtype)
 
 
 @impl("softmax")
 def softmax(x):
-    with np.errstate(all="ignore"):
+    with quiet():
         return narrow(np.exp(_log_softmax(widen(x))), x.dtype)
 
 
 @impl("sparse_softmax_xent")
 def sparse_softmax_xent(logits, labels):
     check_labels(labels, logits.shape[-1])
-    with np.errstate(all="ignore"):
+    with quiet():
         logp = _log_softmax(widen(logits))
         loss = -np.take_along_axis(logp, labels[..., None].astype(np.int64), axis=-1)[..., 0]
         return narrow(loss, logits.dtype), narrow(np.exp(logp), logits.dtype)
@@ -46,6 +46,6 @@ def sparse_softmax_xent(logits, labels):
 
 @impl("softmax_xent")
 def softmax_xent(logits, labels):
-    with np.errstate(all="ignore"):
+    with quiet():
         logp = _log_softmax(widen(logits))
         return narrow(-np.sum(widen(labels) * logp, axis=-1), logits.dtype), narrow(logp, logits.dtype)

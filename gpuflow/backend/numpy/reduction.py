@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import impl, narrow, widen
+from ._registry import impl, narrow, quiet, widen
 
 
 def _logsumexp(x, axis, keepdims):
@@ -39,7 +39,7 @@ REDUCE = {"reduce_sum": np.sum, "reduce_prod": np.prod, "reduce_logsumexp": _log
 
 @impl(*REDUCE)
 def reduce(name, x, axes, keepdims):
-    with np.errstate(all="ignore"):
+    with quiet():
         out = REDUCE[name](widen(x), axis=axes, keepdims=keepdims)
     return narrow(out, x.dtype).astype(x.dtype, copy=False)
 
