@@ -2,7 +2,8 @@
 
 cuda: cupy.RawModule, one per name expression, on first use: NVRTC takes ~0.1-0.3 s per kernel.
       CuPy's disk cache does not help here (it skips any module built with name_expressions),
-      so each process compiles the kernels it uses once.
+      so each process compiles the kernels it uses once. CuPy adds -ftz=true: float32 denormals
+      flush to zero on a GPU (as in TF's GPU kernels), unlike on sim and cpu.
 sim:  gpuflow.runtime.sim.SimModule. A g++ run costs seconds of start-up and header parsing
       whatever it compiles, so the instantiations of a file listed in kernels/instantiations.txt
       are built together, in a few modules compiled in parallel; an unlisted one is built alone.
