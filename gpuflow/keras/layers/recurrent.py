@@ -18,7 +18,7 @@ run on every row; the mask picks rows with `where` around them.
 """
 from __future__ import annotations
 
-from ... import ops
+from ... import devices, ops
 from ...ops import nn_ops, rnn_prims
 from ...tensor import TensorShape
 from .. import activations, constraints, initializers, regularizers
@@ -113,13 +113,15 @@ class _RNN(Layer):
                              f"of shape ({batch}, {self.units}), got {[tuple(s.shape) for s in states]}")
         return states
 
-    def _step_masks(self, mask, shape):
+    def _step_masks(self, mask, inputs):
         """The (batch, time) mask as one (batch, 1) boolean tensor per step, or None without a mask."""
         if mask is None:
             return None
         if isinstance(mask, (list, tuple)):  # a mask per input: every input shares the time steps
             mask = mask[0]
-        mask = ops.convert_to_tensor(mask)
+        shape = tuple(inputs.shape)
+        with devices.device(inputs._device):
+            mask = ops.convert_to_tensor(mask)
         if tuple(mask.shape) != tuple(shape[:2]):
             raise ValueError(f"{self.name} ({type(self).__name__}): the mask must have shape (batch, timesteps) = "
                              f"{tuple(shape[:2])} for inputs of shape {tuple(shape)}, got {tuple(mask.shape)}")
@@ -134,7 +136,7 @@ class _RNN(Layer):
                              f"got inputs of shape {shape}; a layer keeps the input size it was built with")
         batch, steps, features = shape
         states = self._initial_states(inputs, initial_state)
-        step_masks = self._step_masks(mask, shape)
+        step_masks = self._step_masks(mask, inputs)
         if training and self.dropout:
             inputs = inputs * ops.expand_dims(self._mask((batch, features), self.dropout, inputs.dtype), 1)
         rec_mask = (self._mask((batch, self.units), self.recurrent_dropout, inputs.dtype)
@@ -150,7 +152,8 @@ class _RNN(Layer):
                 states = self._step(x_t, states, rec_mask)
                 outputs.append(states[0])
         else:
-            zeros = ops.zeros((batch, self.units), dtype=inputs.dtype)
+            with devices.device(inputs._device):
+                zeros = ops.zeros((batch, self.units), dtype=inputs.dtype)
             order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
             previous = zeros  # Keras' output before the first step
             for t in order:
