@@ -205,9 +205,12 @@ class Variable(Tensor):
     read_value = value
 
     def assign(self, value, read_value=True):
-        from .ops.creation import convert_to_tensor
-        new = convert_to_tensor(value, dtype=self._dtype)
-        if new._device != self._device:
+        if type(value) is Tensor and value._dtype is self._dtype:  # an optimizer's update: nothing to convert
+            new = value
+        else:
+            from .ops.creation import convert_to_tensor
+            new = convert_to_tensor(value, dtype=self._dtype)
+        if new._device is not self._device and new._device != self._device:
             raise ValueError(f"Variable.assign: {self.name} lives on {self._device} but the value is on "
                              f"{new._device}; copy it first with .to('{self._device}')")
         if new.shape != self._shape:
