@@ -58,6 +58,8 @@ def compile_like_raw_module(monkeypatch):
         except _Compiled as done:
             (cubin, mapping), options = done.args
             return cubin, mapping, options
+        except TypeError as e:  # another CuPy's compile_with_cache signature
+            pytest.skip(f"CuPy {cupy.__version__}: compile_with_cache is not CuPy 13's ({e})")
         raise AssertionError("CuPy returned a module without compiling: the interception missed")
     return compile_file
 
