@@ -32,11 +32,9 @@ MAX_SAMPLES = 200    # fast calls are timed k at a time (each sample = mean of k
 
 # ---- devices ----------------------------------------------------------------------------------
 def cuda_usable() -> bool:
-    try:
-        import cupy
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:  # no CuPy, no driver, no GPU: all mean "not here"
-        return False
+    """gpuflow's own answer (CuPy importable, a driver, a device), so bench and the library agree."""
+    from gpuflow.devices import cuda_available
+    return cuda_available()
 
 
 def available_devices() -> list[str]:
