@@ -12,6 +12,7 @@ from . import elementwise as ew
 from . import reduction as red
 from ._util import normalize_axes, normalize_axis
 from .creation import convert_to_tensor
+from .dispatch import bind
 
 __all__ = ["negative", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tanh", "sigmoid", "erf", "floor", "ceil", "round", "relu", "relu6", "softplus", "silu", "swish", "logical_not", "is_nan", "is_finite", "add", "subtract", "multiply", "floordiv", "mod", "floormod", "pow", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "divide", "truediv", "realdiv", "where", "cast", "clip_by_value", "add_n", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp", "reduce_mean", "reduce_any", "reduce_all", "reduce_variance", "reduce_std", "argmax", "argmin", "leaky_relu", "elu", "gelu", "count_nonzero"]
 
@@ -74,7 +75,7 @@ def _unary(name):
     prim = ew.unary[name]
 
     def op(x, name=None):
-        return prim(*operands(x))
+        return bind(prim, *operands(x))  # bind directly: one Python call less than prim(...) per op
     op.__name__ = name
     return op
 
@@ -83,7 +84,7 @@ def _binary(name):
     prim = ew.binary[name]
 
     def op(x, y, name=None):
-        return prim(*operands(x, y))
+        return bind(prim, *operands(x, y))
     op.__name__ = name
     return op
 

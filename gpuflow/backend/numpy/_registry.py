@@ -28,7 +28,9 @@ def widen(a: np.ndarray) -> np.ndarray:
 def narrow(result, like: np.dtype):
     if not isinstance(like, np.dtype):  # the common caller passes an array's dtype: skip np.dtype()
         like = np.dtype(like)
-    return np.asarray(result).astype(like, copy=False) if like in _COMPUTE else np.asarray(result)
+    if type(result) is not np.ndarray:  # a NumPy scalar from a full reduction
+        result = np.asarray(result)
+    return result.astype(like, copy=False) if like in _COMPUTE else result
 
 
 try:  # NumPy >= 2: np.errstate keeps its state in this context variable
