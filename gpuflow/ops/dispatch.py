@@ -61,10 +61,10 @@ def grad_needed(rule: Callable, index: int) -> bool:
 
 def call_grad_rule(prim: "Primitive", skip, *args, **params):
     """prim.grad(*args, **params), telling it (through grad_needed) which inputs' gradients are dropped."""
-    if not skip:
-        return prim.grad(*args, **params)
     outer = getattr(_rule_call, "skip", None)
-    _rule_call.skip = (prim.grad, skip)
+    if not skip and outer is None:  # the common case: every gradient is kept, no rule is running
+        return prim.grad(*args, **params)
+    _rule_call.skip = (prim.grad, skip)  # even when empty: an outer call's skips must not leak in
     try:
         return prim.grad(*args, **params)
     finally:
