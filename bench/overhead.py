@@ -75,6 +75,7 @@ def gpuflow_points(gf, device: str, rng) -> dict:
         b = gf.constant(rng.standard_normal(3, dtype=np.float32))
         m = gf.constant(rng.standard_normal((2, 2), dtype=np.float32))
         v = gf.Variable(rng.standard_normal((4, 3), dtype=np.float32))
+        w = gf.constant(np.float32(0.9))
     ops = {"add_bcast": lambda: gf.add(x, b), "matmul_2x2": lambda: gf.matmul(m, m),
            "reduce_sum": lambda: gf.reduce_sum(x), "relu": lambda: gf.nn.relu(x),
            "variable_assign": lambda: v.assign(x)}
@@ -89,7 +90,6 @@ def gpuflow_points(gf, device: str, rng) -> dict:
         return run
     points.update({f"{name}_taped": (taped(fn), TAPED_CALLS, True) for name, fn in ops.items()})
 
-    w = gf.constant(np.float32(0.9))
 
     def chain():
         with gf.GradientTape() as tape:
