@@ -37,6 +37,8 @@ class TensorShape(tuple):
         return None not in self
 
     def __getitem__(self, key):
+        if type(key) is int:  # shape[-1], shape[0]: on every layer call
+            return tuple.__getitem__(self, key)
         item = super().__getitem__(key)
         return TensorShape(item) if isinstance(key, slice) else item
 
