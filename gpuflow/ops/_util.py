@@ -50,7 +50,10 @@ def normalize_axes(op: str, axis, rank: int) -> tuple:
     out = []
     for a in items:
         a = int(a)
-        if not -rank <= a < max(rank, 1) or (rank == 0 and a not in (0, -1)):
+        if rank == 0 and a not in (0, -1):
+            raise InvalidArgumentError(f"{op}: axis {a} is out of range for a 0-d tensor, which has no axes; "
+                                       f"reduce a scalar with axis=None (or 0 / -1, which NumPy also accepts)")
+        if rank and not -rank <= a < rank:
             raise InvalidArgumentError(f"{op}: axis {a} is out of range for a tensor of rank {rank}; "
                                        f"use an axis in [{-rank}, {max(rank, 1) - 1}]")
         out.append(a % rank if rank else 0)

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import devices as _device
 from .. import dtypes
+from ..errors import InvalidArgumentError
 from ..tensor import Tensor
 from . import elementwise as ew
 from . import reduction as red
@@ -197,6 +198,9 @@ def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
 def _arg(prim):
     def op(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002 - tf's argument name
         x = operands(input)[0]
+        if x.ndim == 0:  # TF refuses too; without this the range check would print "[0, -1]"
+            raise InvalidArgumentError(f"{prim.name}: input is a 0-d {x.dtype.name}[] tensor, which has no axis to "
+                                       f"search along; reshape it to [1] first (the answer is then 0)")
         return prim(x, axis=normalize_axis(prim.name, 0 if axis is None else axis, x.ndim),
                     output_type=dtypes.as_dtype(output_type))
     op.__name__ = prim.name

@@ -10,10 +10,19 @@ from .array import transpose
 from .math import abs, exp, log1p, maximum, operands, reduce_sum, square, subtract, tensor_on_device_of  # noqa: A004
 
 
+def _require_axis(op, x, what="logits"):
+    """Row-wise ops normalise along an axis, so a 0-d tensor has nothing to work on: TF refuses it too
+    ("logits must have >= 1 dimension"); say so here instead of failing later inside a transpose."""
+    if x.ndim == 0:
+        raise InvalidArgumentError(f"{op}: {what} must have rank >= 1 (the op works along an axis), got a 0-d "
+                                   f"{x.dtype.name}[] tensor; add an axis first, e.g. gf.reshape(x, [1])")
+
+
 def _along(prim, logits, axis):
     """Run a last-axis primitive along any axis by moving that axis last and back."""
     x = operands(logits)[0]
-    axis = normalize_axis(prim.name, axis, max(x.ndim, 1))
+    _require_axis(prim.name, x)
+    axis = normalize_axis(prim.name, axis, x.ndim)
     if axis == x.ndim - 1:
         return prim(x)
     perm = [i for i in range(x.ndim) if i != axis] + [axis]
@@ -35,13 +44,22 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
     if labels.dtype.is_floating:
         raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: labels must be integer class ids, got "
                                    f"{labels.dtype.name}{list(labels.shape)}")
+    _require_axis("sparse_softmax_cross_entropy_with_logits", logits)
+    if labels.ndim != logits.ndim - 1:
+        raise InvalidArgumentError(
+            f"sparse_softmax_cross_entropy_with_logits: labels {labels.dtype.name}{list(labels.shape)} have rank "
+            f"{labels.ndim} but logits {logits.dtype.name}{list(logits.shape)} have rank {logits.ndim}; labels hold "
+            f"one class id per row of logits, so their rank must be the logits' rank minus 1 (for one-hot labels "
+            f"use softmax_cross_entropy_with_logits)")
     return prims.sparse_softmax_xent(logits, labels)[0]
 
 
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     logits, labels = operands(logits, labels)
-    axis = normalize_axis("softmax_cross_entropy_with_logits", axis, max(logits.ndim, 1))
-    if axis != logits.ndim - 1:
+    _require_axis("softmax_cross_entropy_with_logits", logits)
+    axis = normalize_axis("softmax_cross_entropy_with_logits", axis, logits.ndim)
+    # Mismatched shapes are left to the primitive, whose error names both shapes.
+    if axis != logits.ndim - 1 and tuple(labels.shape) == tuple(logits.shape):
         perm = [i for i in range(logits.ndim) if i != axis] + [axis]
         logits, labels = transpose(logits, perm), transpose(labels, perm)
     return prims.softmax_xent(logits, labels)[0]
