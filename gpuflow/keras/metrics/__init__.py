@@ -6,6 +6,7 @@ serialized metric; a Metric or function is returned as is.
 """
 from __future__ import annotations
 
+from ..engine.base_layer import to_snake_case
 from ..losses import (binary_crossentropy, categorical_crossentropy, kl_divergence, mean_absolute_error,
                       mean_squared_error, sparse_categorical_crossentropy)
 from .accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
@@ -14,23 +15,26 @@ from .accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCate
                        sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
 from .base import Mean, MeanMetricWrapper, Metric, Sum
 from .confusion import AUC, Precision, Recall
-from .regression import MeanAbsoluteError, MeanSquaredError
+from .regression import MeanAbsoluteError, MeanSquaredError, RootMeanSquaredError
 
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
            "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "Precision",
-           "Recall", "AUC", "MeanSquaredError", "MeanAbsoluteError", "accuracy", "binary_accuracy",
-           "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
+           "Recall", "AUC", "MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "accuracy",
+           "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
            "sparse_top_k_categorical_accuracy", "in_top_k", "get", "serialize", "deserialize"]
 
 CLASSES = {c.__name__: c for c in (Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
                                    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, Precision, Recall, AUC,
-                                   MeanSquaredError, MeanAbsoluteError)}
+                                   MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError)}
 FUNCTIONS = {fn.__name__: fn for fn in (accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
                                         top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
                                         mean_squared_error, mean_absolute_error, binary_crossentropy,
                                         categorical_crossentropy, sparse_categorical_crossentropy, kl_divergence)}
 FUNCTIONS.update(acc=accuracy, mse=mean_squared_error, MSE=mean_squared_error, mae=mean_absolute_error,
                  MAE=mean_absolute_error, kld=kl_divergence, KLD=kl_divergence)
+# Keras 3 also resolves a class's snake_case name to a new instance ('root_mean_squared_error', 'auc'); a function
+# of that name wins ('mean_squared_error' is the function). There is no 'rmse' alias in Keras, so none here.
+SNAKE_CLASSES = {to_snake_case(name): cls for name, cls in CLASSES.items() if to_snake_case(name) not in FUNCTIONS}
 
 
 def serialize(metric):
@@ -62,9 +66,13 @@ def get(identifier):
     if isinstance(identifier, str):
         if identifier in FUNCTIONS:
             return FUNCTIONS[identifier]
-        if identifier in CLASSES:
-            return CLASSES[identifier]()
-        raise ValueError(f"unknown metric {identifier!r}; known names: {', '.join(sorted(set(FUNCTIONS) | set(CLASSES)))}")
+        cls = CLASSES.get(identifier) or SNAKE_CLASSES.get(identifier)
+        if cls is not None:
+            return cls()
+        hint = " (Keras has no 'rmse' alias: use 'root_mean_squared_error' or RootMeanSquaredError())" \
+            if identifier.lower() == "rmse" else ""
+        raise ValueError(f"unknown metric {identifier!r}{hint}; known names: "
+                         f"{', '.join(sorted(set(FUNCTIONS) | set(CLASSES) | set(SNAKE_CLASSES)))}")
     if isinstance(identifier, dict):
         return deserialize(identifier)
     raise ValueError(f"cannot interpret {identifier!r:.80} as a metric: give a name, a function, a Metric or a config")
