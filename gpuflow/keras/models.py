@@ -9,6 +9,7 @@ from .engine.model_file import load_model, save_model
 from .engine.saving import deserialize_layer, serialize_layer
 from .engine.sequential import Sequential
 from .engine.training import Model
+from .saving.registration import custom_object_scope
 
 __all__ = ["Model", "Sequential", "Functional", "clone_model", "load_model", "save_model"]
 
@@ -25,7 +26,9 @@ def clone_model(model, input_tensors=None, clone_function=None):
         classes = {type(layer).__name__: type(layer) for layer in model._flatten_layers(include_self=False)}
 
         def clone_function(layer):
-            return deserialize_layer(serialize_layer(layer), classes)
+            # The scope reaches layers a wrapper revives from its own config (TimeDistributed, Bidirectional).
+            with custom_object_scope(classes):
+                return deserialize_layer(serialize_layer(layer), classes)
     elif not callable(clone_function):
         raise TypeError(f"clone_model: clone_function must be callable (layer -> new layer), got "
                         f"{type(clone_function).__name__}")

@@ -15,3 +15,4 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, 
                       GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 from .padding import ZeroPadding1D, ZeroPadding2D  # noqa: F401
+from .wrappers import TimeDistributed  # noqa: F401

@@ -146,3 +146,18 @@ def test_subclassed_model_still_raises():
             return x
     with pytest.raises(ValueError, match="Sub is a subclassed model"):
         clone_model(Sub())
+
+
+class Doubler(gf.keras.layers.Layer):
+    """An unregistered custom layer, to be cloned from inside a wrapper's config."""
+
+    def call(self, inputs):
+        return inputs * 2.0
+
+
+def test_custom_layer_inside_a_wrapper_clones_without_registration():
+    inputs = gf.keras.Input((4, 3))
+    model = Model(inputs, layers.TimeDistributed(Doubler(name="double"))(inputs))
+    clone = clone_model(model)
+    assert type(clone.layers[1].layer) is Doubler
+    np.testing.assert_array_equal(clone.predict(np.ones((1, 4, 3), np.float32), verbose=0), 2.0)

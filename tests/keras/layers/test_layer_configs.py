@@ -39,6 +39,8 @@ LAYERS = [
     (layers.LayerNormalization(axis=[1, 2], epsilon=1e-5, scale=False,
                                beta_initializer=initializers.Constant(0.2)), (2, 3, 4)),
     (layers.Rescaling(0.5, offset=2.0, dtype="float64"), (2, 3)),
+    (layers.TimeDistributed(layers.Dense(3, activation="relu", kernel_regularizer="l2"), name="td"), (2, 4, 5)),
+    (layers.TimeDistributed(layers.Conv2D(2, 3, padding="same")), (2, 3, 5, 5, 1)),
 ]
 
 
@@ -72,5 +74,5 @@ def test_round_trip(layer, shape):
 def test_every_exported_layer_is_covered():
     covered = {type(layer) for layer, _ in LAYERS} | {layers.Lambda}  # Lambda refuses get_config (core tests)
     mine = {cls for name, cls in vars(layers).items() if isinstance(cls, type) and issubclass(cls, layers.Layer)
-            and cls.__module__.split(".")[-1] in ("core", "merge", "normalization", "preprocessing")}
+            and cls.__module__.split(".")[-1] in ("core", "merge", "normalization", "preprocessing", "wrappers")}
     assert mine <= covered, f"layers without a config round-trip test: {sorted(c.__name__ for c in mine - covered)}"
