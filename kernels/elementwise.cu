@@ -1,4 +1,4 @@
-// elementwise.cu: unary maps, binary maps with NumPy broadcasting, select, cast.
+// elementwise.cu: unary maps, binary maps with NumPy broadcasting, select, cast, fill.
 //
 // Kernels (the op is a functor type, so one template serves a whole family):
 //   unary<T, Op, V>(x, y, n, alpha)              y[i] = Op(x[i]); alpha for leaky_relu/elu
@@ -7,6 +7,7 @@
 //   binary_bcast<T, Op>(x, y, z, n, meta, rank)  general broadcasting
 //   select_bcast<T>(c, x, y, z, n, meta, rank)   z = c ? x : y, broadcasting all three
 //   cast<S, D>(x, y, n)                          dtype conversion, rules below
+//   fill<T>(y, n, value)                         y[i] = value (zeros/ones/fill made on the device)
 // Launch: 1-D grid-stride loops (GF_GRID_STRIDE_LOOP), block 256, grid = backend.grid_for(work).
 // V = elements per 16-byte pack: the host picks V = 16/sizeof(T) when every non-scalar pointer
 // is 16-byte aligned (output: V*sizeof(out) bytes), else V = 1; the n % V tail runs element-wise.
@@ -348,4 +349,11 @@ template <typename S, typename D> __device__ __forceinline__ D convert(S x) {
 template <typename S, typename D>
 __global__ void cast(const S* __restrict__ x, D* __restrict__ y, gf::index_t n) {
   GF_GRID_STRIDE_LOOP(i, n) y[i] = gf::convert<S, D>(x[i]);
+}
+
+// The value comes as a kernel argument (already converted to T on the host, as NumPy's astype would):
+// a fill writes n elements and reads nothing, so no host array of the full size and no transfer.
+template <typename T>
+__global__ void fill(T* __restrict__ y, gf::index_t n, T value) {
+  GF_GRID_STRIDE_LOOP(i, n) y[i] = value;
 }

@@ -32,7 +32,13 @@ class Backend:
     def storage_dtype(self, dtype) -> np.dtype:
         return dtype.np
 
-    def from_numpy(self, array: np.ndarray, dtype):
+    def from_numpy(self, array: np.ndarray, dtype, copy: bool = True):
+        """Device data of `dtype` holding `array`. copy=False: the caller gives the array up, so a backend
+        whose device memory is host memory may keep it as it is (when dtype and layout fit)."""
+        raise NotImplementedError
+
+    def full(self, shape: tuple, value: np.ndarray, dtype):
+        """Device data of `shape` with every element `value` (a 0-d array already of dtype), made on the device."""
         raise NotImplementedError
 
     def to_numpy(self, data, dtype) -> np.ndarray:

@@ -33,25 +33,53 @@ def _to_array(value) -> np.ndarray:
     return array
 
 
-def constant(value, dtype=None, shape=None, name=None) -> Tensor:
-    """Like tf.constant: a new tensor on the current device from a Python or NumPy value."""
-    if isinstance(value, Tensor):
-        value = value.numpy()
-    array = _to_array(value)
+def _checked_dtype(value, array: np.ndarray, dtype, op: str):
+    """The tensor's dtype: the one asked for (refusing to truncate fractions into integers), else inferred."""
     dtype = dtypes.as_dtype(dtype) if dtype is not None else _infer_dtype(value, array)
     if dtype.is_integer and array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.trunc(array))):
-        raise InvalidArgumentError(f"constant: {value!r:.80} has fractions but the dtype is {dtype.name}; "
+        raise InvalidArgumentError(f"{op}: {value!r:.80} has fractions but the dtype is {dtype.name}; "
                                    f"round it first or ask for a float dtype")
+    return dtype
+
+
+def constant(value, dtype=None, shape=None, name=None) -> Tensor:
+    """Like tf.constant: a new tensor on the current device from a Python or NumPy value.
+
+    The tensor never shares memory with `value` (one copy, made straight into the tensor's dtype):
+    gpuflow tensors are immutable, and a NumPy array the caller changes later must not change them."""
+    return _constant(value, dtype, shape, owned=False)
+
+
+def _from_owned_array(array: np.ndarray) -> Tensor:
+    """A constant from a NumPy array the caller has just made and keeps no other reference to (a batch sliced
+    out by fancy indexing, a dtype conversion): on cpu the tensor takes it over when its dtype and layout
+    already fit, with no copy. Same dtype rules and checks as `constant`."""
+    return _constant(array, None, None, owned=True)
+
+
+def _constant(value, dtype, shape, owned):
+    if isinstance(value, Tensor):
+        value, owned = value.numpy(), True  # numpy() is a fresh host copy: no need to copy it again
+    array = _to_array(value)
+    dtype = _checked_dtype(value, array, dtype, "constant")
+    device = _device.current()
     if shape is not None:
         shape = tuple(shape)
-        if array.size == 1:
-            array = np.broadcast_to(array.reshape(()), shape)
-        elif array.size == int(np.prod(shape)):
-            array = array.reshape(shape)
-        else:
+        if array.size == 1:  # one value repeated: filled on the device, no host array of the full shape
+            return _full(device, shape, array.reshape(()), dtype, "constant")
+        if array.size != int(np.prod(shape)):
             raise InvalidArgumentError(f"constant: a value with {array.size} elements cannot fill shape {list(shape)}")
-    device = _device.current()
-    return Tensor(device.backend.from_numpy(array.astype(dtype.np), dtype), dtype, device)
+        array = array.reshape(shape)
+    return Tensor(device.backend.from_numpy(array, dtype, copy=not owned), dtype, device)
+
+
+def _full(device, shape, value: np.ndarray, dtype, op: str) -> Tensor:
+    """A `shape` tensor of the one value in `value` (converted to dtype as NumPy's astype does), allocated and
+    filled on `device`: on cuda a fill kernel, so neither host memory nor a transfer scales with the size."""
+    if any(d < 0 for d in shape):
+        raise InvalidArgumentError(f"{op}: shape {list(shape)} has a negative dimension; every dimension must be "
+                                   f">= 0")
+    return Tensor(device.backend.full(shape, value.astype(dtype.np), dtype), dtype, device)
 
 
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
@@ -70,7 +98,20 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
 
 
 def fill(dims, value, dtype=None, name=None) -> Tensor:
-    return constant(value, dtype=dtype, shape=tuple(int(d) for d in _shape_list(dims)))
+    return _filled(_device.current(), dims, value, dtype, "fill")
+
+
+def _filled(device, dims, value, dtype, op):
+    """What fill, zeros, ones and the *_like ops share: dtype and checks as `constant(value, dtype)`, the
+    tensor filled on `device`."""
+    shape = tuple(int(d) for d in _shape_list(dims))
+    if isinstance(value, Tensor):
+        value = value.numpy()
+    array = _to_array(value)
+    if array.size != 1:  # as tf.constant(value, shape=...): reshaped when the sizes match, else its error
+        return constant(value, dtype=dtype, shape=shape)
+    dtype = _checked_dtype(value, array, dtype, op)
+    return _full(device, shape, array.reshape(()), dtype, op)
 
 
 def _shape_list(shape):
@@ -80,25 +121,24 @@ def _shape_list(shape):
 
 
 def zeros(shape, dtype=dtypes.float32, name=None) -> Tensor:
-    return fill(shape, 0, dtype=dtype)
+    return _filled(_device.current(), shape, 0, dtype, "zeros")
 
 
 def ones(shape, dtype=dtypes.float32, name=None) -> Tensor:
-    return fill(shape, 1, dtype=dtype)
+    return _filled(_device.current(), shape, 1, dtype, "ones")
 
 
-def _like(x, value, dtype):
+def _like(x, value, dtype, op):
     x = convert_to_tensor(x)
-    with _device.device(x._device):
-        return fill(x.shape, value, dtype=dtype or x.dtype)
+    return _filled(x._device, x.shape, value, dtype or x.dtype, op)
 
 
 def zeros_like(x, dtype=None, name=None) -> Tensor:
-    return _like(x, 0, dtype)
+    return _like(x, 0, dtype, "zeros_like")
 
 
 def ones_like(x, dtype=None, name=None) -> Tensor:
-    return _like(x, 1, dtype)
+    return _like(x, 1, dtype, "ones_like")
 
 
 def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # noqa: A001 - tf.range

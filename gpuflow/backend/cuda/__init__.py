@@ -54,12 +54,19 @@ class CudaBackend(Backend):
     def empty(self, shape, dtype):
         return self.xp.empty(tuple(shape), self.storage_dtype(dtype))
 
-    def from_numpy(self, array, dtype):
+    def from_numpy(self, array, dtype, copy=True):
+        if not self.on_gpu:  # sim: one host copy straight into dtype, or none when the caller gives the array up
+            return np.array(array, dtype=dtype.np, copy=True if copy else None, order="C")
         host = np.asarray(array, dtype=dtype.np, order="C")  # ascontiguousarray would make 0-d arrays 1-d
-        if not self.on_gpu:
-            return host.copy()
         with self.xp.cuda.Device(self.device_id):
             return self.xp.asarray(host.view(self.storage_dtype(dtype)))
+
+    def full(self, shape, value, dtype):
+        from .elementwise import fill
+        if not self.on_gpu:
+            return fill(self, shape, value, dtype)
+        with self.xp.cuda.Device(self.device_id):  # CuPy allocates and launches on its current device
+            return fill(self, shape, value, dtype)
 
     def copy(self, data):
         if not self.on_gpu:

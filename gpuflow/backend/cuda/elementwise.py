@@ -165,3 +165,16 @@ def cast(backend, x, dtype):
     if n:
         _launch(backend, f"cast<{dtype_of(x).ctype}, {dtype.ctype}>", n, (x, y, np.int64(n)))
     return y
+
+
+def fill(backend, shape, value, dtype):
+    """`shape` filled with `value` (a 0-d array of dtype) by the fill kernel: zeros/ones/fill allocate on the
+    device and write there, with no host array or transfer of the full size. Not a primitive (no inputs,
+    nothing to differentiate): CudaBackend.full calls it."""
+    y = backend.empty(shape, dtype)
+    n = y.size
+    if n:
+        # The value's bits in the storage dtype: CuPy holds bfloat16 as uint16 (the kernel reads its bits).
+        bits = value.reshape(1).view(backend.storage_dtype(dtype))[0]
+        _launch(backend, f"fill<{dtype.ctype}>", n, (y, np.int64(n), bits))
+    return y

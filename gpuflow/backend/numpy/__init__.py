@@ -17,8 +17,12 @@ class NumpyBackend(Backend):
         super().__init__()
         self.impls = IMPLS
 
-    def from_numpy(self, array, dtype):
-        return np.array(array, dtype=dtype.np, copy=True, order="C")
+    def from_numpy(self, array, dtype, copy=True):
+        # One pass either way: a copy made straight into dtype, or (copy=False) the array itself if it fits.
+        return np.array(array, dtype=dtype.np, copy=True if copy else None, order="C")
+
+    def full(self, shape, value, dtype):
+        return np.full(shape, value, dtype=dtype.np)
 
     def to_numpy(self, data, dtype):
         return np.array(data, copy=True)

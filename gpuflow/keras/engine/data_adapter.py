@@ -83,16 +83,20 @@ def split_validation(x, y, sw, validation_split):
     return (take(x, first), take(y, first), take(sw, first)), (take(x, last), take(y, last), take(sw, last))
 
 
-def _to_device(structure, dtype_of_float=None):
+def _to_device(structure, owned=False):
+    """Arrays become device tensors. owned=True: the arrays were just made for this batch (fancy-indexed out
+    of the data) and nothing else refers to them, so the cpu device may keep them without another copy;
+    the user's own arrays (and views of them) are always copied, as tensors never change."""
     def convert(a):
         if a is None:
             return None
         if isinstance(a, Tensor):
             return a
         arr = np.asarray(a)
+        fresh = owned
         if arr.dtype == np.float64:
-            arr = arr.astype(np.float32)  # like Keras: float64 data trains in the model's float32
-        return _creation.convert_to_tensor(arr)
+            arr, fresh = arr.astype(np.float32), True  # like Keras: float64 data trains in the model's float32
+        return _creation._from_owned_array(arr) if fresh else _creation.convert_to_tensor(arr)
     return nest.map_structure(convert, structure)
 
 
@@ -112,11 +116,14 @@ class ArrayBatches:
         return self.steps
 
     def epoch(self):
-        order = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
+        order = np.random.permutation(self.n) if self.shuffle else None
         for step in range(self.steps):
             start = (step * self.batch_size) % self.n
-            idx = order[start:start + self.batch_size]
-            yield pack(take(self.x, idx), take(self.y, idx), take(self.sw, idx))
+            if order is None:  # in order: a view of each array, copied once on its way to the device
+                idx = slice(start, start + self.batch_size)
+            else:  # shuffled: fancy indexing makes fresh arrays, which the batch tensors may keep
+                idx = order[start:start + self.batch_size]
+            yield pack(take(self.x, idx), take(self.y, idx), take(self.sw, idx), _owned=order is not None)
 
 
 class IterableBatches:
@@ -167,10 +174,10 @@ def unpack_x_y_sample_weight(data):
     return tuple(data) + (None,) * (3 - len(data))
 
 
-def pack(x, y=None, sample_weight=None):
+def pack(x, y=None, sample_weight=None, _owned=False):
     """The batch as train_step/test_step/predict_step get it in Keras: (x,), (x, y) or (x, y, sample_weight),
-    with arrays made device tensors."""
-    x, y, sample_weight = _to_device((x, y, sample_weight))
+    with arrays made device tensors (see _to_device for `_owned`)."""
+    x, y, sample_weight = _to_device((x, y, sample_weight), owned=_owned)
     if y is None and sample_weight is None:
         return (x,)
     return (x, y) if sample_weight is None else (x, y, sample_weight)
