@@ -1,26 +1,29 @@
 #!/usr/bin/env bash
 # The first command of a session with a lent GPU (H100/H200): what the GPU says, what is installed,
-# one kernel compiled and run, the gpu-marked tests, then bench/ops.py and bench/fit.py.
+# one kernel compiled and run, the gpu-marked tests, then bench/ops.py, bench/overhead.py and bench/fit.py.
 #
 #   bench/gpu_session.sh [WHEEL_DIR]        (see bench/README.md, "First GPU session")
 #
 # Each step has its own time limit, so one that fails or hangs still leaves the others' results.
 # Logs and JSON go to $OUT (./gpu-session-out when unset): summary.txt, setup.log, tests.log,
-# ops.log, fit.log and the benchmarks' JSON files. The defaults fit one 10-minute device command;
-# STEPS picks steps, e.g. STEPS="info smoke tests" TESTS_S=500, then STEPS="info ops fit".
-# Env: STEPS, PYTHON (python3), TESTS_S, OPS_S, FIT_S (seconds), PYTEST_ARGS, PYTEST_WORKERS (8;
-# pytest-xdist workers where it is installed, 1 = none), OPS_ARGS, FIT_ARGS.
+# ops.log (ops and overhead), fit.log and the benchmarks' three JSON files: 8 files, the most a device
+# command brings back, so a new step appends to an existing log. The defaults fit one 10-minute device
+# command; STEPS picks steps, e.g. STEPS="info smoke tests" TESTS_S=500, then STEPS="info ops overhead fit".
+# Env: STEPS, PYTHON (python3), TESTS_S, OPS_S, OVERHEAD_S, FIT_S (seconds), PYTEST_ARGS, PYTEST_WORKERS (8;
+# pytest-xdist workers where it is installed, 1 = none), OPS_ARGS, OVERHEAD_ARGS, FIT_ARGS.
 # Exit status: 0 when every step that ran passed, else the number of steps that failed or timed out.
 set -u
 cd "$(dirname "$0")/.." || exit 99
 
 export OUT=${OUT:-$PWD/gpu-session-out} PY=${PYTHON:-python3} WHEELS=${1:-}
-STEPS=${STEPS:-info deps smoke tests ops fit}
+STEPS=${STEPS:-info deps smoke tests ops overhead fit}
 TESTS_S=${TESTS_S:-240}
 OPS_S=${OPS_S:-150}
+OVERHEAD_S=${OVERHEAD_S:-60}                # ~4 s on a CPU; cuda adds one NVRTC compile per op it times
 FIT_S=${FIT_S:-90}
 PYTEST_ARGS=${PYTEST_ARGS---maxfail=25}  # not -x: a rare GPU session should show every kind of failure
 OPS_ARGS=${OPS_ARGS---sizes 1e4,1e6,1e8}  # the targets are judged at 1e8
+OVERHEAD_ARGS=${OVERHEAD_ARGS-}
 FIT_ARGS=${FIT_ARGS-}
 SITE=/tmp/gpuflow-site                      # where `deps` installs, behind what the machine has
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}:$SITE" PYTHONUNBUFFERED=1
@@ -42,7 +45,7 @@ step() {
     *) status="FAILED (exit $rc)" ;;
   esac
   [ "$rc" = 0 ] || failures=$((failures + 1))
-  printf '%-6s %s (%ss, log %s)\n' "$name" "$status" "$((SECONDS - start))" "$(basename "$log")" \
+  printf '%-8s %s (%ss, log %s)\n' "$name" "$status" "$((SECONDS - start))" "$(basename "$log")" \
     | tee -a "$OUT/summary.txt"
 }
 
@@ -121,6 +124,8 @@ WORKERS=${PYTEST_WORKERS:-8}
 step tests tests "$TESTS_S" gpu "$PY" -m pytest -p no:hypothesispytest -p no:cacheprovider -m gpu -q $PYTEST_ARGS
 # shellcheck disable=SC2086
 step ops ops "$OPS_S" gpu "$PY" bench/ops.py --devices cuda,numpy --out "$OUT" $OPS_ARGS
+# shellcheck disable=SC2086  # its log joins ops.log: a ninth file in $OUT would not come back
+step overhead ops "$OVERHEAD_S" gpu "$PY" bench/overhead.py --devices cuda,cpu --out "$OUT" $OVERHEAD_ARGS
 # shellcheck disable=SC2086
 step fit fit "$FIT_S" gpu "$PY" bench/fit.py --devices cuda --out "$OUT" $FIT_ARGS
 
