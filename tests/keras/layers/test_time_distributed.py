@@ -77,7 +77,8 @@ def test_gradients_float64_dense():
 
 
 def test_gradients_float64_conv2d():
-    td = layers.TimeDistributed(layers.Conv2D(2, 2, dtype="float64"), dtype="float64")
+    td = layers.TimeDistributed(layers.Conv2D(2, 2, dtype="float64"))  # its dtype follows the wrapped layer's
+    assert td.dtype == "float64"
     x = rand((1, 2, 3, 3, 2), "float64", seed=2)
     td(x)
 
