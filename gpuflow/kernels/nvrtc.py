@@ -1,10 +1,15 @@
-"""Compile one kernel file with NVRTC for one architecture, and read ptxas' resource report."""
+"""NVRTC through cuda-python: the one driver behind `python -m gpuflow.kernels check` (resource
+report) and the cuda loader's CUBIN disk cache (gpuflow.runtime.cubin_cache).
+
+Both compile with `cubin_options(arch)`, so check reports on exactly the code a GPU runs.
+"""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..runtime.cuda_headers import include_dirs
 from ..runtime.sources import kernel_dir
 
 
@@ -26,6 +31,7 @@ class CompileResult:
     log: str
     kernels: list = field(default_factory=list)
     lowered: dict = field(default_factory=dict)  # name expression → mangled name
+    cubin: bytes = b""
 
 
 def _check(result, what):
@@ -35,29 +41,71 @@ def _check(result, what):
     return result[1:] if len(result) > 2 else (result[1] if len(result) == 2 else None)
 
 
-def compile_file(file: str, names, arch: str) -> CompileResult:
+@functools.lru_cache(maxsize=None)
+def nvrtc_version() -> tuple[int, int]:
+    """cuda-python's NVRTC (major, minor); ImportError where cuda-python is not installed."""
     from cuda.bindings import nvrtc
-    source = (kernel_dir() / file).read_bytes()
+    major, minor = _check(nvrtc.nvrtcVersion(), "version")
+    return int(major), int(minor)
+
+
+def arch_name(arch) -> str:
+    """'90', 90 or 'sm_90' → 'sm_90' (a real architecture: NVRTC then emits a CUBIN, not PTX)."""
+    text = str(arch)
+    return text if text.startswith("sm_") else f"sm_{text}"
+
+
+def cubin_options(arch, root: Path | None = None) -> tuple[str, ...]:
+    """The options of every gpuflow kernel compiled to a CUBIN for `arch`.
+
+    The cuda loader's RawModule options (gpuflow.runtime.loader.cuda_options) plus what CuPy's
+    RawModule adds, with one deliberate difference:
+    * --device-as-default-execution-space: CuPy passes it to NVRTC 12+; kept so an unannotated
+      function means the same in both paths.
+    * -ftz=false where CuPy passes -ftz=true: float32 denormals are kept, as on the cpu and sim
+      references (NumPy and the host CPU do not flush), so a cuda result matches them near zero
+      too. Denormal-heavy float32 math costs little on sm_80+; bandwidth dominates our kernels.
+    * CuPy's own include dirs (cub, thrust, libcudacxx) are left out: no kernel includes them.
+    """
+    from ..runtime.loader import cuda_options
+    extra = ("--device-as-default-execution-space",) if nvrtc_version()[0] >= 12 else ()
+    return cuda_options(root) + extra + ("-ftz=false", f"-arch={arch_name(arch)}")
+
+
+def compile_program(source: bytes, file: str, names, options, cubin: bool = False) -> CompileResult:
+    """Compile `source` (named `file` in messages) with the name expressions `names`.
+
+    The result has each name's lowered (mangled) entry name and, with cubin=True, the CUBIN
+    (options must then name a real architecture, -arch=sm_XY)."""
+    from cuda.bindings import nvrtc
+    arch = next((o.split("=", 1)[1] for o in options if o.startswith("-arch=")), "")
     _, prog = nvrtc.nvrtcCreateProgram(source, file.encode(), 0, [], [])
     try:
         for name in names:
             _check(nvrtc.nvrtcAddNameExpression(prog, name.encode()), "add name expression")
-        options = [f"-arch={arch}", "-std=c++17", "--ptxas-options=-v", f"-I{kernel_dir()}"]
-        options += [f"-I{d}" for d in include_dirs()]
         status = nvrtc.nvrtcCompileProgram(prog, len(options), [o.encode() for o in options])[0]
-        _, size = nvrtc.nvrtcGetProgramLogSize(prog)
-        log = b" " * size
+        size = _check(nvrtc.nvrtcGetProgramLogSize(prog), "log size")
+        log = bytearray(size)
         nvrtc.nvrtcGetProgramLog(prog, log)
-        text = log.decode(errors="replace").rstrip("\x00 ")
+        text = bytes(log).decode(errors="replace").rstrip("\x00 ")
         result = CompileResult(file, arch, int(status) == 0, text)
         if result.ok:
             for name in names:
-                _, lowered = nvrtc.nvrtcGetLoweredName(prog, name.encode())
-                result.lowered[name] = lowered.decode()
+                result.lowered[name] = _check(nvrtc.nvrtcGetLoweredName(prog, name.encode()), "lowered name").decode()
             result.kernels = parse_ptxas(text)
+            if cubin:
+                code = bytearray(_check(nvrtc.nvrtcGetCUBINSize(prog), "CUBIN size"))
+                _check(nvrtc.nvrtcGetCUBIN(prog, code), "CUBIN")
+                result.cubin = bytes(code)
         return result
     finally:
         nvrtc.nvrtcDestroyProgram(prog)
+
+
+def compile_file(file: str, names, arch: str) -> CompileResult:
+    """`check`: every listed instantiation of kernels/<file> at once, with ptxas' resource report."""
+    source = (kernel_dir() / file).read_bytes()
+    return compile_program(source, file, names, cubin_options(arch) + ("--ptxas-options=-v",))
 
 
 _ENTRY = re.compile(r"Compiling entry function '([^']+)'")

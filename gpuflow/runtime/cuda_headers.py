@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
 import os
 from pathlib import Path
 
@@ -29,6 +30,25 @@ def include_dirs() -> tuple[str, ...]:
     if Path("/usr/local/cuda/include/cuda_fp16.h").is_file():
         found.append("/usr/local/cuda/include")
     return tuple(dict.fromkeys(found))
+
+
+# The toolkit headers our kernels include (kernels/common.cuh), with the ones those include.
+KERNEL_TOOLKIT_HEADERS = ("cuda_fp16.h", "cuda_fp16.hpp", "cuda_bf16.h", "cuda_bf16.hpp")
+
+
+@functools.lru_cache(maxsize=None)
+def toolkit_headers_digest() -> str:
+    """sha256 over the KERNEL_TOOLKIT_HEADERS in include_dirs() (path and bytes): part of the CUBIN
+    cache key, so that a runtime wheel or toolkit upgrade that keeps NVRTC's version still rebuilds."""
+    h = hashlib.sha256()
+    for d in include_dirs():
+        for name in KERNEL_TOOLKIT_HEADERS:
+            path = Path(d) / name
+            if path.is_file():
+                data = path.read_bytes()
+                h.update(f"{path}\0{len(data)}\0".encode())
+                h.update(data)
+    return h.hexdigest()
 
 
 def nvrtc_wheel_libraries(major: int) -> list[Path]:

@@ -1,9 +1,13 @@
 """Kernel loader: kernels/*.cu compiled once per (file, name expression) and cached.
 
-cuda: cupy.RawModule, one per name expression, on first use: NVRTC takes ~0.1-0.3 s per kernel.
-      CuPy's disk cache does not help here (it skips any module built with name_expressions),
-      so each process compiles the kernels it uses once. CuPy adds -ftz=true: float32 denormals
-      flush to zero on a GPU (as in TF's GPU kernels), unlike on sim and cpu.
+cuda: one CUBIN per name expression for the current GPU's architecture, from the disk cache of
+      gpuflow.runtime.cubin_cache (NVRTC through cuda-python, ~0.1-0.3 s per kernel, only on a
+      miss), loaded with cupy.RawModule(path=...). CuPy's own disk cache would not help: it skips
+      any module built with name_expressions. Compiled with -ftz=false, so float32 denormals are
+      kept as on sim and cpu (see gpuflow/kernels/nvrtc.py:cubin_options).
+      Fallback, where cuda-python's NVRTC is missing or its CUBIN does not load:
+      cupy.RawModule(code=..., name_expressions=...), compiled again in every process, and with
+      CuPy's -ftz=true (float32 denormals flush to zero there).
 sim:  gpuflow.runtime.sim.SimModule. A g++ run costs seconds of start-up and header parsing
       whatever it compiles, so the instantiations of a file listed in kernels/instantiations.txt
       are built together, in a few modules compiled in parallel; an unlisted one is built alone.
@@ -11,6 +15,7 @@ Every launch is counted in `launched`, so the test suite can prove each shipped 
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import zlib
@@ -23,11 +28,17 @@ launched: dict[str, set] = {"cuda": set(), "sim": set()}
 
 COMPILE_OPTIONS = ("-std=c++17",)
 
+log = logging.getLogger("gpuflow")
+# Whether the cuda target loads CUBINs from the disk cache: decided on the first cuda kernel,
+# turned off for the process if the driver refuses one of them.
+_use_cubin_cache: bool | None = None
 
-def cuda_options() -> tuple[str, ...]:
-    """The NVRTC options of every cuda kernel (tests/runtime/test_cupy_compile.py compiles with these)."""
+
+def cuda_options(root=None) -> tuple[str, ...]:
+    """The NVRTC options of every cuda kernel (tests/runtime/test_cupy_compile.py compiles with these);
+    `root`: the kernel folder, kernels/ by default. The CUBIN cache adds a few (kernels/nvrtc.py)."""
     from .cuda_headers import include_dirs
-    return COMPILE_OPTIONS + (f"-I{kernel_dir()}",) + tuple(f"-I{d}" for d in include_dirs())
+    return COMPILE_OPTIONS + (f"-I{root or kernel_dir()}",) + tuple(f"-I{d}" for d in include_dirs())
 
 
 class KernelLoader:
@@ -47,18 +58,14 @@ class KernelLoader:
         return kernel
 
     def _compile(self, file: str, name: str):
-        options = COMPILE_OPTIONS + (f"-I{kernel_dir()}",)
         source = read_source(file)
         if self.target == "cuda":
-            import cupy
-            from .cuda_headers import ensure_cupy_nvrtc
-            ensure_cupy_nvrtc()
-            module = cupy.RawModule(code=source, options=cuda_options(), name_expressions=(name,))
-        else:
-            from .sim import SimModule
-            module = self._sim_file_modules(file, source, options).get(name)
-            if module is None:
-                module = SimModule(code=source, options=options, name_expressions=(name,), name=file)
+            return _cuda_function(file, name, source)
+        from .sim import SimModule
+        options = COMPILE_OPTIONS + (f"-I{kernel_dir()}",)
+        module = self._sim_file_modules(file, source, options).get(name)
+        if module is None:
+            module = SimModule(code=source, options=options, name_expressions=(name,), name=file)
         return module.get_function(name)
 
     def _sim_file_modules(self, file, source, options):
@@ -76,6 +83,43 @@ class KernelLoader:
                                                             name=file), groups))
             self._file_modules[file] = {n: m for g, m in zip(groups, modules) for n in g}
         return self._file_modules[file]
+
+
+def _cuda_function(file: str, name: str, source: str):
+    import cupy
+    if _cubin_cache_enabled():
+        from . import cubin_cache
+        try:
+            entry = cubin_cache.get(file, name, cupy.cuda.Device().compute_capability)
+        except (RuntimeError, OSError) as e:
+            # NVRTC refused (e.g. one older than the GPU: CuPy's path then compiles PTX, or reports a real
+            # error), or the cache folder is unusable (a full disk): this kernel goes CuPy's way.
+            log.warning("gpuflow: %s; compiling %s from %s through CuPy instead", e, name, file)
+        else:
+            try:
+                return cupy.RawModule(path=str(entry.path)).get_function(entry.lowered)
+            except cupy.cuda.driver.CUDADriverError as e:
+                _disable_cubin_cache(f"the CUDA driver cannot load NVRTC's CUBIN {entry.path} ({e})")
+    from .cuda_headers import ensure_cupy_nvrtc
+    ensure_cupy_nvrtc()
+    module = cupy.RawModule(code=source, options=cuda_options(), name_expressions=(name,))
+    return module.get_function(name)
+
+
+def _cubin_cache_enabled() -> bool:
+    global _use_cubin_cache
+    if _use_cubin_cache is None:
+        from . import cubin_cache
+        _use_cubin_cache = True
+        if not cubin_cache.available():
+            _disable_cubin_cache("cuda-python's NVRTC is not installed (pip install gpuflow[cuda12] or [cuda13])")
+    return _use_cubin_cache
+
+
+def _disable_cubin_cache(why: str) -> None:
+    global _use_cubin_cache
+    _use_cubin_cache = False
+    log.warning("gpuflow: %s: cuda kernels are compiled by CuPy instead, again in every process", why)
 
 
 class _Counted:
