@@ -5,7 +5,8 @@ cuda: one CUBIN per name expression for the current GPU's architecture, from the
       miss), loaded with cupy.RawModule(path=...). CuPy's own disk cache would not help: it skips
       any module built with name_expressions. Compiled with -ftz=false, so float32 denormals are
       kept as on sim and cpu (see gpuflow/kernels/nvrtc.py:cubin_options).
-      Fallback, where cuda-python's NVRTC is missing or its CUBIN does not load:
+      Fallback, where cuda-python's NVRTC is missing, or fails on a kernel that CuPy's compiles, or
+      the driver refuses its CUBIN:
       cupy.RawModule(code=..., name_expressions=...), compiled again in every process, and with
       CuPy's -ftz=true (float32 denormals flush to zero there).
 sim:  gpuflow.runtime.sim.SimModule. A g++ run costs seconds of start-up and header parsing
@@ -87,23 +88,27 @@ class KernelLoader:
 
 def _cuda_function(file: str, name: str, source: str):
     import cupy
+    failure = None
     if _cubin_cache_enabled():
         from . import cubin_cache
         try:
             entry = cubin_cache.get(file, name, cupy.cuda.Device().compute_capability)
         except (RuntimeError, OSError) as e:
-            # NVRTC refused (e.g. one older than the GPU: CuPy's path then compiles PTX, or reports a real
-            # error), or the cache folder is unusable (a full disk): this kernel goes CuPy's way.
-            log.warning("gpuflow: %s; compiling %s from %s through CuPy instead", e, name, file)
+            # NVRTC refused (e.g. one older than the GPU, where CuPy compiles PTX instead; or a real error
+            # in the kernel, which CuPy's compile below reports too), or the cache folder is unusable.
+            failure = f"{e} (while caching {name} from {file})"
         else:
             try:
                 return cupy.RawModule(path=str(entry.path)).get_function(entry.lowered)
             except cupy.cuda.driver.CUDADriverError as e:
-                _disable_cubin_cache(f"the CUDA driver cannot load NVRTC's CUBIN {entry.path} ({e})")
+                failure = f"the CUDA driver cannot load NVRTC's CUBIN {entry.path} ({e})"
     from .cuda_headers import ensure_cupy_nvrtc
     ensure_cupy_nvrtc()
     module = cupy.RawModule(code=source, options=cuda_options(), name_expressions=(name,))
-    return module.get_function(name)
+    function = module.get_function(name)
+    if failure:  # CuPy managed where the cache did not: stop trying it, and say so once
+        _disable_cubin_cache(failure)
+    return function
 
 
 def _cubin_cache_enabled() -> bool:

@@ -343,14 +343,34 @@ def test_a_cubin_the_driver_refuses_turns_the_cache_off(fake_cupy, gf_log):
     assert gf_log.text.count("cannot load NVRTC's CUBIN") == 1
 
 
-def test_an_nvrtc_failure_falls_back_to_cupy_for_that_kernel(fake_cupy, monkeypatch, gf_log):
-    def fail(*args, **kwargs):
-        raise cubin_cache.CubinCompileError("NVRTC could not compile it: invalid arch")
+def test_an_nvrtc_failure_cupy_gets_past_turns_the_cache_off(fake_cupy, monkeypatch, gf_log):
+    calls = []
+
+    def fail(*args, **kwargs):  # e.g. cuda-python's NVRTC does not know the GPU's architecture yet
+        calls.append(args)
+        raise cubin_cache.CubinCompileError("NVRTC could not compile it: invalid value for --gpu-architecture")
     monkeypatch.setattr(cubin_cache, "get", fail)
-    fn = loader.KernelLoader("cuda").get(FILE, NAME)
-    assert fn.fn == ("function", NAME) and fake_cupy.made[0].names == (NAME,)
-    assert "through CuPy instead" in gf_log.text
-    assert loader._use_cubin_cache  # one kernel's failure leaves the cache on for the others
+    ld = loader.KernelLoader("cuda")
+    fn = ld.get(FILE, NAME)
+    ld.get(FILE, "bias_act<float, gf::act::Tanh>")
+    assert fn.fn == ("function", NAME) and [m.names for m in fake_cupy.made] == [(NAME,), ("bias_act<float, gf::act::Tanh>",)]
+    assert len(calls) == 1 and loader._use_cubin_cache is False
+    assert gf_log.text.count("--gpu-architecture") == 1 and "again in every process" in gf_log.text
+
+
+def test_a_kernel_neither_compiles_raises_and_leaves_the_cache_on(fake_cupy, monkeypatch, kernels, gf_log):
+    (kernels / FILE).write_text((kernels / FILE).read_text() + "\nthis is not C++;\n")
+    monkeypatch.setattr(loader, "kernel_dir", lambda: kernels)
+    monkeypatch.setattr(loader, "read_source", lambda file: (kernels / file).read_text())
+    get = cubin_cache.get
+    monkeypatch.setattr(cubin_cache, "get", lambda file, name, arch: get(file, name, arch, root=kernels))
+
+    def cupy_refuses(self, name):
+        raise RuntimeError("CuPy: compile error")
+    monkeypatch.setattr(fake_cupy, "get_function", cupy_refuses)
+    with pytest.raises(RuntimeError, match="CuPy: compile error"):
+        loader.KernelLoader("cuda").get(FILE, NAME)
+    assert loader._use_cubin_cache is True and "again in every process" not in gf_log.text
 
 
 # ---- on a GPU: the load itself ----
