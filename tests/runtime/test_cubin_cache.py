@@ -30,6 +30,7 @@ if not cubin_cache.available():
 
 ARCH = "90"  # H100/H200, given explicitly: there is no device to ask
 FILE, NAME = "bias_act.cu", "bias_act<float, gf::act::Relu>"
+TANH = "bias_act<float, gf::act::Tanh>"
 SAMPLE = [(FILE, NAME), ("bias_act.cu", "bias_act<__half, gf::act::Sigmoid>"),
           ("reduce.cu", "reduce_rows<gf::SumOp<__nv_bfloat16>>")]
 
@@ -72,7 +73,7 @@ def _no_nvrtc(monkeypatch):
 def test_sample_names_are_instantiations_we_ship():
     from gpuflow.kernels import instantiations
     table = instantiations()
-    for file, name in SAMPLE:
+    for file, name in SAMPLE + [(FILE, TANH)]:
         assert name in table.get(file, []), f"{file}: {name} is not in kernels/instantiations.txt; pick another"
 
 
@@ -82,9 +83,9 @@ def test_compiles_to_a_cubin_for_the_asked_arch(cache, file, name):
     data = entry.path.read_bytes()
     assert entry.path.parent == cache
     assert data[:4] == b"\x7fELF" and data[7] == 0x33, "not a CUDA ELF (a CUBIN): PTX?"
-    # The SM lives in e_flags: its low byte in the ELF ABI of CUDA <= 12, the next one in CUDA 13's.
+    # The SM is the low byte of e_flags up to sm_90 (from Blackwell on, it moved to the next byte).
     e_flags = struct.unpack_from("<I", data, 48)[0]
-    assert 90 in (e_flags & 0xFF, (e_flags >> 8) & 0xFF), hex(e_flags)
+    assert e_flags & 0xFF == 90, hex(e_flags)
     assert entry.lowered.startswith("_Z") and entry.lowered.encode() in data, "no such entry in the CUBIN"
     meta = json.loads(entry.path.with_suffix(".json").read_text())
     assert meta["arch"] == "sm_90" and meta["name"] == name and meta["lowered"] == entry.lowered
@@ -129,7 +130,7 @@ def test_other_arch_name_or_nvrtc_version_is_another_key():
                 nvrtc_version=(12, 9))
     key = cubin_cache.cache_key(**base)
     assert key == cubin_cache.cache_key(**base)
-    for change in (dict(options=nvrtc_driver.cubin_options("80")), dict(name="bias_act<float, gf::act::Tanh>"),
+    for change in (dict(options=nvrtc_driver.cubin_options("80")), dict(name=TANH),
                    dict(nvrtc_version=(12, 8)), dict(file="other.cu"), dict(source=b"src "),
                    dict(headers={"common.cuh": b"h "}), dict(headers={"common.cuh": b"h", "new.cuh": b""})):
         assert cubin_cache.cache_key(**{**base, **change}) != key, change
@@ -326,8 +327,8 @@ def test_without_cuda_python_the_loader_compiles_through_cupy_and_says_so_once(f
     monkeypatch.setattr(cubin_cache, "available", lambda: False)
     ld = loader.KernelLoader("cuda")
     ld.get(FILE, NAME)
-    ld.get(FILE, "bias_act<float, gf::act::Tanh>")
-    assert [m.names for m in fake_cupy.made] == [(NAME,), ("bias_act<float, gf::act::Tanh>",)]
+    ld.get(FILE, TANH)
+    assert [m.names for m in fake_cupy.made] == [(NAME,), (TANH,)]
     assert all(m.path is None and m.options == loader.cuda_options() for m in fake_cupy.made)
     assert gf_log.text.count("again in every process") == 1
     assert cubin_cache.stats["compiles"] == 0
@@ -337,7 +338,7 @@ def test_a_cubin_the_driver_refuses_turns_the_cache_off(fake_cupy, gf_log):
     fake_cupy.refuse_cubins = True
     ld = loader.KernelLoader("cuda")
     fn = ld.get(FILE, NAME)
-    ld.get(FILE, "bias_act<float, gf::act::Tanh>")
+    ld.get(FILE, TANH)
     assert fn.fn == ("function", NAME)  # CuPy's path, by name expression
     assert [m.path is not None for m in fake_cupy.made] == [True, False, False]
     assert gf_log.text.count("cannot load NVRTC's CUBIN") == 1
@@ -352,8 +353,8 @@ def test_an_nvrtc_failure_cupy_gets_past_turns_the_cache_off(fake_cupy, monkeypa
     monkeypatch.setattr(cubin_cache, "get", fail)
     ld = loader.KernelLoader("cuda")
     fn = ld.get(FILE, NAME)
-    ld.get(FILE, "bias_act<float, gf::act::Tanh>")
-    assert fn.fn == ("function", NAME) and [m.names for m in fake_cupy.made] == [(NAME,), ("bias_act<float, gf::act::Tanh>",)]
+    ld.get(FILE, TANH)
+    assert fn.fn == ("function", NAME) and [m.names for m in fake_cupy.made] == [(NAME,), (TANH,)]
     assert len(calls) == 1 and loader._use_cubin_cache is False
     assert gf_log.text.count("--gpu-architecture") == 1 and "again in every process" in gf_log.text
 
