@@ -120,25 +120,36 @@ def _shape_list(shape):
     return [shape] if isinstance(shape, (int, np.integer)) else list(shape)
 
 
+def _dtype_or(dtype, default):
+    """dtype=None means `default`: x's dtype for *_like, int32 (what a plain 0 or 1 infers) for zeros/ones."""
+    return dtypes.as_dtype(dtype) if dtype is not None else default
+
+
+# 0 and 1 as 0-d arrays: zeros/ones (run for gradients on every training step) skip the value checks.
+_ZERO, _ONE = np.array(0), np.array(1)
+
+
 def zeros(shape, dtype=dtypes.float32, name=None) -> Tensor:
-    return _filled(_device.current(), shape, 0, dtype, "zeros")
+    return _full(_device.current(), tuple(int(d) for d in _shape_list(shape)), _ZERO, _dtype_or(dtype, dtypes.int32),
+                 "zeros")
 
 
 def ones(shape, dtype=dtypes.float32, name=None) -> Tensor:
-    return _filled(_device.current(), shape, 1, dtype, "ones")
+    return _full(_device.current(), tuple(int(d) for d in _shape_list(shape)), _ONE, _dtype_or(dtype, dtypes.int32),
+                 "ones")
 
 
 def _like(x, value, dtype, op):
     x = convert_to_tensor(x)
-    return _filled(x._device, x.shape, value, dtype or x.dtype, op)
+    return _full(x._device, tuple(x.shape), value, _dtype_or(dtype, x.dtype), op)
 
 
 def zeros_like(x, dtype=None, name=None) -> Tensor:
-    return _like(x, 0, dtype, "zeros_like")
+    return _like(x, _ZERO, dtype, "zeros_like")
 
 
 def ones_like(x, dtype=None, name=None) -> Tensor:
-    return _like(x, 1, dtype, "ones_like")
+    return _like(x, _ONE, dtype, "ones_like")
 
 
 def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # noqa: A001 - tf.range

@@ -132,6 +132,9 @@ def test_fill_values_and_errors(device):
     assert gf.fill([2], np.float64(1.5)).dtype == gf.float64
     assert gf.fill([2], 3).dtype == gf.int32 and gf.fill([1], 2**40).dtype == gf.int64
     assert gf.fill([2, 2], [5]).numpy().tolist() == [[5, 5], [5, 5]]  # one element: repeated
+    assert gf.zeros(2, dtype=None).dtype == gf.int32 and gf.ones([1], dtype=None).numpy().tolist() == [1]
+    assert gf.ones_like(gf.constant([1.5]), dtype=None).dtype == gf.float32
+    assert gf.zeros_like(gf.constant([1.5]), dtype="float16").dtype == gf.float16
     # tf.constant(value, shape=...) (what tf.keras's Constant initializer uses) reshapes a value of the right size.
     assert gf.fill([2, 2], [1, 2, 3, 4]).numpy().tolist() == [[1, 2], [3, 4]]
     assert gf.keras.initializers.Constant([1.0, 2.0])((2,)).numpy().tolist() == [1.0, 2.0]

@@ -177,7 +177,8 @@ def unpack_x_y_sample_weight(data):
 def pack(x, y=None, sample_weight=None, _owned=False):
     """The batch as train_step/test_step/predict_step get it in Keras: (x,), (x, y) or (x, y, sample_weight),
     with arrays made device tensors (see _to_device for `_owned`)."""
-    x, y, sample_weight = _to_device((x, y, sample_weight), owned=_owned)
+    # One at a time: a plain array (the usual x, y) then needs no structure walk.
+    x, y, sample_weight = (_to_device(v, owned=_owned) for v in (x, y, sample_weight))
     if y is None and sample_weight is None:
         return (x,)
     return (x, y) if sample_weight is None else (x, y, sample_weight)
