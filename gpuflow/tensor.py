@@ -7,6 +7,7 @@ through the one dispatch point in ops/primitive.py.
 from __future__ import annotations
 
 import itertools
+import threading
 
 import numpy as np
 
@@ -183,9 +184,19 @@ for _op, _fn in [("neg", "negative"), ("abs", "abs"), ("invert", "logical_not")]
 Tensor.__pos__ = lambda self: self
 
 
+class _AutocastState(threading.local):
+    """Keras 3's AutocastScope: while a mixed-precision layer runs its call, `dtype` is its compute dtype and
+    ops read float Variables (those made with autocast on) in it; None otherwise. Per thread, as a layer call
+    is. `bind` consults it, so a layer's `x @ self.kernel` works whichever way the kernel is read."""
+    dtype = None
+
+
+AUTOCAST = _AutocastState()
+
+
 class Variable(Tensor):
     """A mutable tensor. Trainable variables are watched by every GradientTape automatically."""
-    __slots__ = ("trainable", "name", "_constraint")
+    __slots__ = ("trainable", "name", "_constraint", "_autocast")
     _names = itertools.count()
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None, constraint=None):
@@ -198,6 +209,7 @@ class Variable(Tensor):
         self.trainable = trainable
         self.name = name or f"Variable:{next(Variable._names)}"
         self._constraint = constraint
+        self._autocast = True  # read in a mixed-precision layer's compute dtype (Keras' add_weight(autocast=...))
 
     constraint = property(lambda self: self._constraint)
 

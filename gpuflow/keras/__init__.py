@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import importlib
 
-_SUBMODULES = ("activations", "backend", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
-               "metrics", "models", "optimizers", "regularizers", "saving", "utils")
+_SUBMODULES = ("activations", "backend", "callbacks", "config", "constraints", "datasets", "initializers", "layers",
+               "losses", "metrics", "mixed_precision", "models", "optimizers", "regularizers", "saving", "utils")
 _FROM_MODELS = ("Model", "Sequential")
 
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 from ..dtypes import DType
 from ..errors import InvalidArgumentError, UnimplementedError
-from ..tensor import Tensor, TensorShape
+from ..tensor import AUTOCAST, Tensor, TensorShape, Variable
 
 PRIMITIVES: dict[str, "Primitive"] = {}
 observers: list = []  # objects with .record(prim, inputs, outputs, params); see autograd.tape
@@ -126,6 +126,8 @@ def bind(prim: Primitive, *inputs: Tensor, **params):
     # `device` names where the outputs live: given for ops without inputs (creation, random)
     # and for copy_to; otherwise it is the inputs' device.
     device = params.pop("device", None) or inputs[0]._device
+    if AUTOCAST.dtype is not None and prim.name != "cast":  # inside a mixed-precision layer's call
+        inputs = autocast(inputs, AUTOCAST.dtype)
     if not prim.crosses_devices:
         for t in inputs:
             if t._device is not device and t._device != device:
@@ -156,6 +158,18 @@ def bind(prim: Primitive, *inputs: Tensor, **params):
     if observers:
         _observe(prim, inputs, results, params, device)
     return tuple(results)
+
+
+def autocast(inputs, dtype):
+    """Float Variables among `inputs` read in `dtype` (a recorded cast, so their gradients come back in their own
+    dtype), as Keras 3 reads a variable in a mixed-precision layer; other values as they are. An explicit cast of
+    a variable (the `cast` primitive, skipped by bind) reads it as it is: casting to the compute dtype first
+    would round it twice."""
+    if not any(type(t) is Variable for t in inputs):
+        return inputs
+    from .elementwise import cast
+    return tuple(cast(t, dtype=dtype) if type(t) is Variable and t._autocast and t._dtype.kind == "f"
+                 and t._dtype is not dtype else t for t in inputs)
 
 
 def _broken_promise(prim, device, data, spec):

@@ -8,12 +8,12 @@ import numpy as np
 from .. import devices as _device
 from .. import dtypes
 from ..errors import InvalidArgumentError
-from ..tensor import Tensor
+from ..tensor import AUTOCAST, Tensor
 from . import elementwise as ew
 from . import reduction as red
 from ._util import normalize_axes, normalize_axis
 from .creation import convert_to_tensor
-from .dispatch import bind
+from .dispatch import autocast, bind
 
 __all__ = ["negative", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tanh", "sigmoid", "erf", "floor", "ceil", "round", "relu", "relu6", "softplus", "silu", "swish", "logical_not", "is_nan", "is_finite", "add", "subtract", "multiply", "floordiv", "mod", "floormod", "pow", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "divide", "truediv", "realdiv", "where", "cast", "clip_by_value", "add_n", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp", "reduce_mean", "reduce_any", "reduce_all", "reduce_variance", "reduce_std", "argmax", "argmin", "leaky_relu", "elu", "gelu", "count_nonzero"]
 
@@ -25,6 +25,8 @@ def operands(*values):
             break
     else:  # the common case: nothing to convert
         return values
+    if AUTOCAST.dtype is not None:  # in a mixed-precision layer: `self.w * 2.0` takes the dtype w is read in
+        values = autocast(values, AUTOCAST.dtype)
     like = next((v for v in values if isinstance(v, Tensor)), None)
     if like is None:
         return tuple(convert_to_tensor(v) for v in values)

@@ -17,8 +17,9 @@ import numpy as np
 from ... import dtypes as _dtypes
 from ... import nest
 from ...ops import creation as _creation
-from ...tensor import Tensor, TensorShape, TensorSpec, Variable
+from ...tensor import AUTOCAST, Tensor, TensorShape, TensorSpec, Variable
 from .. import backend as _backend
+from ..mixed_precision import policy as _policy
 from .keras_tensor import KerasTensor, Node, any_symbolic
 
 # The innermost layer call's resolved `training` flag: a sublayer called with training=None inherits it.
@@ -77,6 +78,11 @@ def _masks_of(inputs):
     return None if all(m is None for m in nest.flatten(masks)) else masks
 
 
+def _cast(x, dtype):
+    from ... import ops
+    return ops.cast(x, dtype)
+
+
 def _shape_of(x):
     """A tensor's shape; None for a plain number among the inputs (an operand of `2 * x`)."""
     return TensorShape(x.shape) if hasattr(x, "shape") else None
@@ -92,7 +98,7 @@ class Layer:
     _mask_warned = False         # a dropped mask is warned about once per layer, not on every batch
     _masks_from_graph = False    # True for Sequential and functional models: their layers attach the masks
 
-    def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+    def __init__(self, trainable=True, name=None, dtype=None, *, autocast=True, **kwargs):
         unknown = sorted(set(kwargs) - set(_SHAPE_KWARGS))
         if unknown:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {', '.join(unknown)}; "
@@ -100,8 +106,10 @@ class Layer:
         if name is not None and (not isinstance(name, str) or not name or "/" in name):
             raise ValueError(f"{type(self).__name__}: name must be a non-empty string without '/', got {name!r}")
         self.name = name or _backend.unique_name(to_snake_case(type(self).__name__))
-        # A dtype may be a name, a DType, a NumPy dtype or a mixed-precision policy: all have a `.name` or are one.
-        self._dtype = _dtypes.as_dtype(_backend.floatx() if dtype is None else getattr(dtype, "name", dtype))
+        # A dtype may be a policy, a policy or dtype name, a DType or a NumPy dtype; None is the global policy.
+        self.dtype_policy = dtype
+        # Keras 3: cast floating inputs to the compute dtype and, in a mixed policy, read float weights in it.
+        self.autocast = bool(autocast)
         self._trainable = bool(trainable)
         self.built = False
         self._own_weights = []       # [(short name, Variable, regularizer)] made by add_weight, in order
@@ -233,33 +241,52 @@ class Layer:
 
     non_trainable_variables = non_trainable_weights
 
+    # ---------------------------------------------------------------- dtypes (Keras 3: from the policy)
+    @property
+    def dtype_policy(self):
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        policy = _policy.get(value)
+        self._dtype_policy = policy
+        self._dtype = _dtypes.as_dtype(policy.compute_dtype)         # what inputs are cast to and outputs are
+        self._variable_dtype = _dtypes.as_dtype(policy.variable_dtype)  # what add_weight makes
+
     @property
     def dtype(self):
-        return self._dtype.name
+        """The variable dtype, as in Keras 3 (the compute dtype is `compute_dtype`)."""
+        return self._variable_dtype.name
 
     @property
     def variable_dtype(self):
+        return self._variable_dtype.name
+
+    @property
+    def compute_dtype(self):
         return self._dtype.name
 
-    compute_dtype = variable_dtype
+    input_dtype = compute_dtype
 
     # ---------------------------------------------------------------- weights
     def add_weight(self, name=None, shape=(), dtype=None, initializer="glorot_uniform", regularizer=None,
                    trainable=True, constraint=None, **kwargs):
         from .. import constraints, initializers, regularizers
-        unknown = sorted(set(kwargs) - {"use_resource", "synchronization", "aggregation", "experimental_autocast"})
+        unknown = sorted(set(kwargs) - {"use_resource", "synchronization", "aggregation", "experimental_autocast",
+                                        "autocast"})
         if unknown:
             raise TypeError(f"{self.name}.add_weight: unexpected keyword argument(s) {', '.join(unknown)}")
         shape = tuple(shape or ())
         if any(d is None or int(d) < 0 for d in shape):
             raise ValueError(f"{self.name}.add_weight({name!r}): shape {shape} must be fully known and non-negative; "
                              f"build the layer from a known input shape first")
-        dtype = _dtypes.as_dtype(dtype or self._dtype)
+        dtype = _dtypes.as_dtype(dtype or self._variable_dtype)
         name = name or f"weight_{len(self._own_weights)}"
         init = initializers.get(initializer)
         value = init(shape, dtype=dtype)
         var = Variable(value, trainable=trainable, name=f"{self.name}/{name}:0", dtype=dtype,
                        constraint=constraints.get(constraint))
+        var._autocast = bool(kwargs.get("autocast", kwargs.get("experimental_autocast", True)))
         self._own_weights.append((name, var, regularizers.get(regularizer)))
         return var
 
@@ -317,15 +344,34 @@ class Layer:
         self.built = True
 
     def _convert_inputs(self, inputs):
-        """NumPy and Python numbers become tensors; float NumPy data takes the layer's dtype, as Keras does."""
+        """NumPy and Python numbers become tensors; float NumPy data takes the layer's compute dtype, as Keras
+        does. A model made of a graph of layers (Sequential, functional) takes it in its variable dtype, the
+        dtype of its Input, as Keras 3's Functional does: its layers cast their own inputs. So does a layer with
+        autocast=False (Embedding: float16 would round ids above 2048)."""
+        dtype = self._variable_dtype if self._masks_from_graph or not self.autocast else self._dtype
+
         def convert(x):
             if isinstance(x, (Tensor, KerasTensor)) or x is None:
                 return x
             if isinstance(x, (np.ndarray, np.generic, float, int)):
                 arr = np.asarray(x)
-                return _creation.convert_to_tensor(arr.astype(self._dtype.np) if arr.dtype.kind == "f" else arr)
+                return _creation.convert_to_tensor(arr.astype(dtype.np) if arr.dtype.kind == "f" else arr)
             return x
         return nest.map_structure(convert, inputs)
+
+    def _autocast_inputs(self, args, kwargs):
+        """Keras 3's input autocast: floating tensors among the arguments are cast to the compute dtype (masks
+        stay attached); other values are left alone. A float16 layer given float32 data computes in float16."""
+        dtype = self._dtype
+
+        def cast(x):
+            if isinstance(x, Tensor) and x._dtype.kind == "f" and x._dtype is not dtype:
+                mask = getattr(x, "_keras_mask", None)
+                x = _cast(x, dtype)
+                if mask is not None:
+                    x._keras_mask = mask
+            return x
+        return nest.map_structure(cast, list(args)), nest.map_structure(cast, kwargs)
 
     def __call__(self, *args, **kwargs):
         if not args:
@@ -343,6 +389,10 @@ class Layer:
         if training is None:
             training = _TRAINING.get()
         training = bool(training) if training is not None else False
+        # Keras 3's fast-path test first: one input already in the compute dtype needs no walk.
+        if self.autocast and self._dtype.kind == "f" and not self._masks_from_graph and (
+                kwargs or len(args) != 1 or type(args[0]) is not Tensor or args[0]._dtype is not self._dtype):
+            args, kwargs = self._autocast_inputs(args, kwargs)
         if _accepts(self.call, "training"):
             kwargs["training"] = training
         previous_mask = _masks_of(args[0])
@@ -354,9 +404,20 @@ class Layer:
             for layer in self._flatten_layers():
                 layer._call_losses = []
         tokens = (_TRAINING.set(training), _IN_CALL.set(True))
+        # Keras 3's AutocastScope: weights are read in the compute dtype inside a mixed layer and inside any
+        # autocasting layer called from one; a layer with autocast=False or a non-float dtype reads them as
+        # they are. (bind does the reading: see tensor.AUTOCAST.)
+        outer = AUTOCAST.dtype
+        if outer is not None:
+            scope = self._dtype if self.autocast and self._dtype.kind == "f" else None
+        else:
+            scope = self._dtype if self.autocast and self._dtype is not self._variable_dtype else None
+        if scope is not outer:
+            AUTOCAST.dtype = scope
         try:
             outputs = self.call(*args, **kwargs)
         finally:
+            AUTOCAST.dtype = outer
             _IN_CALL.reset(tokens[1])
             _TRAINING.reset(tokens[0])
         return self._attach_masks(args[0], outputs, previous_mask)
@@ -589,7 +650,9 @@ class Layer:
 
     # ---------------------------------------------------------------- config
     def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": _policy.serialize(self._dtype_policy)}
+        if not self.autocast and type(self).__init__ is Layer.__init__:  # a plain Layer made with autocast=False
+            config["autocast"] = False
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = tuple(self._batch_input_shape)
         return config

@@ -145,12 +145,17 @@ class Model(Layer):
 
     # ---------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
-                run_eagerly=None, steps_per_execution=None, jit_compile=None, **kwargs):
+                run_eagerly=None, steps_per_execution=None, jit_compile=None, auto_scale_loss=True, **kwargs):
         if kwargs:
             raise TypeError(f"compile: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
         if not hasattr(optimizer, "apply_gradients"):
             from .. import optimizers
             optimizer = optimizers.get(optimizer)
+        from ..optimizers import LossScaleOptimizer, Optimizer
+        if auto_scale_loss and self.dtype_policy.name == "mixed_float16" and isinstance(optimizer, Optimizer) \
+                and not isinstance(optimizer, LossScaleOptimizer):
+            # Keras 3: float16 gradients underflow without loss scaling (bfloat16 has float32's range: no need).
+            optimizer = LossScaleOptimizer(optimizer, name="loss_scale_optimizer")
         self._compiled = _CompileState(optimizer, loss, metrics, weighted_metrics, loss_weights, run_eagerly,
                                        jit_compile)
         self.stop_training = False
@@ -219,9 +224,12 @@ class Model(Layer):
     def train_step(self, data):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         self._require_compiled("fit")
+        optimizer = self._compiled.optimizer
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
+            if hasattr(optimizer, "scale_loss"):  # Keras 3: a LossScaleOptimizer's scale (others: the loss itself)
+                loss = optimizer.scale_loss(loss)
         variables = self.trainable_variables
         grads = tape.gradient(loss, variables)
         self._compiled.optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])

@@ -344,6 +344,9 @@ class Embedding(Layer):
         self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
+        # Keras 3: ids are not cast to the compute dtype (float16 holds integers exactly only up to 2048), and
+        # the rows are gathered from the float32 table and then cast, rather than the whole table cast first.
+        self.autocast = False
         self.embeddings = None
 
     def build(self, input_shape=None):
@@ -355,7 +358,7 @@ class Embedding(Layer):
     def call(self, inputs):
         if inputs.dtype.is_floating:  # e.g. NumPy ids the engine converted to floatx, as Keras casts them back
             inputs = ops.cast(inputs, dtypes.int32)
-        return ops.gather(self.embeddings, inputs)
+        return ops.cast(ops.gather(self.embeddings, inputs), self._dtype)
 
     def compute_mask(self, inputs, mask=None):
         return ops.not_equal(inputs, 0) if self.mask_zero else None

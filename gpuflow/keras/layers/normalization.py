@@ -5,9 +5,10 @@ case) and flatten them, so one primitive serves every `axis` argument.
 """
 from __future__ import annotations
 
+import functools
 import math
 
-from ... import devices, ops
+from ... import devices, dtypes, ops
 from ...autograd import stop_gradient
 from ...ops import norm_prims
 from ...tensor import TensorShape
@@ -22,6 +23,17 @@ def _axes(layer, axis, rank):
         raise ValueError(f"{layer.name} ({type(layer).__name__}): axis {axis} is out of range (or repeated) for "
                          f"inputs of rank {rank}")
     return out
+
+
+def _in_float32(call):
+    """Keras 3's mixed-precision rule for the normalisation layers: float16/bfloat16 inputs are normalised in
+    float32 (statistics of half-precision values overflow and lose digits) and the outputs cast back."""
+    @functools.wraps(call)  # keeps call's signature, which the engine reads for `training` and `mask`
+    def wrapped(self, inputs, *args, **kwargs):
+        if inputs.dtype not in (dtypes.float16, dtypes.bfloat16):
+            return call(self, inputs, *args, **kwargs)
+        return ops.cast(call(self, ops.cast(inputs, dtypes.float32), *args, **kwargs), inputs.dtype)
+    return wrapped
 
 
 def _to_last(x, axes):
@@ -61,10 +73,12 @@ class _Normalization(Layer):
                              f"{input_shape} must be known to create the weights")
         if self.scale:
             self.gamma = self.add_weight("gamma", self._param_shape, initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
+                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
+                                         autocast=False)  # read in float32, with the float32 math (Keras 3)
         if self.center:
             self.beta = self.add_weight("beta", self._param_shape, initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint)
+                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint,
+                                        autocast=False)
 
     def _check(self, inputs):
         shape = tuple(inputs.shape)
@@ -74,11 +88,13 @@ class _Normalization(Layer):
                              f"was built with")
 
     def _flat_params(self, inputs):
-        """gamma and beta flattened to one axis (ones and zeros where scale/center is off)."""
+        """gamma and beta flattened to one axis in the inputs' dtype (ones and zeros where scale/center is off)."""
         size = math.prod(self._param_shape)
         with devices.device(inputs._device):
-            gamma = ops.ones((size,), inputs.dtype) if self.gamma is None else ops.reshape(self.gamma, (size,))
-            beta = ops.zeros((size,), inputs.dtype) if self.beta is None else ops.reshape(self.beta, (size,))
+            gamma = ops.ones((size,), inputs.dtype) if self.gamma is None else \
+                ops.reshape(ops.cast(self.gamma, inputs.dtype), (size,))
+            beta = ops.zeros((size,), inputs.dtype) if self.beta is None else \
+                ops.reshape(ops.cast(self.beta, inputs.dtype), (size,))
         return gamma, beta
 
     def compute_output_shape(self, input_shape):
@@ -104,6 +120,7 @@ class LayerNormalization(_Normalization):
         super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
                          gamma_regularizer, beta_constraint, gamma_constraint, **kwargs)
 
+    @_in_float32
     def call(self, inputs):
         self._check(inputs)
         x, back = _to_last(inputs, self._axes)
@@ -138,10 +155,12 @@ class BatchNormalization(_Normalization):
     def build(self, input_shape):
         super().build(input_shape)
         self.moving_mean = self.add_weight("moving_mean", self._param_shape, initializer=self.moving_mean_initializer,
-                                           trainable=False)
+                                           trainable=False, autocast=False)
         self.moving_variance = self.add_weight("moving_variance", self._param_shape,
-                                               initializer=self.moving_variance_initializer, trainable=False)
+                                               initializer=self.moving_variance_initializer, trainable=False,
+                                               autocast=False)
 
+    @_in_float32
     def call(self, inputs, training=None, mask=None):
         self._check(inputs)
         if training and self.trainable:

@@ -24,7 +24,7 @@ class TimeDistributed(Layer):
             raise ValueError(f"TimeDistributed: layer must be a gf.keras.layers.Layer instance, got {layer!r:.80}")
         # NumPy inputs are converted to this layer's dtype before the wrapped layer sees them: follow its dtype
         # unless told otherwise, so TimeDistributed(Dense(4, dtype="float64")) takes float64 data as is.
-        kwargs.setdefault("dtype", layer.dtype)
+        kwargs.setdefault("dtype", layer.dtype_policy)
         super().__init__(**kwargs)
         self.layer = layer  # tracked: its weights are this layer's, shared by every time step
 

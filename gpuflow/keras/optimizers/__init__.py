@@ -10,13 +10,14 @@ from . import schedules  # noqa: F401
 from .adagrad import Adagrad
 from .adam import Adam, Adamax, AdamW, Nadam
 from .base import Optimizer
+from .loss_scale_optimizer import LossScaleOptimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Adagrad", "get", "serialize",
-           "deserialize", "schedules"]
+__all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Adagrad", "get",
+           "serialize", "deserialize", "schedules"]
 
-_FAMILY = Family("optimizer", [SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad],
+_FAMILY = Family("optimizer", [SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, LossScaleOptimizer],
                  aliases={"adamw": AdamW, "rmsprop": RMSprop, "sgd": SGD})
 
 

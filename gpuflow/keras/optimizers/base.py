@@ -191,6 +191,11 @@ class Optimizer:
         return 0.0 if any(n in var.name for n in self._no_decay_names) else float(self.weight_decay)
 
     # ---- updates ----------------------------------------------------------------------------
+    def scale_loss(self, loss):
+        """Keras 3's hook, called by train_step on the loss before the gradients: the loss as it is (a
+        LossScaleOptimizer multiplies it by its scale)."""
+        return loss
+
     def apply_gradients(self, grads_and_vars, name=None):
         pairs = list(grads_and_vars)
         return self.apply([g for g, _ in pairs], [v for _, v in pairs])

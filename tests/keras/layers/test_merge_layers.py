@@ -53,8 +53,11 @@ def test_concatenate_errors_and_shapes():
 
 
 def test_grads_flow_to_every_input():
-    check_grad(lambda a, b: layers.Maximum()([a, b]) + layers.Concatenate(axis=0)([a, b])[:2], [A[:1], B[:1]])
-    check_grad(lambda a, b: layers.Average()([a, b]) * layers.Multiply()([a, b]), [A[:1], B[:1]])
+    # float64 layers: a float32 layer would cast check_grad's float64 inputs to float32 (Keras' autocast).
+    f64 = {"dtype": "float64"}
+    check_grad(lambda a, b: layers.Maximum(**f64)([a, b]) + layers.Concatenate(axis=0, **f64)([a, b])[:2],
+               [A[:1], B[:1]])
+    check_grad(lambda a, b: layers.Average(**f64)([a, b]) * layers.Multiply(**f64)([a, b]), [A[:1], B[:1]])
 
 
 def test_functional_aliases_in_a_model():
