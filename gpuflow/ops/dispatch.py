@@ -126,8 +126,10 @@ def bind(prim: Primitive, *inputs: Tensor, **params):
     # `device` names where the outputs live: given for ops without inputs (creation, random)
     # and for copy_to; otherwise it is the inputs' device.
     device = params.pop("device", None) or inputs[0]._device
-    if AUTOCAST.dtype is not None and prim.name != "cast":  # inside a mixed-precision layer's call
-        inputs = autocast(inputs, AUTOCAST.dtype)
+    if AUTOCAST.active and prim.name != "cast":  # some thread is inside a mixed-precision layer's call
+        dtype = AUTOCAST.dtype
+        if dtype is not None:
+            inputs = autocast(inputs, dtype)
     if not prim.crosses_devices:
         for t in inputs:
             if t._device is not device and t._device != device:

@@ -25,8 +25,8 @@ def operands(*values):
             break
     else:  # the common case: nothing to convert
         return values
-    if AUTOCAST.dtype is not None:  # in a mixed-precision layer: `self.w * 2.0` takes the dtype w is read in
-        values = autocast(values, AUTOCAST.dtype)
+    if AUTOCAST.active and AUTOCAST.dtype is not None:  # in a mixed-precision layer: `self.w * 2.0` takes
+        values = autocast(values, AUTOCAST.dtype)                # the dtype w is read in
     like = next((v for v in values if isinstance(v, Tensor)), None)
     if like is None:
         return tuple(convert_to_tensor(v) for v in values)

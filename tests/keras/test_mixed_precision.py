@@ -139,6 +139,24 @@ def test_custom_layer_reads_its_float32_weight_in_the_compute_dtype():
     assert (layer.w * 1).dtype == gf.float32
 
 
+def test_autocast_scope_ends_with_the_call_even_when_it_raises():
+    from gpuflow.tensor import AUTOCAST
+
+    class Boom(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight("w", (1,))
+
+        def call(self, inputs):
+            assert AUTOCAST.dtype == gf.float16 and AUTOCAST.active == 1
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        Boom(dtype="mixed_float16")(np.ones((1, 1), np.float32))
+    assert AUTOCAST.dtype is None and AUTOCAST.active == 0
+    v = gf.Variable([1.0])
+    assert (v * 2.0).dtype == gf.float32  # no scope: variables read as they are
+
+
 def test_inputs_cast_to_the_compute_dtype_only_when_floating():
     seen = {}
 

@@ -412,12 +412,14 @@ class Layer:
             scope = self._dtype if self.autocast and self._dtype.kind == "f" else None
         else:
             scope = self._dtype if self.autocast and self._dtype is not self._variable_dtype else None
-        if scope is not outer:
-            AUTOCAST.dtype = scope
+        changed = scope is not outer
+        if changed:
+            AUTOCAST.set(scope)
         try:
             outputs = self.call(*args, **kwargs)
         finally:
-            AUTOCAST.dtype = outer
+            if changed:
+                AUTOCAST.set(outer)
             _IN_CALL.reset(tokens[1])
             _TRAINING.reset(tokens[0])
         return self._attach_masks(args[0], outputs, previous_mask)
