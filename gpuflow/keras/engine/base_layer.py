@@ -407,7 +407,7 @@ class Layer:
         # Keras 3's AutocastScope: weights are read in the compute dtype inside a mixed layer and inside any
         # autocasting layer called from one; a layer with autocast=False or a non-float dtype reads them as
         # they are. (bind does the reading: see tensor.AUTOCAST.)
-        outer = AUTOCAST.dtype
+        outer = AUTOCAST.dtype if AUTOCAST.active else None  # the plain count first: cheaper than the thread-local
         if outer is not None:
             scope = self._dtype if self.autocast and self._dtype.kind == "f" else None
         else:
