@@ -83,6 +83,29 @@ def _cast(x, dtype):
     return ops.cast(x, dtype)
 
 
+def _collect_tracked(value, out):
+    """`_tracked_values`' walk of one attribute value: Layers and Variables, also inside lists/tuples/dicts."""
+    if isinstance(value, (Layer, Variable)):
+        out.append(value)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _collect_tracked(v, out)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _collect_tracked(v, out)
+
+
+def _any_symbolic_call(args, kwargs) -> bool:
+    """`any_symbolic((args, kwargs))` without flattening the usual eager call (a tensor and flags such as
+    training=True): only nested values are walked."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, KerasTensor):
+            return True
+        if isinstance(value, (list, tuple, dict)) and any_symbolic(value):
+            return True
+    return False
+
+
 def _shape_of(x):
     """A tensor's shape; None for a plain number among the inputs (an operand of `2 * x`)."""
     return TensorShape(x.shape) if hasattr(x, "shape") else None
@@ -137,22 +160,12 @@ class Layer:
     def _tracked_values(self):
         """Layers and Variables held in attributes (and in lists/tuples/dicts of them), in assignment order."""
         out = []
-
-        def visit(value):
-            if isinstance(value, (Layer, Variable)):
-                out.append(value)
-            elif isinstance(value, (list, tuple)):
-                for v in value:
-                    visit(v)
-            elif isinstance(value, dict):
-                for v in value.values():
-                    visit(v)
         attrs = vars(self)
         for key in self._tracking_plan(attrs):
             if key == "_own_weights":
-                out.extend(v for _, v, _ in attrs[key])
+                out.extend([v for _, v, _ in attrs[key]])
             else:
-                visit(attrs[key])
+                _collect_tracked(attrs[key], out)
         return out
 
     def _tracking_plan(self, attrs):
@@ -379,7 +392,7 @@ class Layer:
                 raise TypeError(f"{self.name}: call the layer with its inputs as the first argument")
             args = (kwargs.pop("inputs"),)
         args = (self._convert_inputs(args[0]),) + args[1:]
-        if any_symbolic((args, kwargs)):
+        if _any_symbolic_call(args, kwargs):
             return self._symbolic_call(args, kwargs)
         self._maybe_build(args[0])
         return self._eager_call(args, kwargs)
@@ -402,7 +415,8 @@ class Layer:
             kwargs.pop("mask")
         if not _IN_CALL.get():  # a new outermost call: forget the add_loss values of the last one
             for layer in self._flatten_layers():
-                layer._call_losses = []
+                if layer._call_losses:  # most layers never add one: no new list, no __setattr__ per call
+                    layer._call_losses = []
         tokens = (_TRAINING.set(training), _IN_CALL.set(True))
         # Keras 3's AutocastScope: weights are read in the compute dtype inside a mixed layer and inside any
         # autocasting layer called from one; a layer with autocast=False or a non-float dtype reads them as

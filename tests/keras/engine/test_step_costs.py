@@ -113,3 +113,37 @@ def test_train_on_batch_copies_the_callers_arrays():
     batch = data_adapter.pack(x, y)
     x[...] = 0.0
     assert np.all(batch[0].numpy() != 0.0)
+
+
+def test_symbolic_call_check_matches_any_symbolic():
+    from gpuflow.keras.engine.base_layer import _any_symbolic_call
+    from gpuflow.keras.engine.keras_tensor import any_symbolic
+    kt, t = keras.Input((3,)), gf.constant([[1.0, 2.0, 3.0]])
+    cases = [((t,), {}), ((t,), {"training": True}), ((kt,), {}), ((t,), {"mask": kt}), ((t, [t, (kt,)]), {}),
+             ((t,), {"extra": {"a": [t], "b": {"c": kt}}}), (([t, t],), {"training": None}), ((t, 3.0), {"k": "s"}),
+             (({"x": t},), {"extra": [[t]]})]
+    for args, kwargs in cases:
+        assert _any_symbolic_call(args, kwargs) == any_symbolic((args, kwargs)), (args, kwargs)
+
+
+class _MaybeLoss(keras.layers.Layer):
+    def call(self, x, add=False):
+        if add:
+            self.add_loss(gf.reduce_sum(x))
+        return x
+
+
+def test_add_loss_values_are_forgotten_at_the_next_outermost_call_only():
+    inner = _MaybeLoss()
+    outer = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    outer.add(inner)
+    x = gf.constant([[1.0, 2.0]])
+    inner(x, add=True)
+    assert [float(v) for v in inner.losses] == [3.0]
+    inner(x, add=True)
+    assert len(inner.losses) == 1  # replaced, not accumulated
+    inner(x)
+    assert inner.losses == []
+    inner(x, add=True)
+    outer(x)  # the model's call is the outermost one: the inner layer's old value is dropped
+    assert inner.losses == [] and outer.losses == []
