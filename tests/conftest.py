@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 import gpuflow as gf
@@ -22,6 +23,12 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "gpu" in item.keywords:
                 item.add_marker(skip)
+    if os.environ.get("GPUFLOW_KERNEL_CENSUS") == "1":
+        # The census stubs out the kernel loader's compile step, which these tests exercise.
+        census_skip = pytest.mark.skip(reason="census mode stubs the kernel loader's compile step")
+        for item in items:
+            if item.nodeid.startswith("tests/runtime/test_cubin_cache.py"):
+                item.add_marker(census_skip)
     # The kernel-coverage gate reads what the whole run launched: it must come last.
     items.sort(key=lambda item: item.nodeid.startswith("tests/test_kernel_coverage.py"))
 
@@ -52,6 +59,14 @@ def _census_mode():
             if name in REFERENCE:
                 self.impls[name] = _shadowed(fn, REFERENCE[name])
     cuda_backend.CudaBackend.__init__ = init
+
+    # zeros/ones/fill reach the fill kernel through backend.full, not through an impl.
+    original_full = cuda_backend.CudaBackend.full
+
+    def full(self, shape, value, dtype):
+        original_full(self, shape, value, dtype)
+        return np.full(shape, value, dtype=self.storage_dtype(dtype))
+    cuda_backend.CudaBackend.full = full
 
 
 def _shadowed(fn, reference):
