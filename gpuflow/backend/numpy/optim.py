@@ -17,7 +17,10 @@ def _rule(name):
     def register(fn):
         def run(p, *arrays, **hyper):
             acc = np.float64 if p.dtype == np.float64 else np.float32
-            return fn(p, *arrays, **{k: v if isinstance(v, bool) else acc(v) for k, v in hyper.items()})
+            for k, v in hyper.items():  # `hyper` is this call's own dict: convert in place, no second dict
+                if not isinstance(v, bool):
+                    hyper[k] = acc(v)
+            return fn(p, *arrays, **hyper)
         impl(name)(run)
         return fn
     return register
@@ -46,24 +49,27 @@ def sgd_momentum_update(p, g, m, lr, momentum, nesterov, weight_decay):
 
 
 def _adam(p, g, m, v, v_hat, lr, beta_1, beta_2, epsilon, beta_1_power, beta_2_power, weight_decay):
-    g = widen(g)
+    g, m = widen(g), widen(m)
     alpha = lr * math.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-    m_new = widen(m) + (g - widen(m)) * (1 - beta_1)
+    m_new = m + (g - m) * (1 - beta_1)
     v_new = widen(v) + (g * g - widen(v)) * (1 - beta_2)
     denom = v_new if v_hat is None else np.maximum(widen(v_hat), v_new)
     p_new = _decayed(widen(p), lr, weight_decay) - m_new * alpha / (np.sqrt(denom) + epsilon)
-    outs = (p_new, m_new, v_new) + (() if v_hat is None else (denom,))
-    return tuple(narrow(o, p.dtype) for o in outs)
+    dtype = p.dtype
+    if v_hat is None:
+        return narrow(p_new, dtype), narrow(m_new, dtype), narrow(v_new, dtype)
+    return narrow(p_new, dtype), narrow(m_new, dtype), narrow(v_new, dtype), narrow(denom, dtype)
 
 
+# The parameters are spelled out (not **hyper) so that each call passes them on positionally: no dict per call.
 @_rule("adam_update")
-def adam_update(p, g, m, v, **hyper):
-    return _adam(p, g, m, v, None, **hyper)
+def adam_update(p, g, m, v, lr, beta_1, beta_2, epsilon, beta_1_power, beta_2_power, weight_decay):
+    return _adam(p, g, m, v, None, lr, beta_1, beta_2, epsilon, beta_1_power, beta_2_power, weight_decay)
 
 
 @_rule("adam_amsgrad_update")
-def adam_amsgrad_update(p, g, m, v, v_hat, **hyper):
-    return _adam(p, g, m, v, v_hat, **hyper)
+def adam_amsgrad_update(p, g, m, v, v_hat, lr, beta_1, beta_2, epsilon, beta_1_power, beta_2_power, weight_decay):
+    return _adam(p, g, m, v, v_hat, lr, beta_1, beta_2, epsilon, beta_1_power, beta_2_power, weight_decay)
 
 
 @_rule("adamax_update")

@@ -28,7 +28,20 @@ _TRAINING = contextvars.ContextVar("gpuflow_keras_training", default=None)
 _IN_CALL = contextvars.ContextVar("gpuflow_keras_in_call", default=False)
 
 # Attributes `_tracked_values` never walks: bookkeeping that may hold layers or tensors it does not own.
-_UNTRACKED = frozenset({"_inbound_nodes", "_call_losses", "_tracking_plan_cache"})
+_UNTRACKED = frozenset({"_inbound_nodes", "_call_losses", "_tracking_plan_cache", "_walk_cache"})
+# The layer trees' structure version. Every change that can alter which layers or variables a tree
+# holds, or a layer's own trainable flag, bumps it: a Layer attribute set or deleted whose new or old value
+# is a Layer, Variable or container; `_trainable` set; add_weight; build; Sequential.add/pop. The flattened
+# lists a walk makes are cached with the version they were made at (see Layer._walk). Containers mutated in
+# place (`self.blocks.append(Dense(3))`) bump nothing, so the cache also keeps each container it walked with
+# the items it held then, and checks them by identity.
+_structure_version = 0
+
+
+def structure_changed():
+    """Invalidate every layer tree's cached walk."""
+    global _structure_version
+    _structure_version += 1
 _SHAPE_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size")
 
 
@@ -95,6 +108,27 @@ def _collect_tracked(value, out):
             _collect_tracked(v, out)
 
 
+def _collect_noting_containers(value, out, containers):
+    """`_collect_tracked`, also noting each list and dict walked, with the items it holds now."""
+    if isinstance(value, (Layer, Variable)):
+        out.append(value)
+    elif isinstance(value, (list, tuple)):
+        if not isinstance(value, tuple):
+            containers.append((value, list(value)))
+        for v in value:
+            _collect_noting_containers(v, out, containers)
+    elif isinstance(value, dict):
+        containers.append((value, list(value.values())))
+        for v in value.values():
+            _collect_noting_containers(v, out, containers)
+
+
+def _unchanged(container, items) -> bool:
+    """`container` holds the very objects `items` held when noted (a dict: its values), in order."""
+    now = container.values() if isinstance(container, dict) else container
+    return len(now) == len(items) and all(a is b for a, b in zip(now, items))
+
+
 def _any_symbolic_call(args, kwargs) -> bool:
     """`any_symbolic((args, kwargs))` without flattening the usual eager call (a tensor and flags such as
     training=True): only nested values are walked."""
@@ -155,7 +189,15 @@ class Layer:
     def __setattr__(self, key, value):
         if isinstance(value, Layer) and value is self:
             raise ValueError(f"{self.name}: a layer cannot track itself as attribute {key!r}")
+        if key not in _UNTRACKED and (key == "_trainable" or isinstance(value, _CAN_TRACK)
+                                      or isinstance(self.__dict__.get(key), _CAN_TRACK)):
+            structure_changed()
         object.__setattr__(self, key, value)
+
+    def __delattr__(self, key):
+        if key not in _UNTRACKED and (key == "_trainable" or isinstance(self.__dict__.get(key), _CAN_TRACK)):
+            structure_changed()
+        object.__delattr__(self, key)
 
     def _tracked_values(self):
         """Layers and Variables held in attributes (and in lists/tuples/dicts of them), in assignment order."""
@@ -187,7 +229,46 @@ class Layer:
         attrs["_tracking_plan_cache"] = (names, kinds, plan)
         return plan
 
+    def _walk(self):
+        """(layers, (variable, trainable-by-its-layers) pairs) of the whole tree, from the cache when it is
+        current: made at this structure version, and every container walked still holds what it held then.
+        Layers come depth-first in assignment order (self first); variables deduplicated, each layer's own
+        before its sublayers', `trainable` False below a non-trainable layer. A variable's own flag is
+        left to the reader: it can change without the tree knowing."""
+        cache = self.__dict__.get("_walk_cache")
+        if cache is not None and cache[0] == _structure_version and all(
+                _unchanged(c, items) for c, items in cache[1]):
+            return cache[2], cache[3]
+        version = _structure_version
+        layers, pairs, containers, seen_layers, seen_vars = [], [], [], set(), set()
+
+        def walk(layer, trainable):
+            if id(layer) in seen_layers:
+                return
+            seen_layers.add(id(layer))
+            layers.append(layer)
+            trainable = trainable and layer._trainable
+            values, attrs = [], vars(layer)
+            for key in layer._tracking_plan(attrs):
+                if key == "_own_weights":
+                    containers.append((attrs[key], list(attrs[key])))
+                    values.extend([v for _, v, _ in attrs[key]])
+                else:
+                    _collect_noting_containers(attrs[key], values, containers)
+            for v in values:
+                if isinstance(v, Layer):
+                    walk(v, trainable)
+                elif id(v) not in seen_vars:
+                    seen_vars.add(id(v))
+                    pairs.append((v, trainable))
+        walk(self, True)
+        self.__dict__["_walk_cache"] = (version, containers, layers, pairs)
+        return layers, pairs
+
     def _flatten_layers(self, include_self=True, recursive=True):
+        if recursive:
+            layers = self._walk()[0]
+            return list(layers) if include_self else layers[1:]
         seen, out = set(), []
 
         def walk(layer):
@@ -205,22 +286,8 @@ class Layer:
         return out if include_self else out[1:]
 
     def _walk_variables(self):
-        """(variable, trainable-by-its-layers) pairs, deduplicated, own weights before sublayers'."""
-        seen, out = set(), []
-
-        def walk(layer, trainable, visited):
-            if id(layer) in visited:
-                return
-            visited.add(id(layer))
-            trainable = trainable and layer._trainable
-            for v in layer._tracked_values():
-                if isinstance(v, Layer):
-                    walk(v, trainable, visited)
-                elif id(v) not in seen:
-                    seen.add(id(v))
-                    out.append((v, trainable and v.trainable))
-        walk(self, True, set())
-        return out
+        """(variable, trainable) pairs, deduplicated, own weights before sublayers'."""
+        return [(v, t and v.trainable) for v, t in self._walk()[1]]
 
     @property
     def _layers(self):
@@ -238,19 +305,19 @@ class Layer:
 
     @property
     def weights(self):
-        return [v for v, _ in self._walk_variables()]
+        return [v for v, _ in self._walk()[1]]
 
     variables = weights
 
     @property
     def trainable_weights(self):
-        return [v for v, t in self._walk_variables() if t]
+        return [v for v, t in self._walk()[1] if t and v.trainable]
 
     trainable_variables = trainable_weights
 
     @property
     def non_trainable_weights(self):
-        return [v for v, t in self._walk_variables() if not t]
+        return [v for v, t in self._walk()[1] if not (t and v.trainable)]
 
     non_trainable_variables = non_trainable_weights
 
@@ -301,6 +368,7 @@ class Layer:
                        constraint=constraints.get(constraint))
         var._autocast = bool(kwargs.get("autocast", kwargs.get("experimental_autocast", True)))
         self._own_weights.append((name, var, regularizers.get(regularizer)))
+        structure_changed()
         return var
 
     def get_weights(self):
@@ -333,7 +401,7 @@ class Layer:
     @property
     def losses(self):
         out = []
-        for layer in self._flatten_layers():
+        for layer in self._walk()[0]:
             for _, var, reg in layer._own_weights:
                 if reg is not None:
                     out.append(reg(var))
@@ -355,6 +423,7 @@ class Layer:
         self.build(shapes)
         self._build_input_shape = shapes
         self.built = True
+        structure_changed()
 
     def _convert_inputs(self, inputs):
         """NumPy and Python numbers become tensors; float NumPy data takes the layer's compute dtype, as Keras
@@ -414,7 +483,7 @@ class Layer:
         elif "mask" in kwargs and not _accepts(self.call, "mask"):
             kwargs.pop("mask")
         if not _IN_CALL.get():  # a new outermost call: forget the add_loss values of the last one
-            for layer in self._flatten_layers():
+            for layer in self._walk()[0]:
                 if layer._call_losses:  # most layers never add one: no new list, no __setattr__ per call
                     layer._call_losses = []
         tokens = (_TRAINING.set(training), _IN_CALL.set(True))
@@ -683,6 +752,9 @@ class Layer:
     def __reduce__(self):
         raise TypeError("gpuflow layers are not pickled; save weights with save_weights (safetensors) and the "
                         "architecture with get_config()")
+
+
+_CAN_TRACK = (Layer, Variable, list, tuple, dict)  # attribute values that can hold a Layer or Variable
 
 
 def _is_shape(x) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ... import nest
 from ...tensor import Tensor
-from .base_layer import Layer
+from .base_layer import Layer, structure_changed
 from .input_layer import Input, InputLayer
 from .keras_tensor import KerasTensor
 from .training import Model
@@ -51,6 +51,7 @@ class Sequential(Model):
         if not self._stack and self._input_tensor is None and layer._batch_input_shape is not None:
             self._input_tensor = Input(batch_shape=layer._batch_input_shape, dtype=layer.dtype)
         self._stack.append(layer)
+        structure_changed()  # an in-place append: no __setattr__ tells the cached walks
         if self._input_tensor is not None:
             self._build_graph()
 
@@ -58,6 +59,7 @@ class Sequential(Model):
         if not self._stack:
             raise TypeError("Sequential.pop: there are no layers to remove")
         layer = self._stack.pop()
+        structure_changed()
         self._shapes.pop(id(layer), None)
         if self._input_tensor is not None and self._stack:
             self._build_graph()

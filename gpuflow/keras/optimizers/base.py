@@ -97,7 +97,9 @@ class Optimizer:
         self.learning_rate = learning_rate
         self._tracked = []   # parameters in the order first seen: the order of `variables`
         self._slots = {}     # id(param) → {slot name: Variable}; _tracked keeps the ids unique
+        self._slot_tuples = {}  # id(param) → its slot Variables in slot_names order (what apply passes)
         self._no_decay_ids, self._no_decay_names = set(), ()
+        self._decays = (None, {})  # (the settings they were computed from, id(param) → (name, decay))
 
     # ---- learning rate --------------------------------------------------------------------
     @property
@@ -161,10 +163,11 @@ class Optimizer:
             if not isinstance(var, Variable) or not var.dtype.is_floating:
                 raise TypeError(f"{self.name}: can only update floating-point gf.Variables, got {var!r:.120}")
             with _device.device(var._device):
-                self._slots[id(var)] = {
+                slots = self._slots[id(var)] = {
                     slot: Variable(ops.fill(var.shape, self.slot_initial_value(slot), dtype=var.dtype),
                                    trainable=False, name=f"{self.name}/{var.name}_{slot}")
                     for slot in self.slot_names}
+            self._slot_tuples[id(var)] = tuple(slots.values())
             self._tracked.append(var)
 
     @property
@@ -189,6 +192,17 @@ class Optimizer:
         if not self.weight_decay or id(var) in self._no_decay_ids:
             return 0.0
         return 0.0 if any(n in var.name for n in self._no_decay_names) else float(self.weight_decay)
+
+    def _decay_table(self) -> dict:
+        """id(param) → (the name it was computed for, its decay): `_decay_for` once per parameter, not per step.
+        Made afresh when weight_decay or the exclusions change (exclude_from_weight_decay only adds, so the
+        set's size and the names tuple tell); an entry is redone when its parameter's name changed."""
+        key = (self.weight_decay, len(self._no_decay_ids), self._no_decay_names)
+        made_from, table = self._decays
+        if made_from != key:
+            table = {}
+            self._decays = (key, table)
+        return table
 
     # ---- updates ----------------------------------------------------------------------------
     def scale_loss(self, loss):
@@ -216,13 +230,20 @@ class Optimizer:
         step, lr = self._step(), self._current_learning_rate()
         name, hyper = self.update_rule(step)
         prim = UPDATES[name]
+        slot_tuples, decays = self._slot_tuples, self._decay_table()
+        hyper["lr"] = lr
         for g, (_, var) in zip(grads, pairs):
-            slots = [self._slots[id(var)][s] for s in self.slot_names]
-            new = prim(var.value(), g, *[s.value() for s in slots], lr=lr, weight_decay=self._decay_for(var),
-                       **hyper)
-            new = new if isinstance(new, tuple) else (new,)
-            for target, value in zip([var] + slots, new):
-                target.assign(value)
+            slots = slot_tuples[id(var)]
+            decay = decays.get(id(var))
+            if decay is None or decay[0] is not var.name:
+                decay = decays[id(var)] = (var.name, self._decay_for(var))
+            new = prim(var.value(), g, *[s.value() for s in slots], weight_decay=decay[1], **hyper)
+            if isinstance(new, tuple):
+                var.assign(new[0])
+                for target, value in zip(slots, new[1:]):
+                    target.assign(value)
+            else:
+                var.assign(new)
             if var.constraint is not None:
                 var.assign(var.constraint(var.value()))
         self._advance(step)
