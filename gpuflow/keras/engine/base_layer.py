@@ -29,6 +29,8 @@ _IN_CALL = contextvars.ContextVar("gpuflow_keras_in_call", default=False)
 
 # Attributes `_tracked_values` never walks: bookkeeping that may hold layers or tensors it does not own.
 _UNTRACKED = frozenset({"_inbound_nodes", "_call_losses", "_tracking_plan_cache", "_walk_cache"})
+_SHAPE_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size")
+
 # The layer trees' structure version. Every change that can alter which layers or variables a tree
 # holds, or a layer's own trainable flag, bumps it: a Layer attribute set or deleted whose new or old value
 # is a Layer, Variable or container; `_trainable` set; add_weight; build; Sequential.add/pop. The flattened
@@ -42,7 +44,6 @@ def structure_changed():
     """Invalidate every layer tree's cached walk."""
     global _structure_version
     _structure_version += 1
-_SHAPE_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size")
 
 
 def to_snake_case(name: str) -> str:
