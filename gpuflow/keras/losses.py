@@ -42,8 +42,9 @@ def _tensors(y_true, y_pred, dtype=None):
     if dtype is None:
         dtype = dtypes.float64 if y_pred.dtype == dtypes.float64 else dtypes.float32
     y_pred = ops.cast(y_pred, dtype)
-    with _device.device(y_pred._device):
-        y_true = ops.convert_to_tensor(y_true, dtype_hint=y_pred.dtype)
+    if not isinstance(y_true, Tensor):  # (a tensor passes through convert_to_tensor: no device scope needed)
+        with _device.device(y_pred._device):
+            y_true = ops.convert_to_tensor(y_true, dtype_hint=y_pred.dtype)
     return ops.cast(y_true, y_pred.dtype), y_pred
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import operator
 import re
 import warnings
 
@@ -127,7 +128,7 @@ def _collect_noting_containers(value, out, containers):
 def _unchanged(container, items) -> bool:
     """`container` holds the very objects `items` held when noted (a dict: its values), in order."""
     now = container.values() if isinstance(container, dict) else container
-    return len(now) == len(items) and all(a is b for a, b in zip(now, items))
+    return len(now) == len(items) and all(map(operator.is_, now, items))
 
 
 def _any_symbolic_call(args, kwargs) -> bool:
