@@ -233,16 +233,23 @@ class Layer:
 
     def _walk(self):
         """(layers, (variable, trainable-by-its-layers) pairs) of the whole tree, from the cache when it is
-        current: made at this structure version, and every container walked still holds what it held then.
+        current: made at this structure version, every layer's attributes are the same names holding the
+        very same objects (this sees writes past __setattr__, into `__dict__`), and every container walked
+        still holds what it held then. (The cache lives in a holder list set once, so that storing it changes
+        no attribute.)
         Layers come depth-first in assignment order (self first); variables deduplicated, each layer's own
         before its sublayers', `trainable` False below a non-trainable layer. A variable's own flag is
         left to the reader: it can change without the tree knowing."""
-        cache = self.__dict__.get("_walk_cache")
+        holder = self.__dict__.get("_walk_cache")
+        cache = holder[0] if holder is not None else None
         if cache is not None and cache[0] == _structure_version and all(
-                _unchanged(c, items) for c, items in cache[1]):
+                len(attrs) == len(values) and all(map(operator.is_, attrs.values(), values)) and tuple(attrs) == names
+                for attrs, names, values in cache[4]) and all(_unchanged(c, items) for c, items in cache[1]):
             return cache[2], cache[3]
+        if holder is None:
+            holder = self.__dict__["_walk_cache"] = [None]  # before the walk notes this layer's attributes
         version = _structure_version
-        layers, pairs, containers, seen_layers, seen_vars = [], [], [], set(), set()
+        layers, pairs, containers, seen_layers, seen_vars, states = [], [], [], set(), set(), []
 
         def walk(layer, trainable):
             if id(layer) in seen_layers:
@@ -251,7 +258,9 @@ class Layer:
             layers.append(layer)
             trainable = trainable and layer._trainable
             values, attrs = [], vars(layer)
-            for key in layer._tracking_plan(attrs):
+            plan = layer._tracking_plan(attrs)
+            states.append((attrs, tuple(attrs), list(attrs.values())))
+            for key in plan:
                 if key == "_own_weights":
                     containers.append((attrs[key], list(attrs[key])))
                     values.extend([v for _, v, _ in attrs[key]])
@@ -264,7 +273,7 @@ class Layer:
                     seen_vars.add(id(v))
                     pairs.append((v, trainable))
         walk(self, True)
-        self.__dict__["_walk_cache"] = (version, containers, layers, pairs)
+        holder[0] = (version, containers, layers, pairs, states)
         return layers, pairs
 
     def _flatten_layers(self, include_self=True, recursive=True):

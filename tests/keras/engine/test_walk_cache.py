@@ -180,3 +180,28 @@ def test_add_loss_values_are_cleared_per_outermost_call():
         model(gf.ones((1, 2)))
         model(gf.ones((1, 2)))
         assert len(model.losses) == 1 and float(model.losses[0]) == 2.0
+
+
+def test_writes_past_setattr_are_seen():
+    block = built_block()
+    with gf.device("cpu"):
+        a, b = keras.layers.Dense(2), keras.layers.Dense(3)
+    block.__dict__["extra"] = None
+    block.weights
+    block.__dict__["extra"] = a  # an existing name, a new type
+    assert a.name in names(block)
+    block.__dict__["extra"] = b  # the same type, another object
+    assert b.name in names(block) and a.name not in names(block)
+    assert_current(block)
+
+
+def test_training_steps_reuse_the_walk():
+    with gf.device("cpu"):
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        model.compile(optimizer="adam", loss="mse")
+        x, y = gf.ones((2, 4)), gf.zeros((2, 3))
+        model.train_on_batch(x, y)
+        layers = model._walk()[0]
+        for _ in range(3):
+            model.train_on_batch(x, y)
+        assert model._walk()[0] is layers
