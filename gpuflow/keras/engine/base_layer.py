@@ -607,29 +607,11 @@ class Layer:
                          f"whose call returns `ids != 0`)")
 
     def _symbolic_masks(self, inputs, previous_mask):
-        """TensorSpecs of `compute_mask`'s output masks for symbolic inputs, found by running it on zeros (unknown
-        dims as 1, and again as 2, as for the outputs); None where an output has no mask."""
-        symbolic = [t for t in nest.flatten((inputs, previous_mask)) if isinstance(t, KerasTensor)]
-        unknown = any(d is None for t in symbolic for d in t.shape)
-        runs = []
-        for fill in ((1, 2) if unknown else (1,)):
-            def concrete(t, fill=fill):
-                if not isinstance(t, KerasTensor):
-                    return t
-                return _creation.zeros(tuple(fill if d is None else d for d in t.shape), dtype=t.dtype)
-            c_inputs = nest.map_structure(concrete, inputs)
-            c_mask = None if previous_mask is None else nest.map_structure(concrete, previous_mask)
-            runs.append(self.compute_mask(c_inputs, c_mask))
-        if runs[0] is None:
-            return None
-
-        def spec(*masks):
-            if masks[0] is None:
-                return None
-            shapes = [tuple(m.shape) for m in masks]
-            return TensorSpec([d if all(s[i] == d for s in shapes) else None for i, d in enumerate(shapes[0])],
-                              masks[0].dtype)
-        return nest.map_structure(spec, *runs)
+        """TensorSpecs of `compute_mask`'s output masks for symbolic inputs, found by running it on zeros (as for
+        the outputs: see _specs_on_zeros); None where an output has no mask."""
+        if previous_mask is None:
+            return _specs_on_zeros(lambda c_inputs: self.compute_mask(c_inputs, None), inputs)
+        return _specs_on_zeros(lambda both: self.compute_mask(*both), (inputs, previous_mask))
 
     def _graph_output_masks(self, inputs, outputs):
         """A model called on symbolic inputs: its outputs' masks, found by running it on zeros carrying all-True
@@ -674,27 +656,11 @@ class Layer:
         return self._specs_by_running(args, kwargs)
 
     def _specs_by_running(self, args, kwargs):
-        symbolic = [t for t in nest.flatten((args, kwargs)) if isinstance(t, KerasTensor)]
-        unknown = any(d is None for t in symbolic for d in t.shape)
-        runs = []
-        for fill in ((1, 2) if unknown else (1,)):
-            def concrete(t, fill=fill):
-                if not isinstance(t, KerasTensor):
-                    return t
-                shape = tuple(fill if d is None else d for d in t.shape)
-                return _creation.zeros(shape, dtype=t.dtype)
-            c_args, c_kwargs = nest.map_structure(concrete, (list(args), kwargs))
+        def run(both):
+            c_args, c_kwargs = both
             self._maybe_build(c_args[0])
-            runs.append(self._dry_run(c_args, c_kwargs))
-        first = runs[0]
-        for other in runs[1:]:
-            nest.assert_same_structure(first, other)
-
-        def spec(*outs):
-            shapes = [tuple(o.shape) for o in outs]
-            return TensorSpec([d if all(s[i] == d for s in shapes) else None for i, d in enumerate(shapes[0])],
-                              outs[0].dtype)
-        return nest.map_structure(spec, *runs)
+            return self._dry_run(c_args, c_kwargs)
+        return _specs_on_zeros(run, (list(args), kwargs))
 
     def _dry_run(self, args, kwargs):
         """Calls `call` for its output shapes only: variable values and add_loss values are put back after."""
@@ -781,3 +747,30 @@ def map_shapes(fn, shapes):
     if isinstance(shapes, (list, tuple)):
         return type(shapes)(map_shapes(fn, s) for s in shapes)
     raise TypeError(f"expected a shape (a tuple of ints and Nones) or a list/dict of shapes, got {shapes!r:.100}")
+
+
+def _specs_on_zeros(fn, structure):
+    """TensorSpecs of what `fn` returns for `structure` with its KerasTensors replaced by zeros: unknown dims are
+    filled as 1 and, if there are any, again as 2, and an output dim that differs between the two runs follows
+    them, so it is unknown (None) too. None stays None in the result (e.g. an output without a mask)."""
+    symbolic = [t for t in nest.flatten(structure) if isinstance(t, KerasTensor)]
+    unknown = any(d is None for t in symbolic for d in t.shape)
+    runs = []
+    for fill in ((1, 2) if unknown else (1,)):
+        def concrete(t, fill=fill):
+            if not isinstance(t, KerasTensor):
+                return t
+            return _creation.zeros(tuple(fill if d is None else d for d in t.shape), dtype=t.dtype)
+        runs.append(fn(nest.map_structure(concrete, structure)))
+    if runs[0] is None:
+        return None
+    for other in runs[1:]:
+        nest.assert_same_structure(runs[0], other)
+
+    def spec(*outs):
+        if outs[0] is None:
+            return None
+        shapes = [tuple(o.shape) for o in outs]
+        return TensorSpec([d if all(s[i] == d for s in shapes) else None for i, d in enumerate(shapes[0])],
+                          outs[0].dtype)
+    return nest.map_structure(spec, *runs)
