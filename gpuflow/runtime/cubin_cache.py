@@ -26,6 +26,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import sources
 from .sources import kernel_dir
 
 # Bump when the entry layout or the recipe of the key changes.
@@ -48,18 +49,7 @@ class Entry:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("GPUFLOW_CACHE_DIR")
-    path = (Path(root) if root else Path.home() / ".cache" / "gpuflow") / "cuda"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        if os.access(path, os.W_OK):
-            return path
-    except OSError:
-        pass
-    # A read-only home (some CI sandboxes): a per-user folder in the temp dir still caches.
-    fallback = Path(tempfile.gettempdir()) / f"gpuflow-cuda-{os.getuid()}"
-    fallback.mkdir(parents=True, exist_ok=True)
-    return fallback
+    return sources.cache_dir("cuda")
 
 
 def available() -> bool:

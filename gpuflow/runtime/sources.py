@@ -7,6 +7,8 @@ the NVRTC check and bench/ alike.
 from __future__ import annotations
 
 import functools
+import os
+import tempfile
 from pathlib import Path
 
 
@@ -33,3 +35,20 @@ def read_source(name: str) -> str:
         known = ", ".join(p.name for p in kernel_files())
         raise FileNotFoundError(f"no kernel source {name!r} in {kernel_dir()} (known: {known})")
     return path.read_text()
+
+
+def cache_dir(kind: str) -> Path:
+    """The folder where compiled kernels of `kind` ('sim', 'cuda') are kept between processes:
+    $GPUFLOW_CACHE_DIR/<kind>, by default ~/.cache/gpuflow/<kind>."""
+    root = os.environ.get("GPUFLOW_CACHE_DIR")
+    path = (Path(root) if root else Path.home() / ".cache" / "gpuflow") / kind
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if os.access(path, os.W_OK):
+            return path
+    except OSError:
+        pass
+    # A read-only home (some CI sandboxes): a per-user folder in the temp dir still caches.
+    fallback = Path(tempfile.gettempdir()) / f"gpuflow-{kind}-{os.getuid()}"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback

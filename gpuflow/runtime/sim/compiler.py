@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 
 from gpuflow.errors import KernelError
+from gpuflow.runtime import sources
 from gpuflow.runtime.sources import kernel_dir
 
 # Bump when the pipeline changes in a way the hash of the inputs does not see.
@@ -40,19 +41,7 @@ def sim_header() -> Path:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("GPUFLOW_CACHE_DIR")
-    base = Path(root) if root else Path.home() / ".cache" / "gpuflow"
-    path = base / "sim"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        if os.access(path, os.W_OK):
-            return path
-    except OSError:
-        pass
-    # A read-only home (some CI sandboxes): a per-user folder in the temp dir still caches.
-    fallback = Path(tempfile.gettempdir()) / f"gpuflow-sim-{os.getuid()}"
-    fallback.mkdir(parents=True, exist_ok=True)
-    return fallback
+    return sources.cache_dir("sim")
 
 
 @functools.lru_cache(maxsize=None)
