@@ -20,6 +20,25 @@
 
 namespace gf {
 template <typename A> __device__ __forceinline__ A sigmoid(A v) { return (A)1 / ((A)1 + exp(-v)); }
+
+// The activated gates of one unit, computed the same way by the forward kernels and by the
+// backward kernels that recompute them. `z` (and `zh`) point at the unit's first gate column.
+template <typename A> struct LstmGates { A i, f, g, o; };
+template <typename T>
+__device__ __forceinline__ LstmGates<acc_t<T>> lstm_gates(const T* z, index_t units) {
+  return {sigmoid(load(z[0])), sigmoid(load(z[units])), tanh(load(z[2 * units])), sigmoid(load(z[3 * units]))};
+}
+
+// hh is the recurrent candidate term zh_h (reset_after=True applies r to it after the matmul).
+template <typename A> struct GruGates { A z, r, hh, cand; };
+template <typename T>
+__device__ __forceinline__ GruGates<acc_t<T>> gru_gates(const T* zx, const T* zh, index_t units) {
+  typedef acc_t<T> A;
+  const A z = sigmoid(load(zx[0]) + load(zh[0]));
+  const A r = sigmoid(load(zx[units]) + load(zh[units]));
+  const A hh = load(zh[2 * units]);
+  return {z, r, hh, tanh(load(zx[2 * units]) + r * hh)};
+}
 }  // namespace gf
 
 template <typename T>
@@ -27,12 +46,10 @@ __global__ void lstm_cell_fwd(const T* __restrict__ z, const T* __restrict__ c_p
                               T* __restrict__ c, gf::index_t n_units, gf::index_t units) {
   typedef gf::acc_t<T> A;
   GF_GRID_STRIDE_LOOP(k, n_units) {
-    const T* zr = z + (k / units) * 4 * units + k % units;
-    const A i = gf::sigmoid(gf::load(zr[0])), f = gf::sigmoid(gf::load(zr[units]));
-    const A g = tanh(gf::load(zr[2 * units])), o = gf::sigmoid(gf::load(zr[3 * units]));
-    const A cn = f * gf::load(c_prev[k]) + i * g;
+    const gf::LstmGates<A> q = gf::lstm_gates(z + (k / units) * 4 * units + k % units, units);
+    const A cn = q.f * gf::load(c_prev[k]) + q.i * q.g;
     c[k] = gf::store<T>(cn);
-    h[k] = gf::store<T>(o * tanh(cn));
+    h[k] = gf::store<T>(q.o * tanh(cn));
   }
 }
 
@@ -43,10 +60,9 @@ __global__ void lstm_cell_bwd(const T* __restrict__ z, const T* __restrict__ c_p
   typedef gf::acc_t<T> A;
   GF_GRID_STRIDE_LOOP(k, n_units) {
     const gf::index_t at = (k / units) * 4 * units + k % units;
-    const T* zr = z + at;
     T* dzr = dz + at;
-    const A i = gf::sigmoid(gf::load(zr[0])), f = gf::sigmoid(gf::load(zr[units]));
-    const A g = tanh(gf::load(zr[2 * units])), o = gf::sigmoid(gf::load(zr[3 * units]));
+    const gf::LstmGates<A> q = gf::lstm_gates(z + at, units);
+    const A i = q.i, f = q.f, g = q.g, o = q.o;
     const A tc = tanh(gf::load(c[k])), dhk = gf::load(dh[k]);
     const A dct = gf::load(dc[k]) + dhk * o * ((A)1 - tc * tc);
     dzr[0] = gf::store<T>(dct * g * i * ((A)1 - i));
@@ -63,11 +79,8 @@ __global__ void gru_cell_fwd(const T* __restrict__ zx, const T* __restrict__ zh,
   typedef gf::acc_t<T> A;
   GF_GRID_STRIDE_LOOP(k, n_units) {
     const gf::index_t at = (k / units) * 3 * units + k % units;
-    const T *x = zx + at, *r = zh + at;
-    const A zg = gf::sigmoid(gf::load(x[0]) + gf::load(r[0]));
-    const A rg = gf::sigmoid(gf::load(x[units]) + gf::load(r[units]));
-    const A cand = tanh(gf::load(x[2 * units]) + rg * gf::load(r[2 * units]));
-    h[k] = gf::store<T>(zg * gf::load(h_prev[k]) + ((A)1 - zg) * cand);
+    const gf::GruGates<A> q = gf::gru_gates(zx + at, zh + at, units);
+    h[k] = gf::store<T>(q.z * gf::load(h_prev[k]) + ((A)1 - q.z) * q.cand);
   }
 }
 
@@ -78,11 +91,8 @@ __global__ void gru_cell_bwd(const T* __restrict__ zx, const T* __restrict__ zh,
   typedef gf::acc_t<T> A;
   GF_GRID_STRIDE_LOOP(k, n_units) {
     const gf::index_t at = (k / units) * 3 * units + k % units;
-    const T *x = zx + at, *r = zh + at;
-    const A zg = gf::sigmoid(gf::load(x[0]) + gf::load(r[0]));
-    const A rg = gf::sigmoid(gf::load(x[units]) + gf::load(r[units]));
-    const A hh = gf::load(r[2 * units]);
-    const A cand = tanh(gf::load(x[2 * units]) + rg * hh);
+    const gf::GruGates<A> q = gf::gru_gates(zx + at, zh + at, units);
+    const A zg = q.z, rg = q.r, hh = q.hh, cand = q.cand;
     const A dhk = gf::load(dh[k]);
     const A da_z = dhk * (gf::load(h_prev[k]) - cand) * zg * ((A)1 - zg);
     const A da_h = dhk * ((A)1 - zg) * ((A)1 - cand * cand);
