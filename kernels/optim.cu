@@ -26,6 +26,12 @@ __device__ __forceinline__ A decayed(A p, A lr, A weight_decay) {
   return p - lr * weight_decay * p;
 }
 
+// A moment's moving average, Keras' form: m + (x - m)(1 - beta) (Adam, Adamax and Nadam's m and v).
+template <typename A>
+__device__ __forceinline__ A moving_average(A m, A x, A beta) {
+  return m + (x - m) * (A(1) - beta);
+}
+
 }  // namespace
 
 // SGD (momentum, nesterov):  m = momentum * m - lr * g
@@ -65,8 +71,8 @@ __global__ void adam_update(const T* p, const T* g, const T* m, const T* v, cons
     A gi = gf::load(g[i]);
     A mi = gf::load(m[i]);
     A vi = gf::load(v[i]);
-    mi += (gi - mi) * (A(1) - beta1);
-    vi += (gi * gi - vi) * (A(1) - beta2);
+    mi = moving_average(mi, gi, beta1);
+    vi = moving_average(vi, gi * gi, beta2);
     A denom_v = vi;
     if (amsgrad) {
       A hi = gf::load(vhat[i]);
@@ -91,7 +97,7 @@ __global__ void adamax_update(const T* p, const T* g, const T* m, const T* u, T*
     A mi = gf::load(m[i]);
     A ui = beta2 * gf::load(u[i]);
     A ag = gi < A(0) ? -gi : gi;
-    mi += (gi - mi) * (A(1) - beta1);
+    mi = moving_average(mi, gi, beta1);
     ui = ui > ag ? ui : ag;
     p_out[i] = gf::store<T>(pi - lr * mi / ((A(1) - beta1_power) * (ui + eps)));
     m_out[i] = gf::store<T>(mi);
@@ -114,8 +120,8 @@ __global__ void nadam_update(const T* p, const T* g, const T* m, const T* v, T* 
     A gi = gf::load(g[i]);
     A mi = gf::load(m[i]);
     A vi = gf::load(v[i]);
-    mi += (gi - mi) * (A(1) - beta1);
-    vi += (gi * gi - vi) * (A(1) - beta2);
+    mi = moving_average(mi, gi, beta1);
+    vi = moving_average(vi, gi * gi, beta2);
     A m_hat = mi * m_coef + gi * g_coef;
     p_out[i] = gf::store<T>(pi - m_hat * lr / (sqrt(vi * v_coef) + eps));
     m_out[i] = gf::store<T>(mi);
