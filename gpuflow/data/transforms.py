@@ -121,20 +121,31 @@ class Repeat(Dataset):
         return n if n in (INFINITE_CARDINALITY, UNKNOWN_CARDINALITY) else n * self._count
 
 
-class Take(Dataset):
-    def __init__(self, input_dataset, count):
-        self._input = input_dataset
-        self._count = as_int(count, "take: count", 0, allow=(-1,))
+class _Selection(Dataset):
+    """A dataset of some of its input's elements, in order (take, skip, shard): the same element_spec, and the
+    input's iterator closed however iteration ends (a take stops early, a consumer breaks out)."""
+
+    def _select(self, source):
+        raise NotImplementedError
 
     def _elements(self, probe=False):
         source = self._input._elements(probe)
         try:
-            yield from source if self._count == -1 else itertools.islice(source, self._count)
+            yield from self._select(source)
         finally:
             source.close()
 
     def _compute_spec(self):
         return self._input.element_spec
+
+
+class Take(_Selection):
+    def __init__(self, input_dataset, count):
+        self._input = input_dataset
+        self._count = as_int(count, "take: count", 0, allow=(-1,))
+
+    def _select(self, source):
+        return source if self._count == -1 else itertools.islice(source, self._count)
 
     def _cardinality(self):
         n = self._input._cardinality()
@@ -143,23 +154,16 @@ class Take(Dataset):
         return self._count if n == INFINITE_CARDINALITY else min(n, self._count)
 
 
-class Skip(Dataset):
+class Skip(_Selection):
     def __init__(self, input_dataset, count):
         self._input = input_dataset
         self._count = as_int(count, "skip: count", 0, allow=(-1,))
 
-    def _elements(self, probe=False):
-        source = self._input._elements(probe)
-        try:
-            if self._count == -1:
-                for _ in source:
-                    pass
-            yield from itertools.islice(source, max(self._count, 0), None)
-        finally:
-            source.close()
-
-    def _compute_spec(self):
-        return self._input.element_spec
+    def _select(self, source):
+        if self._count == -1:
+            for _ in source:
+                pass
+        return itertools.islice(source, max(self._count, 0), None)
 
     def _cardinality(self):
         n = self._input._cardinality()
@@ -168,7 +172,7 @@ class Skip(Dataset):
         return 0 if self._count == -1 else max(0, n - self._count)
 
 
-class Shard(Dataset):
+class Shard(_Selection):
     def __init__(self, input_dataset, num_shards, index):
         self._input = input_dataset
         self._num = as_int(num_shards, "shard: num_shards", 1)
@@ -176,15 +180,8 @@ class Shard(Dataset):
         if self._index >= self._num:
             raise InvalidArgumentError(f"shard: index must be in [0, num_shards={self._num}), got {self._index}")
 
-    def _elements(self, probe=False):
-        source = self._input._elements(probe)
-        try:
-            yield from itertools.islice(source, self._index, None, self._num)
-        finally:
-            source.close()
-
-    def _compute_spec(self):
-        return self._input.element_spec
+    def _select(self, source):
+        return itertools.islice(source, self._index, None, self._num)
 
     def _cardinality(self):
         n = self._input._cardinality()
