@@ -19,3 +19,14 @@ def list_physical_devices(device_type=None):
         found += [PhysicalDevice(f"/physical_device:GPU:{i}", "GPU")
                   for i in range(cupy.cuda.runtime.getDeviceCount())]
     return [d for d in found if device_type is None or d.device_type == str(device_type).upper()]
+
+
+def run_functions_eagerly(run_eagerly: bool) -> None:
+    """tf.config.run_functions_eagerly: gf.function calls the Python function directly (for debugging)."""
+    from .graph.function import run_functions_eagerly as set_eager
+    set_eager(run_eagerly)
+
+
+def functions_run_eagerly() -> bool:
+    from .graph.function import functions_run_eagerly as eager
+    return eager()

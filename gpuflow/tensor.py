@@ -13,6 +13,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from . import devices as _device
+from ._traces import state_trace, traces as _traces
 
 _ids = itertools.count(1)
 
@@ -74,6 +75,21 @@ class TensorSpec:
             a is None or b is None or a == b for a, b in zip(self.shape, shape))
 
 
+class Symbol:
+    """A value of a graph being traced by gf.function: shape, dtype and where it comes from, no data.
+
+    A symbolic Tensor holds a Symbol as its `_data`, so it flows through every op and layer like an eager
+    one; only reading its value (numpy(), float(), bool()) is refused. `graph` is the gpuflow.graph IR it
+    belongs to and `index` its number there."""
+    __slots__ = ("shape", "dtype", "graph", "index")
+
+    def __init__(self, shape, dtype, graph, index):
+        self.shape, self.dtype, self.graph, self.index = shape, dtype, graph, index
+
+    def __repr__(self):
+        return f"%{self.index}"
+
+
 class Tensor:
     # `_keras_mask` (left unset unless a Keras layer attaches a mask, so read it with getattr(t, "_keras_mask",
     # None)): the (batch, time) mask of a masked sequence, as TF keeps it on the tensor.
@@ -101,6 +117,11 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """A host copy as a NumPy array (bfloat16 as ml_dtypes.bfloat16)."""
+        if type(self._data) is Symbol:
+            raise TypeError(
+                f"a symbolic tensor ({self._dtype.name}{list(self._shape)}, {self._data!r} of a gf.function being "
+                f"traced) has no value yet: inside gf.function, use tensor ops rather than Python values (gf.cond "
+                f"and gf.while_loop instead of `if`/`while` on a tensor, gf.print instead of print)")
         return self._device.backend.to_numpy(self._data, self._dtype)
 
     def __array__(self, dtype=None, copy=None):
@@ -142,6 +163,8 @@ class Tensor:
         return id(self)  # like tf: tensors hash by identity, `==` is elementwise
 
     def __repr__(self):
+        if type(self._data) is Symbol:
+            return f"<gf.Tensor {self._data!r} shape={self._shape} dtype={self._dtype.name} (symbolic)>"
         text = np.array2string(self.numpy(), separator=", ", threshold=1000)
         return (f"<gf.Tensor: shape={self._shape}, dtype={self._dtype.name}, device={self._device}, "
                 f"numpy={text}>")
@@ -213,6 +236,24 @@ class _AutocastState:
 AUTOCAST = _AutocastState()
 
 
+def _check_creation_in_trace(name, initial_value):
+    """tf.function's rule: a function may create variables on its first trace only (they are made eagerly
+    then, and kept); a later trace creating one is an error. An initial value computed from the function's
+    inputs cannot be made eagerly at all."""
+    trace = state_trace()
+    if trace is None:
+        return
+    if not trace.allow_new_variables:
+        raise ValueError(
+            f"{trace.owner} tried to create a variable ({name or 'unnamed'}) on a call after its first trace. "
+            f"As with tf.function, a gf.function may create variables only on its first call: create them "
+            f"outside the function (or in a layer's build), or make a new gf.function for each set of variables")
+    if isinstance(initial_value, Tensor) and type(initial_value._data) is Symbol:
+        raise ValueError(
+            f"{trace.owner}: the initial value of variable {name or 'unnamed'} is computed inside the traced "
+            f"function; pass a callable (gf.Variable(lambda: ...)) or an initializer so it runs eagerly")
+
+
 class Variable(Tensor):
     """A mutable tensor. Trainable variables are watched by every GradientTape automatically."""
     __slots__ = ("trainable", "name", "_constraint", "_autocast")
@@ -220,8 +261,12 @@ class Variable(Tensor):
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None, constraint=None):
         from .ops.creation import convert_to_tensor
+        if _traces.stack:
+            _check_creation_in_trace(name, initial_value)
         if callable(initial_value):
-            initial_value = initial_value()
+            from .ops.dispatch import init_scope
+            with init_scope():  # computed eagerly even inside a gf.function's trace (TF lifts it out too)
+                initial_value = initial_value()
         value = convert_to_tensor(initial_value, dtype=dtype)
         data = value._device.backend.copy(value._data)  # own buffer: later assigns must not alias
         super().__init__(data, value._dtype, value._device)
@@ -233,6 +278,10 @@ class Variable(Tensor):
     constraint = property(lambda self: self._constraint)
 
     def value(self) -> Tensor:
+        if _traces.stack:
+            trace = state_trace()
+            if trace is not None:  # inside gf.function: a READ node of the graph
+                return trace.read_tensor(self)
         return Tensor(self._data, self._dtype, self._device)
 
     read_value = value
@@ -248,6 +297,11 @@ class Variable(Tensor):
                              f"{new._device}; copy it first with .to('{self._device}')")
         if new.shape != self._shape:
             raise ValueError(f"Variable.assign: {self.name} has shape {self._shape}, the value has {new.shape}")
+        if _traces.stack:
+            trace = state_trace()
+            if trace is not None:  # inside gf.function: an ASSIGN node; the variable itself changes on each call
+                trace.assign(self, new)
+                return self if read_value else None
         # Buffers are never written in place (ops make new ones), so the variable can take the
         # value's buffer as it is: no copy per parameter per optimizer step.
         self._data = new._data

@@ -1,7 +1,8 @@
 """GradientTape with TensorFlow's semantics.
 
-A tape is an observer of the dispatch point: while active it keeps each primitive call
-whose inputs depend on a watched tensor. `gradient` walks those calls backwards and runs
+A tape is a trace on its thread's stack (see ops/dispatch.py): while active it passes each
+primitive call down, then keeps the calls whose inputs depend on a watched tensor. A tape
+belongs to the thread that opened it, as in TF: ops of other threads never reach it. `gradient` walks those calls backwards and runs
 each primitive's grad rule, itself made of gpuflow ops, so an outer tape records the
 backward pass and higher-order gradients need nothing special.
 """
@@ -34,16 +35,28 @@ class GradientTape:
         self._accessed = {}      # trainable variables read under the tape
         self._recording = False
         self._used = False
+        self._stack = None  # the trace stack of the thread that opened the tape
 
     def __enter__(self):
         self._recording = True
-        _dispatch.observers.append(self)
+        self._stack = _dispatch.trace_stack()
+        self._stack.append(self)
         return self
 
     def __exit__(self, *exc):
         self._recording = False
-        if self in _dispatch.observers:
-            _dispatch.observers.remove(self)
+        stack, self._stack = self._stack, None
+        if stack is not None and self in stack:
+            stack.remove(self)
+
+    def process(self, prim, inputs, params, device, level):
+        """The trace-stack hook: run the call below, then record it."""
+        out = _dispatch.bind_below(level, prim, inputs, params, device)
+        if self._recording:
+            if prim.crosses_devices:  # the grad rule needs to know where the value came from
+                params = dict(params, device=device)
+            self.record(prim, inputs, out if type(out) is tuple else (out,), params)
+        return out
 
     @contextlib.contextmanager
     def stop_recording(self):
@@ -146,7 +159,8 @@ class GradientTape:
 
 
 def stop_gradient(input, name=None):  # noqa: A002 - tf's argument name
-    """The same values, but no gradient flows back through it."""
+    """The same values, but no gradient flows back through it (a primitive without a grad rule, so a traced
+    function keeps it too)."""
     from ..ops.math import operands
-    x = operands(input)[0]
-    return Tensor(x._data, x.dtype, x._device)
+    from ..ops.state_prims import stop_gradient as prim
+    return prim(operands(input)[0])

@@ -5,21 +5,41 @@ specs, with the input checks, no compute), `grad` (written in gpuflow ops, so it
 on every device and can itself be differentiated), and one implementation per backend
 (registered by the backend packages, keyed by the primitive's name).
 
-`bind` is the only way an op runs: it checks devices, infers the output spec, calls the
-backend, checks the backend kept the promise, and shows the call to every observer
-(GradientTapes today, the graph tracer later).
+`bind` is the only way an op runs: it checks devices, then hands the call to the current
+*trace*. Traces sit on a stack local to each thread (JAX's interpreter stack): with none,
+`evaluate` infers the output spec, calls the backend and checks the backend kept the
+promise; a GradientTape records the call and passes it down; a graph trace (gf.function)
+records an IR node without running anything. A thread starts with an empty stack, so ops
+run in another thread (Dataset.map workers, a user's thread) never reach this thread's tapes.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Callable
 
+from .. import _traces as _trace_state
 from ..dtypes import DType
 from ..errors import InvalidArgumentError, UnimplementedError
-from ..tensor import AUTOCAST, Tensor, TensorShape, Variable
+from ..tensor import AUTOCAST, Symbol, Tensor, TensorShape, Variable
 
 PRIMITIVES: dict[str, "Primitive"] = {}
-observers: list = []  # objects with .record(prim, inputs, outputs, params); see autograd.tape
+
+
+_traces = _trace_state.traces  # this thread's trace stack: see gpuflow/_traces.py
+
+
+def trace_stack() -> list:
+    """The calling thread's trace stack (innermost last). Traces push and remove themselves."""
+    return _traces.stack
+
+
+def find_trace(kind):
+    """The innermost trace of this thread that is an instance of `kind`, or None."""
+    for trace in reversed(_traces.stack):
+        if isinstance(trace, kind):
+            return trace
+    return None
 
 
 class Primitive:
@@ -136,29 +156,43 @@ def bind(prim: Primitive, *inputs: Tensor, **params):
                 raise InvalidArgumentError(
                     f"{prim.name}: inputs are on different devices ({describe(inputs)}). gpuflow never copies "
                     f"behind your back: move one with t.to('{device}') or gf.identity under gf.device(...).")
+    stack = _traces.stack
+    if stack:
+        return stack[-1].process(prim, inputs, params, device, len(stack) - 1)
+    return evaluate(prim, inputs, params, device)
+
+
+def bind_below(level: int, prim: Primitive, inputs, params, device):
+    """For the trace at `level` of this thread's stack: hand the call to the trace below it (or evaluate it)."""
+    if level == 0:
+        return evaluate(prim, inputs, params, device)
+    return _traces.stack[level - 1].process(prim, inputs, params, device, level - 1)
+
+
+def evaluate(prim: Primitive, inputs, params, device):
+    """Run the call now on `device`'s backend: the bottom of every trace stack."""
     specs = _infer(prim, inputs, params)  # tensors quack like TensorSpecs: .shape and .dtype
     backend = device.backend
     impl = backend.impls.get(prim.name)
     if impl is None:
         raise UnimplementedError(f"{prim.name} is not implemented on {device.kind} (inputs: {describe(inputs) or 'none'}); "
                                  f"run it on another device, e.g. under gf.device('cpu')")
-    out = impl(*[t._data for t in inputs], **params)
+    try:
+        out = impl(*[t._data for t in inputs], **params)
+    except Exception:
+        _refuse_symbols(prim, inputs)
+        raise
     if prim.n_outputs == 1:
         # The backend must keep infer's promise: a wrong shape or dtype here is a backend bug, and
         # catching it at the source is cheaper than debugging it three ops later.
         if out.shape != specs.shape or out.dtype != backend.storage_dtype(specs.dtype):
             _broken_promise(prim, device, out, specs)
-        result = Tensor(out, specs.dtype, device)
-        if observers:
-            _observe(prim, inputs, [result], params, device)
-        return result
+        return Tensor(out, specs.dtype, device)
     results = []
     for data, spec in zip(out, specs):
         if data.shape != spec.shape or data.dtype != backend.storage_dtype(spec.dtype):
             _broken_promise(prim, device, data, spec)
         results.append(Tensor(data, spec.dtype, device))
-    if observers:
-        _observe(prim, inputs, results, params, device)
     return tuple(results)
 
 
@@ -174,13 +208,27 @@ def autocast(inputs, dtype):
                  and t._dtype is not dtype else t for t in inputs)
 
 
+def _refuse_symbols(prim, inputs):
+    """A symbolic tensor (a value inside a gf.function's trace) reached the eager path: say so, not what broke."""
+    if any(type(t._data) is Symbol for t in inputs):
+        raise InvalidArgumentError(
+            f"{prim.name}: an input is a symbolic tensor of a gf.function trace ({describe(inputs)}) used outside "
+            f"that trace; return it from the function instead of keeping it in Python state")
+
+
 def _broken_promise(prim, device, data, spec):
     raise AssertionError(f"{prim.name} on {device.kind} returned {data.dtype}{list(data.shape)}, "
                          f"inferred {spec.dtype.name}{list(spec.shape)}: a backend bug")
 
 
-def _observe(prim, inputs, results, params, device):
-    if prim.crosses_devices:
-        params = dict(params, device=device)
-    for observer in list(observers):  # a copy: an observer may leave the list while being shown a call
-        observer.record(prim, inputs, results, params)
+@contextlib.contextmanager
+def init_scope():
+    """TF's init_scope: run the block eagerly, outside every trace of this thread (tapes and gf.function
+    traces alike), e.g. a layer's build and a variable's initial value inside a traced call."""
+    stack = _traces.stack
+    saved = stack[:]
+    del stack[:]
+    try:
+        yield
+    finally:
+        stack[:] = saved + stack  # traces the block itself opened (and left open) stay on top

@@ -154,22 +154,23 @@ def test_layer_tracking_sees_every_change():
 
 
 class _Counter:
-    """An observer that counts calls per primitive name."""
+    """A trace that counts calls per primitive name, then passes them down."""
 
     def __init__(self):
         self.calls = {}
 
-    def record(self, prim, inputs, outputs, params):
+    def process(self, prim, inputs, params, device, level):
         self.calls[prim.name] = self.calls.get(prim.name, 0) + 1
+        return dispatch.bind_below(level, prim, inputs, params, device)
 
 
 def _count(fn):
     counter = _Counter()
-    dispatch.observers.append(counter)
+    dispatch.trace_stack().append(counter)
     try:
         result = fn()
     finally:
-        dispatch.observers.remove(counter)
+        dispatch.trace_stack().remove(counter)
     return result, counter.calls
 
 

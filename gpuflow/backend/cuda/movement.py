@@ -249,3 +249,8 @@ def copy_to(backend, x, source, dtype):
         with backend.xp.cuda.Device(backend.device_id):
             return backend.xp.array(x, copy=True)
     return backend.from_numpy(source.backend.to_numpy(x, dtype), dtype)
+
+
+@impl("stop_gradient")
+def stop_gradient(backend, x):
+    return x  # buffers are never written in place: sharing one is safe

@@ -1,0 +1,25 @@
+"""Each thread's trace stack (see ops/dispatch.py): here, below tensor.py, so Variables can ask it too."""
+from __future__ import annotations
+
+import threading
+
+
+class _TraceStack(threading.local):
+    """This thread's traces, innermost last. Each has `process(prim, inputs, params, device, level)`, which
+    handles a primitive call and may pass it down with `dispatch.bind_below(level, ...)`. A trace that
+    captures state (gf.function's) also has `read_tensor(var)`, `assign(var, value)` and
+    `allow_new_variables`, and sets `captures_state = True`."""
+
+    def __init__(self):
+        self.stack = []
+
+
+traces = _TraceStack()
+
+
+def state_trace():
+    """This thread's innermost trace that captures Variables (a gf.function being traced), or None."""
+    for trace in reversed(traces.stack):
+        if getattr(trace, "captures_state", False):
+            return trace
+    return None

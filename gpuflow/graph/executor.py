@@ -1,0 +1,126 @@
+"""Running a traced Graph: the fast replay, and the replay through `bind` when a trace is active.
+
+`Plan` is what a concrete function calls when nothing traces this thread: each node resolved once to
+its backend's impl and to slots of one value list, and each value dropped right after its last use
+(so the caching allocator gets buffers back as eager code would give them). No infer, no device
+checks, no Tensor objects per op: the per-op bookkeeping of `bind` is paid once, at trace time.
+
+`run_traced` replays the same nodes through `bind`, so a GradientTape records them (differentiating a
+gf.function from outside) and an enclosing gf.function's trace inlines them.
+"""
+from __future__ import annotations
+
+from ..tensor import Tensor
+from .ir import ASSIGN, PRINT, READ, Effect
+
+
+class Plan:
+    def __init__(self, graph):
+        self.graph = graph
+        self.size = len(graph.symbols)
+        self.constants = [(index, tensor._data) for index, tensor in graph.constants.items()]
+        self.inputs = [s.index for s in graph.inputs]
+        self.outputs = [s.index for s in graph.outputs]
+        self.variables = graph.variables
+        keep = set(self.outputs) | set(graph.constants)
+        last_use = {}
+        for i, node in enumerate(graph.nodes):
+            for s in node.inputs:
+                last_use[s.index] = i
+        self.steps = []
+        for i, node in enumerate(graph.nodes):
+            ins = tuple(s.index for s in node.inputs)
+            outs = tuple(s.index for s in node.outputs)
+            drop = tuple({j for j in ins if last_use[j] == i and j not in keep} |
+                         {j for j in outs if j not in last_use and j not in keep})
+            prim = node.prim
+            if isinstance(prim, Effect) or getattr(prim, "control_flow", False):
+                self.steps.append((None, node, ins, outs, drop))
+            else:
+                impl = node.device.backend.impls.get(prim.name)
+                if impl is None:
+                    from ..errors import UnimplementedError
+                    raise UnimplementedError(f"{graph.name}: {prim.name} is not implemented on {node.device.kind}; "
+                                             f"trace the function under another gf.device")
+                self.steps.append((impl, node.params, ins, outs if prim.n_outputs != 1 else outs[0], drop))
+
+    def run(self, arrays):
+        """Backend arrays of the outputs, given backend arrays of the inputs."""
+        env = [None] * self.size
+        for index, data in self.constants:
+            env[index] = data
+        for index, data in zip(self.inputs, arrays):
+            env[index] = data
+        for impl, params, ins, outs, drop in self.steps:
+            if impl is None:
+                _effect(self, params, env, ins, outs)
+            elif type(outs) is int:
+                env[outs] = impl(*[env[j] for j in ins], **params)
+            else:
+                for j, value in zip(outs, impl(*[env[j] for j in ins], **params)):
+                    env[j] = value
+            for j in drop:
+                env[j] = None
+        return [env[j] for j in self.outputs]
+
+
+def _effect(plan, node, env, ins, outs):
+    prim, params = node.prim, node.params
+    if prim is READ:
+        env[outs[0]] = plan.variables[params["var"]]._data
+    elif prim is ASSIGN:
+        plan.variables[params["var"]]._data = env[ins[0]]
+    elif prim is PRINT:
+        from .printing import emit
+        emit(params, [node.device.backend.to_numpy(env[j], s.dtype) for j, s in zip(ins, node.inputs)])
+    else:
+        from .control_flow import run_cond, run_while
+        values = [Tensor(env[j], s.dtype, node.device) for j, s in zip(ins, node.inputs)]
+        results = run_cond(node, values) if prim.name == "cond" else run_while(node, values)
+        for j, t in zip(outs, results):
+            env[j] = t._data
+
+
+def run_traced(graph, args):
+    """Replay `graph` on `args` (Tensors) through bind: tapes record it, an enclosing trace inlines it."""
+    from ..ops.dispatch import bind
+    env = dict(graph.constants)
+    for symbol, t in zip(graph.inputs, args):
+        env[symbol.index] = t
+    assigned_after = _assigned_after(graph)
+    for i, node in enumerate(graph.nodes):
+        prim, params = node.prim, node.params
+        ins = [env[s.index] for s in node.inputs]
+        if prim is READ:
+            var = graph.variables[params["var"]]
+            # The Variable itself (so a tape watches it), unless the graph assigns it later: then a snapshot.
+            env[node.outputs[0].index] = var.value() if params["var"] in assigned_after[i] else var
+            continue
+        if prim is ASSIGN:
+            graph.variables[params["var"]].assign(ins[0])
+            continue
+        if prim is PRINT:
+            from .printing import print_tensors
+            print_tensors(params, ins)
+            continue
+        if getattr(prim, "control_flow", False):
+            from .control_flow import traced_cond, traced_while
+            results = traced_cond(node, ins) if prim.name == "cond" else traced_while(node, ins)
+            results = results if isinstance(results, (list, tuple)) else (results,)
+        else:
+            out = bind(prim, *ins, device=node.device, **params)
+            results = out if prim.n_outputs != 1 else (out,)
+        for s, t in zip(node.outputs, results):
+            env[s.index] = t
+    return [env[s.index] for s in graph.outputs]
+
+
+def _assigned_after(graph):
+    """Per node position: the variable indices that some later node assigns."""
+    later, out = set(), [None] * len(graph.nodes)
+    for i in range(len(graph.nodes) - 1, -1, -1):
+        out[i] = frozenset(later)
+        node = graph.nodes[i]
+        if node.prim is ASSIGN:
+            later.add(node.params["var"])
+    return out
