@@ -256,7 +256,7 @@ def _check_creation_in_trace(name, initial_value):
 
 class Variable(Tensor):
     """A mutable tensor. Trainable variables are watched by every GradientTape automatically."""
-    __slots__ = ("trainable", "name", "_constraint", "_autocast")
+    __slots__ = ("trainable", "name", "_constraint", "_autocast", "_version")
     _names = itertools.count()
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None, constraint=None):
@@ -274,6 +274,7 @@ class Variable(Tensor):
         self.name = name or f"Variable:{next(Variable._names)}"
         self._constraint = constraint
         self._autocast = True  # read in a mixed-precision layer's compute dtype (Keras' add_weight(autocast=...))
+        self._version = 0  # counts eager assigns (a traced step's assigns do not): see HostMirror
 
     constraint = property(lambda self: self._constraint)
 
@@ -305,6 +306,7 @@ class Variable(Tensor):
         # Buffers are never written in place (ops make new ones), so the variable can take the
         # value's buffer as it is: no copy per parameter per optimizer step.
         self._data = new._data
+        self._version += 1
         return self if read_value else None
 
     def assign_add(self, delta, read_value=True):

@@ -9,8 +9,11 @@
 // hyper-parameters are acc_t<T> (float for half/bfloat16), each output rounded once.
 // Every rule first applies decoupled weight decay, p -= lr * weight_decay * p (Keras'
 // _apply_weight_decay, AdamW's rule); weight_decay = 0 disables it.
-// Per-step scalars that depend only on the step (bias-correction powers, Nadam's momentum
-// schedule) are computed once on the host and passed in, not recomputed per element.
+// Per-step scalars (the learning rate, bias-correction powers, Nadam's momentum schedule) are
+// read from `step`, a small float64 array in device memory, not passed by value: so a traced
+// step (gf.function, a captured CUDA Graph) replays with each step's values, which the host
+// computes once per step and uploads in one copy. The rest of the hyper-parameters are fixed
+// per optimizer and passed by value.
 // Optional slots (SGD momentum, AMSGrad's v_hat, RMSprop's mean gradient and momentum) are
 // switched on by int flags; when off, the caller passes the parameter's buffers in their
 // place and the kernel never touches them.
@@ -40,9 +43,10 @@ __device__ __forceinline__ A moving_average(A m, A x, A beta) {
 //   p -= lr * g                     (no momentum)
 template <typename T>
 __global__ void sgd_update(const T* p, const T* g, const T* m, T* p_out, T* m_out, gf::index_t n,
-                           gf::acc_t<T> lr, gf::acc_t<T> momentum, int use_momentum, int nesterov,
+                           const double* step, gf::acc_t<T> momentum, int use_momentum, int nesterov,
                            gf::acc_t<T> weight_decay) {
   typedef gf::acc_t<T> A;
+  const A lr = A(step[0]);
   GF_GRID_STRIDE_LOOP(i, n) {
     A pi = decayed(gf::load(p[i]), lr, weight_decay);
     A gi = gf::load(g[i]);
@@ -61,10 +65,10 @@ __global__ void sgd_update(const T* p, const T* g, const T* m, T* p_out, T* m_ou
 //        p -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v or v_hat) + eps)
 template <typename T>
 __global__ void adam_update(const T* p, const T* g, const T* m, const T* v, const T* vhat, T* p_out, T* m_out,
-                            T* v_out, T* vhat_out, gf::index_t n, gf::acc_t<T> lr, gf::acc_t<T> beta1,
-                            gf::acc_t<T> beta2, gf::acc_t<T> eps, gf::acc_t<T> beta1_power,
-                            gf::acc_t<T> beta2_power, int amsgrad, gf::acc_t<T> weight_decay) {
+                            T* v_out, T* vhat_out, gf::index_t n, const double* step, gf::acc_t<T> beta1,
+                            gf::acc_t<T> beta2, gf::acc_t<T> eps, int amsgrad, gf::acc_t<T> weight_decay) {
   typedef gf::acc_t<T> A;
+  const A lr = A(step[0]), beta1_power = A(step[1]), beta2_power = A(step[2]);
   const A alpha = lr * sqrt(A(1) - beta2_power) / (A(1) - beta1_power);
   GF_GRID_STRIDE_LOOP(i, n) {
     A pi = decayed(gf::load(p[i]), lr, weight_decay);
@@ -88,9 +92,10 @@ __global__ void adam_update(const T* p, const T* g, const T* m, const T* v, cons
 // Adamax:  m += (g - m)(1 - b1);  u = max(b2 * u, |g|);  p -= lr * m / ((1 - b1^t)(u + eps))
 template <typename T>
 __global__ void adamax_update(const T* p, const T* g, const T* m, const T* u, T* p_out, T* m_out, T* u_out,
-                              gf::index_t n, gf::acc_t<T> lr, gf::acc_t<T> beta1, gf::acc_t<T> beta2,
-                              gf::acc_t<T> eps, gf::acc_t<T> beta1_power, gf::acc_t<T> weight_decay) {
+                              gf::index_t n, const double* step, gf::acc_t<T> beta1, gf::acc_t<T> beta2,
+                              gf::acc_t<T> eps, gf::acc_t<T> weight_decay) {
   typedef gf::acc_t<T> A;
+  const A lr = A(step[0]), beta1_power = A(step[1]);
   GF_GRID_STRIDE_LOOP(i, n) {
     A pi = decayed(gf::load(p[i]), lr, weight_decay);
     A gi = gf::load(g[i]);
@@ -108,13 +113,13 @@ __global__ void adamax_update(const T* p, const T* g, const T* m, const T* u, T*
 // Nadam:  m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2)
 //         m_hat = m * m_coef + g * g_coef;  v_hat = v * v_coef;  p -= lr * m_hat / (sqrt(v_hat) + eps)
 // with m_coef = u_{t+1} / (1 - prod_{i<=t+1} u_i), g_coef = (1 - u_t) / (1 - prod_{i<=t} u_i),
-// v_coef = 1 / (1 - b2^t), all from the host.
+// v_coef = 1 / (1 - b2^t), all computed on the host and read from `step`.
 template <typename T>
 __global__ void nadam_update(const T* p, const T* g, const T* m, const T* v, T* p_out, T* m_out, T* v_out,
-                             gf::index_t n, gf::acc_t<T> lr, gf::acc_t<T> beta1, gf::acc_t<T> beta2,
-                             gf::acc_t<T> eps, gf::acc_t<T> m_coef, gf::acc_t<T> g_coef, gf::acc_t<T> v_coef,
-                             gf::acc_t<T> weight_decay) {
+                             gf::index_t n, const double* step, gf::acc_t<T> beta1, gf::acc_t<T> beta2,
+                             gf::acc_t<T> eps, gf::acc_t<T> weight_decay) {
   typedef gf::acc_t<T> A;
+  const A lr = A(step[0]), m_coef = A(step[1]), g_coef = A(step[2]), v_coef = A(step[3]);
   GF_GRID_STRIDE_LOOP(i, n) {
     A pi = decayed(gf::load(p[i]), lr, weight_decay);
     A gi = gf::load(g[i]);
@@ -134,10 +139,11 @@ __global__ void nadam_update(const T* p, const T* g, const T* m, const T* v, T* 
 //           step = lr * g / sqrt(denom);  momentum: mom = momentum * mom + step, p -= mom;  else p -= step
 template <typename T>
 __global__ void rmsprop_update(const T* p, const T* g, const T* vel, const T* avg, const T* mom, T* p_out,
-                               T* vel_out, T* avg_out, T* mom_out, gf::index_t n, gf::acc_t<T> lr,
+                               T* vel_out, T* avg_out, T* mom_out, gf::index_t n, const double* step,
                                gf::acc_t<T> rho, gf::acc_t<T> momentum, gf::acc_t<T> eps, int centered,
                                int use_momentum, gf::acc_t<T> weight_decay) {
   typedef gf::acc_t<T> A;
+  const A lr = A(step[0]);
   GF_GRID_STRIDE_LOOP(i, n) {
     A pi = decayed(gf::load(p[i]), lr, weight_decay);
     A gi = gf::load(g[i]);
@@ -161,8 +167,9 @@ __global__ void rmsprop_update(const T* p, const T* g, const T* vel, const T* av
 // Adagrad:  acc += g^2;  p -= lr * g / sqrt(acc + eps)
 template <typename T>
 __global__ void adagrad_update(const T* p, const T* g, const T* acc, T* p_out, T* acc_out, gf::index_t n,
-                               gf::acc_t<T> lr, gf::acc_t<T> eps, gf::acc_t<T> weight_decay) {
+                               const double* step, gf::acc_t<T> eps, gf::acc_t<T> weight_decay) {
   typedef gf::acc_t<T> A;
+  const A lr = A(step[0]);
   GF_GRID_STRIDE_LOOP(i, n) {
     A pi = decayed(gf::load(p[i]), lr, weight_decay);
     A gi = gf::load(g[i]);

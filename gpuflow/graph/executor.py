@@ -11,7 +11,7 @@ gf.function from outside) and an enclosing gf.function's trace inlines them.
 from __future__ import annotations
 
 from ..tensor import Tensor
-from .ir import ASSIGN, PRINT, READ, Effect
+from .ir import ASSIGN, FEED, PRINT, READ, Effect
 
 
 class Plan:
@@ -68,6 +68,8 @@ def _effect(plan, node, env, ins, outs):
     prim, params = node.prim, node.params
     if prim is READ:
         env[outs[0]] = plan.variables[params["var"]]._data
+    elif prim is FEED:
+        env[outs[0]] = node.device.backend.from_numpy(params["fn"](), params["dtype"], copy=False)
     elif prim is ASSIGN:
         plan.variables[params["var"]]._data = env[ins[0]]
     elif prim is PRINT:
@@ -98,6 +100,10 @@ def run_traced(graph, args):
             continue
         if prim is ASSIGN:
             graph.variables[params["var"]].assign(ins[0])
+            continue
+        if prim is FEED:
+            from ..ops.feeds import host_fed
+            env[node.outputs[0].index] = host_fed(params["fn"], params["dtype"], node.device)
             continue
         if prim is PRINT:
             from .printing import print_tensors

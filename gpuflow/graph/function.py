@@ -125,12 +125,23 @@ class ConcreteFunction:
             arrays = plan.run([t._data for t in tensors])
             flat = [Tensor(a, s.dtype, _output_device(self.graph, s, tensors)) for a, s in zip(arrays, self.graph.outputs)]
         it = iter(flat)
-        return nest.pack_sequence_as(self._output_template, [next(it) if isinstance(x, Tensor) else x
-                                                             for x in nest.flatten(self._output_template)])
+        return _in_order_of(self._output_template, nest.pack_sequence_as(
+            self._output_template, [next(it) if isinstance(x, Tensor) else x for x in nest.flatten(self._output_template)]))
 
     def _make_plan(self):
         self._plan = graph_plan(self.graph)
         return self._plan
+
+
+def _in_order_of(template, value):
+    """`value` with each dict's keys in the order of the function's own output (nest walks dicts sorted): a
+    step's logs keep `loss` first, as the Python function returned them."""
+    if isinstance(template, dict):
+        return type(value)((k, _in_order_of(template[k], value[k])) for k in template) \
+            if type(value) is dict else value
+    if isinstance(template, (list, tuple)) and not hasattr(template, "_fields"):
+        return type(value)(_in_order_of(t, v) for t, v in zip(template, value))
+    return value
 
 
 def _output_device(graph, symbol, inputs):

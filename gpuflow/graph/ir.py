@@ -3,7 +3,7 @@
 Small on purpose (design.md, "Tracing and the compiled step"): a node is a primitive, its input
 values, its params and its output values with their shapes and dtypes. Besides the primitives of
 gpuflow.ops, a few effect nodes carry state and host work (reading and assigning a captured
-Variable, gf.print), and control-flow nodes (cond, while_loop) hold their branches and bodies
+Variable, gf.print, a host value uploaded on each call), and control-flow nodes (cond, while_loop) hold their branches and bodies
 as sub-graphs.
 """
 from __future__ import annotations
@@ -25,7 +25,8 @@ class Effect:
 READ = Effect("read_variable")       # params: var (index into graph.variables)
 ASSIGN = Effect("assign_variable")   # inputs: (value,), params: var
 PRINT = Effect("print")              # inputs: the tensors; params: template, sep, end, output_stream
-EFFECTS = {e.name: e for e in (READ, ASSIGN, PRINT)}
+FEED = Effect("host_feed")           # params: fn (host callable → NumPy value, run on every call), dtype
+EFFECTS = {e.name: e for e in (READ, ASSIGN, PRINT, FEED)}
 # cond and while_loop nodes hold a control_flow.ControlFlow primitive (made per call, with sub-graphs in params).
 
 

@@ -13,7 +13,7 @@ import sys
 from ..errors import InvalidArgumentError
 from ..ops import dispatch
 from ..tensor import Symbol, Tensor, Variable
-from .ir import ASSIGN, READ, Graph, Node
+from .ir import ASSIGN, FEED, READ, Graph, Node
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -96,12 +96,26 @@ class GraphTrace:
                                      user_line(3)))
         self._reads[var._id] = symbol  # later reads in this graph see the assigned value
 
+    def feed(self, fn, dtype, device) -> Tensor:
+        """A value the host computes on every call (fn() → NumPy) and uploads: per-step scalars such as the
+        optimizer's learning rate and bias corrections, or a random draw's offset. Its shape is fn()'s now."""
+        import numpy as np
+        shape = np.shape(fn(probe=True))
+        return self.add_node(FEED, (), {"fn": fn, "dtype": dtype}, [_Spec(shape, dtype)], device)[0]
+
     def add_node(self, effect, inputs, params, out_specs, device) -> list[Tensor]:
         """An effect node (print, cond, while_loop) with `inputs` (tensors) and outputs of `out_specs`."""
         symbols = [self.symbol_of(t) for t in inputs]
         outs = [self.graph.new_symbol(spec.shape, spec.dtype) for spec in out_specs]
         self.graph.nodes.append(Node(effect, symbols, params, outs, device, user_line(3)))
         return [Tensor(s, s.dtype, device) for s in outs]
+
+
+class _Spec:
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), dtype
 
 
 def current_graph_trace() -> GraphTrace | None:

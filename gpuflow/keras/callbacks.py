@@ -140,7 +140,10 @@ class ProgbarLogger(Callback):
     def on_train_batch_end(self, batch, logs=None):
         self._seen = batch + 1
         if self.verbose == 1 and self._bar is not None:
-            self._bar.update(self._seen, list((logs or {}).items()), finalize=False)
+            # fit's logs are running means on the device: read them only when the bar is drawn (a few times
+            # a second), not after every step
+            values = list((logs or {}).items()) if self._bar.due(self._seen) else None
+            self._bar.update(self._seen, values, finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
         items = list((logs or {}).items())
@@ -165,7 +168,8 @@ class ProgbarLogger(Callback):
     def on_test_batch_end(self, batch, logs=None):
         if not self.params.get("in_fit") and self.verbose == 1 and self._bar is not None:
             self._seen = batch + 1
-            self._bar.update(self._seen, list((logs or {}).items()), finalize=False)
+            values = list((logs or {}).items()) if self._bar.due(self._seen) else None
+            self._bar.update(self._seen, values, finalize=False)
 
     def on_test_end(self, logs=None):
         if not self.params.get("in_fit") and self.verbose == 1 and self._bar is not None:

@@ -1,13 +1,16 @@
 """Fused optimizer updates: one primitive per update rule (and per set of slots it keeps).
 
-Inputs are (param, grad, *slots); outputs are the new (param, *slots), so a primitive stays
-functional and goes through the dispatch point like any op; the optimizer assigns the
+Inputs are (param, grad, *slots, step); outputs are the new (param, *slots), so a primitive
+stays functional and goes through the dispatch point like any op; the optimizer assigns the
 outputs back into its variables. On cuda each is one kernel (kernels/optim.cu).
-Hyper-parameters, including the per-step ones (learning rate, bias-correction powers), are
-float params (`nesterov` a bool). No grad rule: updates are never differentiated.
+`step` is a float64 vector of the per-step scalars (the learning rate first, then e.g. the
+bias-correction powers): a tensor, so a traced step reads each step's values instead of
+baking one step's numbers into the graph. The fixed hyper-parameters are float params
+(`nesterov` a bool). No grad rule: updates are never differentiated.
 
-RULES maps each primitive's name to its slots and to the float params the kernel takes,
-in kernel order; the backends read it so the three stay in step.
+RULES maps each primitive's name to its slots, its per-step scalars (the order of `step`) and
+the params the kernel takes by value, in kernel order; the backends read it so the three stay
+in step.
 """
 from __future__ import annotations
 
@@ -16,29 +19,36 @@ from ..tensor import TensorSpec
 from ._util import require
 from .dispatch import primitive
 
-# name: (slot names, params in kernel order). weight_decay (decoupled, Keras' rule) is in all.
+_LR = ("lr",)
+_ADAM_STEP = ("lr", "beta_1_power", "beta_2_power")
+# name: (slot names, per-step scalars in `step` order, fixed params in kernel order).
+# weight_decay (decoupled, Keras' rule) is in all.
 RULES = {
-    "sgd_update": ((), ("lr", "weight_decay")),
-    "sgd_momentum_update": (("momentum",), ("lr", "momentum", "nesterov", "weight_decay")),
-    "adam_update": (("m", "v"), ("lr", "beta_1", "beta_2", "epsilon", "beta_1_power", "beta_2_power",
-                                 "weight_decay")),
-    "adam_amsgrad_update": (("m", "v", "v_hat"), ("lr", "beta_1", "beta_2", "epsilon", "beta_1_power",
-                                                  "beta_2_power", "weight_decay")),
-    "adamax_update": (("m", "u"), ("lr", "beta_1", "beta_2", "epsilon", "beta_1_power", "weight_decay")),
-    "nadam_update": (("m", "v"), ("lr", "beta_1", "beta_2", "epsilon", "m_coef", "g_coef", "v_coef",
-                                  "weight_decay")),
-    "rmsprop_update": (("velocity",), ("lr", "rho", "epsilon", "weight_decay")),
-    "rmsprop_momentum_update": (("velocity", "momentum"), ("lr", "rho", "momentum", "epsilon", "weight_decay")),
-    "rmsprop_centered_update": (("velocity", "average"), ("lr", "rho", "epsilon", "weight_decay")),
-    "rmsprop_centered_momentum_update": (("velocity", "average", "momentum"),
-                                         ("lr", "rho", "momentum", "epsilon", "weight_decay")),
-    "adagrad_update": (("accumulator",), ("lr", "epsilon", "weight_decay")),
+    "sgd_update": ((), _LR, ("weight_decay",)),
+    "sgd_momentum_update": (("momentum",), _LR, ("momentum", "nesterov", "weight_decay")),
+    "adam_update": (("m", "v"), _ADAM_STEP, ("beta_1", "beta_2", "epsilon", "weight_decay")),
+    "adam_amsgrad_update": (("m", "v", "v_hat"), _ADAM_STEP, ("beta_1", "beta_2", "epsilon", "weight_decay")),
+    "adamax_update": (("m", "u"), ("lr", "beta_1_power"), ("beta_1", "beta_2", "epsilon", "weight_decay")),
+    "nadam_update": (("m", "v"), ("lr", "m_coef", "g_coef", "v_coef"), ("beta_1", "beta_2", "epsilon",
+                                                                        "weight_decay")),
+    "rmsprop_update": (("velocity",), _LR, ("rho", "epsilon", "weight_decay")),
+    "rmsprop_momentum_update": (("velocity", "momentum"), _LR, ("rho", "momentum", "epsilon", "weight_decay")),
+    "rmsprop_centered_update": (("velocity", "average"), _LR, ("rho", "epsilon", "weight_decay")),
+    "rmsprop_centered_momentum_update": (("velocity", "average", "momentum"), _LR,
+                                         ("rho", "momentum", "epsilon", "weight_decay")),
+    "adagrad_update": (("accumulator",), _LR, ("epsilon", "weight_decay")),
 }
 
 
-def _infer(name, slots, params):
-    def infer(param, grad, *slot_specs, **hyper):
+def _infer(name, slots, step_params, params):
+    def infer(param, grad, *specs, **hyper):
+        *slot_specs, step = specs
         require(name, param, "f", "a floating-point parameter")
+        if len(slot_specs) != len(slots) or step.dtype.name != "float64" or tuple(step.shape) != (len(step_params),):
+            raise InvalidArgumentError(
+                f"{name}: takes (param, grad, {', '.join(slots) + ', ' if slots else ''}step) with step a float64 "
+                f"vector of ({', '.join(step_params)}); got {len(specs)} inputs after the gradient, the last "
+                f"{step.dtype.name}{list(step.shape)}")
         for what, spec in [("gradient", grad)] + list(zip(slots, slot_specs)):
             if tuple(spec.shape) != tuple(param.shape) or spec.dtype != param.dtype:
                 raise InvalidArgumentError(
@@ -52,5 +62,5 @@ def _infer(name, slots, params):
     return infer
 
 
-UPDATES = {name: primitive(name, _infer(name, slots, params), n_outputs=1 + len(slots))
-           for name, (slots, params) in RULES.items()}
+UPDATES = {name: primitive(name, _infer(name, slots, step_params, params), n_outputs=1 + len(slots))
+           for name, (slots, step_params, params) in RULES.items()}

@@ -32,26 +32,26 @@ _KERNELS = {
 
 
 def _scalars(kernel, slots, hyper, acc):
-    """The kernel's scalar arguments after n, in its parameter order, with their exact C types."""
+    """The kernel's by-value arguments after n and `step`, in its parameter order, with their exact C types."""
     h = dict(hyper)
     on = lambda slot: np.int32(slot in slots)  # noqa: E731
     f = lambda *names: [acc(h.get(name, 0.0)) for name in names]  # noqa: E731
     if kernel == "sgd_update":
-        return f("lr", "momentum") + [on("momentum"), np.int32(bool(h.get("nesterov", False)))] + f("weight_decay")
+        return f("momentum") + [on("momentum"), np.int32(bool(h.get("nesterov", False)))] + f("weight_decay")
     if kernel == "adam_update":
-        return f("lr", "beta_1", "beta_2", "epsilon", "beta_1_power", "beta_2_power") + [on("v_hat")] + \
-            f("weight_decay")
+        return f("beta_1", "beta_2", "epsilon") + [on("v_hat")] + f("weight_decay")
     if kernel == "adamax_update":
-        return f("lr", "beta_1", "beta_2", "epsilon", "beta_1_power", "weight_decay")
+        return f("beta_1", "beta_2", "epsilon", "weight_decay")
     if kernel == "nadam_update":
-        return f("lr", "beta_1", "beta_2", "epsilon", "m_coef", "g_coef", "v_coef", "weight_decay")
+        return f("beta_1", "beta_2", "epsilon", "weight_decay")
     if kernel == "rmsprop_update":
-        return f("lr", "rho", "momentum", "epsilon") + [on("average"), on("momentum")] + f("weight_decay")
-    return f("lr", "epsilon", "weight_decay")
+        return f("rho", "momentum", "epsilon") + [on("average"), on("momentum")] + f("weight_decay")
+    return f("epsilon", "weight_decay")
 
 
 @impl(*RULES)
-def update(backend, name, p, g, *slot_arrays, **hyper):
+def update(backend, name, p, g, *arrays, **hyper):
+    *slot_arrays, step = arrays
     kernel, kernel_slots = _KERNELS[name]
     slots = dict(zip(RULES[name][0], slot_arrays))
     dtype = p.dtype
@@ -62,6 +62,6 @@ def update(backend, name, p, g, *slot_arrays, **hyper):
     n = p.size
     if n:
         acc = np.float64 if dtype == np.float64 else np.float32  # the kernel's acc_t<T>
-        args = [p, g, *ins, outs[0], *outs_args, np.int64(n), *_scalars(kernel, slots, hyper, acc)]
+        args = [p, g, *ins, outs[0], *outs_args, np.int64(n), step, *_scalars(kernel, slots, hyper, acc)]
         backend.kernel("optim.cu", f"{kernel}<{_CTYPE[dtype]}>")((backend.grid_for(n),), (256,), tuple(args))
     return outs[0] if len(outs) == 1 else tuple(outs)

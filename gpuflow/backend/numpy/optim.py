@@ -9,17 +9,23 @@ import math
 import numpy as np
 
 from ._registry import impl, widen
+from ...ops.optim_prims import RULES
 
 
 def _rule(name):
-    """Register an update, its float params made scalars of the kernel's acc_t<T>, so that
-    derived constants like 1 - beta_2 round as they do in the kernel."""
+    """Register an update: its per-step scalars (the `step` vector, last input) and float params become scalars
+    of the kernel's acc_t<T>, so that derived constants like 1 - beta_2 round as they do in the kernel."""
+    step_names = RULES[name][1]
+
     def register(fn):
         def run(p, *arrays, **hyper):
             acc = np.float64 if p.dtype == np.float64 else np.float32
+            *arrays, step = arrays
             for k, v in hyper.items():  # `hyper` is this call's own dict: convert in place, no second dict
                 if not isinstance(v, bool):
                     hyper[k] = acc(v)
+            for k, v in zip(step_names, step.tolist()):
+                hyper[k] = acc(v)
             return fn(p, *arrays, **hyper)
         impl(name)(run)
         return fn

@@ -18,6 +18,7 @@ import numpy as np
 from ... import dtypes as _dtypes
 from ... import nest
 from ...ops import creation as _creation
+from ...ops.dispatch import init_scope
 from ...tensor import AUTOCAST, Tensor, TensorShape, TensorSpec, Variable
 from .. import backend as _backend
 from ..mixed_precision import policy as _policy
@@ -374,9 +375,10 @@ class Layer:
         dtype = _dtypes.as_dtype(dtype or self._variable_dtype)
         name = name or f"weight_{len(self._own_weights)}"
         init = initializers.get(initializer)
-        value = init(shape, dtype=dtype)
-        var = Variable(value, trainable=trainable, name=f"{self.name}/{name}:0", dtype=dtype,
-                       constraint=constraints.get(constraint))
+        with init_scope():  # made eagerly, also when a layer first builds inside a traced call (gf.function, shapes)
+            value = init(shape, dtype=dtype)
+            var = Variable(value, trainable=trainable, name=f"{self.name}/{name}:0", dtype=dtype,
+                           constraint=constraints.get(constraint))
         var._autocast = bool(kwargs.get("autocast", kwargs.get("experimental_autocast", True)))
         self._own_weights.append((name, var, regularizers.get(regularizer)))
         structure_changed()
@@ -608,10 +610,10 @@ class Layer:
 
     def _symbolic_masks(self, inputs, previous_mask):
         """TensorSpecs of `compute_mask`'s output masks for symbolic inputs, found by running it on zeros (as for
-        the outputs: see _specs_on_zeros); None where an output has no mask."""
+        the outputs: see _abstract_specs); None where an output has no mask."""
         if previous_mask is None:
-            return _specs_on_zeros(lambda c_inputs: self.compute_mask(c_inputs, None), inputs)
-        return _specs_on_zeros(lambda both: self.compute_mask(*both), (inputs, previous_mask))
+            return _abstract_specs(lambda c_inputs: self.compute_mask(c_inputs, None), inputs)
+        return _abstract_specs(lambda both: self.compute_mask(*both), (inputs, previous_mask))
 
     def _graph_output_masks(self, inputs, outputs):
         """A model called on symbolic inputs: its outputs' masks, found by running it on zeros carrying all-True
@@ -660,7 +662,7 @@ class Layer:
             c_args, c_kwargs = both
             self._maybe_build(c_args[0])
             return self._dry_run(c_args, c_kwargs)
-        return _specs_on_zeros(run, (list(args), kwargs))
+        return _abstract_specs(run, (list(args), kwargs))
 
     def _dry_run(self, args, kwargs):
         """Calls `call` for its output shapes only: variable values and add_loss values are put back after."""
@@ -749,28 +751,8 @@ def map_shapes(fn, shapes):
     raise TypeError(f"expected a shape (a tuple of ints and Nones) or a list/dict of shapes, got {shapes!r:.100}")
 
 
-def _specs_on_zeros(fn, structure):
-    """TensorSpecs of what `fn` returns for `structure` with its KerasTensors replaced by zeros: unknown dims are
-    filled as 1 and, if there are any, again as 2, and an output dim that differs between the two runs follows
-    them, so it is unknown (None) too. None stays None in the result (e.g. an output without a mask)."""
-    symbolic = [t for t in nest.flatten(structure) if isinstance(t, KerasTensor)]
-    unknown = any(d is None for t in symbolic for d in t.shape)
-    runs = []
-    for fill in ((1, 2) if unknown else (1,)):
-        def concrete(t, fill=fill):
-            if not isinstance(t, KerasTensor):
-                return t
-            return _creation.zeros(tuple(fill if d is None else d for d in t.shape), dtype=t.dtype)
-        runs.append(fn(nest.map_structure(concrete, structure)))
-    if runs[0] is None:
-        return None
-    for other in runs[1:]:
-        nest.assert_same_structure(runs[0], other)
-
-    def spec(*outs):
-        if outs[0] is None:
-            return None
-        shapes = [tuple(o.shape) for o in outs]
-        return TensorSpec([d if all(s[i] == d for s in shapes) else None for i, d in enumerate(shapes[0])],
-                          outs[0].dtype)
-    return nest.map_structure(spec, *runs)
+def _abstract_specs(fn, structure):
+    """TensorSpecs of what `fn` returns for `structure` with its KerasTensors replaced by symbolic tensors:
+    abstract evaluation (gpuflow.graph.abstract), no kernel runs."""
+    from ...graph.abstract import abstract_specs
+    return abstract_specs(fn, structure, lambda t: t.spec if isinstance(t, KerasTensor) else None)

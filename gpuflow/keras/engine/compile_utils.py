@@ -14,9 +14,11 @@ import inspect
 
 import numpy as np
 
+from ... import devices as _device
 from ... import dtypes, ops
+from ...tensor import Variable
 from ..losses import apply_mask, reduce_weighted_values
-from ..metrics.base import MeanMetricWrapper
+from ..metrics.base import MeanMetricWrapper, divide_no_nan
 
 
 def _accepts_sample_weight(fn) -> bool:
@@ -54,47 +56,32 @@ def call_loss(loss, y_true, y_pred, sample_weight=None, accepts_sample_weight=No
 
 
 class RunningMean:
-    """A weighted mean of scalars over batches: how `loss` and function metrics are reported per epoch."""
+    """A weighted mean of scalar losses over batches, how `loss` is reported per epoch. Kept on the device
+    (two scalar Variables, made on the first update where the loss lives), so a training step never reads
+    the loss back: the logs are read when a progress bar or callback needs them."""
 
     def __init__(self, name):
-        self.name, self.total, self.count = name, 0.0, 0.0
+        self.name, self.total, self.count = name, None, None
 
     def update_state(self, value, weight=1.0):
-        self.total += float(value) * weight
-        self.count += weight
+        value = ops.cast(value, dtypes.float32)
+        if self.total is None:
+            with _device.device(value._device):
+                self.total = Variable(ops.zeros((), dtypes.float32), trainable=False, name=f"{self.name}/total")
+                self.count = Variable(ops.zeros((), dtypes.float32), trainable=False, name=f"{self.name}/count")
+        self.total.assign_add(value * float(weight))
+        self.count.assign_add(float(weight))
 
     def result(self):
-        return self.total / self.count if self.count else 0.0
+        if self.total is None:
+            return 0.0
+        return divide_no_nan(self.total.value(), self.count.value())
 
     def reset_state(self):
-        self.total, self.count = 0.0, 0.0
-
-
-class FunctionMetric:
-    """A plain `fn(y_true, y_pred)` used as a metric, as Keras's MeanMetricWrapper does it: the mean of its
-    per-sample values over the epoch, weighted by sample_weight when given."""
-
-    def __init__(self, fn, name=None):
-        self.fn, self.name = fn, name or _name_of(fn)
-        self.total, self.count = 0.0, 0.0
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        values = np.asarray(self.fn(y_true, y_pred), dtype=np.float64)
-        if sample_weight is None:
-            self.total += float(values.sum())
-            self.count += values.size
-            return
-        sw = np.asarray(sample_weight, dtype=np.float64)
-        sw = sw.reshape(sw.shape + (1,) * (values.ndim - sw.ndim))
-        sw = np.broadcast_to(sw, values.shape)
-        self.total += float((values * sw).sum())
-        self.count += float(sw.sum())
-
-    def result(self):
-        return self.total / self.count if self.count else 0.0
-
-    def reset_state(self):
-        self.total, self.count = 0.0, 0.0
+        for variable in (self.total, self.count):
+            if variable is not None:
+                with _device.device(variable._device):
+                    variable.assign(ops.zeros((), dtypes.float32))
 
 
 def _per_output(spec, output_names, what):
@@ -199,12 +186,12 @@ class CompiledMetrics:
                 m = self._accuracy_kind(y_true, y_pred, loss).replace("accuracy", "crossentropy")
             metric = metrics.get(m)
             if not hasattr(metric, "update_state"):  # names resolve to functions, as in Keras 3
-                metric = FunctionMetric(metric, name)
+                metric = MeanMetricWrapper(metric, name=name)
             return name or metric.name, metric
         if hasattr(m, "update_state"):
             return m.name, m
         if callable(m):
-            metric = FunctionMetric(m)
+            metric = MeanMetricWrapper(m)
             return metric.name, metric
         raise TypeError(f"compile: a metric must be a name, a Metric or a function, got {type(m).__name__}")
 
@@ -233,7 +220,8 @@ class CompiledMetrics:
             metric.update_state(y_true[i], y_pred[i], sample_weight=weights)
 
     def results(self):
-        return {name: _as_float(metric.result()) for name, metric, _, _ in (self.entries or [])}
+        """Each metric's result as it is (a tensor on the device): the loop reads logs when they are needed."""
+        return {name: metric.result() for name, metric, _, _ in (self.entries or [])}
 
     def reset_state(self):
         for _, metric, _, _ in self.entries or []:
@@ -242,17 +230,13 @@ class CompiledMetrics:
 
 def _is_mean_metric(metric) -> bool:
     """Metrics that average per-entry values (Keras 3's MeanMetricWrapper), which Keras 3 masks."""
-    return isinstance(metric, (MeanMetricWrapper, FunctionMetric))
+    return isinstance(metric, MeanMetricWrapper)
 
 
 def _masked_weights(sample_weight, mask, y_pred):
     """The mask as metric sample weights (times the given ones): a masked entry counts 0, as Keras 3 does."""
     dtype = dtypes.float64 if getattr(y_pred, "dtype", None) == dtypes.float64 else dtypes.float32
     return apply_mask(sample_weight, mask, dtype, reduction="sum")
-
-
-def _as_float(value) -> float:
-    return float(np.asarray(value))
 
 
 def match_targets(y, output_names, structure):

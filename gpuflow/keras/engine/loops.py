@@ -1,10 +1,13 @@
 """The fit / evaluate / predict loops: batches in, callbacks around each step, logs out."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ... import nest
 from . import data_adapter as _data
+from .step_logs import StepLogs
 
 
 def _verbose(verbose):
@@ -59,16 +62,15 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         val_batches = _validation_batches(validation_data, validation_batch_size or batch_size, validation_steps)
     cbs = _callback_list(model, callbacks, verbose, epochs, len(batches), add_history=True)
     model.stop_training = False
+    train_function = model.make_train_function()
     cbs.on_train_begin()
     logs = {}
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
         cbs.on_epoch_begin(epoch)
         step = -1
-        for step, batch in enumerate(batches.epoch()):
-            cbs.on_train_batch_begin(step)
-            logs = _data.float_logs(model.train_step(batch))
-            cbs.on_train_batch_end(step, dict(logs))
+        for step, logs in _run_steps(model, train_function, batches, cbs.on_train_batch_begin,
+                                     cbs.on_train_batch_end):
             if model.stop_training:
                 break
         if step < 0:
@@ -87,6 +89,24 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     return history
 
 
+def _run_steps(model, function, batches, on_begin, on_end):
+    """Run an epoch of steps: yields (last step index, its logs). With steps_per_execution = n, each call of
+    `function` takes n batches (the last call the rest), and the batch callbacks see the index of the last
+    step of each call, as in Keras. Logs stay on the device until looked at (StepLogs)."""
+    n = model._compiled.steps_per_execution if model._compiled is not None else 1
+    epoch = iter(batches.epoch())
+    step = 0
+    while True:
+        group = list(itertools.islice(epoch, n))
+        if not group:
+            return
+        on_begin(step)
+        logs = StepLogs(function(group) if n > 1 else function(group[0]))
+        step += len(group)
+        on_end(step - 1, logs)
+        yield step - 1, logs
+
+
 def _run_validation(epoch, freq):
     if isinstance(freq, int):
         return (epoch + 1) % freq == 0
@@ -98,10 +118,9 @@ def _test_loop(model, batches, cbs, in_fit=False):
     model.reset_metrics()
     cbs.on_test_begin()
     logs = {}
-    for step, batch in enumerate(batches.epoch()):
-        cbs.on_test_batch_begin(step)
-        logs = _data.float_logs(model.test_step(batch))
-        cbs.on_test_batch_end(step, dict(logs))
+    for _, logs in _run_steps(model, model.make_test_function(), batches, cbs.on_test_batch_begin,
+                              cbs.on_test_batch_end):
+        pass
     cbs.on_test_end(dict(logs))
     cbs.params["in_fit"] = False
     return logs
@@ -129,9 +148,10 @@ def predict(model, x, batch_size, verbose, steps, callbacks, **kwargs):
     cbs = _callback_list(model, callbacks, verbose, 1, len(batches), add_history=False)
     cbs.on_predict_begin()
     outputs = []
+    predict_function = model.make_predict_function()
     for step, batch in enumerate(batches.epoch()):
         cbs.on_predict_batch_begin(step)
-        out = model.predict_step(batch)
+        out = predict_function(batch)
         outputs.append(nest.map_structure(lambda t: t.numpy(), out))
         cbs.on_predict_batch_end(step, {"outputs": out})
     cbs.on_predict_end()

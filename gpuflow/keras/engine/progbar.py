@@ -73,6 +73,14 @@ class Progbar:
     def _values(self):
         return [(name, self._sums[name][0] / max(self._sums[name][1], 1)) for name in self._order]
 
+    def due(self, current) -> bool:
+        """Whether update(current, ...) would draw now: callers read the values (a device read) only then."""
+        if self.verbose == 0 or self._finished:
+            return False
+        if self.target is not None and current >= self.target:
+            return True
+        return self._dynamic and self.verbose == 1 and time.time() - self._last_draw >= self.interval
+
     def update(self, current, values=None, finalize=None):
         if finalize is None:
             finalize = self.target is not None and current >= self.target

@@ -5,6 +5,8 @@ writing `call` makes a subclassed one. Both share everything here.
 """
 from __future__ import annotations
 
+import logging
+
 from ... import nest
 from ... import ops
 from ...autograd import GradientTape
@@ -13,15 +15,19 @@ from . import data_adapter as _data
 from .base_layer import Layer, to_snake_case
 from .compile_utils import CompiledLoss, CompiledMetrics, RunningMean, match_targets
 from .data_adapter import unpack_x_y_sample_weight
+from .step_logs import StepLogs
 
 
 class _CompileState:
     """Everything compile() set; kept out of the layer attributes so optimizer/metric state is not model weights."""
 
-    def __init__(self, optimizer, loss, metrics, weighted_metrics, loss_weights, run_eagerly, jit_compile):
+    def __init__(self, optimizer, loss, metrics, weighted_metrics, loss_weights, run_eagerly, jit_compile,
+                 steps_per_execution):
         self.optimizer, self.loss_spec, self.metrics_spec = optimizer, loss, metrics
         self.weighted_metrics_spec, self.loss_weights = weighted_metrics, loss_weights
-        self.run_eagerly, self.jit_compile = run_eagerly, jit_compile
+        self.run_eagerly, self.jit_compile = bool(run_eagerly), jit_compile
+        self.steps_per_execution = steps_per_execution
+        self.functions = {}  # "train" / "test" / "predict" → the step function fit & co. call
         self.loss = self.metrics = None  # matched to the outputs on the first batch
         self.loss_tracker = RunningMean("loss")
 
@@ -148,6 +154,9 @@ class Model(Layer):
                 run_eagerly=None, steps_per_execution=None, jit_compile=None, auto_scale_loss=True, **kwargs):
         if kwargs:
             raise TypeError(f"compile: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
+        steps_per_execution = 1 if steps_per_execution is None else steps_per_execution
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(f"compile: steps_per_execution must be an int >= 1, got {steps_per_execution!r}")
         if not hasattr(optimizer, "apply_gradients"):
             from .. import optimizers
             optimizer = optimizers.get(optimizer)
@@ -157,12 +166,56 @@ class Model(Layer):
             # Keras 3: float16 gradients underflow without loss scaling (bfloat16 has float32's range: no need).
             optimizer = LossScaleOptimizer(optimizer, name="loss_scale_optimizer")
         self._compiled = _CompileState(optimizer, loss, metrics, weighted_metrics, loss_weights, run_eagerly,
-                                       jit_compile)
+                                       True if jit_compile is None else jit_compile, steps_per_execution)
         self.stop_training = False
 
     @property
     def optimizer(self):
         return self._compiled.optimizer if self._compiled else None
+
+    @property
+    def run_eagerly(self) -> bool:
+        """Whether fit/evaluate/predict call train_step & co. directly instead of a gf.function of them."""
+        from ...graph import functions_run_eagerly
+        return bool(self._compiled and self._compiled.run_eagerly) or functions_run_eagerly()
+
+    # ---------------------------------------------------------------- step functions
+    def make_train_function(self, force=False):
+        """The function fit calls per batch (per steps_per_execution batches): train_step, compiled by default."""
+        return self._step_function("train", self.train_step, force)
+
+    def make_test_function(self, force=False):
+        return self._step_function("test", self.test_step, force)
+
+    def make_predict_function(self, force=False):
+        return self._step_function("predict", self.predict_step, force)
+
+    def _step_function(self, kind, step, force):
+        state = self._compiled
+        cache = state.functions if state is not None else self.__dict__.setdefault("_uncompiled_functions", {})
+        fn = cache.get(kind)
+        if fn is None or force:
+            fn = cache[kind] = self._new_step_function(kind, step)
+        return fn
+
+    def _new_step_function(self, kind, step):
+        from ...graph import Function
+        eager = self.run_eagerly
+        optimizer = self.optimizer
+        if not eager and kind == "train" and type(optimizer).__name__ == "LossScaleOptimizer":
+            # Its skip-or-apply decision is a host read of the gradients' finiteness each step: not traced yet.
+            _log_once("a LossScaleOptimizer (mixed_float16) trains eagerly: its dynamic loss scaling is not traced "
+                      "yet")
+            eager = True
+        n = self._compiled.steps_per_execution if self._compiled is not None and kind != "predict" else 1
+
+        def steps(batches):  # steps_per_execution: n batches per call, the logs of the last
+            logs = None
+            for batch in batches:
+                logs = step(batch)
+            return logs
+        body = steps if n > 1 else step
+        return body if eager else Function(body, name=f"{kind}_function")
 
     @property
     def metrics_names(self):
@@ -310,19 +363,34 @@ class Model(Layer):
             sample_weight = _data.class_weight_to_sample_weight(y, class_weight)
         if reset_metrics:
             self.reset_metrics()
-        logs = _data.float_logs(self.train_step(_data.pack(x, y, sample_weight)))
+        logs = StepLogs(self._one_step("train", _data.pack(x, y, sample_weight)))
         return _format_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         self._require_compiled("test_on_batch")
         if reset_metrics:
             self.reset_metrics()
-        logs = _data.float_logs(self.test_step(_data.pack(x, y, sample_weight)))
+        logs = StepLogs(self._one_step("test", _data.pack(x, y, sample_weight)))
         return _format_result(logs, return_dict)
 
     def predict_on_batch(self, x):
-        out = self.predict_step(_data.pack(x))
+        out = self._one_step("predict", _data.pack(x))
         return nest.map_structure(lambda t: t.numpy(), out)
+
+    def _one_step(self, kind, batch):
+        """One batch through the step function of `kind` (steps_per_execution does not apply to *_on_batch)."""
+        fn = getattr(self, f"make_{kind}_function")()
+        n = self._compiled.steps_per_execution if self._compiled is not None and kind != "predict" else 1
+        return fn([batch]) if n > 1 else fn(batch)
+
+
+_said = set()
+
+
+def _log_once(message):
+    if message not in _said:
+        _said.add(message)
+        logging.getLogger("gpuflow").info("gpuflow: %s", message)
 
 
 def _format_result(logs, return_dict):

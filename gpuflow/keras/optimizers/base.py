@@ -21,7 +21,7 @@ import numpy as np
 from ... import devices as _device
 from ... import dtypes, ops
 from ...autograd import GradientTape
-from ...ops.optim_prims import UPDATES
+from ...ops.optim_prims import RULES, UPDATES
 from ...tensor import Tensor, Variable
 from . import schedules as _schedules
 
@@ -37,23 +37,28 @@ def _clip_norm(grads, clip):
 class HostMirror:
     """A Python copy of a scalar Variable's value that is read from the device only when needed.
 
-    `Variable.assign` never writes a buffer in place, it takes a new one, so "the buffer is the one
-    this value was read from (or written with)" means the value is current. Keeping the buffer
-    itself (not its id) keeps it alive, so a new buffer can never reuse its address.
+    Every eager `Variable.assign` bumps the variable's version, so "the version is the one this value
+    was read at (or written with)" means the value is current. A traced step (gf.function) updates the
+    variable on the device without a version bump and tells the mirror with `advance`, so its replays
+    never read the variable back.
     """
-    __slots__ = ("variable", "_convert", "_data", "_value")
+    __slots__ = ("variable", "_convert", "_version", "_value")
 
     def __init__(self, variable, convert, value):
         """`value`: the number `variable` was just created from."""
         self.variable, self._convert = variable, convert
-        self._data, self._value = variable._data, convert(value)
+        self._version, self._value = variable._version, convert(value)
 
     def get(self):
         variable = self.variable
-        if self._data is not variable._data:  # assigned from outside (restore, callback, user): read it once
+        if self._version != variable._version:  # assigned from outside (restore, callback, user): read it once
             self._value = self._convert(variable.numpy())
-            self._data = variable._data
+            self._version = variable._version
         return self._value
+
+    def advance(self, value):
+        """The variable's device value becomes `value` by a traced step's own assign: no read, no write here."""
+        self._value = self._convert(value)
 
     def assign(self, value):
         """Assign `value` (a Python number) to the variable and remember it: no read back. The number is kept
@@ -62,7 +67,7 @@ class HostMirror:
         variable = self.variable
         with _device.device(variable._device):
             variable.assign(ops.constant(value, dtype=variable.dtype))
-        self._data, self._value = variable._data, self._convert(value)
+        self._version, self._value = variable._version, self._convert(value)
 
 
 class Optimizer:
@@ -227,17 +232,17 @@ class Optimizer:
             return self.iterations
         self.build([v for _, v in pairs])
         grads = self._clip([self._as_gradient(g, v) for g, v in pairs])
-        step, lr = self._step(), self._current_learning_rate()
-        name, hyper = self.update_rule(step)
-        prim = UPDATES[name]
+        name, hyper = self.update_rule(self._step())  # its fixed hyper-parameters (per-step ones come in `step`)
+        prim, (_, step_names, fixed) = UPDATES[name], RULES[name]
+        hyper = {k: hyper[k] for k in fixed if k != "weight_decay"}
+        step = self._step_tensor(name, step_names, pairs[0][1]._device)
         slot_tuples, decays = self._slot_tuples, self._decay_table()
-        hyper["lr"] = lr
         for g, (_, var) in zip(grads, pairs):
             slots = slot_tuples[id(var)]
             decay = decays.get(id(var))
             if decay is None or decay[0] is not var.name:
                 decay = decays[id(var)] = (var.name, self._decay_for(var))
-            new = prim(var.value(), g, *[s.value() for s in slots], weight_decay=decay[1], **hyper)
+            new = prim(var.value(), g, *[s.value() for s in slots], step, weight_decay=decay[1], **hyper)
             if isinstance(new, tuple):
                 var.assign(new[0])
                 for target, value in zip(slots, new[1:]):
@@ -246,8 +251,33 @@ class Optimizer:
                 var.assign(new)
             if var.constraint is not None:
                 var.assign(var.constraint(var.value()))
-        self._advance(step)
         return self.iterations
+
+    def _step_values(self, name, step_names, probe=False):
+        """The per-step scalars of the coming update (float64, `step_names` order); unless probing, the step
+        count moves on (on the host; the device variable moves with it, see _step_tensor)."""
+        step = self._step()
+        _, hyper = self.update_rule(step)
+        hyper["lr"] = self._current_learning_rate()
+        if not probe:
+            self._step_mirror.advance(step + 1)
+        return np.array([hyper[k] for k in step_names], dtype=np.float64)
+
+    def _step_tensor(self, name, step_names, device):
+        """The `step` input of the update primitive, and the step count advanced. Eagerly: computed now, one
+        upload. Inside gf.function: a FEED node that computes and uploads it on every call, while `iterations`
+        is advanced by the graph itself (no read back: the host mirror advances in step)."""
+        from ...ops.feeds import host_fed
+        from ..._traces import state_trace
+        with _device.device(device):
+            if state_trace() is None:
+                step = self._step()
+                values = self._step_values(name, step_names, probe=True)
+                self._advance(step)
+                return ops.constant(values, dtype=dtypes.float64)
+            values = host_fed(lambda probe=False: self._step_values(name, step_names, probe), dtypes.float64, device)
+            self.iterations.assign_add(ops.ones((), dtype=dtypes.int64))
+            return values
 
     def _as_gradient(self, g, var) -> Tensor:
         if not isinstance(g, Tensor):

@@ -41,7 +41,7 @@ def test_functional_subclass_stays_its_class_and_runs_its_train_step():
     assert type(clone) is type(model) and clone.name == "net"
     assert [layer.name for layer in clone.layers] == ["x", "hidden", "head"]
     assert not np.array_equal(clone.get_layer("hidden").kernel.numpy(), model.get_layer("hidden").kernel.numpy())
-    clone.compile("sgd", "mse")
+    clone.compile("sgd", "mse", run_eagerly=True)  # counts Python calls of train_step: eager steps
     before = CountingModel.steps
     clone.fit(_x(8, 3), _x(8, 2), batch_size=4, epochs=1, verbose=0)
     assert CountingModel.steps == before + 2

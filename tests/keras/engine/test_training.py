@@ -374,6 +374,6 @@ def test_custom_train_step_in_the_keras_3_style():
             return self.compute_metrics(x, y, y_pred, sample_weight)
     x, y = _linear_data(64)
     model = Custom()
-    model.compile(SGD(0.1), loss="mse")
+    model.compile(SGD(0.1), loss="mse", run_eagerly=True)  # steps_seen counts Python calls: eager steps
     history = model.fit(x, y, epochs=10, batch_size=16, verbose=0, sample_weight=np.ones(64, np.float32))
     assert model.steps_seen == 40 and history.history["loss"][-1] < 0.05

@@ -25,8 +25,12 @@ def _inputs(name, shape, dtype):
 
 
 def _run(name, arrays, device, **hyper):
+    """The update with `hyper` split as the primitive takes it: per-step scalars in the float64 `step` input."""
+    _, step_names, fixed = RULES[name]
+    step = np.array([hyper[k] for k in step_names], np.float64)
     with gf.device(device):
-        out = UPDATES[name](*[gf.constant(a) for a in arrays], **hyper)
+        out = UPDATES[name](*[gf.constant(a) for a in arrays], gf.constant(step),
+                            **{k: v for k, v in hyper.items() if k in fixed})
     outs = [o.numpy() for o in (out if isinstance(out, tuple) else (out,))]
     assert all(np.isfinite(o.astype(np.float64)).all() for o in outs), f"{name} made non-finite values"
     return outs
@@ -35,7 +39,7 @@ def _run(name, arrays, device, **hyper):
 @pytest.mark.parametrize("name", sorted(RULES))
 @pytest.mark.parametrize("device", ["sim", pytest.param("cuda", marks=pytest.mark.gpu)])
 def test_kernel_matches_numpy(name, device):
-    hyper = {k: HYPER[k] for k in RULES[name][1]}
+    hyper = {k: HYPER[k] for k in RULES[name][1] + RULES[name][2]}
     for shape in SHAPES:
         arrays = _inputs(name, shape, "float32")
         expected = _run(name, arrays, "cpu", **hyper)
@@ -49,7 +53,7 @@ def test_kernel_matches_numpy(name, device):
 @pytest.mark.parametrize("device", ["sim", pytest.param("cuda", marks=pytest.mark.gpu)])
 def test_kernel_dtypes(dtype, device):
     name = "adam_amsgrad_update"
-    hyper = {k: HYPER[k] for k in RULES[name][1]}
+    hyper = {k: HYPER[k] for k in RULES[name][1] + RULES[name][2]}
     arrays = _inputs(name, (300,), dtype)
     out = _run(name, arrays, device, **hyper)
     assert all(o.dtype == np.dtype(gf.as_dtype(dtype).np) for o in out)
@@ -73,4 +77,11 @@ def test_optimizer_steps_on_device_match_cpu(device):
 
 def test_update_rejects_mismatched_gradient():
     with pytest.raises(gf.errors.InvalidArgumentError, match="gradient is float64"):
-        UPDATES["sgd_update"](gf.constant(np.ones(3, np.float32)), gf.constant(np.ones(3)), lr=0.1, weight_decay=0.0)
+        UPDATES["sgd_update"](gf.constant(np.ones(3, np.float32)), gf.constant(np.ones(3)), gf.constant(np.array([0.1])),
+                              weight_decay=0.0)
+
+
+def test_update_rejects_a_bad_step_vector():
+    with pytest.raises(gf.errors.InvalidArgumentError, match="step a float64 vector of \\(lr, beta_1_power"):
+        UPDATES["adam_update"](*[gf.constant(np.ones(3, np.float32))] * 4, gf.constant(np.array([0.1])), beta_1=0.9,
+                               beta_2=0.999, epsilon=1e-7, weight_decay=0.0)
