@@ -12,6 +12,7 @@ import numpy as np
 
 from ... import nest
 from ...ops import creation as _creation
+from ...ops import random_ops as _random
 from ...tensor import Tensor
 
 
@@ -116,7 +117,8 @@ class ArrayBatches:
         return self.steps
 
     def epoch(self):
-        order = np.random.permutation(self.n) if self.shuffle else None
+        # From gf's seeded streams, never NumPy's global generator: gf.random.set_seed alone repeats a run.
+        order = _random.host_generator(what="fit(shuffle=True)").permutation(self.n) if self.shuffle else None
         for step in range(self.steps):
             start = (step * self.batch_size) % self.n
             if order is None:  # in order: a view of each array, copied once on its way to the device
