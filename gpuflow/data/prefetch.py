@@ -79,14 +79,17 @@ def _produce(source, slots, stop, stream):
         source.close()
 
 
-def ordered_parallel(fn, source, workers: int):
-    """`map(fn, source)` on a pool of `workers` threads, at most 2 x workers calls in flight, results in order."""
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gf.data.map")
+def ordered_parallel(fn, source, workers: int, in_flight: int | None = None, pool=None):
+    """`map(fn, source)` on a pool of `workers` threads, at most `in_flight` (default 2 x workers) calls in
+    flight, results in order. `pool`: an executor to use instead (e.g. processes); it is shut down here."""
+    if pool is None:
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gf.data.map")
+    limit = max(in_flight or 2 * workers, 1)
     pending = collections.deque()
     try:
         for element in source:
             pending.append(pool.submit(fn, element))
-            if len(pending) >= 2 * workers:
+            if len(pending) >= limit:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()

@@ -57,7 +57,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     val_batches = None
     if validation_data is not None:
         val_batches = _validation_batches(validation_data, validation_batch_size or batch_size, validation_steps)
-    cbs = _callback_list(model, callbacks, verbose, epochs, len(batches), add_history=True)
+    cbs = _callback_list(model, callbacks, verbose, epochs, batches.num_batches, add_history=True)
     model.stop_training = False
     cbs.on_train_begin()
     logs = {}
@@ -70,6 +70,10 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             logs = _data.float_logs(model.train_step(batch))
             cbs.on_train_batch_end(step, dict(logs))
             if model.stop_training:
+                break
+        if batches.ran_out:  # a generator was used up (the adapter warned): Keras stops training here
+            model.stop_training = True
+            if step < 0:
                 break
         if step < 0:
             raise ValueError("fit: the training data gave no batches")
@@ -113,7 +117,7 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks, 
     model._require_compiled("evaluate")
     verbose = _verbose(verbose)
     batches = _data.make_batches(x, y, sample_weight, batch_size, steps=steps, what="evaluate")
-    cbs = _callback_list(model, callbacks, verbose, 1, len(batches), add_history=False)
+    cbs = _callback_list(model, callbacks, verbose, 1, batches.num_batches, add_history=False)
     logs = _test_loop(model, batches, cbs)
     if return_dict:
         return dict(logs)
@@ -126,7 +130,7 @@ def predict(model, x, batch_size, verbose, steps, callbacks, **kwargs):
         raise TypeError(f"predict: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
     verbose = _verbose(verbose)
     batches = _data.make_batches(x, None, None, batch_size, steps=steps, what="predict")
-    cbs = _callback_list(model, callbacks, verbose, 1, len(batches), add_history=False)
+    cbs = _callback_list(model, callbacks, verbose, 1, batches.num_batches, add_history=False)
     cbs.on_predict_begin()
     outputs = []
     for step, batch in enumerate(batches.epoch()):
