@@ -1,6 +1,7 @@
-"""`gf.config`: which devices exist (tf.config.list_physical_devices)."""
+"""`gf.config`: which devices exist (tf.config.list_physical_devices); `experimental`: op determinism."""
 from __future__ import annotations
 
+from . import config_experimental as experimental  # noqa: F401
 from . import devices as _device
 
 

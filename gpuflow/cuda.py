@@ -11,20 +11,23 @@ The kernel writes into the tensors it is given, in place, as a CuPy kernel would
 ops never do: a tensor made by reshape or Variable.assign may share that buffer, so write only
 into tensors you created for the purpose, e.g. with gf.zeros). On `sim`
 it runs in the simulator with its race, bounds and barrier checks; `cpu` has no kernels.
+
+Under `gf.config.experimental.enable_op_determinism()` a kernel that calls atomics is refused (their
+order, and so a float sum, can change from run to run) unless made with `deterministic=True`.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import devices, dtypes
+from . import determinism, devices, dtypes
 from .errors import InvalidArgumentError
 from .runtime.sources import kernel_dir
 from .tensor import Tensor
 
 
 class RawKernel:
-    def __init__(self, code: str, name: str, options=()):
-        self.code, self.name = code, name
+    def __init__(self, code: str, name: str, options=(), *, deterministic=False):
+        self.code, self.name, self.deterministic = code, name, bool(deterministic)
         self.options = tuple(options) + (f"-I{kernel_dir()}",)
         self._compiled = {}
 
@@ -48,6 +51,7 @@ class RawKernel:
         return fn
 
     def __call__(self, grid, block, args, shared_mem=0):
+        determinism.check_raw_kernel(self.name, self.code, self.deterministic)
         tensors = [a for a in args if isinstance(a, Tensor)]
         placed = {t._device for t in tensors}
         if len(placed) > 1:

@@ -10,6 +10,7 @@ import concurrent.futures
 import queue
 import threading
 
+from ..ops import random_ops
 from ._args import as_int
 from .dataset import AUTOTUNE, Dataset
 
@@ -30,7 +31,10 @@ class Prefetch(Dataset):
             return
         slots, stop = queue.Queue(maxsize=self._size), threading.Event()
         # The thread gets the upstream generator, never this one, so dropping this one can run our `finally`.
-        worker = threading.Thread(target=_produce, args=(self._input._elements(), slots, stop),
+        # The producer draws random numbers (a map function's, say) in a stream of its own, forked here in
+        # the consumer's order: racing the consumer's draws for one stream would make them unrepeatable.
+        worker = threading.Thread(target=_produce, args=(self._input._elements(), slots, stop,
+                                                         random_ops.fork_stream()),
                                   name="gf.data.prefetch", daemon=True)
         worker.start()
         try:
@@ -53,7 +57,7 @@ class Prefetch(Dataset):
         return self._input._cardinality()
 
 
-def _produce(source, slots, stop):
+def _produce(source, slots, stop, stream):
     def put(item) -> bool:
         while not stop.is_set():
             try:
@@ -64,9 +68,10 @@ def _produce(source, slots, stop):
         return False
 
     try:
-        for element in source:
-            if not put(("element", element)):
-                return
+        with random_ops.in_stream(stream):
+            for element in source:
+                if not put(("element", element)):
+                    return
         put(("end", None))
     except BaseException as e:  # noqa: BLE001 - handed to the consumer, which raises it
         put(("error", e))
@@ -74,14 +79,17 @@ def _produce(source, slots, stop):
         source.close()
 
 
-def ordered_parallel(fn, source, workers: int):
-    """`map(fn, source)` on a pool of `workers` threads, at most 2 x workers calls in flight, results in order."""
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gf.data.map")
+def ordered_parallel(fn, source, workers: int, in_flight: int | None = None, pool=None):
+    """`map(fn, source)` on a pool of `workers` threads, at most `in_flight` (default 2 x workers) calls in
+    flight, results in order. `pool`: an executor to use instead (e.g. processes); it is shut down here."""
+    if pool is None:
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gf.data.map")
+    limit = max(in_flight or 2 * workers, 1)
     pending = collections.deque()
     try:
         for element in source:
             pending.append(pool.submit(fn, element))
-            if len(pending) >= 2 * workers:
+            if len(pending) >= limit:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()

@@ -1,6 +1,7 @@
 """Element-wise and counting transformations: map, filter, repeat, take, skip, shard, interleave."""
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from .. import devices, nest
 from ..errors import InvalidArgumentError
+from ..ops import random_ops
 from ..tensor import Tensor, TensorSpec
 from . import structure
 from ._args import as_callable, as_int
@@ -38,6 +40,9 @@ def _first(dataset, what):
         source.close()
 
 
+_PROBE_STREAM = 0x9E0BE  # where map functions draw while gpuflow learns their element_spec
+
+
 class Map(Dataset):
     def __init__(self, input_dataset, map_func, num_parallel_calls, deterministic):
         self._input, self._fn = input_dataset, as_callable(map_func, "map: map_func")
@@ -49,15 +54,24 @@ class Map(Dataset):
         # Output always keeps the input order, which `deterministic=False` permits as well.
         self._where = f"map: {_name(map_func)} returned"
 
-    def _apply(self, element):
-        return structure.normalize(call_on_host(self._fn, element), self._where)
+    def _apply(self, element, stream=_PROBE_STREAM, index=0):
+        with random_ops.in_stream(stream, index):
+            return structure.normalize(call_on_host(self._fn, element), self._where)
+
+    def _apply_numbered(self, stream, numbered):
+        index, element = numbered
+        return self._apply(element, stream, index)
 
     def _elements(self, probe=False):
-        source = self._input._elements(probe)
+        source = enumerate(self._input._elements(probe))
+        # Element i draws its random numbers from sub-stream i of a stream forked per pass: the same numbers
+        # whether elements are mapped in order or by threads in whatever order they finish. A probe draws
+        # from a stream of its own, so learning the element_spec does not move the caller's numbers.
+        apply = functools.partial(self._apply_numbered, _PROBE_STREAM if probe else random_ops.fork_stream())
         if self._workers is None or probe:
-            yield from map(self._apply, source)
+            yield from map(apply, source)
         else:
-            yield from ordered_parallel(self._apply, source, self._workers)
+            yield from ordered_parallel(apply, source, self._workers)
 
     def _compute_spec(self):
         """gpuflow cannot trace map_func symbolically yet, so the spec comes from map_func applied to the first

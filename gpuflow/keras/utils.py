@@ -1,4 +1,4 @@
-"""`gf.keras.utils`: to_categorical, set_random_seed, Progbar, unpack_x_y_sample_weight."""
+"""`gf.keras.utils`: to_categorical, set_random_seed, Progbar, PyDataset / Sequence, unpack_x_y_sample_weight."""
 from __future__ import annotations
 
 import random
@@ -7,8 +7,9 @@ import numpy as np
 
 from .engine.data_adapter import unpack_x_y_sample_weight
 from .engine.progbar import Progbar
+from .engine.py_dataset import PyDataset, Sequence
 
-__all__ = ["to_categorical", "set_random_seed", "Progbar", "unpack_x_y_sample_weight"]
+__all__ = ["to_categorical", "set_random_seed", "Progbar", "PyDataset", "Sequence", "unpack_x_y_sample_weight"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):

@@ -81,7 +81,7 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
         return x
     if rate == 1:
         return x * 0.0
-    key, offset = random_ops.next_draw(seed)
+    key, offset = random_ops.next_draw(seed, "nn.dropout")
     return prims.dropout(x, rate=rate, key=key, offset=offset)
 
 

@@ -1,43 +1,122 @@
 """`gf.random`: seeds, and the draws that turn them into Philox keys and offsets.
 
-As in TensorFlow, `set_seed(s)` makes the sequence of draws repeatable, and an op-level
-`seed=` picks a separate repeatable stream; with no global seed, one is drawn from the OS.
+TensorFlow's rules (tf.random.set_seed): a draw's key comes from the global seed and the op seed.
+  - global seed set: repeatable; draws without an op seed share one stream, numbered by a counter
+    that `set_seed` resets, so the same program gives the same numbers;
+  - only the op seed set: TF's default global seed stands in, so the op repeats across runs;
+  - neither: this process's random seed (different every run), refused under op determinism.
+Host-side random choices (fit's shuffle, Dataset.shuffle) take their numbers from the same streams
+(`host_generator`, `construction_seeds`), so `set_seed` alone makes a whole training run repeat.
+Work spread over threads (a data pipeline's map, prefetch, PyDataset workers) draws inside a stream
+of its own (`fork_stream`, `in_stream`), so thread timing cannot change which numbers it gets.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 
+import numpy as np
+
+from .. import determinism
 from .. import devices as _device
 from .. import dtypes
 from . import random_prims as prims
 
+DEFAULT_GLOBAL_SEED = 87654321  # TF's DEFAULT_GRAPH_SEED
+_UNSEEDED_OP = 0x5EED  # the op seed of draws without one: they all share that stream
+_HOST_TAG = 1  # keeps host generators apart from other NumPy seeds built from the same key and offset
+
+_MASK64 = (1 << 64) - 1
+
 _lock = threading.Lock()
-_state = {"seed": int.from_bytes(os.urandom(4), "little"), "counters": {}}
+_local = threading.local()  # a thread's current stream (in_stream): (id, its own counters)
+_state = {"seed": None, "process_seed": int.from_bytes(os.urandom(4), "little"), "counters": {}}
 
 
 def set_seed(seed):
+    """Set (or, with None, unset) the global seed and restart every stream's count."""
     with _lock:
-        _state["seed"] = int(seed) & 0xFFFFFFFF
+        _state["seed"] = None if seed is None else int(seed) & 0xFFFFFFFF
         _state["counters"] = {}
 
 
 def get_global_seed() -> int:
-    return _state["seed"]
+    """The global seed: the one set with set_seed, else this process's random one."""
+    seed = _state["seed"]
+    return _state["process_seed"] if seed is None else seed
 
 
-def next_draw(op_seed=None):
+def _key(op_seed, what) -> int:
+    """The Philox key; `what` names the op for the error op determinism raises when nothing seeds it
+    (None: not a draw of its own, e.g. a stream handed on, whose draws are checked when they happen)."""
+    global_seed = _state["seed"]
+    if global_seed is None:
+        if op_seed is None and what is not None:
+            determinism.require_seed(what)
+        global_seed = _state["process_seed"] if op_seed is None else DEFAULT_GLOBAL_SEED
+    op = _UNSEEDED_OP if op_seed is None else int(op_seed)
+    return (global_seed << 32) | (op & 0xFFFFFFFF)
+
+
+def next_draw(op_seed=None, what="random op"):
     """(key, offset) for the next draw: key from the seeds, offset counting draws with that key."""
+    stream = getattr(_local, "stream", None)
     with _lock:
-        key = (_state["seed"] << 32) | ((int(op_seed) if op_seed is not None else 0x5EED) & 0xFFFFFFFF)
-        offset = _state["counters"].get(key, 0)
-        _state["counters"][key] = offset + 1
+        key = _key(op_seed, what)
+        counters = _state["counters"]
+        if stream is not None:  # a stream of its own (see in_stream): another key, counted apart
+            key, counters = key ^ stream[0], stream[1]
+        offset = counters.get(key, 0)
+        counters[key] = offset + 1
     return key, offset
+
+
+def fork_stream() -> int:
+    """A stream id for work handed to other threads, taken (like a draw) from the caller's stream."""
+    key, offset = next_draw(None, None)
+    return _mix(key, offset)
+
+
+@contextlib.contextmanager
+def in_stream(stream_id: int, index: int | None = None):
+    """Draws made inside come from stream `stream_id` (sub-stream `index`: an element's number), whichever
+    thread runs them: work spread over threads then draws the same numbers whatever order it runs in."""
+    previous = getattr(_local, "stream", None)
+    _local.stream = (stream_id if index is None else _mix(stream_id, index), {})
+    try:
+        yield
+    finally:
+        _local.stream = previous
+
+
+def _mix(a: int, b: int) -> int:
+    """64 well-mixed bits from two ints (SplitMix64's finaliser over a + golden-ratio-stepped b)."""
+    z = (a + 0x9E3779B97F4A7C15 * (b + 1)) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def host_generator(seed=None, what="random op") -> np.random.Generator:
+    """A NumPy generator for one host-side random choice, numbered in the same stream as the device
+    draws: `set_seed` makes the sequence of generators repeat, and no two share their numbers."""
+    key, offset = next_draw(seed, what)
+    return np.random.default_rng([key, offset, _HOST_TAG])
+
+
+def construction_seeds(seed=None, what="random op") -> tuple[int, int]:
+    """The seeds of an op whose seed is fixed when it is built (tf.data's shuffle): with an op seed the
+    same pair every time (TF's (global, op) pair); without one, the next number of the global stream."""
+    if seed is None:
+        return next_draw(None, what)
+    with _lock:
+        return _key(seed, what), 0
 
 
 def _draw(prim, shape, dtype, seed):
     dtype = dtypes.as_dtype(dtype)
-    key, offset = next_draw(seed)
+    key, offset = next_draw(seed, f"random.{prim.name.replace('random_', '')}")
     shape = tuple(int(d) for d in (shape.numpy().tolist() if hasattr(shape, "numpy") else shape))
     return prim(shape=shape, dtype=dtype, key=key, offset=offset, device=_device.current())
 

@@ -1,17 +1,25 @@
 """Turning what `fit`/`evaluate`/`predict` get (arrays, tensors, nests of them, datasets) into batches.
 
 Arrays are sliced on the host and sent to the device one batch at a time. Anything else
-iterable (a `gf.data.Dataset`, a generator function's output, a list of batches) is taken to
-yield `x`, `(x, y)` or `(x, y, sample_weight)`, and `iter()` is called on it once per epoch.
+iterable (a `gf.data.Dataset`, a generator, a list of batches, a `keras.utils.PyDataset`) is taken
+to yield `x`, `(x, y)` or `(x, y, sample_weight)`, and `iter()` is called on it once per epoch.
+A generator cannot start again: as in Keras, it is drawn from across epochs, and when it runs out
+training stops with a warning.
+
+Every adapter says `num_batches` (None while unknown, e.g. a generator's first epoch) and
+`ran_out` (a one-shot input ended before training did: fit stops).
 """
 from __future__ import annotations
 
+import collections.abc
 import math
+import warnings
 
 import numpy as np
 
 from ... import nest
 from ...ops import creation as _creation
+from ...ops import random_ops as _random
 from ...tensor import Tensor
 
 
@@ -112,11 +120,18 @@ class ArrayBatches:
         self.shuffle = shuffle
         self.steps = steps or math.ceil(self.n / self.batch_size)
 
+    ran_out = False  # arrays can be sliced again every epoch
+
     def __len__(self):
         return self.steps
 
+    @property
+    def num_batches(self):
+        return self.steps
+
     def epoch(self):
-        order = np.random.permutation(self.n) if self.shuffle else None
+        # From gf's seeded streams, never NumPy's global generator: gf.random.set_seed alone repeats a run.
+        order = _random.host_generator(what="fit(shuffle=True)").permutation(self.n) if self.shuffle else None
         for step in range(self.steps):
             start = (step * self.batch_size) % self.n
             if order is None:  # in order: a view of each array, copied once on its way to the device
@@ -126,43 +141,73 @@ class ArrayBatches:
             yield pack(take(self.x, idx), take(self.y, idx), take(self.sw, idx), _owned=order is not None)
 
 
+_END = object()  # what next() gives back when the input is done (None could be a batch)
+
+
 class IterableBatches:
-    """Batches from a dataset or any iterable; `steps` caps each epoch, else an epoch ends with the data."""
+    """Batches from a dataset or any iterable; `steps` caps each epoch, else an epoch ends with the data.
 
-    def __init__(self, data, steps=None):
-        self.data, self.steps = data, steps
-        try:
-            self._len = len(data) if steps is None else steps
-        except TypeError:
-            self._len = None  # unknown until the first epoch ends
+    A re-iterable input (a Dataset, a list) starts over each epoch, or with `steps` whenever it runs dry.
+    A one-shot iterator (a generator) cannot: Keras draws from it across epochs, and when it is used up
+    warns 'Your input ran out of data' and stops training (`ran_out`).
+    """
+
+    def __init__(self, data, steps=None, what="fit"):
+        self.data, self.steps, self.what = data, steps, what
+        self._one_shot = isinstance(data, collections.abc.Iterator)
+        self._num_batches = steps if steps is not None else self._known_length(data)
         self._iterator = None
+        self._seen = 0  # batches drawn in all; says how far a one-shot input got
+        self.ran_out = False
 
-    def __len__(self):
-        return self._len
+    @staticmethod
+    def _known_length(data):
+        try:
+            return len(data)
+        except TypeError:  # no __len__, or one that says None (an endless PyDataset)
+            return None
+
+    @property
+    def num_batches(self):
+        return self._num_batches
+
+    def _next(self):
+        batch = next(self._iterator, _END)
+        if batch is not _END:
+            self._seen += 1
+        return batch
 
     def epoch(self):
-        if self.steps is not None:
-            # With steps_per_epoch, Keras keeps drawing from one iterator across epochs; restart when it runs dry.
-            if self._iterator is None:
-                self._iterator = iter(self.data)
-            for step in range(self.steps):
-                try:
-                    batch = next(self._iterator)
-                except StopIteration:
-                    self._iterator = iter(self.data)
-                    batch = next(self._iterator, None)
-                    if batch is None:
-                        raise ValueError("the dataset yielded no batches") from None
-                yield pack(*unpack_x_y_sample_weight(batch))
-            return
+        if self._iterator is None or self.steps is None and not self._one_shot:
+            self._iterator = iter(self.data)
         count = 0
-        for batch in iter(self.data):
+        while self.steps is None or count < self.steps:
+            batch = self._next()
+            if batch is _END:
+                if self.steps is None or self._one_shot:
+                    break
+                # With steps_per_epoch Keras keeps one iterator across epochs; a re-iterable input restarts.
+                self._iterator = iter(self.data)
+                batch = self._next()
+                if batch is _END:
+                    raise ValueError(f"{self.what}: the dataset yielded no batches")
             count += 1
             yield pack(*unpack_x_y_sample_weight(batch))
-        if count == 0:
-            raise ValueError("the dataset yielded no batches; check that it is not exhausted (a generator can be "
-                             "iterated only once: pass a Dataset or set steps_per_epoch)")
-        self._len = count
+        if self.steps is not None and count == self.steps:
+            return
+        if count == 0 and (self._seen == 0 or self.what != "fit"):
+            steps_arg = {"fit": "steps_per_epoch", "validation_data": "validation_steps"}.get(self.what, "steps")
+            raise ValueError(f"{self.what}: the dataset yielded no batches; check that it is not exhausted (a "
+                             f"generator can be iterated only once: pass a Dataset, or a generator that lasts all "
+                             f"epochs with {steps_arg})")
+        if self._one_shot and (count == 0 or self.steps is not None):
+            self.ran_out = True
+            warnings.warn(f"Your input ran out of data; interrupting training. Make sure that your dataset or "
+                          f"generator can generate at least `steps_per_epoch * epochs` batches (this one gave "
+                          f"{self._seen}). You may need to use the repeat() function when building your dataset.",
+                          UserWarning, stacklevel=2)
+        elif self.steps is None:
+            self._num_batches = count  # known from now on, for the progress bar
 
 
 def unpack_x_y_sample_weight(data):
@@ -204,7 +249,10 @@ def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False, 
     if batch_size is not None:
         raise ValueError(f"{what}: batch_size cannot be used with a dataset or generator, which makes its own "
                          f"batches")
-    return IterableBatches(x, steps)
+    from .py_dataset import PyDataset, PyDatasetBatches
+    if isinstance(x, PyDataset):
+        return PyDatasetBatches(x, steps, shuffle=shuffle, what=what)
+    return IterableBatches(x, steps, what=what)
 
 
 def class_weight_to_sample_weight(y, class_weight):

@@ -60,7 +60,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     val_batches = None
     if validation_data is not None:
         val_batches = _validation_batches(validation_data, validation_batch_size or batch_size, validation_steps)
-    cbs = _callback_list(model, callbacks, verbose, epochs, len(batches), add_history=True)
+    cbs = _callback_list(model, callbacks, verbose, epochs, batches.num_batches, add_history=True)
     model.stop_training = False
     train_function = model.make_train_function()
     cbs.on_train_begin()
@@ -72,6 +72,10 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         for step, logs in _run_steps(model, train_function, batches, cbs.on_train_batch_begin,
                                      cbs.on_train_batch_end):
             if model.stop_training:
+                break
+        if batches.ran_out:  # a generator was used up (the adapter warned): Keras stops training here
+            model.stop_training = True
+            if step < 0:
                 break
         if step < 0:
             raise ValueError("fit: the training data gave no batches")
@@ -132,7 +136,7 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks, 
     model._require_compiled("evaluate")
     verbose = _verbose(verbose)
     batches = _data.make_batches(x, y, sample_weight, batch_size, steps=steps, what="evaluate")
-    cbs = _callback_list(model, callbacks, verbose, 1, len(batches), add_history=False)
+    cbs = _callback_list(model, callbacks, verbose, 1, batches.num_batches, add_history=False)
     logs = _test_loop(model, batches, cbs)
     if return_dict:
         return dict(logs)
@@ -145,7 +149,7 @@ def predict(model, x, batch_size, verbose, steps, callbacks, **kwargs):
         raise TypeError(f"predict: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
     verbose = _verbose(verbose)
     batches = _data.make_batches(x, None, None, batch_size, steps=steps, what="predict")
-    cbs = _callback_list(model, callbacks, verbose, 1, len(batches), add_history=False)
+    cbs = _callback_list(model, callbacks, verbose, 1, batches.num_batches, add_history=False)
     cbs.on_predict_begin()
     outputs = []
     predict_function = model.make_predict_function()

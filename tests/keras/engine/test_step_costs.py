@@ -92,9 +92,9 @@ def test_shuffled_batches_follow_the_global_seed_and_keep_x_y_pairs():
     x, y = _data()
     y = np.arange(len(x), dtype=np.float32)[:, None]
     x[:, 0] = y[:, 0]
-    np.random.seed(3)
+    gf.random.set_seed(3)
     first = [b[0].numpy()[:, 0].tolist() for b in data_adapter.ArrayBatches(x, y, batch_size=4, shuffle=True).epoch()]
-    np.random.seed(3)
+    gf.random.set_seed(3)
     for batch, xs in zip(data_adapter.ArrayBatches(x, y, batch_size=4, shuffle=True).epoch(), first):
         assert batch[0].numpy()[:, 0].tolist() == xs == batch[1].numpy()[:, 0].tolist()
 
