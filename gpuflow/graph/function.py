@@ -189,6 +189,7 @@ class Function:
         self._jit_compile = jit_compile
         self._cache: dict = {}
         self._relaxed: dict = {}      # structure → the most general shapes seen (reduce_retracing)
+        self._generic: dict = {}      # structure → (its latest trace, its non-tensor leaf keys) (reduce_retracing)
         self._tracing_count = 0
         self._traced_once = False
         self._last_key = None
@@ -245,10 +246,27 @@ class Function:
         concrete = self._cache.get(key)
         if concrete is None:
             with self._lock:
-                concrete = self._cache.get(key)
+                concrete = self._cache.get(key) or self._relaxed_match(structure, key, flat)
                 if concrete is None:
-                    concrete = self._cache[key] = self._trace(args, kwargs, flat, key, structure)
+                    concrete = self._trace(args, kwargs, flat, key, structure)
+                self._cache[key] = concrete
         return concrete, leaves
+
+    def _relaxed_match(self, structure, key, flat):
+        """reduce_retracing: the last trace made for this structure, if its unknown dims admit this call."""
+        if not self._reduce_retracing:
+            return None
+        found = self._generic.get(structure)
+        if found is None:
+            return None
+        concrete, python_leaves = found
+        specs = iter(concrete.input_specs)
+        for x, leaf_key in zip(flat, key[1]):
+            if _is_tensor_leaf(x):
+                t = x if isinstance(x, Tensor) else _spec_of_value(x, dtypes.as_dtype(x.dtype))
+                if not next(specs).is_compatible_with(t):
+                    return None
+        return concrete if python_leaves == [k for x, k in zip(flat, key[1]) if not _is_tensor_leaf(x)] else None
 
     def _check_signature(self, args, kwargs):
         if kwargs:
@@ -309,7 +327,11 @@ class Function:
         it = iter(placeholders)
         template = nest.map_structure(lambda x: next(it) if (_is_tensor_leaf(x) or _is_placeholder(x)) else x,
                                       (tuple(args), dict(kwargs)))
-        return ConcreteFunction(self._name, graph, template, out, specs)
+        concrete = ConcreteFunction(self._name, graph, template, out, specs)
+        if self._reduce_retracing:
+            self._generic[structure] = (concrete, [k for x, k in zip(flat, key[1])
+                                                   if not (_is_tensor_leaf(x) or _is_placeholder(x))])
+        return concrete
 
     def _relax(self, args, kwargs, flat, structure):
         """reduce_retracing: the shapes seen so far for this structure, with None where they differed."""
