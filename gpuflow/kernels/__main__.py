@@ -14,7 +14,7 @@ from .nvrtc import compile_file
 from ..runtime.sources import kernel_files
 
 # Families that must never spill: they are bandwidth-bound and a spill is a second trip to memory.
-NO_SPILL = ("elementwise.cu", "reduce.cu", "softmax.cu", "random.cu")
+NO_SPILL = ("elementwise.cu", "reduce.cu", "softmax.cu", "random.cu", "numerics.cu")
 
 
 def check(archs, out=sys.stdout) -> int:

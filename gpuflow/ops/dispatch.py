@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
+from ..backend.numerics import NUMERICS
 from ..dtypes import DType
 from ..errors import InvalidArgumentError, UnimplementedError
 from ..tensor import AUTOCAST, Tensor, TensorShape, Variable
@@ -149,6 +150,8 @@ def bind(prim: Primitive, *inputs: Tensor, **params):
         if out.shape != specs.shape or out.dtype != backend.storage_dtype(specs.dtype):
             _broken_promise(prim, device, out, specs)
         result = Tensor(out, specs.dtype, device)
+        if NUMERICS.enabled:  # gf.debugging.enable_check_numerics
+            NUMERICS.check(prim, inputs, (result,))
         if observers:
             _observe(prim, inputs, [result], params, device)
         return result
@@ -157,6 +160,8 @@ def bind(prim: Primitive, *inputs: Tensor, **params):
         if data.shape != spec.shape or data.dtype != backend.storage_dtype(spec.dtype):
             _broken_promise(prim, device, data, spec)
         results.append(Tensor(data, spec.dtype, device))
+    if NUMERICS.enabled:  # gf.debugging.enable_check_numerics
+        NUMERICS.check(prim, inputs, results)
     if observers:
         _observe(prim, inputs, results, params, device)
     return tuple(results)
