@@ -49,7 +49,8 @@ class CudaBackend(Backend):
 
     # ---- memory ---------------------------------------------------------------------
     def storage_dtype(self, dtype) -> np.dtype:
-        # CuPy has no bfloat16: its buffers hold the raw 16 bits; kernels see __nv_bfloat16.
+        # bfloat16 buffers hold the raw 16 bits as uint16 (CuPy 13 has no bfloat16, CuPy 14's is minimal and
+        # needs NumPy >= 2.1.2); kernels see __nv_bfloat16.
         if self.on_gpu and dtype.name == "bfloat16":
             return np.dtype(np.uint16)
         return dtype.np
