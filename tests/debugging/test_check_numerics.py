@@ -15,7 +15,8 @@ from gpuflow.backend import numerics
 from gpuflow.backend.numerics import NUMERICS
 from gpuflow.errors import InvalidArgumentError
 
-HOST_AND_DEVICE = ["cpu", "sim"]
+HOST_AND_DEVICE = ["cpu", "sim", pytest.param("cuda", marks=pytest.mark.gpu)]
+DEVICES = ["sim", pytest.param("cuda", marks=pytest.mark.gpu)]  # where the check runs on the device
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_a_nan_or_inf_names_the_op_its_inputs_and_the_line(check, dev, op):
     assert f'Detected {kind} in output 0 of op "{op}"' in text, text
     assert f"created at: {__file__}:{make.__code__.co_firstlineno}" in text, text  # the lambda's line in CASES
     assert f"on {dev}:0" in text
-    assert ("reported at the next read" in text) == (dev == "sim")
+    assert ("reported at the next read" in text) == (dev != "cpu")
 
 
 def test_the_error_lists_every_input_and_the_output():
@@ -107,9 +108,10 @@ def test_finite_results_pass_and_are_unchanged(check, dev):
         gf.zeros([0, 3]) / gf.zeros([0, 3])  # nothing to check in an empty tensor
 
 
-def test_a_device_check_costs_no_host_read_per_op(check):
-    """Ten ops on sim queue ten checks and read nothing; the one .numpy() reads the flag once."""
-    with gf.device("sim"):
+@pytest.mark.parametrize("dev", DEVICES)
+def test_a_device_check_costs_no_host_read_per_op(check, dev):
+    """Ten ops queue ten checks and read nothing; the one .numpy() reads the flag once."""
+    with gf.device(dev):
         x = gf.constant(np.arange(1.0, 5.0, dtype=np.float32))
         backend = x._device.backend
         reads = NUMERICS.flag_reads
@@ -122,8 +124,9 @@ def test_a_device_check_costs_no_host_read_per_op(check):
         assert NUMERICS.flag_reads == reads + 1
 
 
-def test_the_first_failing_op_is_named_not_the_ones_its_nan_reached(check):
-    with gf.device("sim"):
+@pytest.mark.parametrize("dev", DEVICES)
+def test_the_first_failing_op_is_named_not_the_ones_its_nan_reached(check, dev):
+    with gf.device(dev):
         x = gf.constant([4.0, -1.0])
         line = _here()
         y = gf.sqrt(x)            # the NaN is made here ...
@@ -134,7 +137,7 @@ def test_the_first_failing_op_is_named_not_the_ones_its_nan_reached(check):
     assert 'of op "sqrt"' in str(info.value) and f"{__file__}:{line}" in str(info.value)
     assert z.shape == (2,)
     assert not NUMERICS.pending
-    with gf.device("sim"):
+    with gf.device(dev):
         (gf.constant([1.0]) + 1.0).numpy()  # the flag was cleared: the next read is clean
 
 

@@ -1,4 +1,4 @@
-"""kernels/numerics.cu (check_finite) on sim against NumPy: the kinds it finds and the first-failure flag."""
+"""kernels/numerics.cu (check_finite) on sim (and cuda) against NumPy: the kinds it finds, the first-failure flag."""
 from __future__ import annotations
 
 import ml_dtypes
@@ -13,9 +13,10 @@ from gpuflow.backend.numerics import NAN, NEG_INF, POS_INF, host_kinds
 FLOATS = [gf.float16, gf.bfloat16, gf.float32, gf.float64]
 
 
-@pytest.fixture
-def sim():
-    return devices.parse("sim").backend
+@pytest.fixture(params=["sim", pytest.param("cuda", marks=pytest.mark.gpu)])
+def backend(request):
+    """The backend of a device whose checks run on the device: sim, and cuda where there is a GPU."""
+    return devices.parse(request.param).backend
 
 
 def _finite_values(np_dtype, n, rng):
@@ -46,7 +47,7 @@ def _device_kinds(backend, host, dtype, seq=7):
 
 @pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: d.name)
 @pytest.mark.parametrize("n", [1, 33, 5000])  # 5000 > the sim's 4 blocks x 256 threads: the loop strides
-def test_kinds_match_numpy(sim, dtype, n):
+def test_kinds_match_numpy(backend, dtype, n):
     rng = np.random.default_rng(n)
     finite = _finite_values(dtype.np, n, rng)
     cases = {"finite": finite}
@@ -61,28 +62,29 @@ def test_kinds_match_numpy(sim, dtype, n):
         cases["all three"] = mixed
         cases["all nan"] = np.full(n, np.nan, dtype.np)
     for name, a in cases.items():
-        assert _device_kinds(sim, a, dtype) == host_kinds(a), name
+        assert _device_kinds(backend, a, dtype) == host_kinds(a), name
     assert host_kinds(cases["-nan@0"]) == NAN and host_kinds(cases["-inf@0"]) == NEG_INF
     assert host_kinds(cases["finite"]) == 0 and host_kinds(cases["+inf@0"]) == POS_INF
 
 
 @pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: d.name)
-def test_an_empty_tensor_launches_nothing_and_passes(sim, dtype):
+def test_an_empty_tensor_launches_nothing_and_passes(backend, dtype):
     from gpuflow.runtime.loader import launched
-    before = set(launched["sim"])
-    assert _device_kinds(sim, np.zeros((0, 4), dtype.np), dtype) == 0 == host_kinds(np.zeros((0, 4), dtype.np))
-    assert launched["sim"] == before
-    with gf.device("sim"):
+    target = "cuda" if backend.on_gpu else "sim"
+    before = set(launched[target])
+    assert _device_kinds(backend, np.zeros((0, 4), dtype.np), dtype) == 0 == host_kinds(np.zeros((0, 4), dtype.np))
+    assert launched[target] == before
+    with gf.device(backend.name):
         assert gf.debugging.check_numerics(gf.zeros([0], dtype=dtype), "empty").shape == (0,)
 
 
-def test_the_first_failing_check_keeps_the_flag(sim):
-    flag = new_flag(sim)
-    ok = sim.from_numpy(np.ones(300, np.float32), gf.float32)
-    nan = sim.from_numpy(np.full(300, np.nan, np.float32), gf.float32)
-    inf = sim.from_numpy(np.full(300, np.inf, np.float32), gf.float32)
+def test_the_first_failing_check_keeps_the_flag(backend):
+    flag = new_flag(backend)
+    ok = backend.from_numpy(np.ones(300, np.float32), gf.float32)
+    nan = backend.from_numpy(np.full(300, np.nan, np.float32), gf.float32)
+    inf = backend.from_numpy(np.full(300, np.inf, np.float32), gf.float32)
     for seq, data in [(1, ok), (2, nan), (3, inf), (4, ok)]:
-        scan(sim, data, gf.float32, flag, seq)
-    assert read_and_clear(sim, flag) == (2, NAN)  # the +Inf of check 3 does not mix into check 2's kinds
-    scan(sim, inf, gf.float32, flag, 5)
-    assert read_and_clear(sim, flag) == (5, POS_INF)
+        scan(backend, data, gf.float32, flag, seq)
+    assert read_and_clear(backend, flag) == (2, NAN)  # the +Inf of check 3 does not mix into check 2's kinds
+    scan(backend, inf, gf.float32, flag, 5)
+    assert read_and_clear(backend, flag) == (5, POS_INF)
