@@ -169,6 +169,36 @@ def _version(module: str):
         return None
 
 
+def nvrtc_versions() -> dict:
+    """Both NVRTCs a cuda run may compile with, as "major.minor", None where not installed (an error string
+    where installed but unusable): CuPy's (cupy.cuda.nvrtc.getVersion(), behind RawModule and RawKernel) and
+    cuda-python's (gpuflow's CUBIN cache, `python -m gpuflow.kernels check`). Two versions can differ, and
+    a CUBIN from the newer one may not load on an older driver."""
+    found = {"cupy": None, "cuda_python": None}
+    try:
+        import cupy  # noqa: F401
+    except Exception:  # not installed: None
+        pass
+    else:
+        try:
+            from gpuflow.runtime.cuda_headers import ensure_cupy_nvrtc
+            version = ensure_cupy_nvrtc()  # loads the wheel's libnvrtc where CuPy cannot find it alone
+            found["cupy"] = None if version is None else "%d.%d" % tuple(version)
+        except Exception as e:
+            found["cupy"] = f"error: {type(e).__name__}: {e}"
+    try:
+        import cuda.bindings.nvrtc  # noqa: F401
+    except Exception:
+        pass
+    else:
+        try:
+            from gpuflow.kernels.nvrtc import nvrtc_version
+            found["cuda_python"] = "%d.%d" % nvrtc_version()
+        except Exception as e:
+            found["cuda_python"] = f"error: {type(e).__name__}: {e}"
+    return found
+
+
 def git_state() -> dict:
     def git(*args):
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=20).stdout.strip()
@@ -194,6 +224,7 @@ def metadata(devices: list[str]) -> dict:
         "versions": {"python": platform.python_version(), "numpy": numpy.__version__, "gpuflow": _version("gpuflow"),
                      "cupy": _version("cupy"), "torch": _version("torch")},
         "git": git_state(),
+        "nvrtc": nvrtc_versions(),
     }
     if any(d.startswith("cuda") for d in devices):
         meta.update(gpu_info())

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The first command of a session with a lent GPU (H100/H200): what the GPU says, what is installed,
-# one kernel compiled and run, the gpu-marked tests, then bench/ops.py, bench/overhead.py and bench/fit.py.
+# one kernel compiled and run, every kernel compiled into the CUBIN cache (`warm`, in a process pool, so
+# the tests and benchmarks spend the GPU's minutes on the GPU, not on NVRTC), the gpu-marked tests (each
+# under pytest-timeout's --timeout=$TEST_TIMEOUT_S), then bench/ops.py, bench/overhead.py and bench/fit.py,
+# each with cuda first in its --devices, so a step cut off by its limit still has the GPU's numbers.
 #
 #   bench/gpu_session.sh [WHEEL_DIR]        (see bench/README.md, "First GPU session")
 #
@@ -9,15 +12,19 @@
 # ops.log (ops and overhead), fit.log and the benchmarks' three JSON files: 8 files, the most a device
 # command brings back, so a new step appends to an existing log. The defaults fit one 10-minute device
 # command; STEPS picks steps, e.g. STEPS="info smoke tests" TESTS_S=500, then STEPS="info ops overhead fit".
-# Env: STEPS, PYTHON (python3), TESTS_S, OPS_S, OVERHEAD_S, FIT_S (seconds), PYTEST_ARGS, PYTEST_WORKERS (8;
+# Env: STEPS, PYTHON (python3), WARM_S, TESTS_S, OPS_S, OVERHEAD_S, FIT_S (seconds), TEST_TIMEOUT_S (120, per
+# test), PYTEST_ARGS, PYTEST_WORKERS (8;
 # pytest-xdist workers where it is installed, 1 = none), OPS_ARGS, OVERHEAD_ARGS, FIT_ARGS.
 # Exit status: 0 when every step that ran passed, else the number of steps that failed or timed out.
 set -u
 cd "$(dirname "$0")/.." || exit 99
 
 export OUT=${OUT:-$PWD/gpu-session-out} PY=${PYTHON:-python3} WHEELS=${1:-}
-STEPS=${STEPS:-info deps smoke tests ops overhead fit}
+STEPS=${STEPS:-info deps smoke warm tests ops overhead fit}
+WARM_S=${WARM_S:-90}                        # ~570 kernels at ~0.15 s of NVRTC each, over every core
 TESTS_S=${TESTS_S:-240}
+TEST_TIMEOUT_S=${TEST_TIMEOUT_S:-120}       # one hung test (a deadlock, a kernel that never ends) must not
+                                            # eat the whole step: pytest-timeout fails it and goes on
 OPS_S=${OPS_S:-150}
 OVERHEAD_S=${OVERHEAD_S:-60}                # ~4 s on a CPU; cuda adds one NVRTC compile per op it times
 FIT_S=${FIT_S:-90}
@@ -78,6 +85,7 @@ deps() {
   "$PY" -c "import cuda.bindings" 2>/dev/null || missing+=(cuda-python)
   "$PY" -c "import pynvml" 2>/dev/null || missing+=(nvidia-ml-py)
   "$PY" -c "import pytest" 2>/dev/null || missing+=(pytest)
+  "$PY" -c "import pytest_timeout" 2>/dev/null || missing+=(pytest-timeout)
   "$PY" -c "import safetensors" 2>/dev/null || missing+=(safetensors)
   "$PY" -c "import ml_dtypes" 2>/dev/null || missing+=(ml_dtypes)
   [ ${#missing[@]} = 0 ] && { echo "nothing missing"; return 0; }
@@ -116,10 +124,18 @@ export -f info deps require_gpu smoke gpu
 step info setup 60 info
 step deps setup 120 deps
 step smoke setup 120 smoke
-# Each process compiles the kernels it uses (~0.15 s of NVRTC each, ~530 in the suite): pytest-xdist
-# workers, where the machine has it, spread that over the CPU cores.
+# Every instantiation in kernels/instantiations.txt, for this GPU's architecture, into $GPUFLOW_CACHE_DIR/cuda,
+# one process per core: the tests' and benchmarks' processes then load CUBINs instead of compiling them.
+step warm setup "$WARM_S" gpu "$PY" -m gpuflow.kernels warm
+# pytest-xdist workers, where the machine has it, spread the tests over the CPU cores.
 WORKERS=${PYTEST_WORKERS:-8}
 [ "$WORKERS" -gt 1 ] && "$PY" -c "import xdist" 2>/dev/null && PYTEST_ARGS="-n $WORKERS $PYTEST_ARGS"
+if "$PY" -c "import pytest_timeout" 2>/dev/null; then
+  PYTEST_ARGS="--timeout=$TEST_TIMEOUT_S $PYTEST_ARGS"
+elif [[ " $STEPS " == *" tests "* ]]; then
+  echo "pytest-timeout is missing (the deps step installs it): the gpu tests run without a per-test limit" \
+    | tee -a "$OUT/tests.log"
+fi
 # shellcheck disable=SC2086  # the *_ARGS are word lists
 step tests tests "$TESTS_S" gpu "$PY" -m pytest -p no:hypothesispytest -p no:cacheprovider -m gpu -q $PYTEST_ARGS
 # shellcheck disable=SC2086

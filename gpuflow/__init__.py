@@ -25,6 +25,7 @@ from .ops import *  # noqa: E402,F401,F403
 from .autograd import GradientTape, UnconnectedGradients, stop_gradient  # noqa: E402
 from . import math, nn, random, linalg, config, cuda, memory, keras  # noqa: E402,F401
 from . import data  # noqa: E402,F401
+from . import debugging  # noqa: E402,F401
 from .graph import function, cond, while_loop  # noqa: E402,F401
 from .graph import gf_print as print  # noqa: E402,F401,A001  (tf.print)
 

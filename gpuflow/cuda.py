@@ -62,8 +62,9 @@ class RawKernel:
         converted = tuple(a._data if isinstance(a, Tensor) else a for a in args)
         for i, a in enumerate(converted):
             if type(a) in (int, float, bool):  # NumPy scalars (np.float64 subclasses float) are exact and fine
-                # CuPy would pass an int as int64, a float as double and a bool as int64 too (it tests
-                # isinstance(x, int) first); say so instead of guessing.
+                # CuPy picks the C type from the Python type, never from the kernel's declaration: an int
+                # goes as int64 and a float as double (a bool as int64 in CuPy 13, as a 1-byte bool in
+                # CuPy 14); a kernel reading another type gets garbage. Say so instead of guessing.
                 raise InvalidArgumentError(
                     f"RawKernel {self.name}: argument {i} is a Python {type(a).__name__}; pass a NumPy scalar of the "
                     f"kernel parameter's exact type (np.int32, np.int64, np.float32, ...)")
@@ -71,7 +72,8 @@ class RawKernel:
         block = tuple(block) if not np.isscalar(block) else (block,)
         if device.kind == "cuda":
             import cupy
-            # CuPy has no bfloat16 scalar type (its arrays hold bfloat16 as uint16): pass the same bits.
+            # gpuflow holds bfloat16 on cuda as uint16 bits (CuPy 13 has no bfloat16; CuPy 14's is minimal and
+            # needs NumPy >= 2.1.2), so a bfloat16 scalar goes as the same bits.
             converted = tuple(a.view(np.uint16) if isinstance(a, np.generic) and a.dtype == dtypes.bfloat16.np else a
                               for a in converted)
             with cupy.cuda.Device(device.index):  # CuPy launches on its current device

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import devices as _device
 from .. import dtypes, nest
+from ..backend.numerics import NUMERICS
 from ..ops.dispatch import trace_stack
 from ..tensor import Symbol, Tensor, TensorSpec, Variable
 from .executor import run_traced
@@ -118,7 +119,8 @@ class ConcreteFunction:
                 raise ValueError(f"{self.name}: argument {len(tensors)} is {t.dtype.name}{list(t.shape)}, which does "
                                  f"not match this function's {spec.dtype.name}{list(spec.shape)}")
             tensors.append(t)
-        if trace_stack():  # a tape records the call, or an enclosing gf.function inlines it
+        if trace_stack() or NUMERICS.enabled:
+            # a tape records the call, or an enclosing gf.function inlines it; or check_numerics checks each op
             flat = run_traced(self.graph, tensors)
         else:
             plan = self._plan or self._make_plan()

@@ -1,8 +1,10 @@
-"""`python -m gpuflow.kernels check [--arch sm_80 --arch sm_90] [--max-spills-in FILE ...]`
+"""`python -m gpuflow.kernels check [--arch sm_80 --arch sm_90]` and `python -m gpuflow.kernels warm [--arch sm_90]`
 
-Compiles every kernel file in kernels/ with NVRTC (no GPU or driver needed), prints one row
+check: compiles every kernel file in kernels/ with NVRTC (no GPU or driver needed), prints one row
 per kernel and architecture (registers, spills, shared memory, stack), and exits non-zero on
 any compile error or on spills in the elementwise and reduction families.
+warm: fills the CUBIN cache with every listed instantiation for one architecture (the GPU's by
+default), in a process pool (gpuflow/kernels/warm.py); exits non-zero if any failed.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from .nvrtc import compile_file
 from ..runtime.sources import kernel_files
 
 # Families that must never spill: they are bandwidth-bound and a spill is a second trip to memory.
-NO_SPILL = ("elementwise.cu", "reduce.cu", "softmax.cu", "random.cu")
+NO_SPILL = ("elementwise.cu", "reduce.cu", "softmax.cu", "random.cu", "numerics.cu")
 
 
 def check(archs, out=sys.stdout) -> int:
@@ -51,14 +53,33 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check", help="compile every kernel with NVRTC and report resources")
     p.add_argument("--arch", action="append", help="e.g. sm_90 (repeatable; default sm_80 and sm_90)")
+    w = sub.add_parser("warm", help="compile every kernel into the CUBIN cache ($GPUFLOW_CACHE_DIR/cuda)")
+    w.add_argument("--arch", help="e.g. sm_90 or 90 (default: the current GPU's, through CuPy)")
+    w.add_argument("--file", action="append", dest="files", help="only this kernel file (repeatable)")
+    w.add_argument("--jobs", type=int, default=None, help="processes (default: one per CPU core)")
     args = parser.parse_args(argv)
     try:
         import cuda.bindings.nvrtc  # noqa: F401
     except ImportError:
-        print("gpuflow.kernels check needs NVRTC: pip install 'gpuflow[nvrtc]' "
+        print(f"gpuflow.kernels {args.command} needs NVRTC: pip install 'gpuflow[nvrtc]' "
               "(cuda-python, nvidia-cuda-nvrtc-cu12, nvidia-cuda-runtime-cu12)", file=sys.stderr)
         return 2
-    return check(args.arch or ["sm_80", "sm_90"])
+    if args.command == "check":
+        return check(args.arch or ["sm_80", "sm_90"])
+    from .warm import device_arch, warm
+    arch = args.arch
+    if arch is None:
+        try:
+            arch = device_arch()
+        except Exception as e:  # noqa: BLE001 - no CuPy, no driver or no GPU: all mean "say the arch"
+            print(f"gpuflow.kernels warm: no GPU to ask for its architecture ({type(e).__name__}: {e}); "
+                  f"give one, e.g. --arch sm_90", file=sys.stderr)
+            return 2
+    try:
+        return 1 if warm(arch, args.files, args.jobs) else 0
+    except ValueError as e:
+        print(f"gpuflow.kernels warm: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

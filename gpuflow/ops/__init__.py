@@ -1,6 +1,6 @@
 """The op layer: primitives (records + dispatch) and the public tf-named functions built on them."""
 from .dispatch import PRIMITIVES, bind, primitive  # noqa: F401
-from . import elementwise, reduction, movement, linalg_prims, nn_prims, random_prims, state_prims  # noqa: F401  (the primitives)
+from . import elementwise, reduction, movement, linalg_prims, nn_prims, random_prims, state_prims, debugging  # noqa: F401,E501  (the primitives)
 from . import math as _math
 from .math import *  # noqa: F401,F403
 from .creation import (constant, convert_to_tensor, copy_to, eye, fill, identity, ones, ones_like,  # noqa: F401

@@ -19,6 +19,7 @@ import threading
 from typing import Callable
 
 from .. import _traces as _trace_state
+from ..backend.numerics import NUMERICS
 from ..dtypes import DType
 from ..errors import InvalidArgumentError, UnimplementedError
 from ..tensor import AUTOCAST, Symbol, Tensor, TensorShape, Variable
@@ -187,12 +188,17 @@ def evaluate(prim: Primitive, inputs, params, device):
         # catching it at the source is cheaper than debugging it three ops later.
         if out.shape != specs.shape or out.dtype != backend.storage_dtype(specs.dtype):
             _broken_promise(prim, device, out, specs)
-        return Tensor(out, specs.dtype, device)
+        result = Tensor(out, specs.dtype, device)
+        if NUMERICS.enabled:  # gf.debugging.enable_check_numerics
+            NUMERICS.check(prim, inputs, (result,))
+        return result
     results = []
     for data, spec in zip(out, specs):
         if data.shape != spec.shape or data.dtype != backend.storage_dtype(spec.dtype):
             _broken_promise(prim, device, data, spec)
         results.append(Tensor(data, spec.dtype, device))
+    if NUMERICS.enabled:  # gf.debugging.enable_check_numerics
+        NUMERICS.check(prim, inputs, results)
     return tuple(results)
 
 

@@ -1,7 +1,9 @@
 """Disk cache of the cuda loader's kernels: one CUBIN per (kernel file, name expression, GPU arch).
 
-CuPy does not disk-cache a RawModule built with name expressions, so without this every process
-would recompile each kernel it uses (~0.15 s apiece with NVRTC). Here NVRTC (through cuda-python,
+CuPy 13 does not disk-cache a RawModule built with name expressions, so without this every process
+would recompile each kernel it uses (~0.15 s apiece with NVRTC); CuPy 14 does, but only once a GPU is
+there to compile on, and with -ftz=true. This cache can be filled ahead, on any machine, for a given
+architecture (`python -m gpuflow.kernels warm --arch sm_90`). Here NVRTC (through cuda-python,
 gpuflow/kernels/nvrtc.py, the driver of `python -m gpuflow.kernels check`) compiles one name
 expression to a CUBIN for the device's exact architecture; the loader then loads it with
 cupy.RawModule(path=...).

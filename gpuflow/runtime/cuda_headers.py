@@ -72,6 +72,7 @@ def ensure_cupy_nvrtc() -> tuple[int, int] | None:
     `nvidia-cuda-nvrtc-cu12` wheel that `gpuflow[cuda12]` installs, every kernel compile would fail
     with "CuPy failed to load libnvrtc.so.12". CuPy opens the library by its soname on first use and
     retries after a failure, so loading the wheel's copy once (RTLD_GLOBAL) is enough for it to be found.
+    CuPy 14 finds the wheels' libraries itself (cuda-pathfinder), so there the first getVersion() succeeds.
     """
     global _nvrtc_version
     if _nvrtc_version is not None:

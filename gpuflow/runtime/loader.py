@@ -1,14 +1,16 @@
 """Kernel loader: kernels/*.cu compiled once per (file, name expression) and cached.
 
 cuda: one CUBIN per name expression for the current GPU's architecture, from the disk cache of
-      gpuflow.runtime.cubin_cache (NVRTC through cuda-python, ~0.1-0.3 s per kernel, only on a
-      miss), loaded with cupy.RawModule(path=...). CuPy's own disk cache would not help: it skips
-      any module built with name_expressions. Compiled with -ftz=false, so float32 denormals are
-      kept as on sim and cpu (see gpuflow/kernels/nvrtc.py:cubin_options).
+      gpuflow.runtime.cubin_cache (NVRTC through cuda-python, ~0.1-0.3 s per kernel, only on a miss;
+      `python -m gpuflow.kernels warm` fills it ahead, without a GPU), loaded with
+      cupy.RawModule(path=...), which loads a cubin or PTX file in CuPy 13 and 14 alike. Why not
+      CuPy's own disk cache: CuPy 13 skips any module built with name_expressions (CuPy 14 caches
+      them), neither can be filled without a GPU, and both compile with -ftz=true. Ours compiles with
+      -ftz=false, so float32 denormals are kept as on sim and cpu (gpuflow/kernels/nvrtc.py:cubin_options).
       Fallback, where cuda-python's NVRTC is missing, or fails on a kernel that CuPy's compiles, or
       the driver refuses its CUBIN:
-      cupy.RawModule(code=..., name_expressions=...), compiled again in every process, and with
-      CuPy's -ftz=true (float32 denormals flush to zero there).
+      cupy.RawModule(code=..., name_expressions=...), with CuPy's -ftz=true (float32 denormals flush
+      to zero there), compiled again in every process on CuPy 13 (CuPy 14 keeps it in ~/.cupy/kernel_cache).
 sim:  gpuflow.runtime.sim.SimModule. A g++ run costs seconds of start-up and header parsing
       whatever it compiles, so the instantiations of a file listed in kernels/instantiations.txt
       are built together, in a few modules compiled in parallel; an unlisted one is built alone.
@@ -124,7 +126,8 @@ def _cubin_cache_enabled() -> bool:
 def _disable_cubin_cache(why: str) -> None:
     global _use_cubin_cache
     _use_cubin_cache = False
-    log.warning("gpuflow: %s: cuda kernels are compiled by CuPy instead, again in every process", why)
+    log.warning("gpuflow: %s: cuda kernels are compiled by CuPy instead, again in every process on CuPy 13, "
+                "and with float32 denormals flushed to zero", why)
 
 
 class _Counted:

@@ -6,6 +6,7 @@ cuda paths run in a GPU session (bench/README.md).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,19 @@ def check_meta(meta):
         assert key in meta, key
     assert meta["versions"]["numpy"] and meta["versions"]["python"]
     assert set(meta["git"]) >= {"commit", "dirty"}
+    check_nvrtc(meta["nvrtc"])
+
+
+def check_nvrtc(found):
+    """CuPy's and cuda-python's NVRTC versions: "major.minor" where importable here, None where not."""
+    assert set(found) == {"cupy", "cuda_python"}, found
+    for key, module in (("cupy", "cupy"), ("cuda_python", "cuda.bindings.nvrtc")):
+        try:
+            __import__(module)
+        except ImportError:
+            assert found[key] is None, found
+        else:
+            assert re.fullmatch(r"\d+\.\d+", found[key] or ""), found
 
 
 def test_ops_smoke(tmp_path):

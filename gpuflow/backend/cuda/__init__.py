@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .. import Backend
+from ..numerics import NUMERICS
 from ._registry import IMPLS
 from .. import import_family_modules
 from ...runtime.loader import KernelLoader
@@ -21,6 +22,8 @@ import_family_modules(__name__, __path__)  # each <family>.py fills IMPLS
 
 
 class CudaBackend(Backend):
+    checks_on_device = True  # NaN/Inf checks run as kernels, read at to_numpy (gpuflow/backend/numerics.py)
+
     def __init__(self, kind: str, index: int = 0):
         super().__init__()
         self.name = f"{kind}:{index}"
@@ -46,7 +49,8 @@ class CudaBackend(Backend):
 
     # ---- memory ---------------------------------------------------------------------
     def storage_dtype(self, dtype) -> np.dtype:
-        # CuPy has no bfloat16: its buffers hold the raw 16 bits; kernels see __nv_bfloat16.
+        # bfloat16 buffers hold the raw 16 bits as uint16 (CuPy 13 has no bfloat16, CuPy 14's is minimal and
+        # needs NumPy >= 2.1.2); kernels see __nv_bfloat16.
         if self.on_gpu and dtype.name == "bfloat16":
             return np.dtype(np.uint16)
         return dtype.np
@@ -76,6 +80,8 @@ class CudaBackend(Backend):
 
     def to_numpy(self, data, dtype):
         host = data.get() if self.on_gpu else np.array(data, copy=True)
+        if NUMERICS.pending:  # a value reaches the host: report a NaN/Inf a device check found since the last read
+            NUMERICS.sync(self)
         return host.view(dtype.np) if host.dtype != dtype.np else host
 
     # ---- launching --------------------------------------------------------------------
