@@ -14,14 +14,14 @@ import datetime
 import inspect
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
 from ... import dtypes as _dtypes
-from .saving import (assign_all, custom_class_fields, deserialize_layer, match_weights, publish,
-                     read_safetensors, serialize_layer, unknown_class_error, weight_paths)
+from .atomic_file import atomic_file
+from .saving import (assign_all, custom_class_fields, deserialize_layer, match_weights, read_safetensors,
+                     serialize_layer, unknown_class_error, weight_paths)
 
 FORMAT_VERSION = 1
 _METADATA, _CONFIG, _WEIGHTS = "metadata.json", "config.json", "model.weights.safetensors"
@@ -77,18 +77,12 @@ def save_model(model, filepath, overwrite=True, **kwargs):
     from safetensors.numpy import save as safetensors_bytes
     blob = safetensors_bytes(tensors, metadata={"format": "gpuflow"})
     texts = {_METADATA: _to_json(metadata, model), _CONFIG: _to_json(config, model)}
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".keras.tmp")
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         with zipfile.ZipFile(tmp, "w") as archive:
             for name, text in texts.items():
                 archive.writestr(name, text, compress_type=zipfile.ZIP_DEFLATED)
-            archive.writestr(_WEIGHTS, blob, compress_type=zipfile.ZIP_STORED)  # weights barely compress
-        publish(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+            # Stored, not deflated: weights barely compress, and load_model relies on it (see _entry_cap).
+            archive.writestr(_WEIGHTS, blob, compress_type=zipfile.ZIP_STORED)
 
 
 def _version() -> str:
