@@ -15,6 +15,7 @@ import inspect
 import json
 import os
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -382,13 +383,47 @@ def _read_archive(path):
         parsed = []
         for name in (_METADATA, _CONFIG):
             try:
-                value = json.loads(archive.read(name).decode("utf-8"))
+                value = json.loads(_read_entry(archive, name, path).decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as e:
                 raise ValueError(f"load_model: {path}: {name} is not valid JSON ({e})") from None
             if not isinstance(value, dict):
                 raise ValueError(f"load_model: {path}: {name} must hold a JSON object, got {type(value).__name__}")
             parsed.append(value)
-        return parsed[0], parsed[1], archive.read(_WEIGHTS)
+        return parsed[0], parsed[1], _read_entry(archive, _WEIGHTS, path)
+
+
+# A zip entry can inflate ~1000-fold, so a small file could otherwise make load_model fill the memory
+# (a zip bomb). Each entry is refused above a cap, first by the size the archive declares for it, then
+# while it is read, in case the declaration lies. The JSON entries of the largest models are a few MB.
+_JSON_CAP = 64 << 20
+
+
+def _entry_cap(name, path) -> int:
+    """The most bytes `name` may inflate to. save_model stores the weights uncompressed, so they are
+    never larger than the file itself; only a rewritten (recompressed) or forged archive can exceed it."""
+    return os.path.getsize(path) if name == _WEIGHTS else _JSON_CAP
+
+
+def _read_entry(archive, name, path) -> bytes:
+    cap = _entry_cap(name, path)
+    info = archive.getinfo(name)
+    if info.file_size > cap:
+        raise _too_big(path, name, f"declares {info.file_size:,} bytes", cap)
+    try:
+        with archive.open(info) as entry:
+            data = entry.read(cap + 1)        # never more than cap + 1 bytes, whatever the header says
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+        raise ValueError(f"load_model: {path}: {name} is damaged ({e}); save the model again") from None
+    if len(data) > cap:
+        raise _too_big(path, name, "inflates past its declared size", cap)
+    return data
+
+
+def _too_big(path, name, what, cap):
+    limit = f"the file's own size ({cap:,} bytes), as gpuflow stores weights uncompressed" if name == _WEIGHTS \
+        else f"the {cap >> 20} MiB gpuflow reads for it"
+    return ValueError(f"load_model: {path}: {name} {what}, more than {limit}; the archive is damaged or forged (a "
+                      f"zip bomb). Load only files written by model.save, or save the model again")
 
 
 def _read_weights(blob, path):
