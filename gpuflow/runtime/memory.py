@@ -9,14 +9,20 @@ event factory are injected), so it is tested on the CPU; `install()` wires it in
 Policy: sizes round up to 512 B (small) or 2 MiB (large) so freed blocks fit later requests;
 each stream has its own free lists (a block is reused first on the stream that freed it, with
 no synchronisation needed); best fit among cached blocks of at most twice the request.
+
+Locking: one non-reentrant lock guards the pool, and `free()` never waits for it. Frees come from
+finalisers (`_Owner.__del__`), and a finaliser can run wherever Python allocates, so also on the
+thread that is inside `malloc` holding the lock: waiting there would hang that thread forever. A
+free that cannot take the lock at once is parked, and whoever holds the lock settles the parked
+frees before it lets go (CuPy's memory pool defers its frees the same way).
 """
 from __future__ import annotations
 
 import bisect
-import threading
 from dataclasses import dataclass, field
 
 from ..errors import ResourceExhaustedError
+from .parking_lock import ParkingLock
 
 SMALL, LARGE = 512, 2 << 20
 
@@ -43,7 +49,7 @@ class CachingAllocator:
         self._free: dict[int, list] = {}       # stream → sorted [(size, ptr, block)]
         self._deferred: list[Block] = []       # freed, but another stream may still use them
         self._live: dict[int, Block] = {}
-        self._lock = threading.Lock()
+        self._lock = ParkingLock(self._settle_free)   # frees wait for no lock: see the module docstring
         self.allocated = self.reserved = self.peak = 0
         self.num_alloc_retries = self.num_ooms = 0
 
@@ -83,23 +89,31 @@ class CachingAllocator:
                 raise ResourceExhaustedError(
                     f"out of GPU memory: asked for {fmt(size)}; {fmt(self.allocated)} allocated by tensors, "
                     f"{fmt(self.reserved)} reserved by gpuflow, largest free cached block "
-                    f"{fmt(self.largest_free_block())}. Free tensors you no longer need (del), use smaller "
+                    f"{fmt(self._largest_free())}. Free tensors you no longer need (del), use smaller "
                     f"batches, or call gf.memory.empty_cache() if other programs share the GPU.") from None
         self.reserved += size
         return Block(ptr, size, stream)
 
     # ---- freeing --------------------------------------------------------------------------
     def free(self, block: Block) -> None:
-        with self._lock:
-            if self._live.pop(block.ptr, None) is None:
-                return
-            self.allocated -= block.size
-            if block.users and self._make_event is not None:
-                block.pending = [self._make_event(s) for s in block.users]
-                block.users = set()
-                self._deferred.append(block)
-            else:
-                self._cache(block)
+        """Give `block` back; never waits for the lock (it runs from finalisers), see the module docstring."""
+        events = None
+        if block.users and self._make_event is not None:
+            # Made before the lock: recording an event calls CUDA and allocates Python objects,
+            # and so can run finalisers that free blocks too.
+            events = [self._make_event(s) for s in tuple(block.users)]
+        self._lock.run_or_park((block, events))
+
+    def _settle_free(self, item):
+        block, events = item
+        if self._live.pop(block.ptr, None) is None:
+            return                                 # freed already
+        self.allocated -= block.size
+        if events:
+            block.pending, block.users = events, set()
+            self._deferred.append(block)
+        else:
+            self._cache(block)
 
     def record_stream(self, block: Block, stream: int) -> None:
         """`block` is used by work queued on `stream`: when freed it waits for that work."""
@@ -133,18 +147,31 @@ class CachingAllocator:
 
     # ---- statistics -----------------------------------------------------------------------
     def largest_free_block(self) -> int:
+        with self._lock:
+            return self._largest_free()
+
+    def _largest_free(self):
         return max((bucket[-1][0] for bucket in self._free.values() if bucket), default=0)
 
     def cached_blocks(self) -> int:
+        with self._lock:
+            return self._cached_blocks()
+
+    def _cached_blocks(self):
         return sum(len(b) for b in self._free.values()) + len(self._deferred)
 
     def reset_peak(self) -> None:
-        self.peak = self.allocated
+        with self._lock:
+            self.peak = self.allocated
 
     def summary(self) -> str:
+        with self._lock:
+            return self._summary()
+
+    def _summary(self):
         rows = [("allocated (live tensors)", fmt(self.allocated)), ("reserved (from the driver)", fmt(self.reserved)),
-                ("peak allocated", fmt(self.peak)), ("cached free blocks", str(self.cached_blocks())),
-                ("largest cached free block", fmt(self.largest_free_block())),
+                ("peak allocated", fmt(self.peak)), ("cached free blocks", str(self._cached_blocks())),
+                ("largest cached free block", fmt(self._largest_free())),
                 ("waiting on other streams", str(len(self._deferred))),
                 ("OOM retries after freeing the cache", str(self.num_alloc_retries)),
                 ("out-of-memory errors", str(self.num_ooms))]
@@ -191,7 +218,10 @@ def _new_pool() -> CachingAllocator:
 
     def make_event(stream_ptr):
         event = cupy.cuda.Event(disable_timing=True)
-        event.record(cupy.cuda.ExternalStream(stream_ptr))
+        # The raw cudaEventRecord on the stream's handle: what Event.record(stream) does with
+        # stream.ptr, without wrapping the handle in a Stream (ExternalStream is deprecated in
+        # CuPy 14, and its successor Stream.from_external does not exist in CuPy 13).
+        runtime.eventRecord(event.ptr, stream_ptr)
         return _StreamEvent(event)
     return CachingAllocator(runtime.malloc, runtime.free, make_event, out_of_memory=(runtime.CUDARuntimeError,))
 

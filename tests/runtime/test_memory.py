@@ -2,42 +2,9 @@
 and cross-stream safety. The real CuPy wiring is exercised by the gpu tests."""
 import pytest
 
+from fake_device_memory import make
 from gpuflow.errors import ResourceExhaustedError
-from gpuflow.runtime.memory import CachingAllocator, round_size
-
-
-class FakeDriver:
-    def __init__(self, capacity):
-        self.capacity, self.used, self.next, self.sizes = capacity, 0, 4096, {}
-
-    def malloc(self, size):
-        if self.used + size > self.capacity:
-            raise MemoryError
-        self.used += size
-        self.next += size
-        self.sizes[self.next] = size
-        return self.next
-
-    def free(self, ptr):
-        self.used -= self.sizes.pop(ptr)
-
-
-class FakeEvent:
-    def __init__(self):
-        self.done = False
-
-    def query(self):
-        return self.done
-
-
-def make(capacity=64 << 20):
-    driver = FakeDriver(capacity)
-    events = []
-
-    def make_event(stream):
-        events.append(FakeEvent())
-        return events[-1]
-    return CachingAllocator(driver.malloc, driver.free, make_event), driver, events
+from gpuflow.runtime.memory import round_size
 
 
 def test_sizes_round_up_to_reusable_classes():

@@ -1,5 +1,6 @@
 """The caching allocator wired into CuPy, on a real GPU."""
 import gc
+import warnings
 
 import pytest
 
@@ -38,12 +39,15 @@ def test_out_of_memory_is_a_clear_error():
 def test_a_block_used_on_another_stream_waits_for_that_stream():
     import cupy
     from gpuflow.runtime import memory
-    with gf.device("cuda"):
+    with gf.device("cuda"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         x = gf.zeros([1 << 20])
         side = cupy.cuda.Stream(non_blocking=True)
         gf.memory.record_stream(x, side)
         del x
         gc.collect()
+        # the free recorded an event on the side stream without CuPy 14's deprecated ExternalStream
+        assert not [w for w in caught if "ExternalStream" in str(w.message)]
         pool = memory.allocator(0)
         assert pool._deferred, "the freed block should wait for the side stream"
         side.synchronize()

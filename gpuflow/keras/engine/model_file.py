@@ -14,14 +14,15 @@ import datetime
 import inspect
 import json
 import os
-import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
 from ... import dtypes as _dtypes
-from .saving import (assign_all, custom_class_fields, deserialize_layer, match_weights, publish,
-                     read_safetensors, serialize_layer, unknown_class_error, weight_paths)
+from .atomic_file import atomic_file
+from .saving import (assign_all, custom_class_fields, deserialize_layer, match_weights, read_safetensors,
+                     serialize_layer, unknown_class_error, weight_paths)
 
 FORMAT_VERSION = 1
 _METADATA, _CONFIG, _WEIGHTS = "metadata.json", "config.json", "model.weights.safetensors"
@@ -77,18 +78,12 @@ def save_model(model, filepath, overwrite=True, **kwargs):
     from safetensors.numpy import save as safetensors_bytes
     blob = safetensors_bytes(tensors, metadata={"format": "gpuflow"})
     texts = {_METADATA: _to_json(metadata, model), _CONFIG: _to_json(config, model)}
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".keras.tmp")
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         with zipfile.ZipFile(tmp, "w") as archive:
             for name, text in texts.items():
                 archive.writestr(name, text, compress_type=zipfile.ZIP_DEFLATED)
-            archive.writestr(_WEIGHTS, blob, compress_type=zipfile.ZIP_STORED)  # weights barely compress
-        publish(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+            # Stored, not deflated: weights barely compress, and load_model relies on it (see _entry_cap).
+            archive.writestr(_WEIGHTS, blob, compress_type=zipfile.ZIP_STORED)
 
 
 def _version() -> str:
@@ -388,13 +383,47 @@ def _read_archive(path):
         parsed = []
         for name in (_METADATA, _CONFIG):
             try:
-                value = json.loads(archive.read(name).decode("utf-8"))
+                value = json.loads(_read_entry(archive, name, path).decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as e:
                 raise ValueError(f"load_model: {path}: {name} is not valid JSON ({e})") from None
             if not isinstance(value, dict):
                 raise ValueError(f"load_model: {path}: {name} must hold a JSON object, got {type(value).__name__}")
             parsed.append(value)
-        return parsed[0], parsed[1], archive.read(_WEIGHTS)
+        return parsed[0], parsed[1], _read_entry(archive, _WEIGHTS, path)
+
+
+# A zip entry can inflate ~1000-fold, so a small file could otherwise make load_model fill the memory
+# (a zip bomb). Each entry is refused above a cap, first by the size the archive declares for it, then
+# while it is read, in case the declaration lies. The JSON entries of the largest models are a few MB.
+_JSON_CAP = 64 << 20
+
+
+def _entry_cap(name, path) -> int:
+    """The most bytes `name` may inflate to. save_model stores the weights uncompressed, so they are
+    never larger than the file itself; only a rewritten (recompressed) or forged archive can exceed it."""
+    return os.path.getsize(path) if name == _WEIGHTS else _JSON_CAP
+
+
+def _read_entry(archive, name, path) -> bytes:
+    cap = _entry_cap(name, path)
+    info = archive.getinfo(name)
+    if info.file_size > cap:
+        raise _too_big(path, name, f"declares {info.file_size:,} bytes", cap)
+    try:
+        with archive.open(info) as entry:
+            data = entry.read(cap + 1)        # never more than cap + 1 bytes, whatever the header says
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+        raise ValueError(f"load_model: {path}: {name} is damaged ({e}); save the model again") from None
+    if len(data) > cap:
+        raise _too_big(path, name, "inflates past its declared size", cap)
+    return data
+
+
+def _too_big(path, name, what, cap):
+    limit = f"the file's own size ({cap:,} bytes), as gpuflow stores weights uncompressed" if name == _WEIGHTS \
+        else f"the {cap >> 20} MiB gpuflow reads for it"
+    return ValueError(f"load_model: {path}: {name} {what}, more than {limit}; the archive is damaged or forged (a "
+                      f"zip bomb). Load only files written by model.save, or save the model again")
 
 
 def _read_weights(blob, path):

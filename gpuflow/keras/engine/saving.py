@@ -6,13 +6,13 @@ Configs name each layer's class and hold its `get_config()`; classes are looked 
 from __future__ import annotations
 
 import os
-import tempfile
 
 import ml_dtypes
 import numpy as np
 
 from ... import nest
 from ...tensor import Variable
+from .atomic_file import atomic_file
 from .base_layer import to_snake_case
 from .input_layer import InputLayer
 from .keras_tensor import KerasTensor
@@ -69,25 +69,8 @@ def save_weights(model, filepath, overwrite=True):
     if not entries:
         raise ValueError(f"save_weights: {model.name} has no weights yet; build it (call it on data) first")
     tensors = {p: np.asarray(v.numpy(), order="C") for p, v in entries}
-    directory = os.path.dirname(os.path.abspath(path))
-    # Written beside the target and renamed over it, so a crash never leaves a half-written weights file.
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:    # a crash never leaves a half-written weights file
         save_file(tensors, tmp, metadata={"format": "gpuflow", "model": model.name})
-        publish(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def publish(tmp, path):
-    """Renames the finished temporary file `tmp` over `path`. mkstemp made it readable by its owner only; give
-    it the permissions a plainly created file would get (0o666 less the umask)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
 
 
 def load_weights(model, filepath, skip_mismatch=False):
