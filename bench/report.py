@@ -126,9 +126,11 @@ def ops_section(path: Path, data: dict, figures: Path, rel: str) -> list:
     ceilings = _ceilings(data)
     report_plots.roofline(records, ceilings, f"bandwidth against copy: {title}", figures / f"{stem}-roofline.png")
     meta = data.get("meta", {})
+    commit = str(meta.get("git", {}).get("commit", "?"))[:10]
+    load_average = _fmt(meta.get("load_average_1_5_15", [None])[0], ".1f")
     lines = [f"## Ops: {title}", "",
-             f"From `{path.name}` (`{meta.get('command', '?')}`, commit {str(meta.get('git', {}).get('commit', '?'))[:10]}, "
-             f"1-minute load average {_fmt(meta.get('load_average_1_5_15', [None])[0], '.1f')}).", "",
+             f"From `{path.name}` (`{meta.get('command', '?')}`, commit {commit}, 1-minute load average "
+             f"{load_average}).", "",
              f"![speed-up over NumPy]({rel}/{stem}-speedup.png)", "",
              "Speed-up over plain NumPy doing the same op (median per call, dispatch included); above 1 is faster.",
              "", f"![bandwidth against copy]({rel}/{stem}-roofline.png)", "",
@@ -152,7 +154,8 @@ def anatomy_section(found: list, figures: Path, rel: str) -> list:
         figure = report_plots.step_anatomy(records, f"one training step ({path.name})",
                                            figures / f"{path.stem}-anatomy.png")
         lines += [f"![step anatomy]({rel}/{figure.name})", "",
-                  "| mode | launches | raw allocations | h2d copies | d2h copies | host µs |", "|---|---|---|---|---|---|"]
+                  "| mode | launches | raw allocations | h2d copies | d2h copies | host µs |",
+                  "|---|---|---|---|---|---|"]
         lines += [f"| {r.get('mode')} | {r.get('launches')} | {r.get('raw_allocs')} | {r.get('h2d')} | "
                   f"{r.get('d2h')} | {_fmt(r.get('host_us'), '.0f')} |" for r in records]
         lines += ["", f"From `{path.name}`.", ""]

@@ -45,7 +45,8 @@ def tensor_html(tensor) -> str | None:
     symbolic tensor being traced."""
     shape = tuple(tensor.shape)
     name = f" {html.escape(repr(tensor.name))}" if hasattr(tensor, "trainable") else ""  # a Variable's name
-    head = (f"<b>gf.{type(tensor).__name__}</b>{name} shape=({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''}) "
+    dims = ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "")
+    head = (f"<b>gf.{type(tensor).__name__}</b>{name} shape=({dims}) "
             f"dtype={tensor.dtype.name} device={html.escape(str(tensor.device))}")
     try:
         if not shape:

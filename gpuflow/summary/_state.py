@@ -51,7 +51,8 @@ def resolve_step(op: str, name: str, step) -> int:
         raise ValueError(f"gf.summary.{op}({name!r}): no step set; pass step=..., enter "
                          f"writer.as_default(step=...) or call gf.summary.experimental.set_step(...)")
     value = np.asarray(step)  # a gf Variable such as optimizer.iterations: one host read
-    if value.shape != () or value.dtype.kind not in "iuf" or (value.dtype.kind == "f" and not float(value).is_integer()):
+    integral = value.dtype.kind in "iu" or (value.dtype.kind == "f" and value.shape == () and float(value).is_integer())
+    if value.shape != () or not integral:
         raise ValueError(f"gf.summary.{op}({name!r}): step must be an integer scalar, got {step!r}")
     return int(value)
 

@@ -2,10 +2,11 @@
 
 The IR this reads: `ir_graph.nodes` (each with `.prim.name`, `.inputs`, `.outputs`, `.params`),
 `ir_graph.inputs` and `ir_graph.outputs`; a value has `.id` (or the tracer Symbol's `.index`), `.shape`
-(None: unknown rank; None dims: unknown) and `.dtype` (a gpuflow DType). Graph inputs become Placeholder nodes and graph outputs Identity
-nodes, as in a TF function graph; a value no node produces and that is not an input (a captured constant
-or variable) becomes one `Captured` node. Every node carries `_output_shapes`, which the Graphs dashboard
-prints on the edges, its output dtype as `T`, and the primitive's params as attrs.
+(None: unknown rank; None dims: unknown) and `.dtype` (a gpuflow DType). Graph inputs become Placeholder
+nodes and graph outputs Identity nodes, as in a TF function graph; a value no node produces and that is
+not an input (a captured constant or variable) becomes one `Captured` node. Every node carries
+`_output_shapes`, which the Graphs dashboard prints on the edges, its output dtype as `T`, and the
+primitive's params as attrs.
 """
 from __future__ import annotations
 

@@ -165,7 +165,8 @@ def test_embeddings_go_to_the_projector(tmp_path):
     board = gf.keras.callbacks.TensorBoard(tmp_path, embeddings_freq=1, embeddings_metadata={"words": "words.tsv"})
     model.fit(ids, np.zeros((16, 2), np.float32), epochs=2, verbose=0, callbacks=[board])
 
-    config = text_format.Parse((tmp_path / "projector_config.pbtxt").read_text(), projector_config_pb2.ProjectorConfig())
+    config = text_format.Parse((tmp_path / "projector_config.pbtxt").read_text(),
+                               projector_config_pb2.ProjectorConfig())
     [embedding] = config.embeddings
     assert (embedding.tensor_name, list(embedding.tensor_shape), embedding.metadata_path) == (
         "words/embeddings", [7, 4], "words.tsv")
