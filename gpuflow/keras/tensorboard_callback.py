@@ -162,6 +162,7 @@ class TensorBoard(Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if self.write_graph and not self._graph_written:
+            self._graph_written = True  # as Keras: the step is traced by the first batch, or never
             self._write_traced_step_graph()
         if self.update_freq == "epoch" or self._global_train_batch % self.update_freq:
             return
@@ -241,13 +242,12 @@ class TensorBoard(Callback):
             summary.write("keras", model_to_keras_json(self.model), metadata=metadata)
 
     def _write_traced_step_graph(self):
-        """The op graph of the compiled train step, once, when fit has traced one (gf.function's IR graph,
-        found as `model.train_function.graph`); eager training has none to show."""
+        """The op graph of the compiled train step, after the first batch, when fit has traced one
+        (gf.function's IR graph, looked up as `model.train_function.graph`); eager training has none."""
         graph = getattr(getattr(self.model, "train_function", None), "graph", None)
         if graph is not None and hasattr(graph, "nodes"):
             with self._recording("train", 0):
                 summary.graph(graph)
-            self._graph_written = True
 
     # -- embeddings ----------------------------------------------------------------------------------------
     def _embedding_layers(self):
