@@ -169,6 +169,11 @@ class Tensor:
         return (f"<gf.Tensor: shape={self._shape}, dtype={self._dtype.name}, device={self._device}, "
                 f"numpy={text}>")
 
+    def _repr_html_(self):
+        """What Jupyter shows: shape, dtype, device and a cut-down table of values (gpuflow/_html.py)."""
+        from ._html import tensor_html
+        return tensor_html(self)
+
     def __str__(self):
         return f"gf.Tensor(\n{self.numpy()}, shape={self._shape}, dtype={self._dtype.name})"
 

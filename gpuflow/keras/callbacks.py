@@ -459,3 +459,6 @@ class LambdaCallback(Callback):
             elif name == "on_batch_end":
                 name = "on_train_batch_end"
             setattr(self, name, fn)
+
+
+from .tensorboard_callback import TensorBoard  # noqa: E402  (it subclasses Callback, defined above)

@@ -1,7 +1,9 @@
 """Keras's progress bar: `12/50 [=====>........] - ETA: 3s - loss: 0.4321`.
 
-In a terminal or a notebook (Jupyter honours `\\r`) the bar is redrawn in place; where output
-goes to a file or a CI log, only the final line is printed, so logs are not flooded.
+In a terminal the bar is redrawn in place with `\\r`. In a Jupyter kernel it is one display output
+updated in place through its display id (IPython.display), so the notebook keeps only the last state
+of each bar rather than every redraw. Where output goes to a file or a CI log, only the final line is
+printed, so logs are not flooded.
 """
 from __future__ import annotations
 
@@ -13,8 +15,37 @@ import numpy as np
 
 
 def _dynamic_display() -> bool:
+    """A terminal (or PyCharm's console) that honours `\\r`."""
     isatty = hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
-    return isatty or "ipykernel" in sys.modules or "PYCHARM_HOSTED" in os.environ
+    return isatty or "PYCHARM_HOSTED" in os.environ
+
+
+def _notebook_display() -> bool:
+    """Running in a Jupyter kernel: IPython's shell is ipykernel's ZMQInteractiveShell (or a subclass, such
+    as Colab's). Looked up only when ipykernel is loaded, so a script never imports IPython for this."""
+    if "ipykernel" not in sys.modules:
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and any(cls.__name__ == "ZMQInteractiveShell" for cls in type(shell).__mro__)
+
+
+class _DisplayLine:
+    """One text/plain display output, redrawn in place: the first draw makes it, later ones update it."""
+
+    def __init__(self):
+        self._handle = None
+
+    def show(self, line: str):
+        from IPython.display import display
+        bundle = {"text/plain": line}
+        if self._handle is None:
+            self._handle = display(bundle, raw=True, display_id=True)
+        else:
+            self._handle.update(bundle, raw=True)
 
 
 def format_duration(seconds: float) -> str:
@@ -52,7 +83,8 @@ class Progbar:
         self.target, self.width, self.verbose, self.interval = target, width, verbose, interval
         self.unit_name = unit_name
         self.stateful_metrics = set(stateful_metrics or ())
-        self._dynamic = _dynamic_display()
+        self._notebook = _DisplayLine() if _notebook_display() else None
+        self._dynamic = self._notebook is not None or _dynamic_display()
         self._sums, self._order = {}, []
         self._seen = 0
         self._start, self._last_draw = time.time(), 0.0
@@ -121,6 +153,9 @@ class Progbar:
         return f"{head} [{arrow}{'.' * (self.width - len(arrow))}]"
 
     def _write(self, line, finalize):
+        if self._notebook is not None:
+            self._notebook.show(line)
+            return
         out = sys.stdout
         if self._dynamic:
             pad = " " * max(self._prev_width - len(line), 0)
