@@ -193,6 +193,7 @@ class Function:
         self._relaxed: dict = {}      # structure → the most general shapes seen (reduce_retracing)
         self._generic: dict = {}      # structure → (its latest trace, its non-tensor leaf keys) (reduce_retracing)
         self._tracing_count = 0
+        self._specialize = False      # input_signature with unknown dims that some op cannot trace: per shape
         self._traced_once = False
         self._last_key = None
         self._bound = weakref.WeakKeyDictionary()
@@ -240,8 +241,11 @@ class Function:
     # ---- tracing ------------------------------------------------------------------------------------------
     def _concrete(self, args, kwargs):
         leaves = [x for x in nest.flatten((args, kwargs)) if _is_tensor_leaf(x)]  # what the call passes in
+        given = args
         if self._input_signature is not None:
             args = self._check_signature(args, kwargs)
+            if self._specialize:
+                args = _with_shapes_of(args, given)
         flat = nest.flatten((args, kwargs))
         structure = _structure((args, kwargs))
         key = (structure, tuple(_leaf_key(x) if not _is_placeholder(x) else ("tensor",) + _spec_key(x) for x in flat))
@@ -250,7 +254,17 @@ class Function:
             with self._lock:
                 concrete = self._cache.get(key) or self._relaxed_match(structure, key, flat)
                 if concrete is None:
-                    concrete = self._trace(args, kwargs, flat, key, structure)
+                    try:
+                        concrete = self._trace(args, kwargs, flat, key, structure)
+                    except Exception as e:  # noqa: BLE001 - re-raised unless unknown dims are the likely cause
+                        if self._specialize or not _has_unknown_dims(flat):
+                            raise
+                        # Some op of the function needs known sizes (Keras layers often do): trace per shape
+                        # instead, still checked against the signature. Said once, at info level.
+                        log.info("gf.function %s: cannot trace with the input_signature's unknown dimensions "
+                                 "(%s: %s); tracing once per input shape instead", self._name, type(e).__name__, e)
+                        self._specialize = True
+                        return self._concrete(given, kwargs)
                 self._cache[key] = concrete
         return concrete, leaves
 
@@ -385,6 +399,20 @@ def _changed_argument(fn, previous, key, args, kwargs) -> str:
             return f"argument {label!r}" if not label.startswith("argument") else label
         position += count
     return "its arguments"
+
+
+def _has_unknown_dims(flat) -> bool:
+    return any(_is_placeholder(x) and None in tuple(x.spec.shape) for x in flat)
+
+
+def _with_shapes_of(placeholders, given):
+    """The signature's placeholders with the shapes of the tensors actually given (their dtype stays)."""
+    def exact(p, x):
+        if not _is_placeholder(p):
+            return p
+        shape = tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+        return _Placeholder(TensorSpec(shape, p.spec.dtype), p.device)
+    return tuple(nest.map_structure(exact, p, g) for p, g in zip(placeholders, given))
 
 
 def _leaf_device(x):
