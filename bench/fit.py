@@ -1,15 +1,18 @@
-"""Epoch time of Keras-style fit() on the MNIST-sized MLP, gpuflow on each device vs PyTorch eager.
+"""Epoch time of Keras-style fit() on the MNIST-sized MLP: gpuflow compiled and eager on each device, vs PyTorch eager.
 
     python bench/fit.py [--devices cpu,cuda] [--samples 60000] [--epochs 3] [--sim] [--no-torch]
-                        [--out bench/results/]
+                        [--modes function,eager] [--out bench/results/]
 
 Model: 784 -> Dense(128, relu) -> Dense(10) logits; Adam(1e-3, eps 1e-7); sparse categorical
 cross-entropy from logits; batch 128, no shuffling; synthetic float32 data (random pixels,
 labels from a fixed random linear map so the loss can fall). One warm-up epoch, then the
-median over --epochs timed epochs. Both frameworks get the same batches the same way: sliced
-from host NumPy arrays each step, copied to the device, the loss read back each step (what
-gpuflow's fit loop does for its logs). PyTorch gets Keras' init (Glorot-uniform kernels, zero
-biases), on cuda when available, else cpu.
+median over --epochs timed epochs. gpuflow runs `fit` twice per device: compiled (the default,
+mode "function": a gf.function train step, logs read when the epoch ends) and eager
+(compile(run_eagerly=True)), in the same process. Both frameworks get the same batches the same
+way: sliced from host NumPy arrays each step and copied to the device. PyTorch runs its usual
+eager loop (zero_grad, forward, backward, step) and, like gpuflow's compiled fit, reads the loss
+at the end of the epoch only; it gets Keras' init (Glorot-uniform kernels, zero biases), on cuda
+when available, else cpu.
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ def synthetic(samples: int, seed: int = 0):
     return x, y
 
 
-def epoch_times_gpuflow(device: str, x, y, epochs: int) -> tuple[list[float], float]:
+def epoch_times_gpuflow(device: str, x, y, epochs: int, mode: str = "function") -> tuple[list[float], float]:
     import gpuflow as gf
     keras = gf.keras
 
@@ -59,7 +62,7 @@ def epoch_times_gpuflow(device: str, x, y, epochs: int) -> tuple[list[float], fl
                                   keras.layers.Dense(HIDDEN, activation="relu"),
                                   keras.layers.Dense(CLASSES)])
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), run_eagerly=mode == "eager")
         timer = EpochTimer()
         history = model.fit(x, y, batch_size=BATCH, epochs=1 + epochs, shuffle=False, verbose=0, callbacks=[timer])
     return timer.times[1:], float(history.history["loss"][-1])
@@ -81,6 +84,7 @@ def epoch_times_torch(device: str, x, y, epochs: int) -> tuple[list[float], floa
     for epoch in range(1 + epochs):
         sync()
         t = time.perf_counter()
+        total = torch.zeros((), device=device)
         for s in range(steps):
             xb = torch.from_numpy(x[s * BATCH:(s + 1) * BATCH]).to(device)
             yb = torch.from_numpy(y[s * BATCH:(s + 1) * BATCH].astype(np.int64)).to(device)
@@ -88,7 +92,8 @@ def epoch_times_torch(device: str, x, y, epochs: int) -> tuple[list[float], floa
             out = loss_fn(model(xb), yb)
             out.backward()
             opt.step()
-            loss = out.item()  # gpuflow's fit reads the loss every step too
+            total += out.detach()  # the epoch's mean loss, read once at its end as gpuflow's compiled fit does
+        loss = total.item() / steps
         sync()
         times.append(time.perf_counter() - t)
     return times[1:], loss
@@ -109,6 +114,8 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=3, help="timed epochs after one warm-up epoch (>= 3 for the report)")
     ap.add_argument("--sim", action="store_true", help=f"also run gpuflow on sim, with at most {SIM_SAMPLES} samples")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even when it is importable")
+    ap.add_argument("--modes", default="function,eager", help="gpuflow modes: function (compiled, the default of "
+                                                              "fit) and/or eager (run_eagerly=True)")
     ap.add_argument("--out", default=str(common.ROOT / "bench" / "results"))
     args = ap.parse_args(argv)
 
@@ -120,38 +127,48 @@ def main(argv=None) -> int:
     print(f"# {meta['device_name']} | fit MLP 784-128-10, batch {BATCH}, Adam | {args.samples} samples | "
           f"git {str(meta['git'].get('commit'))[:10]}")
 
-    runs = [("gpuflow", d) for d in devices] + ([("torch", tdev)] if tdev else [])
+    modes = common.parse_list(args.modes)
+    runs = [("gpuflow", d, m) for d in devices for m in modes] + ([("torch", tdev, "eager")] if tdev else [])
     path = common.results_path("fit", meta, args.out)
     payload = {"model": "784-128(relu)-10, Adam(1e-3), sparse CE from logits", "epochs_timed": args.epochs,
                "complete": False, "results": []}
     results = payload["results"]
-    for framework, device in runs:
+    for framework, device, mode in runs:
         samples = min(args.samples, SIM_SAMPLES) if device == "sim" else args.samples
         x, y = synthetic(samples)
         steps = math.ceil(samples / BATCH)
-        rec = {"framework": framework, "device": device, "samples": samples, "batch_size": BATCH, "steps": steps}
+        rec = {"framework": framework, "device": device, "mode": mode, "samples": samples, "batch_size": BATCH,
+               "steps": steps}
         try:
-            fn = epoch_times_gpuflow if framework == "gpuflow" else epoch_times_torch
-            times, loss = fn(device, x, y, args.epochs)
+            if framework == "gpuflow":
+                times, loss = epoch_times_gpuflow(device, x, y, args.epochs, mode)
+            else:
+                times, loss = epoch_times_torch(device, x, y, args.epochs)
             med = common.median(times)
             rec.update({"epoch_times_s": times, "median_epoch_s": med, "ms_per_step": 1e3 * med / steps,
                         "samples_per_s": samples / med, "final_loss": loss})
         except Exception as e:  # report the failure, keep the other frameworks' numbers
             rec["error"] = f"{type(e).__name__}: {e}"[:500]
-            print(f"  ! {framework} on {device}: {rec['error']}", file=sys.stderr)
+            print(f"  ! {framework} ({mode}) on {device}: {rec['error']}", file=sys.stderr)
         results.append(rec)
         common.write_json(path, meta, payload)
 
     base = next((r["median_epoch_s"] for r in results if r["framework"] == "torch" and "median_epoch_s" in r), None)
+    eager = {r["device"]: r["median_epoch_s"] for r in results
+             if r["framework"] == "gpuflow" and r["mode"] == "eager" and "median_epoch_s" in r}
     rows = []
     for r in results:
         if "error" in r:
-            rows.append([r["framework"], r["device"], r["samples"], "ERROR", None, None, None, None])
+            rows.append([r["framework"], r["mode"], r["device"], r["samples"], "ERROR", None, None, None, None, None])
             continue
         r["speedup_vs_torch"] = base / r["median_epoch_s"] if base and r["framework"] != "torch" else None
-        rows.append([r["framework"], r["device"], r["samples"], common.fmt_time(r["median_epoch_s"]),
-                     r["ms_per_step"], r["samples_per_s"], r["final_loss"], r["speedup_vs_torch"]])
-    common.print_table(["framework", "device", "samples", "epoch", "ms/step", "samples/s", "loss", "x torch"], rows,
+        r["time_vs_eager"] = (r["median_epoch_s"] / eager[r["device"]]
+                              if r["framework"] == "gpuflow" and r["device"] in eager else None)
+        rows.append([r["framework"], r["mode"], r["device"], r["samples"], common.fmt_time(r["median_epoch_s"]),
+                     r["ms_per_step"], r["samples_per_s"], r["final_loss"], r["time_vs_eager"],
+                     r["speedup_vs_torch"]])
+    common.print_table(["framework", "mode", "device", "samples", "epoch", "ms/step", "samples/s", "loss",
+                        "t / eager", "x torch"], rows,
                        title=f"fit: median epoch over {args.epochs} epochs after a warm-up epoch")
     payload["complete"] = True
     common.write_json(path, meta, payload)

@@ -11,7 +11,7 @@ gf.function from outside) and an enclosing gf.function's trace inlines them.
 from __future__ import annotations
 
 from ..tensor import Tensor
-from .ir import ASSIGN, FEED, PRINT, READ, Effect
+from .ir import ASSIGN, CALLBACK, FEED, PRINT, READ, Effect
 
 
 class Plan:
@@ -72,9 +72,13 @@ def _effect(plan, node, env, ins, outs):
         env[outs[0]] = node.device.backend.from_numpy(params["fn"](), params["dtype"], copy=False)
     elif prim is ASSIGN:
         plan.variables[params["var"]]._data = env[ins[0]]
-    elif prim is PRINT:
-        from .printing import emit
-        emit(params, [node.device.backend.to_numpy(env[j], s.dtype) for j, s in zip(ins, node.inputs)])
+    elif prim is PRINT or prim is CALLBACK:
+        values = [node.device.backend.to_numpy(env[j], s.dtype) for j, s in zip(ins, node.inputs)]
+        if prim is CALLBACK:
+            params["fn"](*values)
+        else:
+            from .printing import emit
+            emit(params, values)
     else:
         from .control_flow import run_cond, run_while
         values = [Tensor(env[j], s.dtype, node.device) for j, s in zip(ins, node.inputs)]
@@ -108,6 +112,10 @@ def run_traced(graph, args):
         if prim is PRINT:
             from .printing import print_tensors
             print_tensors(params, ins)
+            continue
+        if prim is CALLBACK:
+            from .printing import host_call
+            host_call(params["fn"], ins)
             continue
         if getattr(prim, "control_flow", False):
             from .control_flow import traced_cond, traced_while

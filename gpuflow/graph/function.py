@@ -211,6 +211,11 @@ class Function:
     def experimental_get_tracing_count(self) -> int:
         return self._tracing_count
 
+    @property
+    def concrete_functions(self) -> list:
+        """The ConcreteFunctions traced so far, oldest first (each holds its IR `graph`)."""
+        return list(dict.fromkeys(self._cache.values()))
+
     def __repr__(self):
         return f"<gf.function {self._name}>"
 

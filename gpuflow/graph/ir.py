@@ -3,7 +3,7 @@
 Small on purpose (design.md, "Tracing and the compiled step"): a node is a primitive, its input
 values, its params and its output values with their shapes and dtypes. Besides the primitives of
 gpuflow.ops, a few effect nodes carry state and host work (reading and assigning a captured
-Variable, gf.print, a host value uploaded on each call), and control-flow nodes (cond, while_loop) hold their branches and bodies
+Variable, gf.print, a host value uploaded or a host function called on each call), and control-flow nodes (cond, while_loop) hold their branches and bodies
 as sub-graphs.
 """
 from __future__ import annotations
@@ -26,7 +26,8 @@ READ = Effect("read_variable")       # params: var (index into graph.variables)
 ASSIGN = Effect("assign_variable")   # inputs: (value,), params: var
 PRINT = Effect("print")              # inputs: the tensors; params: template, sep, end, output_stream
 FEED = Effect("host_feed")           # params: fn (host callable → NumPy value, run on every call), dtype
-EFFECTS = {e.name: e for e in (READ, ASSIGN, PRINT, FEED)}
+CALLBACK = Effect("host_callback")   # inputs: tensors; params: fn (called with their host values on every call)
+EFFECTS = {e.name: e for e in (READ, ASSIGN, PRINT, FEED, CALLBACK)}
 # cond and while_loop nodes hold a control_flow.ControlFlow primitive (made per call, with sub-graphs in params).
 
 

@@ -1,4 +1,5 @@
-"""gf.print: tf.print's output, printed when the op runs (on every call of a gf.function, not at trace)."""
+"""Host work that runs when the op runs (on every call of a gf.function, not at trace): gf.print, and
+`host_call`, which summaries (gf.summary.scalar inside a compiled step) use to write each call's values."""
 from __future__ import annotations
 
 import sys
@@ -6,7 +7,7 @@ import sys
 import numpy as np
 
 from .. import devices as _device
-from ..tensor import Tensor
+from ..tensor import Symbol, Tensor
 
 
 def _format(array: np.ndarray, summarize: int) -> str:
@@ -49,3 +50,19 @@ def gf_print(*inputs, output_stream=sys.stderr, summarize=3, sep=" ", end="\n", 
     params = {"template": tuple(template), "summarize": int(summarize), "sep": sep, "end": end,
               "output_stream": stream}
     print_tensors(params, tensors)
+
+
+def host_call(fn, tensors):
+    """fn(*host values of `tensors`) now, or, inside a gf.function's trace, on every call (a CALLBACK node)."""
+    from .ir import CALLBACK
+    from .trace import current_graph_trace
+    trace = current_graph_trace()
+    if trace is None:
+        return fn(*[t.numpy() for t in tensors])
+    trace.add_node(CALLBACK, tensors, {"fn": fn}, (), tensors[0]._device if tensors else _device.current())
+    return True
+
+
+def is_symbolic(x) -> bool:
+    """Whether x is a tensor of a gf.function being traced (its value exists only when the graph runs)."""
+    return isinstance(x, Tensor) and type(x._data) is Symbol

@@ -243,9 +243,10 @@ class TensorBoard(Callback):
 
     def _write_traced_step_graph(self):
         """The op graph of the compiled train step, after the first batch, when fit has traced one
-        (gf.function's IR graph, looked up as `model.train_function.graph`); eager training has none."""
-        graph = getattr(getattr(self.model, "train_function", None), "graph", None)
-        if graph is not None and hasattr(graph, "nodes"):
+        (the IR graph of `model.train_function`'s latest trace); eager training has none."""
+        traces = getattr(getattr(self.model, "train_function", None), "concrete_functions", None)
+        graph = traces[-1].graph if traces else None
+        if graph is not None:
             with self._recording("train", 0):
                 summary.graph(graph)
 

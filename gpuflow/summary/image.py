@@ -7,7 +7,7 @@ import io
 import numpy as np
 
 from ._tensorboard import require
-from .ops import add_value, host_array, target_step
+from .ops import add_value, deferred, host_array, target_step
 
 _CHANNELS = (1, 2, 3, 4)  # grey, grey + alpha, RGB, RGBA: Pillow picks the mode from the shape
 
@@ -41,6 +41,8 @@ def encode_png(pixels: np.ndarray) -> bytes:
 def image(name, data, step=None, max_outputs=3, description=None):
     """Write up to `max_outputs` images from `data`, shaped `[k, h, w, c]` with c = 1 (grey), 2 (grey +
     alpha), 3 (RGB) or 4 (RGBA): floats in [0, 1] or uint8 in 0..255 (TensorBoard's Images dashboard)."""
+    if deferred(data, step, lambda value, at: image(name, value, at, max_outputs, description)):
+        return True
     step = target_step("image", name, step)
     if step is None:
         return False

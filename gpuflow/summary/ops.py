@@ -17,6 +17,24 @@ from ._tensorboard import require
 DEFAULT_BUCKET_COUNT = 30  # TF's
 
 
+def deferred(data, step, write):
+    """Inside a gf.function, data (or step) is symbolic: write(data, step) with their host values on every call
+    of the function (a host-callback node), deciding then whether to record. True when deferred, else None."""
+    from ..graph.printing import host_call, is_symbolic
+    if not (is_symbolic(data) or is_symbolic(step)):
+        return None
+    if is_symbolic(step):
+        host_call(lambda value, at: write(value, int(at)), [data if is_symbolic(data) else _as_tensor(data), step])
+    else:
+        host_call(lambda value: write(value, step), [data])
+    return True
+
+
+def _as_tensor(data):
+    from ..ops.creation import convert_to_tensor
+    return convert_to_tensor(data)
+
+
 def target_step(op: str, name: str, step):
     """The step to write `name` at, or None when nothing would be recorded."""
     if not should_record_summaries():
@@ -46,6 +64,8 @@ def add_value(name, tensor_proto, metadata, step) -> bool:
 def write(tag, tensor, step=None, metadata=None, name=None):
     """Write `tensor` (any array, or a TensorProto) under `tag` with `metadata` (a SummaryMetadata proto or
     its serialized bytes): tf.summary.write, the generic form the typed summaries build on."""
+    if deferred(tensor, step, lambda value, at: write(tag, value, at, metadata, name)):
+        return True
     step = target_step("write", tag, step)
     if step is None:
         return False
@@ -61,6 +81,8 @@ def write(tag, tensor, step=None, metadata=None, name=None):
 
 def scalar(name, data, step=None, description=None):
     """Write one number (a float32 point on TensorBoard's Scalars dashboard)."""
+    if deferred(data, step, lambda value, at: scalar(name, value, at, description)):
+        return True
     step = target_step("scalar", name, step)
     if step is None:
         return False
@@ -100,6 +122,8 @@ def histogram_buckets(values: np.ndarray, bucket_count: int) -> np.ndarray:
 
 def histogram(name, data, step=None, buckets=None, description=None):
     """Write the distribution of `data`'s values (TensorBoard's Histograms and Distributions dashboards)."""
+    if deferred(data, step, lambda value, at: histogram(name, value, at, buckets, description)):
+        return True
     step = target_step("histogram", name, step)
     if step is None:
         return False

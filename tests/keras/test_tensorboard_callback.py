@@ -187,3 +187,14 @@ def test_bad_arguments():
         gf.keras.callbacks.TensorBoard(histogram_freq=-1)
     assert gf.keras.callbacks.TensorBoard(update_freq="batch").update_freq == 1
     assert gf.keras.callbacks.TensorBoard(profile_batch=0).log_dir == "logs"
+
+
+def test_the_compiled_train_step_graph_is_written(tmp_path):
+    x, y = _data(32)
+    model = _model()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[gf.keras.callbacks.TensorBoard(tmp_path)])
+    graph = tb.load(tmp_path / "train").Graph()  # the GraphDef of the traced step, as TensorBoard reads it
+    ops = {node.op for node in graph.node}
+    assert {"Placeholder", "matmul", "bias_act", "adam_update", "assign_variable"} <= ops
+    names = {node.name for node in graph.node}
+    assert all(inp.split(":")[0].lstrip("^") in names for node in graph.node for inp in node.input)

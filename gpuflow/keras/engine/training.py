@@ -180,6 +180,12 @@ class Model(Layer):
         return bool(self._compiled and self._compiled.run_eagerly) or functions_run_eagerly()
 
     # ---------------------------------------------------------------- step functions
+    @property
+    def train_function(self):
+        """What fit calls per step once it has run (Keras' attribute): a gf.function, or train_step itself when
+        running eagerly; None before."""
+        return self._compiled.functions.get("train") if self._compiled else None
+
     def make_train_function(self, force=False):
         """The function fit calls per batch (per steps_per_execution batches): train_step, compiled by default."""
         return self._step_function("train", self.train_step, force)
