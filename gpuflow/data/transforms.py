@@ -74,14 +74,36 @@ class Map(Dataset):
             yield from ordered_parallel(apply, source, self._workers)
 
     def _compute_spec(self):
-        """gpuflow cannot trace map_func symbolically yet, so the spec comes from map_func applied to the first
-        input element; an output dimension equal to a size the input spec leaves unknown (the batch size, say)
-        is reported as unknown, since it may differ from element to element."""
+        """By abstract evaluation: map_func traced on symbolic tensors of the input's element_spec (no kernel
+        runs, no element is read). A map_func that needs values (NumPy on its arguments, a host read) cannot be
+        traced: then the spec comes from map_func applied to the first input element, and an output dimension
+        equal to a size the input spec leaves unknown (the batch size, say) is reported as unknown."""
+        traced = self._traced_spec()
+        if traced is not None:
+            return traced
         first = _first(self._input, "map")
         unknown = {a.shape[i] for a, s in zip(nest.flatten(first), nest.flatten(self._input.element_spec))
                    for i, d in enumerate(s.shape) if d is None}
         return nest.map_structure(lambda s: TensorSpec([None if d in unknown else d for d in s.shape], s.dtype),
                                   structure.spec_of(self._apply(first)))
+
+    def _traced_spec(self):
+        from ..graph.abstract import abstract_specs
+        spec = self._input.element_spec
+        if not all(isinstance(s, TensorSpec) for s in nest.flatten(spec)):
+            return None
+
+        def call(element):
+            out = self._fn(*element) if type(spec) is tuple else self._fn(element)
+            leaves = nest.flatten(out)
+            if not leaves or not all(isinstance(t, Tensor) for t in leaves):
+                raise TypeError("map_func returned values that are not tensors")
+            return tuple(out) if isinstance(out, list) else out
+        try:
+            with devices.device("cpu"), random_ops.in_stream(_PROBE_STREAM, 0):
+                return abstract_specs(call, spec, lambda s: s)
+        except Exception:  # noqa: BLE001 - not traceable: learn the spec from the first element instead
+            return None
 
     def _cardinality(self):
         return self._input._cardinality()

@@ -9,6 +9,7 @@ import logging
 
 from ... import nest
 from ... import ops
+from ...tensor import TensorSpec
 from ...autograd import GradientTape
 from .. import backend as _backend
 from . import data_adapter as _data
@@ -94,15 +95,21 @@ class Model(Layer):
         return getattr(self, "_output_names", None)
 
     def build(self, input_shape):
-        """Builds a subclassed model by calling it once on zeros (unknown dims as 1)."""
+        """Builds a subclassed model by calling it once on symbolic tensors of `input_shape` (abstract evaluation:
+        its layers make their weights, no kernel runs)."""
         if type(self).call is Model.call:
             raise NotImplementedError(f"{type(self).__name__} has no call(); subclasses of Model must define "
                                       f"call(self, inputs, training=None)")
-
-        def zeros(shape):
-            return ops.zeros(tuple(1 if d is None else d for d in shape), dtype=self._dtype)
+        from ...graph.abstract import abstract_specs
         from .base_layer import map_shapes
-        self._dry_run([map_shapes(zeros, input_shape)], {})
+        specs = map_shapes(lambda shape: TensorSpec(shape, self._dtype), input_shape)
+        saved_losses = {id(layer): list(layer._call_losses) for layer in self._flatten_layers()}
+        try:
+            abstract_specs(lambda inputs: self._eager_call([inputs], {}), specs,
+                           lambda s: s if isinstance(s, TensorSpec) else None)
+        finally:  # add_loss values of a symbolic call are not the model's
+            for layer in self._flatten_layers():
+                layer._call_losses = saved_losses.get(id(layer), [])
         self._build_input_shape, self.built = input_shape, True
 
     def _maybe_build(self, inputs):
