@@ -141,7 +141,8 @@ class GradientTape:
                     outs = [grads.get(o._id) for o in outputs]
                     if all(g is None for g in outs):
                         continue
-                    filled = tuple(g if g is not None else ops.zeros_like(o) for g, o in zip(outs, outputs))
+                    filled = tuple(outs) if prim.none_for_unused_outputs else \
+                        tuple(g if g is not None else ops.zeros_like(o) for g, o in zip(outs, outputs))
                     skip = [i for i, t in enumerate(inputs) if t._id not in live]
                     in_grads = _dispatch.call_grad_rule(prim, skip, filled, tuple(outputs), *inputs, **params)
                 for t, g in zip(inputs, in_grads):

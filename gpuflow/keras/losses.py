@@ -33,15 +33,19 @@ def _standardize_reduction(reduction):
     return reduction
 
 
-def _tensors(y_true, y_pred, dtype=None):
-    """y_pred as a float tensor, y_true on its device in the same dtype. The dtype is `dtype` if given,
-    else float64 for float64 predictions and float32 otherwise: half-precision predictions (mixed
-    precision) are widened, as Keras computes losses in float32."""
+def _prediction(y_pred, dtype=None):
+    """y_pred as a float tensor of `dtype` if given, else float64 for float64 predictions and float32 otherwise:
+    half-precision predictions (mixed precision) are widened, as Keras computes losses in float32."""
     if not isinstance(y_pred, Tensor):
         y_pred = ops.convert_to_tensor(y_pred, dtype_hint=dtype or dtypes.float32)
     if dtype is None:
         dtype = dtypes.float64 if y_pred.dtype == dtypes.float64 else dtypes.float32
-    y_pred = ops.cast(y_pred, dtype)
+    return ops.cast(y_pred, dtype)
+
+
+def _tensors(y_true, y_pred, dtype=None):
+    """y_pred as `_prediction` makes it, y_true on its device in the same dtype."""
+    y_pred = _prediction(y_pred, dtype)
     if not isinstance(y_true, Tensor):  # (a tensor passes through convert_to_tensor: no device scope needed)
         with _device.device(y_pred._device):
             y_true = ops.convert_to_tensor(y_true, dtype_hint=y_pred.dtype)
@@ -114,13 +118,16 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     if axis != -1:
         raise ValueError(f"sparse_categorical_crossentropy: only axis=-1 is supported, got {axis}")
-    y_true, y_pred = _tensors(y_true, y_pred)
+    y_pred = _prediction(y_pred)
+    if not isinstance(y_true, Tensor):
+        with _device.device(y_pred._device):
+            y_true = ops.convert_to_tensor(y_true, dtype_hint=dtypes.int32)
     if len(y_true.shape) == len(y_pred.shape) and y_true.shape and y_true.shape[-1] == 1:
         y_true = ops.squeeze(y_true, -1)
     if tuple(y_true.shape) != tuple(y_pred.shape[:-1]):
         raise ValueError(f"sparse_categorical_crossentropy: labels {list(y_true.shape)} must have y_pred's shape "
                          f"{list(y_pred.shape)} without its last (class) axis, optionally with a trailing 1")
-    labels = ops.cast(y_true, dtypes.int32)
+    labels = ops.cast(y_true, dtypes.int32)  # class ids straight to int32: no trip through float
     if from_logits:
         return nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=y_pred)
     probs = _clip_probs(y_pred / ops.reduce_sum(y_pred, axis=-1, keepdims=True))

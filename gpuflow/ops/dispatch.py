@@ -44,11 +44,13 @@ def find_trace(kind):
 
 
 class Primitive:
-    __slots__ = ("name", "infer", "grad", "n_outputs", "crosses_devices", "specs")
+    __slots__ = ("name", "infer", "grad", "n_outputs", "crosses_devices", "none_for_unused_outputs", "specs")
 
-    def __init__(self, name, infer, grad=None, n_outputs=1, crosses_devices=False):
+    def __init__(self, name, infer, grad=None, n_outputs=1, crosses_devices=False, none_for_unused_outputs=False):
         self.name, self.infer, self.grad, self.n_outputs = name, infer, grad, n_outputs
         self.crosses_devices = crosses_devices  # copy_to: inputs on one device, outputs on `device`
+        # With several outputs: the grad rule takes None for an output no gradient reaches (else zeros).
+        self.none_for_unused_outputs = none_for_unused_outputs
         self.specs = {}  # infer's answers by (input shapes and dtypes, params): see _infer
 
     def __repr__(self):
@@ -59,11 +61,11 @@ class Primitive:
 
 
 def primitive(name: str, infer: Callable, grad: Callable | None = None, n_outputs: int = 1,
-              crosses_devices: bool = False) -> Primitive:
+              crosses_devices: bool = False, none_for_unused_outputs: bool = False) -> Primitive:
     """Define a primitive. `grad(g, out, *inputs, **params)` returns one gradient (or None) per input."""
     if name in PRIMITIVES:
         raise ValueError(f"primitive {name!r} defined twice")
-    PRIMITIVES[name] = prim = Primitive(name, infer, grad, n_outputs, crosses_devices)
+    PRIMITIVES[name] = prim = Primitive(name, infer, grad, n_outputs, crosses_devices, none_for_unused_outputs)
     return prim
 
 

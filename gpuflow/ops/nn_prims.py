@@ -51,17 +51,32 @@ def _sparse_xent_infer(logits, labels):
 
 
 def _sparse_xent_grad(grads, outs, logits, labels):
-    # d loss/d logits = softmax - onehot; the probs output adds softmax's own rule (the tape
-    # passes zeros for it when only the loss is used).
-    ops = _ops()
+    # d loss/d logits = g * (softmax - onehot), one fused primitive; the probs output, when it is used,
+    # adds softmax's own rule (the tape passes None for an output nothing depends on: no zeros to push back).
     g, g_probs = grads
     probs = outs[1]
-    onehot = ops.one_hot(labels, logits.shape[-1], dtype=logits.dtype)
-    return ops.expand_dims(g, -1) * (probs - onehot) + _softmax_grad(g_probs, probs, logits)[0], None
+    d_logits = sparse_softmax_xent_grad(g, probs, labels)
+    if g_probs is not None:
+        d_logits = d_logits + _softmax_grad(g_probs, probs, logits)[0]
+    return d_logits, None
+
+
+def _sparse_xent_grad_infer(g, probs, labels):
+    if tuple(g.shape) != tuple(labels.shape) or tuple(probs.shape[:-1]) != tuple(labels.shape) or \
+            g.dtype != probs.dtype:
+        raise InvalidArgumentError(f"sparse_softmax_xent_grad: g {g.dtype.name}{list(g.shape)}, probs "
+                                   f"{probs.dtype.name}{list(probs.shape)} and labels {labels.dtype.name}"
+                                   f"{list(labels.shape)} do not fit together")
+    return TensorSpec(probs.shape, probs.dtype)
 
 
 # Outputs: the loss per row and the softmax, which the gradient needs (as TF's kernel does).
-sparse_softmax_xent = primitive("sparse_softmax_xent", _sparse_xent_infer, _sparse_xent_grad, n_outputs=2)
+sparse_softmax_xent = primitive("sparse_softmax_xent", _sparse_xent_infer, _sparse_xent_grad, n_outputs=2,
+                                none_for_unused_outputs=True)
+# Its backward for the loss, fused: g[..., None] * (probs - onehot(labels)). Only ever made by that grad rule,
+# whose result is not differentiated again through this op (no rule: second derivatives of the sparse
+# cross-entropy's gradient are not supported, as in TF).
+sparse_softmax_xent_grad = primitive("sparse_softmax_xent_grad", _sparse_xent_grad_infer)
 
 
 def _xent_infer(logits, labels):

@@ -172,3 +172,35 @@ def test_label_errors(device):
         gf.nn.softmax(gf.constant([1, 2]))
     with pytest.raises(err, match="softmax: axis 2 is out of range"):
         gf.nn.softmax(logits, axis=2)
+
+
+# ---- the fused backward of the sparse cross-entropy ---------------------------------------
+@pytest.mark.parametrize("dtype, label_dtype", [("float32", "int32"), ("float32", "int64"), ("float64", "int32"),
+                                                ("float16", "int32"), ("bfloat16", "int32")])
+@pytest.mark.parametrize("shape", [(0, 4), (3, 7), (2, 3, 300)])
+def test_fused_sparse_xent_backward_parity(other, dtype, label_dtype, shape):
+    probs, g = rand(shape, dtype, 0, 1, seed=15), rand(shape[:-1], dtype, -2, 2, seed=16)
+    ids = np.random.default_rng(17).integers(0, shape[-1], shape[:-1]).astype(label_dtype)
+    check_parity(nn_prims.sparse_softmax_xent_grad, [g, probs, ids], other, grad=False, rtol=TOL[dtype][0],
+                 atol=TOL[dtype][1])
+
+
+def test_the_loss_gradient_is_one_fused_op_against_numpy():
+    logits = rand((4, 6), "float64", -3, 3, seed=18)
+    ids = np.array([0, 5, 2, 2], np.int32)
+    x = gf.constant(logits)
+    with gf.GradientTape() as tape:
+        tape.watch(x)
+        loss = gf.reduce_sum(gf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids, logits=x))
+    grad = tape.gradient(loss, x)
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    np.testing.assert_allclose(grad.numpy(), e / e.sum(-1, keepdims=True) - np.eye(6)[ids], rtol=1e-12, atol=1e-12)
+
+    @gf.function
+    def grad_of(t):
+        with gf.GradientTape() as tape:
+            tape.watch(t)
+            total = gf.reduce_sum(gf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids, logits=t))
+        return tape.gradient(total, t)
+    ops = [node.prim.name for node in grad_of.get_concrete_function(x).graph.nodes]
+    assert "sparse_softmax_xent_grad" in ops and "one_hot" not in ops and "softmax" not in ops

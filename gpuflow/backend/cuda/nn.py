@@ -46,6 +46,18 @@ def sparse_softmax_xent(backend, logits, labels):
     return loss, probs
 
 
+@impl("sparse_softmax_xent_grad")
+def sparse_softmax_xent_grad(backend, g, probs, labels):
+    xp = backend.xp
+    g, probs, labels = xp.ascontiguousarray(g), xp.ascontiguousarray(probs), xp.ascontiguousarray(labels)
+    out = xp.empty(probs.shape, probs.dtype)
+    if out.size:
+        rows, n = _rows(probs)
+        backend.kernel("softmax.cu", f"sparse_xent_backward<{ctype(probs)}, {ctype(labels)}>")(
+            (backend.grid_for(out.size),), (256,), (g, probs, labels, out, np.int64(rows), np.int64(n)))
+    return out
+
+
 @impl("softmax_xent")
 def softmax_xent(backend, logits, labels):
     xp = backend.xp

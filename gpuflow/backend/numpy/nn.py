@@ -44,6 +44,13 @@ def sparse_softmax_xent(logits, labels):
         return narrow(loss, logits.dtype), narrow(np.exp(logp), logits.dtype)
 
 
+@impl("sparse_softmax_xent_grad")
+def sparse_softmax_xent_grad(g, probs, labels):
+    wide = widen(probs)
+    hot = np.arange(probs.shape[-1]) == labels[..., None]  # labels are checked by the forward op
+    return narrow(widen(g)[..., None] * (wide - hot.astype(wide.dtype)), probs.dtype)
+
+
 @impl("softmax_xent")
 def softmax_xent(logits, labels):
     with quiet():
