@@ -70,9 +70,12 @@ def test_fit_smoke(tmp_path):
     assert name.startswith("fit-")
     check_meta(data["meta"])
     assert data["complete"] is True
-    (rec,) = data["results"]
-    assert "error" not in rec, rec
-    assert rec["framework"] == "gpuflow" and rec["device"] == "cpu" and rec["steps"] == 2
-    assert len(rec["epoch_times_s"]) == 1 and rec["median_epoch_s"] > 0 and rec["ms_per_step"] > 0
-    assert rec["final_loss"] == rec["final_loss"]  # not NaN
-    assert "ms/step" in out and "gpuflow" in out
+    compiled, eager = data["results"]  # the default modes: compiled (gf.function), then eager
+    assert (compiled["mode"], eager["mode"]) == ("function", "eager")
+    for rec in (compiled, eager):
+        assert "error" not in rec, rec
+        assert rec["framework"] == "gpuflow" and rec["device"] == "cpu" and rec["steps"] == 2
+        assert len(rec["epoch_times_s"]) == 1 and rec["median_epoch_s"] > 0 and rec["ms_per_step"] > 0
+        assert rec["final_loss"] == rec["final_loss"]  # not NaN
+    assert eager["time_vs_eager"] == 1.0 and compiled["time_vs_eager"] > 0
+    assert "ms/step" in out and "gpuflow" in out and "t / eager" in out
