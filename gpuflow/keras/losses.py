@@ -195,6 +195,8 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
 
 
 class Loss:
+    labels_are_class_ids = False  # True: y_true holds integer class ids, kept out of the float cast of y_pred
+
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         self.name = name or snake(type(self).__name__)
         self.reduction = _standardize_reduction(reduction)
@@ -202,7 +204,10 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         mask = getattr(y_pred, "_keras_mask", None)  # read before any cast makes a new tensor
-        y_true, y_pred = _tensors(y_true, y_pred, self.dtype)
+        if self.labels_are_class_ids:
+            y_pred = _prediction(y_pred, self.dtype)
+        else:
+            y_true, y_pred = _tensors(y_true, y_pred, self.dtype)
         return reduce_weighted_values(self.call(y_true, y_pred), sample_weight, self.reduction, mask=mask)
 
     def call(self, y_true, y_pred):
@@ -267,6 +272,8 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    labels_are_class_ids = True
+
     def __init__(self, from_logits=False, reduction="sum_over_batch_size", name="sparse_categorical_crossentropy",
                  dtype=None):
         super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,

@@ -265,3 +265,4 @@ def class_weight_to_sample_weight(y, class_weight):
         raise ValueError(f"class_weight has no weight for class(es) {missing}; give one for every class in y")
     lookup = {int(k): float(v) for k, v in class_weight.items()}
     return np.array([lookup[int(c)] for c in labels], dtype=np.float32)
+

@@ -7,6 +7,7 @@ import numpy as np
 
 from ... import nest
 from . import data_adapter as _data
+from .base_layer import to_snake_case
 from .step_logs import StepLogs
 
 
@@ -57,6 +58,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             raise ValueError("fit: give class_weight or sample_weight, not both")
         sample_weight = _data.class_weight_to_sample_weight(y, class_weight)
     batches = _data.make_batches(x, y, sample_weight, batch_size, shuffle=shuffle, steps=steps_per_epoch)
+    _labels_as_the_loss_takes_them(model, batches)
     val_batches = None
     if validation_data is not None:
         val_batches = _validation_batches(validation_data, validation_batch_size or batch_size, validation_steps)
@@ -91,6 +93,18 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     history = next(cb for cb in cbs if isinstance(cb, History))
     model.history = history
     return history
+
+
+def _labels_as_the_loss_takes_them(model, batches):
+    """Class-id labels for a sparse categorical loss are uploaded as int32, the dtype the loss computes with,
+    converted once on the host: not as int64 and cast on the device every step."""
+    spec = model._compiled.loss_spec
+    name = spec if isinstance(spec, str) else type(spec).__name__ if spec is not None else ""
+    y = getattr(batches, "y", None)
+    if "sparse_categorical" not in to_snake_case(name) or not isinstance(y, np.ndarray) or y.dtype != np.int64:
+        return
+    if y.size == 0 or (y.min() >= np.iinfo(np.int32).min and y.max() <= np.iinfo(np.int32).max):
+        batches.y = y.astype(np.int32)
 
 
 def _run_steps(model, function, batches, on_begin, on_end):
