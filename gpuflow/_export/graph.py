@@ -57,6 +57,8 @@ class Graph:
         return name
 
     def value(self, name, shape, dtype="float32"):
+        # Exported graphs compute in float32 whatever the layers' dtype policy (mixed_float16 included).
+        dtype = "float32" if dtype in ("float16", "bfloat16", "float64") else dtype
         return Value(self.unique(name), tuple(shape), dtype)
 
     def add(self, kind, layer, inputs, outputs, attrs=None, weights=None):

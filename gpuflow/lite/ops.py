@@ -177,15 +177,38 @@ def affine(t, op):
         x = y
 
 
+def _requantized(t, op, xs, y):
+    """`xs` with each int8 input quantized otherwise than the output `y` requantized (QUANTIZE int8 → int8) to
+    y's parameters: the int8 kernels of CONCATENATION, MAXIMUM and MINIMUM copy or compare the raw bytes.
+    Clipping an input to the output's range changes nothing those ops return (clipping is monotonic)."""
+    if not t.int8:
+        return xs
+    xs = list(xs)
+    for i, x in enumerate(xs):
+        if t.w.quantization(x) != t.w.quantization(y):
+            same = t.activation(f"{op.outputs[0].name}/requantized_{i}", op.inputs[i].shape, like=y)
+            t.w.operator(OP.QUANTIZE, [x], [same])
+            xs[i] = same
+    return xs
+
+
 def merge(t, op):
     mode, out = op.attrs["mode"], op.outputs[0]
     codes = {"add": OP.ADD, "sub": OP.SUB, "mul": OP.MUL, "max": OP.MAXIMUM, "min": OP.MINIMUM, "avg": OP.ADD}
     xs = [t.of(v) for v in op.inputs]
-    last = len(xs) - 2
+    if mode in ("max", "min"):  # one op over requantized inputs: every chain step shares the output's parameters
+        y = t.output(out)
+        xs = _requantized(t, op, xs, y)
+        for i, x in enumerate(xs[1:]):
+            step = y if i == len(xs) - 2 else t.activation(f"{out.name}/{mode}_{i}", out.shape, like=y)
+            t.w.operator(codes[mode], [xs[0] if i == 0 else previous, x], [step])
+            previous = step
+        return
+    last, y_prev = len(xs) - 2, xs[0]
     for i, x in enumerate(xs[1:]):  # n-ary merges as a chain of binary ops
         final = i == last and mode != "avg"
         y = t.output(out) if final else t.activation(f"{out.name}/{mode}_{i}", out.shape)
-        t.w.operator(codes[mode], [xs[0] if i == 0 else y_prev, x], [y])
+        t.w.operator(codes[mode], [y_prev, x], [y])
         y_prev = y
     if mode == "avg":
         inverse = t.operand(f"{out.name}/inverse_count", np.float32(1.0 / len(xs)).reshape(1))
@@ -193,15 +216,8 @@ def merge(t, op):
 
 
 def concat(t, op):
-    out = op.outputs[0]
-    y = t.output(out)
-    xs = [t.of(v) for v in op.inputs]
-    if t.int8:  # TFLite's int8 concatenation copies bytes: every input must be quantized like the output
-        for i, x in enumerate(xs):
-            if t.w.quantization(x) != t.w.quantization(y):
-                same = t.activation(f"{out.name}/requantized_{i}", op.inputs[i].shape, like=y)
-                t.w.operator(OP.QUANTIZE, [x], [same])
-                xs[i] = same
+    y = t.output(op.outputs[0])
+    xs = _requantized(t, op, [t.of(v) for v in op.inputs], y)
     t.w.operator(OP.CONCATENATION, xs, [y], OPTIONS.ConcatenationOptions, _options(
         tflite.ConcatenationOptionsStart, tflite.ConcatenationOptionsEnd,
         axis=(tflite.ConcatenationOptionsAddAxis, op.attrs["axis"])))

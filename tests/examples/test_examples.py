@@ -62,7 +62,7 @@ def test_mnist_mlp_runs_end_to_end_on_sim():
 @pytest.mark.interop
 def test_export_mobile_keeps_accuracy_in_every_exported_file(tmp_path):
     for package in ("onnx", "onnxruntime", "tflite", "flatbuffers", "ai_edge_litert"):
-        pytest.importorskip(package, reason=f"examples/export_mobile.py needs {package}: pip install 'gpuflow[interop]'")
+        pytest.importorskip(package, reason=f"export_mobile.py needs {package}: pip install 'gpuflow[interop]'")
     accuracy, out = run_example("export_mobile.py", "--device", "cpu", "--epochs", "3", "--out-dir", str(tmp_path))
     rows = dict(re.findall(r"^(\S+) \(\w+\)\s+(.+)$", out, flags=re.MULTILINE))
     sizes = {name: (tmp_path / name).stat().st_size for name in ("model.tflite", "model_int8.tflite", "model.onnx")}

@@ -6,9 +6,6 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
-import pytest
-
-import gpuflow as gf
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -184,6 +184,40 @@ def test_dynamic_range_quantization():
     assert_matches_keras(model, model_bytes, x, atol=0.05)
 
 
+def merges_model():
+    a, b, c = (gf.keras.Input((6,), name=n) for n in "abc")
+    da, db, dc = (L.Dense(4, activation="relu")(x) for x in (a, b, c))
+    outputs = [L.Add()([da, db, dc]), L.Average()([da, db, dc]), L.Maximum()([da, db]), L.Minimum()([db, dc]),
+               L.Multiply()([da, dc]), L.Subtract()([da, db]), L.Concatenate()([da, L.Dense(2)(b), dc])]
+    return gf.keras.Model([a, b, c], outputs)
+
+
+def test_merges_in_float_and_int8():
+    model = merges_model()
+    xs = list(np.random.rand(3, 30, 6).astype("float32"))
+    converter = gf.lite.TFLiteConverter.from_keras_model(model)
+    assert_matches_keras(model, converter.convert(), *xs)
+    converter.optimizations = [gf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ({n: x[i:i + 1] for n, x in zip("abc", xs)} for i in range(30))
+    int8_bytes = converter.convert()
+    # Concatenation's int8 kernel copies bytes: inputs quantized otherwise are requantized to its parameters.
+    assert any(d["name"].startswith(f"{model.output_names[-1]}/requantized")
+               for d in interpreter(int8_bytes).get_tensor_details())
+    for got, want in zip(run_tflite(int8_bytes, *xs), keras_outputs(model, *xs)):
+        assert np.abs(got - want).max() <= 0.02 * max(1.0, np.abs(want).max())
+
+
+def test_embedding_in_float_and_float16():
+    model = gf.keras.Sequential([gf.keras.Input((5,)), L.Embedding(12, 4), L.GlobalAveragePooling1D(),
+                                 L.Dense(3, activation="sigmoid")])
+    ids = np.random.randint(0, 12, (7, 5)).astype("float32")
+    converter = gf.lite.TFLiteConverter.from_keras_model(model)
+    assert_matches_keras(model, converter.convert(), ids)
+    converter.optimizations = [gf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [gf.float16]
+    assert_matches_keras(model, converter.convert(), ids, atol=1e-2)
+
+
 def test_model_export_tflite(tmp_path):
     model = gf.keras.Sequential([gf.keras.Input((4,)), L.Dense(3, activation="relu6"), L.Dense(2)])
     model.export(tmp_path / "m.tflite", format="tflite", verbose=False)
