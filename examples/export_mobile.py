@@ -65,6 +65,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=["cpu", "cuda", "sim"], default=None,
                         help="default: cuda when a GPU is usable, else cpu")
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N training images only")
     parser.add_argument("--out-dir", default=None, help="where the files go (default: a temporary folder)")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress output")
     args = parser.parse_args()
@@ -74,6 +75,8 @@ def main():
     (x_train, y_train), (x_test, y_test) = gf.keras.datasets.digits.load_data()
     x_train = x_train[..., None].astype("float32") / 16.0  # (n, 8, 8, 1): channels last, as Conv2D wants
     x_test = x_test[..., None].astype("float32") / 16.0
+    if args.limit:
+        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     print(f"device: {device}  dataset: digits  train: {len(x_train)}  test: {len(x_test)}")
 
     with gf.device(device):

@@ -135,7 +135,7 @@ def activation(t, op):
         t.refuse(op, f"the activation {name!r} has no int8 form here; int8 models take relu, relu6, sigmoid, "
                      f"tanh, softmax and leaky_relu")
     if name == "softmax":
-        if params["axis"] != op.inputs[0].rank - 1:
+        if params.get("axis", -1) % op.inputs[0].rank != op.inputs[0].rank - 1:
             t.refuse(op, "TFLite's SOFTMAX normalises the last axis only")
         y = t.output(op.outputs[0], params=FIXED_INT8["softmax"])
         t.w.operator(OP.SOFTMAX, [x], [y], OPTIONS.SoftmaxOptions, _options(

@@ -11,6 +11,7 @@ import numpy as np
 
 from .._export.graph import ExportError
 from . import rnn
+from .builder import FLOAT, INT64
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -188,7 +189,7 @@ def concat(b, op, ins, outs):
 def embedding(b, op, ins, outs):
     ids = ins[0]
     if op.inputs[0].dtype.startswith("float"):  # float ids are truncated to integers, as Embedding casts them
-        ids = b.node("Cast", [ids], op.layer, to=7)  # 7: TensorProto.INT64
+        ids = b.node("Cast", [ids], op.layer, to=INT64)
     b.node("Gather", [b.const(f"{op.layer}/embeddings", op.weights["table"]), ids], op.layer, out_names=[outs[0]],
            axis=0)
 
@@ -204,7 +205,7 @@ def pad(b, op, ins, outs):
 
 
 def cast(b, op, ins, outs):
-    b.node("Cast", ins, op.layer, out_names=[outs[0]], to=1)  # 1: TensorProto.FLOAT
+    b.node("Cast", ins, op.layer, out_names=[outs[0]], to=FLOAT)
 
 
 def identity(b, op, ins, outs):

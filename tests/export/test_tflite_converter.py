@@ -218,6 +218,13 @@ def test_embedding_in_float_and_float16():
     assert_matches_keras(model, converter.convert(), ids, atol=1e-2)
 
 
+def test_dense_over_a_time_axis_and_a_softmax_activation():
+    model = gf.keras.Sequential([gf.keras.Input((5, 3)), L.Dense(4, activation="tanh"), L.Flatten(),
+                                 L.Dense(6, activation="softmax")])
+    x = np.random.randn(4, 5, 3).astype("float32")
+    assert_matches_keras(model, gf.lite.TFLiteConverter.from_keras_model(model).convert(), x)
+
+
 def test_model_export_tflite(tmp_path):
     model = gf.keras.Sequential([gf.keras.Input((4,)), L.Dense(3, activation="relu6"), L.Dense(2)])
     model.export(tmp_path / "m.tflite", format="tflite", verbose=False)
