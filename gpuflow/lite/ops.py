@@ -199,9 +199,10 @@ def merge(t, op):
     if mode in ("max", "min"):  # one op over requantized inputs: every chain step shares the output's parameters
         y = t.output(out)
         xs = _requantized(t, op, xs, y)
+        previous = xs[0]
         for i, x in enumerate(xs[1:]):
             step = y if i == len(xs) - 2 else t.activation(f"{out.name}/{mode}_{i}", out.shape, like=y)
-            t.w.operator(codes[mode], [xs[0] if i == 0 else previous, x], [step])
+            t.w.operator(codes[mode], [previous, x], [step])
             previous = step
         return
     last, y_prev = len(xs) - 2, xs[0]
