@@ -4,9 +4,12 @@ Blocks of one file run in order in one namespace (a later block may use an earli
 A block whose first line is `# not run:` is skipped (kept for code that needs a GPU or the internet).
 Only ```python blocks run; ```bash, ```sh and plain ``` blocks are shell commands or program output.
 docs/custom-kernels.md runs under gf.device("sim"); everything else under gf.device("cpu").
+A page that starts with `<!-- requires: module ... -->` (docs/export.md needs the gpuflow[interop] packages)
+is skipped, saying which are missing, where any of those modules is not installed.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from pathlib import Path
@@ -22,6 +25,7 @@ SIM_FILES = {"custom-kernels.md"}
 # model.fit(x_train, y_train); sim.md's API sketch uses `code`, `x`, `y`, `n`): a NameError there skips the
 # block with a visible reason instead of failing. Anywhere else it fails.
 SKETCH_FILES = {"README.md", "sim.md"}
+REQUIRES = re.compile(r"\A<!-- requires: ([^>]*?) -->")
 FILES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
 
 
@@ -37,6 +41,10 @@ def test_there_are_examples():
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_examples_run(path, tmp_path, monkeypatch):
+    required = REQUIRES.match(path.read_text())
+    missing = [m for m in (required.group(1).split() if required else []) if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"{path.name} needs {', '.join(missing)}: pip install 'gpuflow[interop]'")
     found = blocks(path)
     if not found:
         pytest.skip(f"{path.name} has no python blocks")

@@ -56,3 +56,19 @@ def test_mnist_mlp_runs_end_to_end_on_sim():
                                 "--batch-size", "64")
     assert "device: sim" in out and "train: 128" in out
     assert 0.0 <= accuracy <= 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.interop
+def test_export_mobile_keeps_accuracy_in_every_exported_file(tmp_path):
+    for package in ("onnx", "onnxruntime", "tflite", "flatbuffers", "ai_edge_litert"):
+        pytest.importorskip(package, reason=f"export_mobile.py needs {package}: pip install 'gpuflow[interop]'")
+    accuracy, out = run_example("export_mobile.py", "--device", "cpu", "--epochs", "3", "--out-dir", str(tmp_path))
+    rows = dict(re.findall(r"^(\S+) \(\w+\)\s+(.+)$", out, flags=re.MULTILINE))
+    sizes = {name: (tmp_path / name).stat().st_size for name in ("model.tflite", "model_int8.tflite", "model.onnx")}
+    assert accuracy >= 0.9, out
+    for name in sizes:  # each file's own runtime gives (about) the Keras model's accuracy
+        size, ratio, file_accuracy = rows[name].split()
+        assert int(size) == sizes[name]
+        assert abs(float(file_accuracy) - accuracy) <= (0.01 if "int8" in name else 0.003), out  # 0.003: 1 of 359
+    assert sizes["model.tflite"] / sizes["model_int8.tflite"] >= 3.5, out

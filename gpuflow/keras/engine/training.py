@@ -156,6 +156,11 @@ class Model(Layer):
         from .model_file import save_model
         save_model(self, filepath, overwrite=overwrite, **kwargs)
 
+    def export(self, filepath, format="tf_saved_model", verbose=True, input_signature=None, **kwargs):  # noqa: A002
+        """Keras 3's Model.export: format='onnx' or 'tflite' (see gpuflow/_export/formats.py)."""
+        from ..._export.formats import export_model
+        return export_model(self, filepath, format, verbose=verbose, input_signature=input_signature, **kwargs)
+
     # ---------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
                 run_eagerly=None, steps_per_execution=None, jit_compile=None, auto_scale_loss=True, **kwargs):
