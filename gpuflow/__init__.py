@@ -25,6 +25,7 @@ from .ops import *  # noqa: E402,F401,F403
 from .autograd import GradientTape, UnconnectedGradients, stop_gradient  # noqa: E402
 from . import math, nn, random, linalg, config, cuda, memory, keras  # noqa: E402,F401
 from . import data  # noqa: E402,F401
+from . import distribute  # noqa: E402,F401
 
 __version__ = "0.1.0"
 newaxis = None

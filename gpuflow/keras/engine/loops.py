@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import nest
+from ...distribute.keras_step import predict_function, test_function, train_function
 from . import data_adapter as _data
 
 
@@ -59,7 +60,9 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         val_batches = _validation_batches(validation_data, validation_batch_size or batch_size, validation_steps)
     cbs = _callback_list(model, callbacks, verbose, epochs, len(batches), add_history=True)
     model.stop_training = False
+    train_step = train_function(model)  # model.train_step, or its distributed form under a gf.distribute strategy
     cbs.on_train_begin()
+    initial_epoch = model.__dict__.pop("_initial_epoch", None) or initial_epoch  # BackupAndRestore's resume point
     logs = {}
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
@@ -67,7 +70,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         step = -1
         for step, batch in enumerate(batches.epoch()):
             cbs.on_train_batch_begin(step)
-            logs = _data.float_logs(model.train_step(batch))
+            logs = _data.float_logs(train_step(batch))
             cbs.on_train_batch_end(step, dict(logs))
             if model.stop_training:
                 break
@@ -98,9 +101,10 @@ def _test_loop(model, batches, cbs, in_fit=False):
     model.reset_metrics()
     cbs.on_test_begin()
     logs = {}
+    test_step = test_function(model)
     for step, batch in enumerate(batches.epoch()):
         cbs.on_test_batch_begin(step)
-        logs = _data.float_logs(model.test_step(batch))
+        logs = _data.float_logs(test_step(batch))
         cbs.on_test_batch_end(step, dict(logs))
     cbs.on_test_end(dict(logs))
     cbs.params["in_fit"] = False
@@ -129,9 +133,10 @@ def predict(model, x, batch_size, verbose, steps, callbacks, **kwargs):
     cbs = _callback_list(model, callbacks, verbose, 1, len(batches), add_history=False)
     cbs.on_predict_begin()
     outputs = []
+    predict_step = predict_function(model)
     for step, batch in enumerate(batches.epoch()):
         cbs.on_predict_batch_begin(step)
-        out = model.predict_step(batch)
+        out = predict_step(batch)
         outputs.append(nest.map_structure(lambda t: t.numpy(), out))
         cbs.on_predict_batch_end(step, {"outputs": out})
     cbs.on_predict_end()
