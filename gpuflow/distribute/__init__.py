@@ -16,8 +16,10 @@ from .cross_device_ops import CrossDeviceOps, ReductionToOneDevice  # noqa: F401
 from .input_lib import InputContext, ValueContext  # noqa: F401
 from .mirrored import MirroredStrategy, OneDeviceStrategy  # noqa: F401
 from .mirrored_variable import MirroredVariable  # noqa: F401
+from .multi_worker import MultiWorkerMirroredStrategy  # noqa: F401
 from .nccl import NcclAllReduce  # noqa: F401
 from .reduce_op import ReduceOp  # noqa: F401
 from .replica_context import ReplicaContext  # noqa: F401
 from .strategy import Strategy, StrategyExtended  # noqa: F401
 from .values import DistributedValues, PerReplica  # noqa: F401
+from . import cluster_resolver, experimental  # noqa: F401

@@ -22,6 +22,7 @@ class CrossDeviceOps:
         if num_packs is not None and (not isinstance(num_packs, int) or num_packs < 1):
             raise ValueError(f"{type(self).__name__}: num_packs must be a positive integer, got {num_packs!r}")
         self.num_packs = num_packs
+        self.bytes_per_pack = 0  # CommunicationOptions.bytes_per_pack; 0: buckets.BUCKET_BYTES
 
     def sum_buffers(self, per_replica, devices, workers=None):
         """per_replica[r][b]: replica r's flat buffer b (on devices[r]). Returns the same layout holding the

@@ -157,3 +157,10 @@ def _add_across_workers(strategy, trackers, before):
     total = workers.all_reduce_sum([delta])[0]
     for t, (t0, c0), (dt, dc) in zip(trackers, start, total):
         t.total, t.count = t0 + float(dt), c0 + float(dc)
+
+
+def should_checkpoint(model) -> bool:
+    """Whether this process writes the model's checkpoints: yes, unless it is a non-chief worker of a
+    multi-worker job (TF's strategy.extended.should_checkpoint)."""
+    strategy = strategy_of(model, compiled=False)
+    return strategy is None or strategy.extended.should_checkpoint

@@ -30,9 +30,22 @@ class MirroredVariable(Variable):
             value = convert_to_tensor(initial_value, dtype=dtype)
         if value._device != primary:
             value = copy_to(value, primary)
+        if strategy.extended._num_workers > 1:  # every worker starts from the chief's value, as in TF
+            value = self._chiefs(strategy, value, name)
         self._values = None  # while Variable.__init__ runs: the setter keeps the one buffer it is given
         Variable.__init__(self, value, trainable=trainable, name=name, constraint=constraint)
         self._values = self._copies(self._values[0])
+
+    @staticmethod
+    def _chiefs(strategy, value, name):
+        from ..ops.creation import convert_to_tensor
+        chiefs = strategy.extended._broadcast_from_chief(value.numpy())
+        if chiefs.shape != tuple(value.shape) or chiefs.dtype != value.dtype.np:
+            raise ValueError(f"variable {name or '(unnamed)'}: this worker made it {value.dtype.name}"
+                             f"{list(value.shape)} but the chief's variable made at the same point is {chiefs.dtype}"
+                             f"{list(chiefs.shape)}; every worker must create the same variables in the same order")
+        with _device.device(value._device):
+            return convert_to_tensor(chiefs, dtype=value.dtype)
 
     def _copies(self, primary_data) -> list:
         """The primary buffer and a copy of it on every other replica device (the initial broadcast)."""

@@ -13,7 +13,7 @@ from .. import nest
 from ..ops.creation import convert_to_tensor, copy_to
 from ..tensor import Tensor, Variable
 from . import context
-from .buckets import Plan
+from .buckets import BUCKET_BYTES, Plan
 from .mirrored_variable import MirroredVariable
 from .reduce_op import ReduceOp, as_reduce_op
 from .values import DistributedValues, PerReplica, local_results, regroup, select_replica
@@ -69,11 +69,13 @@ class StrategyExtended:
         flats = [[self._as_tensor(v, i) for v in nest.flatten(s)] for i, s in enumerate(structures)]
         if not flats[0]:
             return value
-        plan = Plan.for_tensors(flats[0], num_packs=self._cross_device_ops.num_packs)
+        reducer = self._cross_device_ops
+        plan = Plan.for_tensors(flats[0], bucket_bytes=reducer.bytes_per_pack or BUCKET_BYTES,
+                                num_packs=reducer.num_packs)
         for i, flat in enumerate(flats[1:], 1):
             plan.check(flat, f"replica {i}")
         buffers = [plan.pack(flat) for flat in flats]
-        summed = self._cross_device_ops.sum_buffers(buffers, self._local_devices, self._workers)
+        summed = reducer.sum_buffers(buffers, self._local_devices, self._workers)
         if op is ReduceOp.MEAN:
             n = self._strategy.num_replicas_in_sync
             summed = [[b / n if b.dtype.is_floating else b // n for b in bs] for bs in summed]

@@ -318,6 +318,9 @@ class ModelCheckpoint(Callback):
             self.best = current
         elif self.verbose:
             print(f"Epoch {epoch + 1}: saving model to {path}")
+        from ..distribute.keras_step import should_checkpoint
+        if not should_checkpoint(self.model):  # a multi-worker job: only the chief writes
+            return
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
@@ -455,3 +458,6 @@ class LambdaCallback(Callback):
             elif name == "on_batch_end":
                 name = "on_train_batch_end"
             setattr(self, name, fn)
+
+
+from .backup import BackupAndRestore  # noqa: E402,F401 - its own module; a callback like the others
