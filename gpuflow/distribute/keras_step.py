@@ -18,10 +18,8 @@ from .. import devices as _device
 from .. import nest
 from ..autograd import GradientTape
 from ..ops.creation import copy_to
-from . import context
 from .input_lib import batch_size_of, shard_batch
 from .mirrored_variable import MirroredVariable
-from .reduce_op import ReduceOp
 from .values import PerReplica, local_results
 
 
@@ -79,9 +77,8 @@ def _replica_train(model, shard, rows, global_rows):
         if hasattr(optimizer, "scale_loss"):
             loss = optimizer.scale_loss(loss)
     variables = model.trainable_variables
-    pairs = [(g, v) for g, v in zip(tape.gradient(loss, variables), variables) if g is not None]
-    grads = context.get_replica_context().all_reduce(ReduceOp.SUM, [g for g, _ in pairs])
-    optimizer.apply_gradients(zip(grads, [v for _, v in pairs]))
+    grads = tape.gradient(loss, variables)
+    optimizer.apply_gradients(zip(grads, variables))  # sums the gradients over the replicas first (aggregation.py)
     return y_pred
 
 

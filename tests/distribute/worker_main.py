@@ -3,6 +3,7 @@
 
     --die-at EPOCH:BATCH   SIGKILLs itself at that batch of that epoch (a worker dying mid-epoch)
     --backup DIR           uses gf.keras.callbacks.BackupAndRestore(DIR)
+    --checkpoint PATH      uses ModelCheckpoint(PATH with TASK replaced by the task index): only the chief writes
 """
 import argparse
 import os
@@ -22,7 +23,8 @@ def main():
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--backup", default=None)
     parser.add_argument("--die-at", default=None)
-    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--checkpoint", default=None, help="ModelCheckpoint path; TASK becomes the task index")
+    parser.add_argument("--no-shuffle", action="store_true")
     args = parser.parse_args()
 
     strategy = gf.distribute.MultiWorkerMirroredStrategy()
@@ -47,8 +49,10 @@ def main():
     if args.backup:
         callbacks.append(gf.keras.callbacks.BackupAndRestore(args.backup))
     if args.checkpoint:
-        callbacks.append(gf.keras.callbacks.ModelCheckpoint(args.checkpoint, save_weights_only=True))
-    history = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, verbose=0, callbacks=callbacks)
+        path = args.checkpoint.replace("TASK", str(strategy.cluster_resolver.task_id))
+        callbacks.append(gf.keras.callbacks.ModelCheckpoint(path, save_weights_only=True))
+    history = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, verbose=0, callbacks=callbacks,
+                        shuffle=not args.no_shuffle)
     print("loss:", history.history["loss"], flush=True)
     np.savez(args.out, *[w.numpy() for w in model.weights])
     strategy.close()
