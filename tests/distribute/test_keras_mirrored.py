@@ -182,3 +182,18 @@ def test_backup_and_restore_arguments(tmp_path):
     x, y = digits()
     with pytest.raises(ValueError, match="is not a backup written by BackupAndRestore"):
         model.fit(x[:8], y[:8], verbose=0, callbacks=[gf.keras.callbacks.BackupAndRestore(tmp_path)])
+
+
+def test_mixed_precision_under_a_strategy(two_cpus):
+    """Mirrored variables are read in the compute dtype inside a mixed-precision layer, as plain ones are."""
+    x, y = digits()
+    gf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        one, h1 = train(gf.distribute.get_strategy(), x[:512], y[:512], epochs=2)
+        two, h2 = train(gf.distribute.MirroredStrategy(two_cpus), x[:512], y[:512], epochs=2)
+    finally:
+        gf.keras.mixed_precision.set_global_policy("float32")
+    assert two.weights[0].dtype == gf.float32
+    assert all(np.array_equal(w.values[0].numpy(), w.values[1].numpy()) for w in two.weights)
+    assert max_difference(one, two) < 2e-2  # bfloat16 rounds each replica's half-batch differently
+    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=2e-2)

@@ -28,8 +28,8 @@ def test_sim_splits_too():
 
 
 def test_devices_must_exist():
-    with pytest.raises(ValueError, match=r"there are 1 logical CPU device\(s\); split the CPU first"):
-        gf.distribute.MirroredStrategy(["cpu:0", "cpu:1"])
+    with pytest.raises(ValueError, match=r"there are \d+ logical CPU device\(s\); split the CPU first"):
+        gf.distribute.MirroredStrategy(["cpu:0", "cpu:7"])
     with pytest.raises(ValueError, match="listed twice"):
         gf.distribute.MirroredStrategy(["cpu:0", "cpu"])
     with pytest.raises(ValueError, match="does not split a GPU"):
