@@ -12,16 +12,7 @@ simulated GPU instead (our CUDA kernels, run on the CPU).
 import argparse
 
 import gpuflow as gf
-
-
-def load(dataset):
-    if dataset == "digits":
-        (x_train, y_train), (x_test, y_test) = gf.keras.datasets.digits.load_data()
-        scale = 16.0
-    else:
-        (x_train, y_train), (x_test, y_test) = gf.keras.datasets.mnist.load_data()
-        scale = 255.0
-    return (x_train.astype("float32") / scale, y_train), (x_test.astype("float32") / scale, y_test)
+from mnist_mlp import load  # the same data, scaled to [0, 1], as the single-device example
 
 
 def make_strategy(device, replicas):

@@ -12,7 +12,7 @@ See docs/distributed.md.
 from . import context as _context  # noqa: F401 - installs the variable creator hook
 from .context import (get_cross_replica_context, get_replica_context, get_strategy, has_strategy,  # noqa: F401
                       in_cross_replica_context)
-from .cross_device_ops import CrossDeviceOps, ReductionToOneDevice  # noqa: F401
+from .cross_device_ops import CrossDeviceOps, HierarchicalCopyAllReduce, ReductionToOneDevice  # noqa: F401
 from .input_lib import InputContext, ValueContext  # noqa: F401
 from .mirrored import MirroredStrategy, OneDeviceStrategy  # noqa: F401
 from .mirrored_variable import MirroredVariable  # noqa: F401

@@ -59,6 +59,14 @@ class ReductionToOneDevice(CrossDeviceOps):
         return [[_on(s, d) for s in sums] for d in devices]
 
 
+class HierarchicalCopyAllReduce(ReductionToOneDevice):
+    """TF's copy-based all-reduce for machines without NCCL; gpuflow sums the same way as ReductionToOneDevice
+    (on the first replica's device, in replica order), so code written for TF runs unchanged."""
+
+    def __init__(self, num_packs=1):
+        super().__init__(num_packs=num_packs)
+
+
 def _on(t, device):
     return t if t._device == device else copy_to(t, device)
 

@@ -96,16 +96,14 @@ def _save(model, epochs_done, path):
 
 def _restore(model, blob, path) -> int:
     """Assigns the backup's weights and optimizer state to `model`; returns the number of epochs done."""
-    from .engine.model_file import _restore_optimizer
-    from .engine.saving import assign_all, match_weights, read_safetensors, weight_paths
+    from .engine.model_file import _restore_optimizer, assign_layer_weights
+    from .engine.saving import read_safetensors
     metadata = _metadata(blob, path)
     stored = read_safetensors(blob)
-    layers = {k[len("layers/"):]: v for k, v in stored.items() if k.startswith("layers/")}
-    ok, problems = match_weights(weight_paths(model), layers)
+    problems = assign_layer_weights(model, stored)
     if problems:
         raise ValueError(f"BackupAndRestore: the backup {path} does not match {model.name} ({len(problems)} "
                          f"difference(s)); delete it to start afresh:\n  " + "\n  ".join(problems))
-    assign_all(ok)
     params = json.loads(metadata.get("optimizer_params", "[]"))
     if params:
         _restore_optimizer(model, params, stored, path)
