@@ -23,3 +23,11 @@ class UnimplementedError(GpuflowError, NotImplementedError):
 
 class NotFoundError(GpuflowError, FileNotFoundError):
     """A file or resource gpuflow was asked to load does not exist."""
+
+
+class UnavailableError(GpuflowError, ConnectionError):
+    """A peer is gone: another worker of a multi-worker job died, stopped or closed its connection."""
+
+
+class DeadlineExceededError(GpuflowError, TimeoutError):
+    """An operation (a collective, a rendezvous) did not finish within its time limit."""

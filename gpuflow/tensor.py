@@ -263,6 +263,15 @@ class Variable(Tensor):
     """A mutable tensor. Trainable variables are watched by every GradientTape automatically."""
     __slots__ = ("trainable", "name", "_constraint", "_autocast", "_version")
     _names = itertools.count()
+    # gf.distribute's variable creator (TF's variable_creator_scope): returns the class to make instead inside
+    # a strategy's scope or replica (a MirroredVariable), None elsewhere. Set when gf.distribute is imported.
+    _class_hook = None
+
+    def __new__(cls, *args, **kwargs):
+        hook = Variable._class_hook
+        if hook is not None and cls is Variable:
+            cls = hook() or cls  # a subclass: Python then runs that class's __init__ with the same arguments
+        return object.__new__(cls)
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None, constraint=None):
         from .ops.creation import convert_to_tensor

@@ -322,6 +322,9 @@ class ModelCheckpoint(Callback):
             self.best = current
         elif self.verbose:
             print(f"Epoch {epoch + 1}: saving model to {path}")
+        from ..distribute.keras_step import should_checkpoint
+        if not should_checkpoint(self.model):  # a multi-worker job: only the chief writes
+            return
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
@@ -462,3 +465,4 @@ class LambdaCallback(Callback):
 
 
 from .tensorboard_callback import TensorBoard  # noqa: E402  (it subclasses Callback, defined above)
+from .backup import BackupAndRestore  # noqa: E402,F401 - its own module; a callback like the others

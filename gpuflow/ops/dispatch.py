@@ -209,10 +209,10 @@ def autocast(inputs, dtype):
     dtype), as Keras 3 reads a variable in a mixed-precision layer; other values as they are. An explicit cast of
     a variable (the `cast` primitive, skipped by bind) reads it as it is: casting to the compute dtype first
     would round it twice."""
-    if not any(type(t) is Variable for t in inputs):
+    if not any(isinstance(t, Variable) for t in inputs):  # isinstance: gf.distribute's MirroredVariable too
         return inputs
     from .elementwise import cast
-    return tuple(cast(t, dtype=dtype) if type(t) is Variable and t._autocast and t._dtype.kind == "f"
+    return tuple(cast(t, dtype=dtype) if isinstance(t, Variable) and t._autocast and t._dtype.kind == "f"
                  and t._dtype is not dtype else t for t in inputs)
 
 

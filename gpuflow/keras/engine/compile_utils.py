@@ -58,12 +58,24 @@ def call_loss(loss, y_true, y_pred, sample_weight=None, accepts_sample_weight=No
 class RunningMean:
     """A weighted mean of scalar losses over batches, how `loss` is reported per epoch. Kept on the device
     (two scalar Variables, made on the first update where the loss lives), so a training step never reads
-    the loss back: the logs are read when a progress bar or callback needs them."""
+    the loss back: the logs are read when a progress bar or callback needs them. Under a gf.distribute
+    strategy (whose replicated steps run eagerly, one thread per replica) the replicas' sums meet on the
+    host instead, as Python floats in `total` and `count` (added across workers by gpuflow.distribute)."""
 
     def __init__(self, name):
         self.name, self.total, self.count = name, None, None
+        self._on_host = None  # decided by the first update
 
     def update_state(self, value, weight=1.0):
+        if self._on_host is None:
+            from ...distribute import has_strategy
+            self._on_host = has_strategy()
+            if self._on_host:
+                self.total, self.count = 0.0, 0.0
+        if self._on_host:
+            self.total += float(value) * weight
+            self.count += weight
+            return
         value = ops.cast(value, dtypes.float32)
         if self.total is None:
             with _device.device(value._device):
@@ -75,9 +87,14 @@ class RunningMean:
     def result(self):
         if self.total is None:
             return 0.0
+        if self._on_host:
+            return self.total / self.count if self.count else 0.0
         return divide_no_nan(self.total.value(), self.count.value())
 
     def reset_state(self):
+        if self._on_host:
+            self.total, self.count = 0.0, 0.0
+            return
         for variable in (self.total, self.count):
             if variable is not None:
                 with _device.device(variable._device):

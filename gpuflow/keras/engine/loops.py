@@ -66,6 +66,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     model.stop_training = False
     train_function = model.make_train_function()
     cbs.on_train_begin()
+    initial_epoch = model.__dict__.pop("_initial_epoch", None) or initial_epoch  # BackupAndRestore's resume point
     logs = {}
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()

@@ -312,6 +312,16 @@ def _restore_optimizer(model, params, stored, path):
     assign_all(ok)
 
 
+def assign_layer_weights(model, stored) -> list:
+    """Assigns the "layers/<weight path>" arrays of `stored` to the model's weights. Returns the mismatches
+    (missing, extra or misshapen weights); when there are any, nothing is assigned."""
+    layer_weights = {k[len("layers/"):]: v for k, v in stored.items() if k.startswith("layers/")}
+    ok, problems = match_weights(weight_paths(model), layer_weights)
+    if not problems:
+        assign_all(ok)
+    return problems
+
+
 # ---------------------------------------------------------------- load
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """The model saved in a `.keras` file, built, with its weights and (when `compile`) its compile state and
@@ -339,12 +349,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             build = config.get("build_config")
             if build and build.get("input_shape") is not None:
                 _build(model, build["input_shape"])
-            layer_weights = {k[len("layers/"):]: v for k, v in stored.items() if k.startswith("layers/")}
-            ok, problems = match_weights(weight_paths(model), layer_weights)
+            problems = assign_layer_weights(model, stored)
             if problems:
                 raise ValueError(f"the weights do not match the model {model.name} rebuilt from config.json "
                                  f"({len(problems)} difference(s)):\n  " + "\n  ".join(problems))
-            assign_all(ok)
             if compile and config.get("compile_config"):
                 _compile_from_config(model, config["compile_config"], custom_objects)
                 if config.get("optimizer_params"):

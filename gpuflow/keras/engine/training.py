@@ -217,7 +217,12 @@ class Model(Layer):
         return fn
 
     def _new_step_function(self, kind, step):
+        from ...distribute import keras_step
         from ...graph import Function
+        if keras_step.strategy_of(self, compiled=kind != "predict") is not None:
+            # Under a gf.distribute strategy: its replicated step (one thread per replica), run eagerly for now.
+            _log_once("a model under a distribution strategy trains eagerly: its replicated step is not traced yet")
+            return getattr(keras_step, f"{kind}_function")(self)
         eager = self.run_eagerly
         optimizer = self.optimizer
         if not eager and kind == "train" and type(optimizer).__name__ == "LossScaleOptimizer":

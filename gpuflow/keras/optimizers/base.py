@@ -215,9 +215,16 @@ class Optimizer:
         LossScaleOptimizer multiplies it by its scale)."""
         return loss
 
-    def apply_gradients(self, grads_and_vars, name=None):
+    def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False,
+                        experimental_aggregate_gradients=True):
         pairs = list(grads_and_vars)
-        return self.apply([g for g, _ in pairs], [v for _, v in pairs])
+        grads = [g for g, _ in pairs]
+        if not skip_gradients_aggregation and experimental_aggregate_gradients:
+            # Inside strategy.run each replica holds the gradient of its share of the batch: sum them over the
+            # replicas first (an all-reduce), so every replica applies the same update, as TF's optimizers do.
+            from ...distribute.aggregation import aggregate_gradients
+            grads = aggregate_gradients(grads)
+        return self.apply(grads, [v for _, v in pairs])
 
     def apply(self, grads, trainable_variables=None):
         if trainable_variables is None:

@@ -1,0 +1,63 @@
+"""ReplicaContext: what code inside `strategy.run` sees (TF's tf.distribute.ReplicaContext)."""
+from __future__ import annotations
+
+from .reduce_op import as_reduce_op
+
+
+class ReplicaContext:
+    def __init__(self, strategy, replica_id_in_sync_group: int, local_index: int = 0, runner=None):
+        self._strategy = strategy
+        self._replica_id = replica_id_in_sync_group
+        self._local_index = local_index
+        self._runner = runner  # the ReplicaThreads running this replica (None: a lone replica, run in place)
+
+    @property
+    def strategy(self):
+        return self._strategy
+
+    @property
+    def num_replicas_in_sync(self) -> int:
+        return self._strategy.num_replicas_in_sync
+
+    @property
+    def replica_id_in_sync_group(self) -> int:
+        """This replica's index among all replicas kept in sync (across workers too). A Python int here
+        (a scalar tensor in TF): it works in the same arithmetic and comparisons."""
+        return self._replica_id
+
+    @property
+    def devices(self) -> tuple:
+        return (str(self._strategy.extended._local_devices[self._local_index]),)
+
+    def merge_call(self, merge_fn, args=(), kwargs=None):
+        """Run `merge_fn(strategy, *args, **kwargs)` once for all replicas, in cross-replica context: every
+        replica must call it; arguments that differ between replicas arrive as PerReplica values. Each
+        replica gets the result (its own component when the result is PerReplica)."""
+        kwargs = kwargs or {}
+        if self._runner is None:  # a lone replica: the merge is the call itself
+            from . import context
+            previous = context.set_replica(None)
+            context.scope_stack().append(self._strategy)
+            try:
+                return merge_fn(self._strategy, *args, **kwargs)
+            finally:
+                context.scope_stack().pop()
+                context.set_replica(previous)
+        return self._runner.merge(self._local_index, merge_fn, args, kwargs)
+
+    def all_reduce(self, reduce_op, value, options=None):
+        """SUM or MEAN of `value` (a tensor or a nest of tensors) over every replica in sync; each replica
+        gets the result on its own device. Tensors are packed into a few flat buckets and summed in replica
+        order, the same on every device and every run."""
+        op = as_reduce_op(reduce_op)
+        return self.merge_call(lambda strategy, v: strategy.extended._all_reduce_per_replica(op, v, options),
+                               args=(value,))
+
+    def all_gather(self, value, axis, options=None):
+        """The replicas' values concatenated along `axis`, in replica order, on every replica."""
+        return self.merge_call(lambda strategy, v: strategy.extended._all_gather_per_replica(v, axis, options),
+                               args=(value,))
+
+    def __repr__(self):
+        return (f"ReplicaContext(strategy={type(self._strategy).__name__}, "
+                f"replica_id_in_sync_group={self._replica_id})")
