@@ -1,7 +1,9 @@
 // random.cu: Philox 4x32-10 draws, bit for bit the streams of gpuflow/backend/numpy/philox.py
 // (its docstring is the specification; tests/ops/test_random.py compares cpu and sim bits).
 //
-// Kernels (key = (k0, k1), offset = the draw's counter word c2):
+// Kernels (key = (k0, k1) by value; offset = a device pointer to one int64, the draw's counter word
+// c2 = (unsigned)offset[0], read on the device so a replayed graph or CUDA Graph draws new numbers when
+// the host feeds the next offset into that buffer):
 //   uniform<T>(out, n, k0, k1, offset)           Philox block b -> elements 4b..4b+3
 //   normal<T>(out, n, k0, k1, offset)            element i -> block (i, offset, 0), Box-Muller cos
 //   truncated_normal<T>(out, n, k0, k1, offset)  element i -> blocks (i, offset, attempt < 8)
@@ -66,9 +68,11 @@ __device__ __forceinline__ void box_muller(unsigned a, unsigned b, double* z_cos
 }  // namespace gf
 
 template <typename T>
-__global__ void uniform(T* __restrict__ out, gf::index_t n, unsigned k0, unsigned k1, unsigned offset) {
+__global__ void uniform(T* __restrict__ out, gf::index_t n, unsigned k0, unsigned k1,
+                        const long long* __restrict__ offset) {
+  const unsigned c2 = (unsigned)offset[0];
   GF_GRID_STRIDE_LOOP(b, (n + 3) / 4) {
-    const gf::Philox4 r = gf::philox((unsigned)b, (unsigned)(b >> 32), offset, 0u, k0, k1);
+    const gf::Philox4 r = gf::philox((unsigned)b, (unsigned)(b >> 32), c2, 0u, k0, k1);
     for (int lane = 0; lane < 4; ++lane) {
       const gf::index_t i = 4 * b + lane;
       if (i < n) out[i] = gf::Unit<T>::of(r.v[lane]);
@@ -77,9 +81,11 @@ __global__ void uniform(T* __restrict__ out, gf::index_t n, unsigned k0, unsigne
 }
 
 template <typename T>
-__global__ void normal(T* __restrict__ out, gf::index_t n, unsigned k0, unsigned k1, unsigned offset) {
+__global__ void normal(T* __restrict__ out, gf::index_t n, unsigned k0, unsigned k1,
+                       const long long* __restrict__ offset) {
+  const unsigned c2 = (unsigned)offset[0];
   GF_GRID_STRIDE_LOOP(i, n) {
-    const gf::Philox4 r = gf::philox((unsigned)i, (unsigned)(i >> 32), offset, 0u, k0, k1);
+    const gf::Philox4 r = gf::philox((unsigned)i, (unsigned)(i >> 32), c2, 0u, k0, k1);
     double zc, zs;
     gf::box_muller(r.v[0], r.v[1], &zc, &zs);
     out[i] = gf::from_double<T>(zc);
@@ -87,12 +93,14 @@ __global__ void normal(T* __restrict__ out, gf::index_t n, unsigned k0, unsigned
 }
 
 template <typename T>
-__global__ void truncated_normal(T* __restrict__ out, gf::index_t n, unsigned k0, unsigned k1, unsigned offset) {
+__global__ void truncated_normal(T* __restrict__ out, gf::index_t n, unsigned k0, unsigned k1,
+                                 const long long* __restrict__ offset) {
+  const unsigned c2 = (unsigned)offset[0];
   GF_GRID_STRIDE_LOOP(i, n) {
     double found = 0.0;  // after 8 attempts without a hit (probability < 1e-40): 0
     bool hit = false;
     for (unsigned attempt = 0; attempt < 8 && !hit; ++attempt) {
-      const gf::Philox4 r = gf::philox((unsigned)i, (unsigned)(i >> 32), offset, attempt, k0, k1);
+      const gf::Philox4 r = gf::philox((unsigned)i, (unsigned)(i >> 32), c2, attempt, k0, k1);
       double z[4];
       gf::box_muller(r.v[0], r.v[1], &z[0], &z[1]);
       gf::box_muller(r.v[2], r.v[3], &z[2], &z[3]);
@@ -109,12 +117,13 @@ __global__ void truncated_normal(T* __restrict__ out, gf::index_t n, unsigned k0
 
 template <typename T>
 __global__ void dropout(const T* __restrict__ x, T* __restrict__ y, gf::index_t n, unsigned k0, unsigned k1,
-                        unsigned offset, double rate) {
+                        const long long* __restrict__ offset, double rate) {
   typedef gf::acc_t<T> A;
   const A scale = A(1) / (A(1) - (A)rate);
   const float threshold = (float)rate;
+  const unsigned c2 = (unsigned)offset[0];
   GF_GRID_STRIDE_LOOP(b, (n + 3) / 4) {
-    const gf::Philox4 r = gf::philox((unsigned)b, (unsigned)(b >> 32), offset, 0u, k0, k1);
+    const gf::Philox4 r = gf::philox((unsigned)b, (unsigned)(b >> 32), c2, 0u, k0, k1);
     for (int lane = 0; lane < 4; ++lane) {
       const gf::index_t i = 4 * b + lane;
       if (i < n) {

@@ -10,7 +10,6 @@ import math
 
 import numpy as np
 
-from .. import devices as _device
 from .. import dtypes
 from .. import random as _random
 from ..ops import constant, eye, fill
@@ -92,7 +91,7 @@ class _Random(Initializer):
         prim = {"uniform": random_prims.random_uniform, "normal": random_prims.random_normal,
                 "truncated_normal": random_prims.truncated_normal}[kind]
         key = (int(self.seed) & 0xFFFFFFFF) << 32 | 0x1A17
-        return prim(shape=shape, dtype=dtype, key=key, offset=0, device=_device.current())
+        return prim(constant(0, dtype=dtypes.int64), shape=shape, dtype=dtype, key=key)
 
     def get_config(self):
         return {"seed": self.seed}

@@ -81,8 +81,8 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
         return x
     if rate == 1:
         return x * 0.0
-    key, offset = random_ops.next_draw(seed, "nn.dropout")
-    return prims.dropout(x, rate=rate, key=key, offset=offset)
+    key, offset = random_ops.next_draw(seed, x._device, "nn.dropout")
+    return prims.dropout(x, offset, rate=rate, key=key)
 
 
 def bias_add(value, bias, data_format=None, name=None):

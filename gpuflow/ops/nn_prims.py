@@ -10,6 +10,7 @@ from ..tensor import TensorSpec
 from .. import dtypes
 from ._util import require
 from .dispatch import primitive
+from .random_prims import check_offset
 
 
 def _ops():
@@ -102,15 +103,17 @@ def _xent_grad(grads, outs, logits, labels):
 softmax_xent = primitive("softmax_xent", _xent_infer, _xent_grad, n_outputs=2)
 
 
-def _dropout_infer(x, rate, key, offset):
+def _dropout_infer(x, offset, rate, key):
     require("dropout", x, "f", "a floating-point")
+    check_offset("dropout", offset)
     if not 0 <= rate < 1:
         raise InvalidArgumentError(f"dropout: rate must be in [0, 1), got {rate}")
     return TensorSpec(x.shape, x.dtype)
 
 
-# The mask is not stored: the grad re-draws it from the same Philox key and offset.
+# The mask is not stored: the grad re-draws it from the same key and the same offset tensor (the forward
+# node's input), so in a traced graph too the backward mask is the one this call's forward drew.
 dropout = primitive("dropout", _dropout_infer,
-                    lambda g, out, x, rate, key, offset: (dropout(g, rate=rate, key=key, offset=offset),))
+                    lambda g, out, x, offset, rate, key: (dropout(g, offset, rate=rate, key=key), None))
 
 __all__ = ["softmax", "log_softmax", "sparse_softmax_xent", "softmax_xent", "dropout", "dtypes"]

@@ -22,6 +22,7 @@ from .. import determinism
 from .. import devices as _device
 from .. import dtypes
 from . import random_prims as prims
+from .feeds import host_fed
 
 DEFAULT_GLOBAL_SEED = 87654321  # TF's DEFAULT_GRAPH_SEED
 _UNSEEDED_OP = 0x5EED  # the op seed of draws without one: they all share that stream
@@ -59,22 +60,57 @@ def _key(op_seed, what) -> int:
     return (global_seed << 32) | (op & 0xFFFFFFFF)
 
 
-def next_draw(op_seed=None, what="random op"):
-    """(key, offset) for the next draw: key from the seeds, offset counting draws with that key."""
+def next_draw(op_seed=None, device=None, what="random op"):
+    """(key, offset) for the next draw on `device`: key from the seeds, offset an int64 0-d tensor counting
+    draws with that key. Eagerly the offset is taken now; inside a gf.function trace the key is fixed (as TF
+    fixes seeds at trace) and the offset is a feed, taken afresh on every call, so each call draws anew and a
+    function's calls continue the eager sequence of draws."""
+    key, offsets = _stream_key(op_seed, what)
+    return key, host_fed(offsets, dtypes.int64, device or _device.current())
+
+
+def _stream_key(op_seed, what):
+    """The key of the next draw and the feed of its offsets, in the calling thread's stream if it has one."""
     stream = getattr(_local, "stream", None)
     with _lock:
         key = _key(op_seed, what)
-        counters = _state["counters"]
+        counters = None
         if stream is not None:  # a stream of its own (see in_stream): another key, counted apart
             key, counters = key ^ stream[0], stream[1]
-        offset = counters.get(key, 0)
-        counters[key] = offset + 1
-    return key, offset
+    return key, _Offsets(key, counters)
+
+
+def take_draw(op_seed=None, what="random op") -> tuple[int, int]:
+    """(key, offset) as Python ints for a host-side choice (a shuffle's generator, a stream handed on), taken
+    now: the next number of the same counts the device draws use."""
+    key, offsets = _stream_key(op_seed, what)
+    return key, int(offsets())
+
+
+class _Offsets:
+    """The host feed of a key's offsets: each call takes the next one (under the lock), a probe (tracing asks
+    for the value's shape) only looks. `counters`: a stream's own counts, or None for the global ones (looked
+    up on each call, so set_seed's fresh counts apply). Printed in a graph as `offsets(key=...)`."""
+    __slots__ = ("key", "counters")
+
+    def __init__(self, key, counters=None):
+        self.key, self.counters = key, counters
+
+    def __call__(self, probe=False):
+        with _lock:
+            counters = self.counters if self.counters is not None else _state["counters"]
+            offset = counters.get(self.key, 0)
+            if not probe:
+                counters[self.key] = offset + 1
+        return np.asarray(offset, np.int64)
+
+    def __repr__(self):
+        return f"offsets(key={self.key:#x})"
 
 
 def fork_stream() -> int:
     """A stream id for work handed to other threads, taken (like a draw) from the caller's stream."""
-    key, offset = next_draw(None, None)
+    key, offset = take_draw(None, None)
     return _mix(key, offset)
 
 
@@ -101,7 +137,7 @@ def _mix(a: int, b: int) -> int:
 def host_generator(seed=None, what="random op") -> np.random.Generator:
     """A NumPy generator for one host-side random choice, numbered in the same stream as the device
     draws: `set_seed` makes the sequence of generators repeat, and no two share their numbers."""
-    key, offset = next_draw(seed, what)
+    key, offset = take_draw(seed, what)
     return np.random.default_rng([key, offset, _HOST_TAG])
 
 
@@ -109,16 +145,16 @@ def construction_seeds(seed=None, what="random op") -> tuple[int, int]:
     """The seeds of an op whose seed is fixed when it is built (tf.data's shuffle): with an op seed the
     same pair every time (TF's (global, op) pair); without one, the next number of the global stream."""
     if seed is None:
-        return next_draw(None, what)
+        return take_draw(None, what)
     with _lock:
         return _key(seed, what), 0
 
 
 def _draw(prim, shape, dtype, seed):
     dtype = dtypes.as_dtype(dtype)
-    key, offset = next_draw(seed, f"random.{prim.name.replace('random_', '')}")
+    key, offset = next_draw(seed, _device.current(), f"random.{prim.name.replace('random_', '')}")
     shape = tuple(int(d) for d in (shape.numpy().tolist() if hasattr(shape, "numpy") else shape))
-    return prim(shape=shape, dtype=dtype, key=key, offset=offset, device=_device.current())
+    return prim(offset, shape=shape, dtype=dtype, key=key)
 
 
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):

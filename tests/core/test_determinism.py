@@ -116,7 +116,12 @@ def test_no_shipped_kernel_uses_atomics():
     sources = sorted(KERNELS.glob("*.cu")) + sorted(KERNELS.glob("*.cuh"))
     assert len(sources) > 10
     found = {p.name: determinism.atomic_calls(p.read_text()) for p in sources}
-    assert {name: calls for name, calls in found.items() if calls} == {}
+    # numerics.cu (check_numerics' device flag): an atomicCAS that keeps the first failing op's number, which
+    # every thread of one launch writes alike, and an atomicOr of kind bits: integer and order-independent, so
+    # the flag is the same whatever order threads run in (tests/debugging/test_numerics_kernel.py checks it).
+    allowed = {"numerics.cu"}
+    assert {name: calls for name, calls in found.items() if calls and name not in allowed} == {}
+    assert found["numerics.cu"], "the allowance above is stale: numerics.cu no longer uses atomics"
 
 
 # --- seeds -----------------------------------------------------------------------------------------

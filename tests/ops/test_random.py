@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 import gpuflow as gf
-from gpuflow import devices
 from gpuflow.errors import InvalidArgumentError
-from gpuflow.ops import random_prims
+from gpuflow.ops import nn_prims, random_prims
 from tests.harness import rand
 
 FLOATS = [gf.float16, gf.bfloat16, gf.float32, gf.float64]
@@ -16,7 +15,9 @@ UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 def draw(prim, device, shape, dtype, key=0x1234_5678_9ABC_DEF0, offset=3):
-    return prim(shape=tuple(shape), dtype=dtype, key=key, offset=offset, device=devices.parse(device)).numpy()
+    with gf.device(device):
+        offset = gf.constant(offset, dtype=gf.int64)
+    return prim(offset, shape=tuple(shape), dtype=dtype, key=key).numpy()
 
 
 def bits(a):
@@ -55,6 +56,29 @@ def test_streams_depend_on_key_and_offset():
     other_offset = draw(random_prims.random_uniform, "sim", (64,), gf.float32, offset=4)
     other_key = draw(random_prims.random_uniform, "sim", (64,), gf.float32, key=1)
     assert (base != other_offset).mean() > 0.9 and (base != other_key).mean() > 0.9
+
+
+def test_the_offset_is_one_int64_read_on_the_device():
+    # 0-d or shape [1]; the kernels take its low 32 bits as the counter word, as the NumPy streams do.
+    for device in ("cpu", "sim"):
+        base = draw(random_prims.random_uniform, device, (9,), gf.float32, key=5, offset=3)
+        with gf.device(device):
+            wide = random_prims.random_uniform(gf.constant([3 + 2 ** 32], dtype=gf.int64), shape=(9,),
+                                               dtype=gf.float32, key=5).numpy()
+            x = gf.constant(rand((9,), "float32", seed=1))
+            masks = [prims_dropout(x, gf.constant(o, dtype=gf.int64)) for o in (3, [3], 3 + 2 ** 32)]
+        np.testing.assert_array_equal(wide, base, err_msg=device)
+        for mask in masks[1:]:
+            np.testing.assert_array_equal(mask, masks[0], err_msg=device)
+    with pytest.raises(InvalidArgumentError, match=r"random.normal: the Philox offset must be an int64 tensor of "
+                                                   r"one element \(0-d or \[1\]\), got int32\[\]"):
+        random_prims.random_normal(gf.constant(0), shape=(3,), dtype=gf.float32, key=0)
+    with pytest.raises(InvalidArgumentError, match=r"dropout: the Philox offset .* got int64\[2\]"):
+        prims_dropout(gf.constant([1.0]), gf.constant([0, 1], dtype=gf.int64))
+
+
+def prims_dropout(x, offset):
+    return nn_prims.dropout(x, offset, rate=0.5, key=5).numpy()
 
 
 def test_uniform_distribution(device):
