@@ -7,9 +7,18 @@ checks, no Tensor objects per op: the per-op bookkeeping of `bind` is paid once,
 
 `run_traced` replays the same nodes through `bind`, so a GradientTape records them (differentiating a
 gf.function from outside) and an enclosing gf.function's trace inlines them.
+
+Optimizer updates run in place in a Plan: when an update's parameter and slot inputs are reads of the
+variables its outputs are assigned to, used by nothing after it, the new values are written into those
+variables' own buffers (no new buffers per step). As TF's copy-on-write variables do, this happens only
+when nothing else holds a buffer: its reference count is checked on every call (a Tensor the user kept
+from `v.value()`, or a view of it, makes that call write new buffers instead).
 """
 from __future__ import annotations
 
+import sys
+
+from ..ops.optim_prims import RULES
 from ..tensor import Tensor
 from .ir import ASSIGN, CALLBACK, FEED, PRINT, READ, Effect
 
@@ -27,6 +36,7 @@ class Plan:
         for i, node in enumerate(graph.nodes):
             for s in node.inputs:
                 last_use[s.index] = i
+        in_place = _in_place_updates(graph, last_use, keep)
         self.steps = []
         for i, node in enumerate(graph.nodes):
             ins = tuple(s.index for s in node.inputs)
@@ -42,6 +52,9 @@ class Plan:
                     from ..errors import UnimplementedError
                     raise UnimplementedError(f"{graph.name}: {prim.name} is not implemented on {node.device.kind}; "
                                              f"trace the function under another gf.device")
+                if i in in_place:  # its outputs always as a tuple
+                    self.steps.append((_InPlace(impl, in_place[i]), node.params, ins, outs, drop))
+                    continue
                 self.steps.append((impl, node.params, ins, outs if prim.n_outputs != 1 else outs[0], drop))
 
     def run(self, arrays):
@@ -54,6 +67,9 @@ class Plan:
         for impl, params, ins, outs, drop in self.steps:
             if impl is None:
                 _effect(self, params, env, ins, outs)
+            elif type(impl) is _InPlace:
+                for j, value in zip(outs, impl(env, ins, params)):
+                    env[j] = value
             elif type(outs) is int:
                 env[outs] = impl(*[env[j] for j in ins], **params)
             else:
@@ -62,6 +78,43 @@ class Plan:
             for j in drop:
                 env[j] = None
         return [env[j] for j in self.outputs]
+
+
+class _InPlace:
+    """An optimizer update whose outputs may overwrite its parameter and slot inputs (see the module doc)."""
+    __slots__ = ("impl", "positions")
+
+    def __init__(self, impl, positions):
+        self.impl, self.positions = impl, positions  # positions: the inputs that are (param, *slots)
+
+    def __call__(self, env, ins, params):
+        targets = [ins[k] for k in self.positions]
+        # 3 references: the variable's, the value list's and getrefcount's own argument. More: someone else
+        # holds the buffer (a kept Tensor, a view: views hold their base): then new buffers, as eager code would
+        # make. A buffer that is itself a view of another (base set) could have siblings nobody counts: never.
+        if all(env[j].base is None and sys.getrefcount(env[j]) == 3 for j in targets):
+            result = self.impl(*[env[j] for j in ins], out=[env[j] for j in targets], **params)
+        else:
+            result = self.impl(*[env[j] for j in ins], **params)
+        return result if isinstance(result, tuple) else (result,)
+
+
+def _in_place_updates(graph, last_use, keep):
+    """{node position: input positions of its (param, *slots)} for the optimizer updates that may run in place:
+    each of those inputs a READ of the very variable its output is assigned to, and used by nothing after."""
+    reads = {n.outputs[0].index: n.params["var"] for n in graph.nodes if n.prim is READ}
+    assigns = {n.inputs[0].index: n.params["var"] for n in graph.nodes if n.prim is ASSIGN}
+    found = {}
+    for i, node in enumerate(graph.nodes):
+        rule = RULES.get(node.prim.name)
+        if rule is None or getattr(node.prim, "control_flow", False):
+            continue
+        positions = (0,) + tuple(range(2, 2 + len(rule[0])))  # (param, grad, *slots, step): param and slots
+        pairs = [(node.inputs[k].index, node.outputs[o].index) for o, k in enumerate(positions)]
+        if all(j in reads and assigns.get(out) == reads[j] and last_use.get(j) == i and j not in keep
+               for j, out in pairs):
+            found[i] = positions
+    return found
 
 
 def _effect(plan, node, env, ins, outs):

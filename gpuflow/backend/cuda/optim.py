@@ -50,12 +50,14 @@ def _scalars(kernel, slots, hyper, acc):
 
 
 @impl(*RULES)
-def update(backend, name, p, g, *arrays, **hyper):
+def update(backend, name, p, g, *arrays, out=None, **hyper):
+    """`out`: buffers for the new (param, *slots), e.g. the inputs' own (the update in place: each element is
+    read, then written, by one thread, so a buffer may be an input and an output at once)."""
     *slot_arrays, step = arrays
     kernel, kernel_slots = _KERNELS[name]
     slots = dict(zip(RULES[name][0], slot_arrays))
     dtype = p.dtype
-    outs = [backend.xp.empty_like(p) for _ in range(1 + len(slots))]
+    outs = list(out) if out is not None else [backend.xp.empty_like(p) for _ in range(1 + len(slots))]
     out_slots = dict(zip(RULES[name][0], outs[1:]))
     ins = [slots.get(s, p) for s in kernel_slots]
     outs_args = [out_slots.get(s, outs[0]) for s in kernel_slots]

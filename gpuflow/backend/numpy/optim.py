@@ -18,7 +18,7 @@ def _rule(name):
     step_names = RULES[name][1]
 
     def register(fn):
-        def run(p, *arrays, **hyper):
+        def run(p, *arrays, out=None, **hyper):
             acc = np.float64 if p.dtype == np.float64 else np.float32
             *arrays, step = arrays
             for k, v in hyper.items():  # `hyper` is this call's own dict: convert in place, no second dict
@@ -26,7 +26,12 @@ def _rule(name):
                     hyper[k] = acc(v)
             for k, v in zip(step_names, step.tolist()):
                 hyper[k] = acc(v)
-            return fn(p, *arrays, **hyper)
+            result = fn(p, *arrays, **hyper)
+            if out is None:
+                return result
+            for target, value in zip(out, result if isinstance(result, tuple) else (result,)):
+                np.copyto(target, value)  # `out`: the new values stored in the given buffers (the update in place)
+            return out[0] if len(out) == 1 else tuple(out)
         impl(name)(run)
         return fn
     return register
