@@ -11,6 +11,18 @@ The kernel writes into the tensors it is given, in place, as a CuPy kernel would
 ops never do: a tensor made by reshape or Variable.assign may share that buffer, so write only
 into tensors you created for the purpose, e.g. with gf.zeros). On `sim`
 it runs in the simulator with its race, bounds and barrier checks; `cpu` has no kernels.
+
+Streams and events, as torch.cuda / CuPy name them (docs/streams.md):
+
+    copy, compute = gf.cuda.Stream(), gf.cuda.current_stream()
+    with gf.cuda.stream(copy):
+        produce((4,), (256,), (x,))          # queued on `copy`
+    done = copy.record_event()
+    compute.wait_event(done)                  # compute's later work runs after it: no host wait
+    consume((4,), (256,), (x, y))
+
+On cuda these are CuPy streams and events; on sim, queues run in a seeded interleaving whose race
+checker raises KernelError when `wait_event` is missing; on cpu work runs when issued.
 """
 from __future__ import annotations
 
@@ -19,6 +31,7 @@ import numpy as np
 from . import devices, dtypes
 from .errors import InvalidArgumentError
 from .runtime.sources import kernel_dir
+from .runtime.streams import Event, Stream, current_stream, default_stream, stream, synchronize  # noqa: F401
 from .tensor import Tensor
 
 
@@ -70,7 +83,8 @@ class RawKernel:
             # CuPy has no bfloat16 scalar type (its arrays hold bfloat16 as uint16): pass the same bits.
             converted = tuple(a.view(np.uint16) if isinstance(a, np.generic) and a.dtype == dtypes.bfloat16.np else a
                               for a in converted)
-            with cupy.cuda.Device(device.index):  # CuPy launches on its current device
+            with cupy.cuda.Device(device.index):  # CuPy launches on its current device (and its current stream)
                 fn(grid, block, converted, shared_mem=shared_mem)
         else:
-            fn(grid, block, converted, shared_mem=shared_mem)
+            from .backend.cuda._streamed import launch_kernel
+            launch_kernel(fn.function, device, grid, block, converted, shared_mem)
