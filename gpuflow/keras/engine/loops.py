@@ -132,7 +132,7 @@ def predict(model, x, batch_size, verbose, steps, callbacks, **kwargs):
     for step, batch in enumerate(batches.epoch()):
         cbs.on_predict_batch_begin(step)
         out = model.predict_step(batch)
-        outputs.append(nest.map_structure(lambda t: t.numpy(), out))
+        outputs.append(_data.to_host(out))
         cbs.on_predict_batch_end(step, {"outputs": out})
     cbs.on_predict_end()
     if not outputs:
