@@ -206,9 +206,11 @@ class _StreamEvent:
         return runtime.eventQuery(self.ptr) == 0  # cudaSuccess; cudaErrorNotReady while pending
 
     def __del__(self):
-        from cupy.cuda import runtime
-        if self.ptr:
+        try:
+            from cupy.cuda import runtime
             runtime.eventDestroy(self.ptr)
+        except Exception:  # noqa: BLE001 - at interpreter exit CuPy's runtime may already be gone
+            pass
 
 
 class _Owner:

@@ -22,6 +22,7 @@ import collections
 import itertools
 import random
 import threading
+import weakref
 
 import numpy as np
 
@@ -86,7 +87,9 @@ class Engine:
         self.timeline = Timeline()
         self.recording = False    # spans are kept only while a profiler or a benchmark asks
         self.tracking = False     # turned on by the first queued stream or recording; default-stream-only
-        self._queues: list[SimQueue] = []   # programs never pay for the checker
+        # programs never pay for the checker
+        self._queues = weakref.WeakSet()    # every queued stream alive
+        self._busy: dict[SimQueue, None] = {}  # those with work pending (held, in order, until it has run)
         self._defaults: dict[str, SimQueue] = {}
         self._hosts: dict[int, _Host] = {}
         self._local = threading.local()
@@ -110,7 +113,7 @@ class Engine:
     def new_queue(self, device: str, name: str) -> SimQueue:
         with self.lock:
             queue = SimQueue(self, device, name, False)
-            self._queues.append(queue)
+            self._queues.add(queue)
             self.tracking = True
             return queue
 
@@ -147,7 +150,7 @@ class Engine:
             op = _Op(name, cat, run, Access(queue.actor, seq, name, dict(queue.actor.clock)), nbytes, args)
             if not queue.immediate:
                 self._model(queue, host, op)
-                queue.entries.append(op)
+                self._enqueue(queue, op)
                 self._advance()
                 return None
             self._advance()
@@ -181,7 +184,7 @@ class Engine:
             time = max(queue.end, queue.ready, host.time)
             token = Token(dict(queue.actor.clock), time, queue.immediate or not queue.entries)
             if not token.done:
-                queue.entries.append(token)
+                self._enqueue(queue, token)
             self._advance()
             return token
 
@@ -193,7 +196,7 @@ class Engine:
             if queue.immediate:
                 self._run_until(lambda: token.done)
             elif not token.done:
-                queue.entries.append(_Wait(token))
+                self._enqueue(queue, _Wait(token))
             self._advance()
 
     # ---- the host waiting -------------------------------------------------------------------
@@ -233,7 +236,7 @@ class Engine:
         if self.executing():
             return
         with self.lock:
-            self._run_until(lambda: not any(q.entries for q in self._queues))
+            self._run_until(lambda: not self._busy)
             host = self.host()
             queue.actor.join(host.actor.clock)
             seq = queue.actor.tick()
@@ -262,38 +265,45 @@ class Engine:
     def drain(self) -> None:
         """Run everything issued (gf.cuda.synchronize() on sim)."""
         with self.lock:
-            self._run_until(lambda: not any(q.entries for q in self._queues))
-            for queue in self._queues + list(self._defaults.values()):
+            self._run_until(lambda: not self._busy)
+            for queue in list(self._queues) + list(self._defaults.values()):
                 self._host_after(queue.actor.clock, queue.end)
 
     def reset(self) -> None:
         """Drop every queued op unrun (after a reported race, to start over clean); their events count as done."""
         with self.lock:
-            for queue in self._queues:
+            for queue in self._busy:
                 for entry in queue.entries:
                     if isinstance(entry, Token):
                         entry.done = True
                 queue.entries.clear()
+            self._busy.clear()
 
     # ---- running ------------------------------------------------------------------------------
+    def _enqueue(self, queue, entry):
+        queue.entries.append(entry)
+        self._busy[queue] = None
+
     def _advance(self):
         if self._eagerness == 0.0 or self.executing():
             return
         while True:
-            ready = [q for q in self._queues if q.entries and q.runnable()]
+            ready = [q for q in self._busy if q.runnable()]
             if not ready or self._rng.random() >= self._eagerness:
                 return
             self._run_head(self._rng.choice(ready))
 
     def _run_until(self, done):
         while not done():
-            ready = [q for q in self._queues if q.entries and q.runnable()]
+            ready = [q for q in self._busy if q.runnable()]
             if not ready:  # cannot happen: a wait names only work issued before it
                 raise RuntimeError("sim streams: a wait can never be satisfied (a bug in gpuflow's engine)")
             self._run_head(self._rng.choice(ready))
 
     def _run_head(self, queue):
         entry = queue.entries.popleft()
+        if not queue.entries:
+            del self._busy[queue]
         if isinstance(entry, Token):
             entry.done = True
         elif isinstance(entry, _Op):
