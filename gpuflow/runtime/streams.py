@@ -16,6 +16,7 @@ launches on that device's tensors go to it.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 import time
 
@@ -25,14 +26,24 @@ _local = threading.local()  # .stacks: {device: [Stream, ...]} of `with stream(.
 
 
 # ---- drivers ------------------------------------------------------------------------------------
+class _HostStream:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
 class HostDriver:
     """cpu: every op has finished when its call returns, so there is never anything to wait for."""
 
+    def __init__(self):
+        self._default = _HostStream("default stream")
+
     def new_stream(self, device, name, priority):
-        return name
+        return _HostStream(name)
 
     def default_stream(self, device):
-        return "default stream"
+        return self._default
 
     def record(self, handle, event):
         return time.perf_counter()
@@ -191,11 +202,10 @@ class Stream:
         return f"<gf.cuda.Stream {self._name()} on {self._device}>"
 
     def _name(self):
-        handle = self._handle
-        return handle if isinstance(handle, str) else getattr(handle, "name", f"{self.ptr:#x}")
+        return getattr(self._handle, "name", f"{self.ptr:#x}")
 
 
-_numbers = iter(range(1, 1 << 62))
+_numbers = itertools.count(1)
 
 
 class Event:

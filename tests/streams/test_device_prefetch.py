@@ -71,7 +71,12 @@ DATA = {
                         .map(lambda a, b: (a + 1.0, b)).batch(16), None),
     "batch list": lambda: ([(TRAIN_X[i:i + 16], TRAIN_Y[i:i + 16]) for i in range(0, 64, 16)], None),
     "device tensors": lambda: (gf.constant(TRAIN_X), gf.constant(TRAIN_Y)),
+    "float64 device tensors": lambda: (gf.constant(TRAIN_X.astype(np.float64)), gf.constant(TRAIN_Y)),
 }
+
+
+def test_float64_device_tensors_train_as_float32_arrays_do():
+    assert _train("sim", DATA["float64 device tensors"], True)[0] == _train("sim", DATA["arrays"], True)[0]
 
 
 @pytest.mark.parametrize("device", ["cpu", "sim"])

@@ -73,11 +73,16 @@ def num_samples(*structures) -> int:
 
 
 def _as_arrays_nest(x):
-    """Like to_numpy_nest, but tensors stay tensors (on their device)."""
+    """Like to_numpy_nest, but tensors stay tensors on their device (float64 ones cast there to float32, as
+    float64 arrays are: see _convert_leaf)."""
     if isinstance(x, dict):
         return {k: _as_arrays_nest(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)) and x and all(isinstance(v, (np.ndarray, Tensor, dict)) for v in x):
         return [_as_arrays_nest(v) for v in x]
+    if isinstance(x, Tensor) and x.dtype == dtypes.float64:
+        from ...ops.math import cast
+        with devices.device(x._device):
+            return cast(x, dtypes.float32)
     return x if x is None or isinstance(x, Tensor) else np.asarray(x)
 
 
