@@ -14,6 +14,18 @@ it runs in the simulator with its race, bounds and barrier checks; `cpu` has no 
 
 Under `gf.config.experimental.enable_op_determinism()` a kernel that calls atomics is refused (their
 order, and so a float sum, can change from run to run) unless made with `deterministic=True`.
+
+Streams and events, as torch.cuda / CuPy name them (docs/streams.md):
+
+    copy, compute = gf.cuda.Stream(), gf.cuda.current_stream()
+    with gf.cuda.stream(copy):
+        produce((4,), (256,), (x,))          # queued on `copy`
+    done = copy.record_event()
+    compute.wait_event(done)                  # compute's later work runs after it: no host wait
+    consume((4,), (256,), (x, y))
+
+On cuda these are CuPy streams and events; on sim, queues run in a seeded interleaving whose race
+checker raises KernelError when `wait_event` is missing; on cpu work runs when issued.
 """
 from __future__ import annotations
 
@@ -22,6 +34,7 @@ import numpy as np
 from . import determinism, devices, dtypes
 from .errors import InvalidArgumentError
 from .runtime.sources import kernel_dir
+from .runtime.streams import Event, Stream, current_stream, default_stream, stream, synchronize  # noqa: F401
 from .tensor import Tensor
 
 
@@ -76,7 +89,8 @@ class RawKernel:
             # needs NumPy >= 2.1.2), so a bfloat16 scalar goes as the same bits.
             converted = tuple(a.view(np.uint16) if isinstance(a, np.generic) and a.dtype == dtypes.bfloat16.np else a
                               for a in converted)
-            with cupy.cuda.Device(device.index):  # CuPy launches on its current device
+            with cupy.cuda.Device(device.index):  # CuPy launches on its current device (and its current stream)
                 fn(grid, block, converted, shared_mem=shared_mem)
         else:
-            fn(grid, block, converted, shared_mem=shared_mem)
+            from .backend.cuda._streamed import launch_kernel
+            launch_kernel(fn.function, device, grid, block, converted, shared_mem)

@@ -213,29 +213,31 @@ def install(device_index: int) -> CachingAllocator:
 
 
 def _new_pool() -> CachingAllocator:
-    import cupy
     from cupy.cuda import runtime
-
-    def make_event(stream_ptr):
-        event = cupy.cuda.Event(disable_timing=True)
-        # The raw cudaEventRecord on the stream's handle: what Event.record(stream) does with
-        # stream.ptr, without wrapping the handle in a Stream (ExternalStream is deprecated in
-        # CuPy 14, and its successor Stream.from_external does not exist in CuPy 13).
-        runtime.eventRecord(event.ptr, stream_ptr)
-        return _StreamEvent(event)
-    return CachingAllocator(runtime.malloc, runtime.free, make_event, out_of_memory=(runtime.CUDARuntimeError,))
+    return CachingAllocator(runtime.malloc, runtime.free, _StreamEvent, out_of_memory=(runtime.CUDARuntimeError,))
 
 
 class _StreamEvent:
-    """A recorded cupy.cuda.Event as the allocator asks it: CuPy answers "done?" with the `done`
-    property (cudaEventQuery), it has no query() method."""
-    __slots__ = ("event",)
+    """An event recorded on a stream known only by its handle (the allocator keeps stream pointers), made
+    with the raw runtime calls: cupy.cuda.Event.record wants a Stream object, and wrapping a pointer in
+    one needs ExternalStream, deprecated in CuPy 14. query(): cudaEventQuery says done."""
+    __slots__ = ("ptr",)
 
-    def __init__(self, event):
-        self.event = event
+    def __init__(self, stream_ptr: int):
+        from cupy.cuda import runtime
+        self.ptr = runtime.eventCreateWithFlags(runtime.eventDisableTiming)
+        runtime.eventRecord(self.ptr, stream_ptr)
 
     def query(self) -> bool:
-        return self.event.done
+        from cupy.cuda import runtime
+        return runtime.eventQuery(self.ptr) == 0  # cudaSuccess; cudaErrorNotReady while pending
+
+    def __del__(self):
+        try:
+            from cupy.cuda import runtime
+            runtime.eventDestroy(self.ptr)
+        except Exception:  # noqa: BLE001 - at interpreter exit CuPy's runtime may already be gone
+            pass
 
 
 class _Owner:

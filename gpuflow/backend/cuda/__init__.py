@@ -14,6 +14,8 @@ import numpy as np
 
 from .. import Backend
 from ..numerics import NUMERICS
+from . import _streamed
+from ...devices import Device
 from ._registry import IMPLS
 from .. import import_family_modules
 from ...runtime.loader import KernelLoader
@@ -42,6 +44,9 @@ class CudaBackend(Backend):
             self.max_blocks = 4  # the simulator pays per thread, not per element: few blocks, long loops
         self.loader = KernelLoader("cuda" if self.on_gpu else "sim")
         self.impls = {name: functools.partial(fn, self) for name, fn in IMPLS.items()}
+        if not self.on_gpu:  # sim: ops go to the thread's current stream (CuPy does this itself on a GPU)
+            self.device = Device(kind, index)
+            self.impls = _streamed.streamed_impls(self.impls, self.device)
         if self.on_gpu and cupy.cuda.runtime.getDeviceCount() > 1:
             # CuPy allocates and launches on its *current* device, which gf.device('cuda:1') does not
             # change: each impl runs inside this backend's device. (One GPU: it is always current.)
@@ -60,7 +65,9 @@ class CudaBackend(Backend):
 
     def from_numpy(self, array, dtype, copy=True):
         if not self.on_gpu:  # sim: one host copy straight into dtype, or none when the caller gives the array up
-            return np.array(array, dtype=dtype.np, copy=True if copy else None, order="C")
+            data = np.array(array, dtype=dtype.np, copy=True if copy else None, order="C")
+            _streamed.created(data, self.device, "copy host->device", _streamed.COPY)
+            return data
         host = np.asarray(array, dtype=dtype.np, order="C")  # ascontiguousarray would make 0-d arrays 1-d
         with self.xp.cuda.Device(self.device_id):
             return self.xp.asarray(host.view(self.storage_dtype(dtype)))
@@ -68,17 +75,21 @@ class CudaBackend(Backend):
     def full(self, shape, value, dtype):
         from .elementwise import fill
         if not self.on_gpu:
-            return fill(self, shape, value, dtype)
+            data = fill(self, shape, value, dtype)
+            _streamed.created(data, self.device, "constant fill", _streamed.COMPUTE)
+            return data
         with self.xp.cuda.Device(self.device_id):  # CuPy allocates and launches on its current device
             return fill(self, shape, value, dtype)
 
     def copy(self, data):
         if not self.on_gpu:
-            return data.copy()
+            return _streamed.copy(data, self.device)
         with self.xp.cuda.Device(self.device_id):  # CuPy copies onto the current device
             return data.copy()
 
     def to_numpy(self, data, dtype):
+        if not self.on_gpu:
+            _streamed.host_read(data, self.device)  # work queued on sim streams that writes it runs first
         host = data.get() if self.on_gpu else np.array(data, copy=True)
         if NUMERICS.pending:  # a value reaches the host: report a NaN/Inf a device check found since the last read
             NUMERICS.sync(self)

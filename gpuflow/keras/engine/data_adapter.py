@@ -1,10 +1,13 @@
 """Turning what `fit`/`evaluate`/`predict` get (arrays, tensors, nests of them, datasets) into batches.
 
-Arrays are sliced on the host and sent to the device one batch at a time. Anything else
-iterable (a `gf.data.Dataset`, a generator, a list of batches, a `keras.utils.PyDataset`) is taken
-to yield `x`, `(x, y)` or `(x, y, sample_weight)`, and `iter()` is called on it once per epoch.
-A generator cannot start again: as in Keras, it is drawn from across epochs, and when it runs out
-training stops with a warning.
+NumPy arrays are sliced on the host and sent to the device one batch at a time; tensors already on a
+device are sliced there (never pulled back to the host). Anything else iterable (a `gf.data.Dataset`,
+a generator, a list of batches, a `keras.utils.PyDataset`) is taken to yield `x`, `(x, y)` or
+`(x, y, sample_weight)`, and `iter()` is called on it once per epoch. A generator cannot start
+again: as in Keras, it is drawn from across epochs, and when it runs out training stops with a
+warning. Every epoch's batches go through `device_batches` (gpuflow/data/device.py): on cuda and sim
+the next batch uploads on the copy stream while the current step runs; a Dataset also gets its host
+work run in a background thread.
 
 Every adapter says `num_batches` (None while unknown, e.g. a generator's first epoch) and
 `ran_out` (a one-shot input ended before training did: fit stops).
@@ -17,9 +20,12 @@ import warnings
 
 import numpy as np
 
-from ... import nest
+from ... import devices, dtypes, nest
+from ...data.dataset import Dataset
+from ...data.device import PrefetchToDevice, constant_dtype, device_batches, prefetch_to_device
 from ...ops import creation as _creation
 from ...ops import random_ops as _random
+from ...runtime import scheduler
 from ...tensor import Tensor
 
 
@@ -74,8 +80,30 @@ def num_samples(*structures) -> int:
     return next(iter(counts))
 
 
+def _as_arrays_nest(x):
+    """Like to_numpy_nest, but tensors stay tensors on their device (float64 ones cast there to float32, as
+    float64 arrays are: see _convert_leaf)."""
+    if isinstance(x, dict):
+        return {k: _as_arrays_nest(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)) and x and all(isinstance(v, (np.ndarray, Tensor, dict)) for v in x):
+        return [_as_arrays_nest(v) for v in x]
+    if isinstance(x, Tensor) and x.dtype == dtypes.float64:
+        from ...ops.math import cast
+        with devices.device(x._device):
+            return cast(x, dtypes.float32)
+    return x if x is None or isinstance(x, Tensor) else np.asarray(x)
+
+
 def take(structure, index):
-    return nest.map_structure(lambda a: None if a is None else a[index], structure)
+    return nest.map_structure(lambda a: None if a is None else _take(a, index), structure)
+
+
+def _take(a, index):
+    if not isinstance(a, Tensor):
+        return a[index]
+    from ...ops.array import gather
+    with devices.device(a._device):  # sliced where it lives: device data stays on the device
+        return a[index] if isinstance(index, slice) else gather(a, index)
 
 
 def split_validation(x, y, sw, validation_split):
@@ -95,24 +123,38 @@ def _to_device(structure, owned=False):
     """Arrays become device tensors. owned=True: the arrays were just made for this batch (fancy-indexed out
     of the data) and nothing else refers to them, so the cpu device may keep them without another copy;
     the user's own arrays (and views of them) are always copied, as tensors never change."""
-    def convert(a):
-        if a is None:
-            return None
-        if isinstance(a, Tensor):
-            return a
-        arr = np.asarray(a)
-        fresh = owned
-        if arr.dtype == np.float64:
-            arr, fresh = arr.astype(np.float32), True  # like Keras: float64 data trains in the model's float32
-        return _creation._from_owned_array(arr) if fresh else _creation.convert_to_tensor(arr)
-    return nest.map_structure(convert, structure)
+    return nest.map_structure(lambda a: _convert_leaf(a, owned), structure)
+
+
+def _convert_leaf(a, owned):
+    if a is None:
+        return None
+    if isinstance(a, Tensor):
+        return a
+    arr = np.asarray(a)
+    fresh = owned
+    if arr.dtype == np.float64:
+        arr, fresh = arr.astype(np.float32), True  # like Keras: float64 data trains in the model's float32
+    return _creation._from_owned_array(arr) if fresh else _creation.convert_to_tensor(arr)
+
+
+def _upload_dtype(array):
+    """The dtype _convert_leaf gives a NumPy array, for uploads through the scheduler."""
+    return dtypes.float32 if array.dtype == np.float64 else constant_dtype(array)
+
+
+def _on_device(triples, owned=False):
+    """(x, y, sample_weight) triples as packed batches of device tensors, the next one uploading while the
+    caller's step runs on this one (gpuflow/data/device.py)."""
+    batches = device_batches(triples, convert=lambda a: _convert_leaf(a, owned), upload_dtype=_upload_dtype)
+    return (pack(*triple) for triple in batches)
 
 
 class ArrayBatches:
     """Batches of in-memory arrays: one permutation per epoch when shuffling."""
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=None):
-        self.x, self.y, self.sw = to_numpy_nest(x), to_numpy_nest(y), to_numpy_nest(sample_weight)
+        self.x, self.y, self.sw = _as_arrays_nest(x), _as_arrays_nest(y), _as_arrays_nest(sample_weight)
         self.n = num_samples(self.x, self.y, self.sw)
         if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -130,6 +172,9 @@ class ArrayBatches:
         return self.steps
 
     def epoch(self):
+        yield from _on_device(self._host_epoch(), owned=self.shuffle)
+
+    def _host_epoch(self):
         # From gf's seeded streams, never NumPy's global generator: gf.random.set_seed alone repeats a run.
         order = _random.host_generator(what="fit(shuffle=True)").permutation(self.n) if self.shuffle else None
         for step in range(self.steps):
@@ -138,7 +183,7 @@ class ArrayBatches:
                 idx = slice(start, start + self.batch_size)
             else:  # shuffled: fancy indexing makes fresh arrays, which the batch tensors may keep
                 idx = order[start:start + self.batch_size]
-            yield pack(take(self.x, idx), take(self.y, idx), take(self.sw, idx), _owned=order is not None)
+            yield take(self.x, idx), take(self.y, idx), take(self.sw, idx)
 
 
 _END = object()  # what next() gives back when the input is done (None could be a batch)
@@ -178,8 +223,17 @@ class IterableBatches:
         return batch
 
     def epoch(self):
+        yield from _on_device(self._host_epoch())
+
+    def _source(self):
+        """iter(data); a Dataset gets prefetch_to_device, so its host work runs in a thread and uploads overlap."""
+        if isinstance(self.data, Dataset) and not isinstance(self.data, PrefetchToDevice) and scheduler.enabled():
+            return iter(self.data.apply(prefetch_to_device(devices.current())))
+        return iter(self.data)
+
+    def _host_epoch(self):
         if self._iterator is None or self.steps is None and not self._one_shot:
-            self._iterator = iter(self.data)
+            self._iterator = self._source()
         count = 0
         while self.steps is None or count < self.steps:
             batch = self._next()
@@ -187,12 +241,12 @@ class IterableBatches:
                 if self.steps is None or self._one_shot:
                     break
                 # With steps_per_epoch Keras keeps one iterator across epochs; a re-iterable input restarts.
-                self._iterator = iter(self.data)
+                self._iterator = self._source()
                 batch = self._next()
                 if batch is _END:
                     raise ValueError(f"{self.what}: the dataset yielded no batches")
             count += 1
-            yield pack(*unpack_x_y_sample_weight(batch))
+            yield unpack_x_y_sample_weight(batch)
         if self.steps is not None and count == self.steps:
             return
         if count == 0 and (self._seen == 0 or self.what != "fit"):
@@ -227,6 +281,18 @@ def pack(x, y=None, sample_weight=None, _owned=False):
     if y is None and sample_weight is None:
         return (x,)
     return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
+def to_host(outputs):
+    """predict's per-batch outputs on their way to the host: on cuda and sim an async copy into pinned memory
+    (gpuflow/runtime/scheduler.py), waited for only when the arrays are joined; elsewhere a plain copy."""
+    tensors = [t for t in nest.flatten(outputs) if isinstance(t, Tensor)]
+    device = tensors[0]._device if tensors else None
+    if device is None or device.kind == "cpu" or not scheduler.enabled() or \
+            any(t._device != device for t in tensors):
+        return nest.map_structure(lambda t: t.numpy(), outputs)
+    values = iter(scheduler.for_device(device).download([t._data for t in tensors], [t.dtype for t in tensors]))
+    return nest.map_structure(lambda t: next(values) if isinstance(t, Tensor) else t, outputs)
 
 
 def float_logs(logs):

@@ -171,7 +171,7 @@ def predict(model, x, batch_size, verbose, steps, callbacks, **kwargs):
     for step, batch in enumerate(batches.epoch()):
         cbs.on_predict_batch_begin(step)
         out = predict_function(batch)
-        outputs.append(nest.map_structure(lambda t: t.numpy(), out))
+        outputs.append(_data.to_host(out))
         cbs.on_predict_batch_end(step, {"outputs": out})
     cbs.on_predict_end()
     if not outputs:

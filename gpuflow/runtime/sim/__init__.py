@@ -25,10 +25,18 @@ class SimFunction:
         self.params = launcher.parse_signature(sig().decode())
 
     def __call__(self, grid, block, args, shared_mem: int = 0, **kwargs) -> None:
-        kwargs.pop("stream", None)  # accepted for cupy compatibility; sim launches are synchronous
+        kwargs.pop("stream", None)  # accepted for cupy compatibility; gf.cuda.stream(...) routes sim launches
         if kwargs:
             raise TypeError(f"unexpected keyword arguments {sorted(kwargs)}")
         launcher.launch(self._lib, self._index, self.name, self.params, grid, block, args, shared_mem)
+
+    def check(self, grid, block, args, shared_mem: int = 0) -> None:
+        """Every check a launch makes, without running it (a launch queued on a stream is checked when issued)."""
+        launcher.marshal(self.name, self.params, grid, block, args, shared_mem)
+
+    def launch(self, grid, block, args, shared_mem: int = 0, changed: list | None = None) -> None:
+        """As a call, also listing in `changed` the array arguments whose bytes the kernel changed."""
+        launcher.launch(self._lib, self._index, self.name, self.params, grid, block, args, shared_mem, changed)
 
     def __repr__(self) -> str:
         return f"<SimFunction {self.name}({', '.join(p.ctype for p in self.params)})>"

@@ -165,7 +165,9 @@ class _Guarded:
         return " and ".join(parts) if parts else None
 
 
-def launch(lib, index: int, kernel: str, params: list[Param], grid, block, args, shared_mem: int = 0) -> None:
+def marshal(kernel: str, params: list[Param], grid, block, args, shared_mem: int = 0):
+    """Every check of a launch, and its scalar arguments packed: (LaunchArgs, slots, [(index, array)]).
+    Reads no array's contents, so a queued launch is checked when it is issued (gf.cuda.stream)."""
     if not isinstance(args, (tuple, list)):
         raise KernelError(f"kernel {kernel}: args must be a tuple, got {type(args).__name__}")
     if len(args) != len(params):
@@ -179,8 +181,6 @@ def launch(lib, index: int, kernel: str, params: list[Param], grid, block, args,
     if int(shared_mem) < 0:
         raise KernelError(f"kernel {kernel}: shared_mem={shared_mem} must be >= 0")
     la.smem = int(shared_mem)
-    la.seed = _seed()
-    la.stacks = _stack_pool()
 
     # Marshal. Arrays whose memory overlaps share one guarded copy, so aliasing (in-place
     # ops, views of one buffer) behaves as on the device.
@@ -212,6 +212,16 @@ def launch(lib, index: int, kernel: str, params: list[Param], grid, block, args,
             else:
                 raw = _scalar_bytes(kernel, i, p, a)
             slots[i] = ctypes.create_string_buffer(raw, max(len(raw), 1))
+    return la, slots, arrays
+
+
+def launch(lib, index: int, kernel: str, params: list[Param], grid, block, args, shared_mem: int = 0,
+           changed: list | None = None) -> None:
+    """`changed`: a list to which the indices of the array arguments whose bytes the kernel changed are
+    added (the stream race checker tells reads from writes by it)."""
+    la, slots, arrays = marshal(kernel, params, grid, block, args, shared_mem)
+    la.seed = _seed()
+    la.stacks = _stack_pool()
 
     groups: list[_Guarded] = []
     spans = sorted(((a.ctypes.data, a.ctypes.data + a.nbytes, i, a) for i, a in arrays), key=lambda t: t[0])
@@ -259,6 +269,9 @@ def launch(lib, index: int, kernel: str, params: list[Param], grid, block, args,
         for i, a in g.members:  # copy back even after an error: what the device would hold
             if a.nbytes and a.flags.writeable:
                 off = a.ctypes.data - g.lo
-                a.reshape(-1).view(np.uint8)[:] = g.data[off:off + a.nbytes]
+                mine = a.reshape(-1).view(np.uint8)
+                if changed is not None and not np.array_equal(mine, g.data[off:off + a.nbytes]):
+                    changed.append(i)
+                mine[:] = g.data[off:off + a.nbytes]
     if problems:
         raise KernelError(f"kernel {kernel}: " + "; ".join(problems))
