@@ -1,6 +1,10 @@
 """The op layer: primitives (records + dispatch) and the public tf-named functions built on them."""
 from .dispatch import PRIMITIVES, bind, primitive  # noqa: F401
-from . import elementwise, reduction, movement, linalg_prims, nn_prims, random_prims  # noqa: F401  (the primitives)
+from ..backend import import_family_modules
+
+# Every module here is imported, so each primitive family registers itself the way backend impls do:
+# adding a family is adding a file (docs/architecture.md, "Adding an op").
+import_family_modules(__name__, __path__)
 from . import math as _math
 from .math import *  # noqa: F401,F403
 from .creation import (constant, convert_to_tensor, copy_to, eye, fill, identity, ones, ones_like,  # noqa: F401
