@@ -10,15 +10,15 @@ autograd is pure Python on NumPy (a test-only dependency in the `test` extra).
 """
 import math
 
+import autograd as ag  # the `test` extra installs it: a missing oracle must fail, not skip
+import autograd.numpy as anp
+import autograd.scipy.special as aspecial
 import numpy as np
 import pytest
 
 import gpuflow as gf
 from gpuflow.ops import dense_prims, norm_prims, rnn_prims
 
-ag = pytest.importorskip("autograd")
-anp = pytest.importorskip("autograd.numpy")
-aspecial = pytest.importorskip("autograd.scipy.special")
 # A second derivative that does not depend on an input (beta's, in a norm layer) is zero, and autograd says so.
 pytestmark = pytest.mark.filterwarnings("ignore:Output seems independent of input")
 
