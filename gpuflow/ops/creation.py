@@ -98,6 +98,9 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
 
 
 def fill(dims, value, dtype=None, name=None) -> Tensor:
+    """A tensor of shape `dims` with every element `value` (dtype: `dtype`, else inferred from `value` as in
+        `constant`), filled on the current device with no host array of the full size.
+    """
     return _filled(_device.current(), dims, value, dtype, "fill")
 
 
@@ -130,11 +133,13 @@ _ZERO, _ONE = np.array(0), np.array(1)
 
 
 def zeros(shape, dtype=dtypes.float32, name=None) -> Tensor:
+    """A tensor of `shape` filled with zeros (float32 unless `dtype`), made on the current device."""
     return _full(_device.current(), tuple(int(d) for d in _shape_list(shape)), _ZERO, _dtype_or(dtype, dtypes.int32),
                  "zeros")
 
 
 def ones(shape, dtype=dtypes.float32, name=None) -> Tensor:
+    """A tensor of `shape` filled with ones (float32 unless `dtype`), made on the current device."""
     return _full(_device.current(), tuple(int(d) for d in _shape_list(shape)), _ONE, _dtype_or(dtype, dtypes.int32),
                  "ones")
 
@@ -145,14 +150,20 @@ def _like(x, value, dtype, op):
 
 
 def zeros_like(x, dtype=None, name=None) -> Tensor:
+    """Zeros of `x`'s shape, and of its dtype unless `dtype` is given, on the current device."""
     return _like(x, _ZERO, dtype, "zeros_like")
 
 
 def ones_like(x, dtype=None, name=None) -> Tensor:
+    """Ones of `x`'s shape, and of its dtype unless `dtype` is given, on the current device."""
     return _like(x, _ONE, dtype, "ones_like")
 
 
 def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # noqa: A001 - tf.range
+    """The numbers start, start + delta, ... below `limit` (`range(n)` counts 0..n-1), as tf.range.
+
+        The dtype follows the arguments (int32 for Python ints, float32 for floats) unless `dtype` is given.
+    """
     if limit is None:
         start, limit = 0, start
     values = [v.numpy().item() if isinstance(v, Tensor) else v for v in (start, limit, delta)]
@@ -165,6 +176,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # no
 
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None) -> Tensor:
+    """An identity matrix of `num_rows` x `num_columns` (default square), optionally batched by `batch_shape`."""
     array = np.eye(num_rows, num_columns)
     if batch_shape:
         array = np.broadcast_to(array, tuple(batch_shape) + array.shape)

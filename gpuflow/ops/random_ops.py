@@ -17,12 +17,16 @@ _state = {"seed": int.from_bytes(os.urandom(4), "little"), "counters": {}}
 
 
 def set_seed(seed):
+    """Sets the global seed, as tf.random.set_seed: with an op `seed` it fixes that op's sequence, and
+        ops without one get a fixed sequence too. Resets every op's draw counter.
+    """
     with _lock:
         _state["seed"] = int(seed) & 0xFFFFFFFF
         _state["counters"] = {}
 
 
 def get_global_seed() -> int:
+    """The global seed last set with set_seed."""
     return _state["seed"]
 
 
@@ -43,6 +47,10 @@ def _draw(prim, shape, dtype, seed):
 
 
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
+    """Uniform samples in [minval, maxval) (default [0, 1)); integer dtypes need `maxval`.
+
+        Philox draws: the same seeds give the same numbers on every device.
+    """
     dtype = dtypes.as_dtype(dtype)
     if dtype.is_integer:
         if maxval is None:
@@ -56,10 +64,14 @@ def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
+    """Normal samples with `mean` and `stddev`. Philox draws: the same seeds give the same numbers on every device."""
     z = _draw(prims.random_normal, shape, dtype, seed)
     return z if (mean, stddev) == (0.0, 1.0) else z * stddev + mean
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
+    """Normal samples with `mean` and `stddev`, redrawn where more than two standard deviations from
+        the mean, as in TF. Philox draws: the same on every device.
+    """
     z = _draw(prims.truncated_normal, shape, dtype, seed)
     return z if (mean, stddev) == (0.0, 1.0) else z * stddev + mean
