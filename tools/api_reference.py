@@ -192,11 +192,31 @@ def index() -> str:
     return "\n".join(lines) + "\n"
 
 
+def primitives_page() -> str:
+    """Every primitive, the module (family) that defines it, and whether each backend implements it."""
+    from gpuflow import devices
+    from gpuflow.ops.dispatch import PRIMITIVES
+    cpu, cuda = devices.parse("cpu").backend.impls, devices.parse("sim").backend.impls
+    lines = ["# Primitives", "",
+             "Generated from `gpuflow.ops.dispatch.PRIMITIVES` and the backends' impl tables when the site is built. "
+             "Every module of `gpuflow/ops/` is imported at start-up, so a primitive defined in a new module appears "
+             "here with nothing else to edit; `tests/core/test_primitive_registry.py` checks that each has an impl on "
+             "every device. See [Adding an op](../architecture.md#adding-an-op).", "",
+             "| primitive | defined in | grad rule | cpu impl | cuda and sim impl |", "|---|---|---|---|---|"]
+    yes = {True: "yes", False: "**missing**"}
+    for name in sorted(PRIMITIVES, key=lambda n: (PRIMITIVES[n].infer.__module__, n)):
+        prim = PRIMITIVES[name]
+        lines.append(f"| `{name}` | `{prim.infer.__module__.replace('gpuflow.', '')}` | "
+                     f"{'yes' if prim.grad else 'no'} | {yes[name in cpu]} | {yes[name in cuda]} |")
+    return "\n".join(lines) + "\n"
+
+
 # ---- mkdocs hook ----------------------------------------------------------------------------------
 
 def on_config(config):
     """Adds the reference pages to the nav, after the hand-written pages."""
-    pages = [{"Overview": "reference/index.md"}] + [{title(p): f"reference/{title(p)}.md"} for p in namespaces()]
+    pages = ([{"Overview": "reference/index.md"}] + [{title(p): f"reference/{title(p)}.md"} for p in namespaces()]
+             + [{"Primitives": "reference/primitives.md"}])
     config["nav"] = list(config.get("nav") or []) + [{"API reference": pages}]
     return config
 
@@ -204,6 +224,7 @@ def on_config(config):
 def on_files(files, config):
     from mkdocs.structure.files import File
     files.append(File.generated(config, "reference/index.md", content=index()))
+    files.append(File.generated(config, "reference/primitives.md", content=primitives_page()))
     for path in namespaces():
         files.append(File.generated(config, f"reference/{title(path)}.md", content=page(path)))
     return files

@@ -14,6 +14,10 @@ from ._util import normalize_axis
 from .creation import constant
 from .math import operands, tensor_on_device_of
 
+# What gf exports from this module (gpuflow/ops/__init__.py takes its __all__): a new public op goes here.
+__all__ = ["broadcast_to", "concat", "expand_dims", "gather", "one_hot", "pad", "rank", "reshape", "reverse",
+           "shape", "size", "slice", "split", "squeeze", "stack", "tile", "transpose", "unstack"]
+
 
 def _ints(value, what):
     if isinstance(value, Tensor):

@@ -9,6 +9,10 @@ from ..errors import InvalidArgumentError
 from ..tensor import Tensor, TensorSpec
 from .dispatch import bind, primitive
 
+# What gf exports from this module (gpuflow/ops/__init__.py takes its __all__): a new public op goes here.
+__all__ = ["constant", "convert_to_tensor", "copy_to", "eye", "fill", "identity", "ones", "ones_like", "range",
+           "zeros", "zeros_like"]
+
 
 def _infer_dtype(value, array: np.ndarray):
     """TF's rules: Python floats → float32, ints → int32 (int64 when they do not fit); NumPy keeps its dtype,

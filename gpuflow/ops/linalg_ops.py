@@ -5,6 +5,9 @@ from . import linalg_prims as linalg
 from .array import reshape, transpose
 from .math import operands
 
+# What gf exports from this module (gpuflow/ops/__init__.py takes its __all__): a new public op goes here.
+__all__ = ["matmul", "tensordot"]
+
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, name=None):
     """Matrix product of `a` and `b` over their last two axes, with NumPy-style batch broadcasting;
