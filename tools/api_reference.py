@@ -61,6 +61,8 @@ def namespaces() -> list[str]:
                 continue
             if child.__name__ != f"gpuflow.{sub}":  # a module imported under another name
                 continue
+            if not Path(getattr(child, "__file__", None) or "/").resolve().is_relative_to(ROOT):
+                continue  # another checkout's module, reached through an editable install's import hook
             if sub in wanted:
                 found.append(sub)
                 frontier.append((sub, child))

@@ -34,14 +34,16 @@ def exists(tf_name: str) -> bool:
     if parts[0] != "tf":
         raise ValueError(f"{tf_name!r} in {NAMES.name} does not start with 'tf.'")
     obj = importlib.import_module("gpuflow")
-    for depth, part in enumerate(parts[1:], start=1):
+    for part in parts[1:]:
         if hasattr(obj, part):
             obj = getattr(obj, part)
             continue
-        try:  # a submodule not imported by its parent's __init__
-            obj = importlib.import_module("gpuflow." + ".".join(parts[1:depth + 1]))
-        except ImportError:
+        # A submodule its parent's __init__ does not import: only if its file is in that package's own folder
+        # (an editable install's import hook could otherwise find it in another checkout).
+        folders = [Path(p) for p in getattr(obj, "__path__", [])]
+        if not any((f / f"{part}.py").is_file() or (f / part / "__init__.py").is_file() for f in folders):
             return False
+        obj = importlib.import_module(f"{obj.__name__}.{part}")
     return True
 
 
