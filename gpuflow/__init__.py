@@ -37,4 +37,5 @@ newaxis = None
 
 
 def is_tensor(x) -> bool:
+    """Whether `x` is a gpuflow tensor (a `gf.Tensor` or `gf.Variable`)."""
     return isinstance(x, Tensor)

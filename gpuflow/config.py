@@ -13,6 +13,7 @@ from . import devices as _device
 
 
 class PhysicalDevice:
+    """A device found on this machine: `name` ('/physical_device:GPU:0') and `device_type` ('CPU', 'GPU')."""
     def __init__(self, name, device_type):
         self.name, self.device_type = name, device_type
 
@@ -54,6 +55,9 @@ _logical_counts: dict = {}  # "CPU" / "SIM" → how many logical devices the phy
 
 
 def list_physical_devices(device_type=None):
+    """The devices of `device_type` ('CPU', 'GPU'; None: all) on this machine: the CPU and every
+        usable CUDA GPU. `sim` is not listed: it is a simulator, not hardware.
+    """
     found = [PhysicalDevice("/physical_device:CPU:0", "CPU")]
     if _device.cuda_available():
         import cupy

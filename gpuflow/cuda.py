@@ -37,8 +37,19 @@ from .runtime.sources import kernel_dir
 from .runtime.streams import Event, Stream, current_stream, default_stream, stream, synchronize  # noqa: F401
 from .tensor import Tensor
 
+# Public names: what the API reference shows and `import *` takes (imported helpers are not API).
+__all__ = ["RawKernel"]
+
 
 class RawKernel:
+    """A CUDA C++ kernel of your own, launched on gpuflow tensors: `kernel(grid, block, args)`.
+
+        The source is compiled for the device of its tensor arguments: NVRTC through CuPy on `cuda`, the
+        host compiler and the simulator (with race, bounds and barrier checks) on `sim`. Scalar arguments
+        must be NumPy scalars of the kernel parameter's exact type. See docs/custom-kernels.md.
+
+        Devices: sim, cuda (cpu runs no kernels)
+    """
     def __init__(self, code: str, name: str, options=(), *, deterministic=False):
         self.code, self.name, self.deterministic = code, name, bool(deterministic)
         self.options = tuple(options) + (f"-I{kernel_dir()}",)

@@ -6,8 +6,18 @@ import builtins
 import numpy as np
 import ml_dtypes
 
+# Public names: what the API reference shows and `import *` takes (imported helpers are not API).
+__all__ = ["DType", "as_dtype", "bfloat16", "bool", "double", "float16", "float32", "float64", "half", "int32",
+           "int64"]
+
 
 class DType:
+    """A tensor element type: `gf.float16`, `bfloat16`, `float32`, `float64`, `int32`, `int64` or `bool`.
+
+        Differs from TF:
+            There are no 8/16-bit integer, unsigned, complex or string dtypes; NumPy arrays of narrow integer
+            types are widened to int32 (uint32 to int64) when they become tensors.
+    """
     __slots__ = ("name", "np", "ctype", "kind")
 
     def __init__(self, name: str, np_dtype, ctype: str, kind: str):

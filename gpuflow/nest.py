@@ -7,6 +7,7 @@ def _is_namedtuple(x):
 
 
 def is_nested(x) -> bool:
+    """Whether `x` is a structure (list, tuple, namedtuple or dict) rather than a leaf, as tf.nest.is_nested."""
     return isinstance(x, (list, tuple, dict))
 
 
@@ -17,6 +18,7 @@ def _children(x):
 
 
 def flatten(structure) -> list:
+    """The leaves of `structure` in order (dicts by sorted key), as tf.nest.flatten."""
     if not is_nested(structure):
         return [structure]
     out = []
@@ -26,6 +28,7 @@ def flatten(structure) -> list:
 
 
 def pack_sequence_as(structure, flat):
+    """`flat` leaves arranged in the shape of `structure`, the inverse of flatten."""
     flat = list(flat)
     it = iter(flat)
 
@@ -46,6 +49,7 @@ def pack_sequence_as(structure, flat):
 
 
 def map_structure(fn, *structures):
+    """`fn` applied to the corresponding leaves of one or more structures of the same shape."""
     if len(structures) == 1:  # one structure always matches itself: skip the signature walk
         if not is_nested(structures[0]):  # a single value (the common case in layer calls)
             return fn(structures[0])
@@ -64,6 +68,7 @@ def _signature(s):
 
 
 def assert_same_structure(*structures):
+    """Raises ValueError unless all the structures have the same nesting (leaves may differ)."""
     first = _signature(structures[0])
     for other in structures[1:]:
         if _signature(other) != first:

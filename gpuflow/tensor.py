@@ -93,6 +93,14 @@ class Symbol:
 class Tensor:
     # `_keras_mask` (left unset unless a Keras layer attaches a mask, so read it with getattr(t, "_keras_mask",
     # None)): the (batch, time) mask of a masked sequence, as TF keeps it on the tensor.
+    """An immutable n-dimensional array on one device (`cpu`, `sim` or `cuda:N`), as tf.Tensor.
+
+        `.numpy()` copies it to the host; Python operators, indexing (ints, slices, `gf.newaxis`, boolean
+        masks) and `.to(device)` work as in TF. Make tensors with `gf.constant` and the ops, not this constructor.
+
+        Differs from TF:
+            An op on tensors of two devices is an error (copy with `.to(device)`); there is no soft placement.
+    """
     __slots__ = ("_data", "_dtype", "_device", "_shape", "_id", "_keras_mask", "__weakref__")
     # Let `ndarray <op> Tensor` call our reflected operators instead of NumPy's.
     __array_priority__ = 100

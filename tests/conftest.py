@@ -11,6 +11,13 @@ from gpuflow import devices
 
 DEVICES = ["cpu", "sim", pytest.param("cuda", marks=pytest.mark.gpu)]
 
+# The one switch that refreshes kernels/instantiations.txt: `GPUFLOW_UPDATE_INSTANTIATIONS=1 python -m pytest`.
+UPDATE_INSTANTIATIONS = "GPUFLOW_UPDATE_INSTANTIATIONS"
+
+
+def _updating_instantiations() -> bool:
+    return os.environ.get(UPDATE_INSTANTIATIONS) == "1"
+
 
 def pytest_addoption(parser):
     parser.addoption("--kernel-coverage", action="store_true",
@@ -23,18 +30,18 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "gpu" in item.keywords:
                 item.add_marker(skip)
-    if os.environ.get("GPUFLOW_KERNEL_CENSUS") == "1":
+    if _updating_instantiations():
         # The census stubs out the kernel loader's compile step, which these tests exercise.
-        census_skip = pytest.mark.skip(reason="census mode stubs the kernel loader's compile step")
+        census_skip = pytest.mark.skip(reason=f"{UPDATE_INSTANTIATIONS}=1 stubs the kernel loader's compile step")
         for item in items:
-            if item.nodeid.startswith("tests/runtime/test_cubin_cache.py"):
+            if item.nodeid.startswith(("tests/runtime/test_cubin_cache.py", "tests/sim/")):
                 item.add_marker(census_skip)
     # The kernel-coverage gate reads what the whole run launched: it must come last.
     items.sort(key=lambda item: item.nodeid.startswith("tests/test_kernel_coverage.py"))
 
 
 def pytest_configure(config):
-    if os.environ.get("GPUFLOW_KERNEL_CENSUS") == "1":
+    if _updating_instantiations():
         _census_mode()
 
 
@@ -43,8 +50,9 @@ def _census_mode():
 
     Every sim impl still runs (so it requests exactly the kernels it would), but its launches do
     nothing and its result is replaced by the cpu backend's, so each test goes on down the same
-    path. `GPUFLOW_KERNEL_CENSUS=1 python -m pytest --ignore=tests/sim` then writes
-    kernels/instantiations.txt in minutes instead of the hours separate compiles would take.
+    path. `GPUFLOW_UPDATE_INSTANTIATIONS=1 python -m pytest` then adds what was asked for to
+    kernels/instantiations.txt in minutes instead of the hours separate compiles would take
+    (tests/sim and the compile-cache tests, which need real compiles, are skipped).
     """
     from gpuflow.backend import cuda as cuda_backend
     from gpuflow.backend.numpy import IMPLS as REFERENCE
@@ -80,7 +88,7 @@ def _shadowed(fn, reference):
 
 
 def pytest_sessionfinish(session):
-    if os.environ.get("GPUFLOW_UPDATE_INSTANTIATIONS") == "1" or os.environ.get("GPUFLOW_KERNEL_CENSUS") == "1":
+    if _updating_instantiations():
         from gpuflow.kernels import instantiations, write_instantiations
         from gpuflow.runtime.loader import launched
         known = {(f, n) for f, names in instantiations().items() for n in names}

@@ -9,12 +9,19 @@ values passed through unchanged. References take the same arguments as NumPy arr
 """
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 
 import gpuflow as gf
 
-# Tolerances per dtype: float16/bfloat16 round every result, float32 accumulates.
+# Tolerances per dtype: float16/bfloat16 round every result, float32 accumulates. A blanket bound for
+# shape and plumbing checks; accuracy is checked by check_precision, whose bound is derived per op.
 TOL = {"float16": (2e-3, 2e-3), "bfloat16": (1.6e-2, 1.6e-2), "float32": (2e-5, 2e-5), "float64": (1e-10, 1e-10)}
+
+# Machine epsilon (the spacing of numbers at 1) per dtype, and the dtype each one computes in: half and
+# bfloat16 compute in float32 and round once, in the kernels and in the NumPy backend alike.
+EPS = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7, "float32": 2.0 ** -23, "float64": 2.0 ** -52}
+COMPUTE = {"float16": "float32", "bfloat16": "float32", "float32": "float32", "float64": "float64"}
 
 
 def rng(seed=0):
@@ -149,3 +156,44 @@ def check_parity(fn, inputs, device, grad=True, rtol=None, atol=None):
         assert (a is None) == (e is None), f"gradient {k}: None on one device only"
         if a is not None:
             assert_close(a, e, rtol * 10, atol * 10, f"gradient {k} on {device} vs cpu")
+
+
+def precision_bound(dtype, expected, n=1, ulps=4, scale=None):
+    """The largest error a correct kernel makes, element by element, for a result of `dtype` that folds
+    `n` terms. Rounding the stored result costs one eps of the storage dtype (only where it is narrower
+    than the compute dtype); the arithmetic costs `ulps` (the op's own roundings: exp, a division...)
+    plus `n` (a sum of n terms, in any order, is off by at most (n - 1) eps times the sum of the
+    terms' magnitudes) units of the compute dtype's eps, times `scale`: that sum of magnitudes
+    (default: the result's own magnitude), plus one subnormal spacing."""
+    dtype = gf.as_dtype(dtype)
+    name = dtype.name
+    magnitude = np.abs(expected)
+    scale = magnitude if scale is None else np.abs(scale)
+    store = EPS[name] * magnitude if COMPUTE[name] != name else 0.0
+    # Below the smallest normal number the spacing stops shrinking: a result there is off by up to one subnormal.
+    subnormal = float(ml_dtypes.finfo(dtype.np).smallest_subnormal)
+    return store + subnormal + (ulps + n) * EPS[COMPUTE[name]] * scale
+
+
+def check_precision(fn, inputs, reference, device, n=1, ulps=4, scale=None, what=""):
+    """fn on `device` is within precision_bound of reference(*inputs) computed in float64.
+
+    Unlike check_op's blanket per-dtype tolerance, the bound follows the dtype's epsilon and the
+    reduction length, so an error a few times the op's own rounding fails even in float16."""
+    expected = reference(*[_wide(a) for a in inputs])
+    with gf.device(device):
+        out = fn(*_tensors(inputs))
+    outs, exps = (out, expected) if isinstance(out, (list, tuple)) else ([out], [expected])
+    for o, e in zip(outs, exps):
+        actual, e = o.numpy().astype(np.float64), np.asarray(e, np.float64)
+        bound = np.broadcast_to(precision_bound(o.dtype, e, n, ulps, scale), e.shape)
+        err = np.abs(actual - e)
+        bad = ~((err <= bound) | (np.isnan(actual) & np.isnan(e)) | (actual == e))
+        if bad.any():
+            i = np.unravel_index(np.argmax(np.where(bad, err / np.maximum(bound, 1e-300), 0)), e.shape)
+            raise AssertionError(
+                f"{what or getattr(fn, '__name__', fn)} on {device} ({o.dtype.name}, n={n}): {bad.sum()} of {e.size} "
+                f"elements off by more than the bound; worst at {i}: got {actual[i]!r}, float64 says {e[i]!r}, "
+                f"error {err[i]:.3g} > bound {bound[i]:.3g}")
+    return out
+

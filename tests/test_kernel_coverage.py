@@ -36,5 +36,5 @@ def test_every_launched_instantiation_is_compile_checked(whole_suite):
     listed = {(f, n) for f, names in instantiations().items() for n in names}
     missing = sorted(launched["sim"] - listed)
     assert not missing, ("instantiations launched but not in kernels/instantiations.txt, so NVRTC never checks "
-                         "them; run `GPUFLOW_UPDATE_INSTANTIATIONS=1 python -m pytest --kernel-coverage`: "
+                         "them; run `GPUFLOW_UPDATE_INSTANTIATIONS=1 python -m pytest`: "
                          + ", ".join(f"{f}:{n}" for f, n in missing[:20]))

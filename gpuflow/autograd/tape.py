@@ -17,6 +17,9 @@ from ..tensor import Tensor, Variable
 
 
 class UnconnectedGradients(enum.Enum):
+    """What `GradientTape.gradient` returns for a source the target does not depend on:
+        None (NONE, the default) or zeros (ZERO), as tf.UnconnectedGradients.
+    """
     NONE = "none"
     ZERO = "zero"
 
@@ -26,6 +29,15 @@ def _differentiable(t: Tensor) -> bool:
 
 
 class GradientTape:
+    """Records the ops run inside its `with` block so `gradient(target, sources)` can differentiate them.
+
+        Trainable variables read inside are watched automatically (unless `watch_accessed_variables=False`);
+        other tensors need `tape.watch`. A persistent tape can compute several gradients; tapes nest, so
+        higher-order gradients work (every grad rule is written in gpuflow ops).
+
+        Differs from TF:
+            No `jacobian` or `batch_jacobian` yet.
+    """
     def __init__(self, persistent=False, watch_accessed_variables=True):
         self._persistent = persistent
         self._auto_watch = watch_accessed_variables

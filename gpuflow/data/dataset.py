@@ -21,6 +21,16 @@ UNKNOWN_CARDINALITY = -2
 
 
 class Dataset:
+    """An input pipeline with tf.data's methods: sources (`from_tensor_slices`, `from_tensors`,
+        `from_generator`, `range`, `zip`), transformations (`map`, `filter`, `batch`, `shuffle`, `repeat`,
+        `prefetch`, `cache`, `take`, `skip`, `shard`, ...) and iteration (`for x in ds`, `as_numpy_iterator`).
+
+        Elements are built on the host and become tensors on the current device as they are produced.
+
+        Differs from TF:
+            `map` runs its function eagerly in Python (not traced), so `.numpy()` works inside it; elements hold
+            numbers and bools only (no strings).
+    """
     _spec = None
 
     # --- what every node provides --------------------------------------------------------------

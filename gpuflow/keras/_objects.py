@@ -29,6 +29,7 @@ class Family:
         return cls
 
     def serialize(self, obj):
+        """`obj` as a {'class_name', 'config'} dict (None stays None), as keras.*.serialize."""
         if obj is None:
             return None
         if not hasattr(obj, "get_config"):
@@ -37,12 +38,16 @@ class Family:
         return {"class_name": type(obj).__name__, "config": obj.get_config()}
 
     def deserialize(self, config):
+        """The object a {'class_name', 'config'} dict describes, as keras.*.deserialize."""
         if not isinstance(config, dict) or "class_name" not in config:
             raise ValueError(f"cannot deserialize {self.what} from {config!r}: expected "
                              f"{{'class_name': ..., 'config': {{...}}}}")
         return self.lookup(config["class_name"]).from_config(config.get("config") or {})
 
     def get(self, identifier):
+        """The object an identifier names: None, a name ('glorot_uniform', 'GlorotUniform'), a config dict,
+            or an instance or callable (returned as is), as keras.*.get.
+        """
         if identifier is None:
             return None
         if isinstance(identifier, str):

@@ -20,54 +20,67 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
 
 def leaky_relu(x, negative_slope=0.2):
+    """x where x > 0, negative_slope * x elsewhere (Keras 3's default slope 0.2)."""
     return ops.leaky_relu(x, alpha=negative_slope)
 
 
 def relu6(x):
+    """min(max(x, 0), 6)."""
     return ops.relu6(x)
 
 
 def sigmoid(x):
+    """1 / (1 + exp(-x))."""
     return ops.sigmoid(x)
 
 
 def tanh(x):
+    """Hyperbolic tangent."""
     return ops.tanh(x)
 
 
 def softmax(x, axis=-1):
+    """exp(x) normalised along `axis` (default the last)."""
     return nn_ops.softmax(x, axis=axis)
 
 
 def log_softmax(x, axis=-1):
+    """x - log(sum(exp(x))) along `axis` (default the last)."""
     return nn_ops.log_softmax(x, axis=axis)
 
 
 def elu(x, alpha=1.0):
+    """x where x > 0, alpha * (exp(x) - 1) elsewhere."""
     return ops.elu(x, alpha=alpha)
 
 
 def selu(x):
+    """Scaled ELU: scale * elu(x, alpha) with the self-normalising constants (alpha 1.6733, scale 1.0507)."""
     return ops.elu(x, alpha=_SELU_ALPHA) * _SELU_SCALE
 
 
 def gelu(x, approximate=False):
+    """Gaussian error linear unit; `approximate=True` uses the tanh approximation."""
     return ops.gelu(x, approximate=approximate)
 
 
 def silu(x):
+    """x * sigmoid(x) (also named swish)."""
     return ops.silu(x)
 
 
 def softplus(x):
+    """log(1 + exp(x)), without overflow."""
     return ops.softplus(x)
 
 
 def softsign(x):
+    """x / (|x| + 1)."""
     return x / (ops.abs(x) + 1.0)
 
 
 def exponential(x):
+    """exp(x)."""
     return ops.exp(x)
 
 
@@ -77,6 +90,7 @@ def hard_sigmoid(x):
 
 
 def linear(x):
+    """x unchanged (the identity; what `activation=None` means)."""
     return x
 
 

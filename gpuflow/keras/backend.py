@@ -13,10 +13,12 @@ _uids: collections.Counter = collections.Counter()
 
 
 def floatx() -> str:
+    """The default float dtype name of new layers' weights and computation ('float32' unless set_floatx changed it)."""
     return _FLOATX
 
 
 def set_floatx(value) -> None:
+    """Sets the default float dtype ('float16', 'bfloat16', 'float32' or 'float64') for layers made from now on."""
     global _FLOATX
     dtype = _dtypes.as_dtype(value)
     if not dtype.is_floating:
@@ -26,15 +28,22 @@ def set_floatx(value) -> None:
 
 
 def epsilon() -> float:
+    """The fuzz factor Keras losses and metrics add to avoid dividing by zero (1e-7 unless set_epsilon changed it)."""
     return _EPSILON
 
 
 def set_epsilon(value: float) -> None:
+    """Sets the fuzz factor that epsilon() returns."""
     global _EPSILON
     _EPSILON = float(value)
 
 
 def image_data_format() -> str:
+    """Always 'channels_last': gpuflow's image layers are NHWC only.
+
+        Differs from TF:
+            There is no set_image_data_format; 'channels_first' is not supported.
+    """
     return _IMAGE_DATA_FORMAT
 
 
@@ -45,6 +54,7 @@ def get_uid(prefix: str = "") -> int:
 
 
 def unique_name(prefix: str) -> str:
+    """`prefix`, then `prefix_1`, `prefix_2`, ... on later calls: how default layer names are made."""
     uid = get_uid(prefix)
     return prefix if uid == 1 else f"{prefix}_{uid - 1}"
 

@@ -11,6 +11,10 @@ import numpy as np
 
 from .engine.progbar import Progbar, format_duration, format_metrics, format_per_unit
 
+# Public names: what the API reference shows and `import *` takes (imported helpers are not API).
+__all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
+           "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN"]
+
 _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
           "on_train_batch_end", "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
           "on_predict_begin", "on_predict_end", "on_predict_batch_begin", "on_predict_batch_end")
@@ -219,6 +223,9 @@ def _monitored(logs, monitor, owner):
 
 
 class EarlyStopping(Callback):
+    """Stops `fit` when the `monitor`ed metric has not improved by `min_delta` for `patience` epochs,
+        optionally restoring the best epoch's weights, with Keras' arguments.
+    """
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
                  restore_best_weights=False, start_from_epoch=0):
         super().__init__()
@@ -374,6 +381,9 @@ def _set_lr(optimizer, value: float):
 
 
 class ReduceLROnPlateau(Callback):
+    """Multiplies the optimizer's learning rate by `factor` when the `monitor`ed metric has not improved
+        for `patience` epochs (then waits `cooldown` epochs), never below `min_lr`.
+    """
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
                  cooldown=0, min_lr=0.0, **kwargs):
         super().__init__()
@@ -441,6 +451,7 @@ class CSVLogger(Callback):
 
 
 class TerminateOnNaN(Callback):
+    """Stops `fit` at the first batch whose loss is NaN or infinite."""
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):

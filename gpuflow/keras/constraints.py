@@ -9,6 +9,10 @@ from __future__ import annotations
 from .. import ops
 from ._objects import Family
 
+# Public names: what the API reference shows and `import *` takes (imported helpers are not API).
+__all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "deserialize", "get", "max_norm",
+           "min_max_norm", "non_neg", "serialize", "unit_norm"]
+
 _EPSILON = 1e-7  # keras.backend.epsilon(): keeps zero columns from dividing by zero
 
 
@@ -17,6 +21,7 @@ def _norms(w, axis):
 
 
 class Constraint:
+    """The base class: a callable applied to a weight after each optimizer update; override `__call__(w)`."""
     def __call__(self, w):
         return w
 
@@ -29,6 +34,7 @@ class Constraint:
 
 
 class MaxNorm(Constraint):
+    """Rescales each slice along `axis` whose L2 norm exceeds `max_value` down to that norm."""
     def __init__(self, max_value=2, axis=0):
         self.max_value, self.axis = max_value, axis
 
@@ -42,11 +48,13 @@ class MaxNorm(Constraint):
 
 
 class NonNeg(Constraint):
+    """Sets negative weights to zero."""
     def __call__(self, w):
         return w * ops.cast(w >= 0.0, w.dtype)
 
 
 class UnitNorm(Constraint):
+    """Rescales each slice along `axis` to unit L2 norm."""
     def __init__(self, axis=0):
         self.axis = axis
 

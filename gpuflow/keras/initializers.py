@@ -16,6 +16,14 @@ from ..ops import constant, eye, fill
 from ..ops import random_prims
 from ._objects import Family
 
+# Public names: what the API reference shows and `import *` takes (imported helpers are not API).
+__all__ = ["Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity", "Initializer",
+           "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal", "RandomUniform", "TruncatedNormal",
+           "VarianceScaling", "Zeros", "constant_initializer", "deserialize", "get", "glorot_normal",
+           "glorot_uniform", "he_normal", "he_uniform", "identity", "lecun_normal", "lecun_uniform", "ones",
+           "orthogonal", "random_normal", "random_uniform", "serialize", "truncated_normal", "variance_scaling",
+           "zeros"]
+
 # 1 / std of the standard normal truncated to [-2, 2]: makes a truncated draw have the asked std.
 _TRUNCATED_STD = 0.87962566103423978
 
@@ -39,6 +47,8 @@ def _dtype(dtype):
 
 
 class Initializer:
+    """The base class: `init(shape, dtype=None)` returns a new tensor of initial values; override `__call__`.
+    """
     def __call__(self, shape, dtype=None):
         raise NotImplementedError(f"{type(self).__name__} must define __call__(shape, dtype=None)")
 
@@ -51,6 +61,7 @@ class Initializer:
 
 
 class Constant(Initializer):
+    """Every value `value`."""
     def __init__(self, value=0.0):
         self.value = value
 
@@ -62,6 +73,7 @@ class Constant(Initializer):
 
 
 class Zeros(Constant):
+    """Every value 0."""
     def __init__(self):
         super().__init__(0.0)
 
@@ -70,6 +82,7 @@ class Zeros(Constant):
 
 
 class Ones(Constant):
+    """Every value 1."""
     def __init__(self):
         super().__init__(1.0)
 
@@ -98,6 +111,9 @@ class _Random(Initializer):
 
 
 class RandomUniform(_Random):
+    """Uniform values in [minval, maxval). With a `seed`, the same values on every call (Keras 3);
+        without, draws from the global seed's stream.
+    """
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
         self.minval, self.maxval = minval, maxval
@@ -111,6 +127,9 @@ class RandomUniform(_Random):
 
 
 class RandomNormal(_Random):
+    """Normal values with `mean` and `stddev`. With a `seed`, the same values on every call (Keras 3);
+        without, draws from the global seed's stream.
+    """
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
         self.mean, self.stddev = mean, stddev
@@ -207,6 +226,7 @@ class Orthogonal(_Random):
 
 
 class Identity(Initializer):
+    """`gain` times the identity matrix (2-D shapes only)."""
     def __init__(self, gain=1.0):
         self.gain = gain
 

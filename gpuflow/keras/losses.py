@@ -16,6 +16,13 @@ from .. import dtypes, nn, ops
 from ..tensor import Tensor
 from ._objects import snake
 
+# Public names: what the API reference shows and `import *` takes (imported helpers are not API).
+__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "Huber", "KLD", "KLDivergence", "Loss",
+           "LossFunctionWrapper", "MAE", "MSE", "MeanAbsoluteError", "MeanSquaredError", "Reduction",
+           "SparseCategoricalCrossentropy", "binary_crossentropy", "categorical_crossentropy", "deserialize", "get",
+           "huber", "kl_divergence", "kld", "kullback_leibler_divergence", "mae", "mean_absolute_error",
+           "mean_squared_error", "mse", "serialize", "sparse_categorical_crossentropy"]
+
 EPSILON = 1e-7  # keras.backend.epsilon()
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
 
@@ -75,11 +82,13 @@ def _clip_probs(p):
 # ---- loss functions: one value per sample --------------------------------------------
 
 def mean_squared_error(y_true, y_pred):
+    """mean((y_true - y_pred) ** 2) over the last axis: one value per sample."""
     y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
     return ops.reduce_mean(ops.square(y_true - y_pred), axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred):
+    """mean(|y_true - y_pred|) over the last axis: one value per sample."""
     y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
     return ops.reduce_mean(ops.abs(y_true - y_pred), axis=-1)
 
@@ -95,6 +104,7 @@ def huber(y_true, y_pred, delta=1.0):
 
 
 def kl_divergence(y_true, y_pred):
+    """sum(y_true * log(y_true / y_pred)) over the last axis, both clipped to [epsilon, 1]: one value per sample."""
     y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
     y_true = ops.clip_by_value(y_true, EPSILON, 1.0)
     y_pred = ops.clip_by_value(y_pred, EPSILON, 1.0)
@@ -102,6 +112,9 @@ def kl_divergence(y_true, y_pred):
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Cross-entropy between one-hot (or probability) `y_true` and `y_pred` probabilities (or logits,
+        with `from_logits=True`) along `axis`, with optional `label_smoothing`: one value per sample.
+    """
     y_true, y_pred = _tensors(y_true, y_pred)
     if tuple(y_true.shape) != tuple(y_pred.shape):
         raise ValueError(f"categorical_crossentropy: y_true {list(y_true.shape)} and y_pred {list(y_pred.shape)} "
@@ -116,6 +129,12 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
+    """Cross-entropy between integer class ids `y_true` and `y_pred` probabilities (or logits, with
+        `from_logits=True`) along the last axis: one value per sample.
+
+        Differs from TF:
+            Only `axis=-1`.
+    """
     if axis != -1:
         raise ValueError(f"sparse_categorical_crossentropy: only axis=-1 is supported, got {axis}")
     y_pred = _prediction(y_pred)
@@ -136,6 +155,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Binary cross-entropy of `y_pred` probabilities (or logits, with `from_logits=True`) against 0/1 (or
+        soft) `y_true`, averaged over `axis`, with optional `label_smoothing`: one value per sample.
+    """
     y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
@@ -195,6 +217,12 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
 
 
 class Loss:
+    """The base class of losses: subclass it and define `call(y_true, y_pred)` returning one value per sample.
+
+        Called as `loss(y_true, y_pred, sample_weight=None)`: per-sample values reduced by `reduction`
+        ('sum_over_batch_size' (default), 'sum' or 'none'), masks and sample weights applied as in Keras 3.
+    """
+
     labels_are_class_ids = False  # True: y_true holds integer class ids, kept out of the float cast of y_pred
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
@@ -245,26 +273,51 @@ class LossFunctionWrapper(Loss):
 
 
 class MeanSquaredError(LossFunctionWrapper):
+    """mean((y_true - y_pred) ** 2) over the last axis, then reduced over the batch.
+
+        Called as `loss(y_true, y_pred, sample_weight=None)`: per-sample values reduced by `reduction`
+        ('sum_over_batch_size' (default), 'sum' or 'none'), masks and sample weights applied as in Keras 3.
+    """
     def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
         super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
 
 
 class MeanAbsoluteError(LossFunctionWrapper):
+    """mean(|y_true - y_pred|) over the last axis, then reduced over the batch.
+
+        Called as `loss(y_true, y_pred, sample_weight=None)`: per-sample values reduced by `reduction`
+        ('sum_over_batch_size' (default), 'sum' or 'none'), masks and sample weights applied as in Keras 3.
+    """
     def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
         super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
 
 
 class Huber(LossFunctionWrapper):
+    """Quadratic for errors up to `delta`, linear beyond, averaged over the last axis.
+
+        Called as `loss(y_true, y_pred, sample_weight=None)`: per-sample values reduced by `reduction`
+        ('sum_over_batch_size' (default), 'sum' or 'none'), masks and sample weights applied as in Keras 3.
+    """
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
         super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=float(delta))
 
 
 class KLDivergence(LossFunctionWrapper):
+    """Kullback-Leibler divergence of y_pred from y_true along the last axis.
+
+        Called as `loss(y_true, y_pred, sample_weight=None)`: per-sample values reduced by `reduction`
+        ('sum_over_batch_size' (default), 'sum' or 'none'), masks and sample weights applied as in Keras 3.
+    """
     def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
         super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):
+    """Cross-entropy for one-hot labels; `from_logits=True` takes logits (fused softmax + loss kernel).
+
+        Called as `loss(y_true, y_pred, sample_weight=None)`: per-sample values reduced by `reduction`
+        ('sum_over_batch_size' (default), 'sum' or 'none'), masks and sample weights applied as in Keras 3.
+    """
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
                  name="categorical_crossentropy", dtype=None):
         super().__init__(categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
@@ -272,6 +325,12 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    """Cross-entropy for integer labels; `from_logits=True` takes logits (fused softmax + loss kernel).
+
+        Called as `loss(y_true, y_pred, sample_weight=None)`: per-sample values reduced by `reduction`
+        ('sum_over_batch_size' (default), 'sum' or 'none'), masks and sample weights applied as in Keras 3.
+    """
+
     labels_are_class_ids = True
 
     def __init__(self, from_logits=False, reduction="sum_over_batch_size", name="sparse_categorical_crossentropy",
@@ -281,6 +340,11 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 
 
 class BinaryCrossentropy(LossFunctionWrapper):
+    """Binary cross-entropy for 0/1 labels; `from_logits=True` takes logits (computed without overflow).
+
+        Called as `loss(y_true, y_pred, sample_weight=None)`: per-sample values reduced by `reduction`
+        ('sum_over_batch_size' (default), 'sum' or 'none'), masks and sample weights applied as in Keras 3.
+    """
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
                  name="binary_crossentropy", dtype=None):
         super().__init__(binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
@@ -303,6 +367,7 @@ FUNCTIONS = {"mean_squared_error": mean_squared_error, "mse": mean_squared_error
 
 
 def serialize(loss):
+    """A loss as a config dict (a Loss object) or its name (a built-in loss function), for saving."""
     if isinstance(loss, Loss):
         config = loss.get_config()
         if type(loss) is LossFunctionWrapper:
@@ -315,6 +380,7 @@ def serialize(loss):
 
 
 def deserialize(config, custom_objects=None):
+    """The loss a name or config dict (from serialize) describes; `custom_objects` maps your own names."""
     if isinstance(config, str):
         return get(config)
     if not isinstance(config, dict) or "class_name" not in config:

@@ -7,6 +7,9 @@ from __future__ import annotations
 from .. import ops
 from ._objects import Family
 
+# Public names: what the API reference shows and `import *` takes (imported helpers are not API).
+__all__ = ["L1", "L1L2", "L2", "Regularizer", "deserialize", "get", "l1", "l1_l2", "l2", "serialize"]
+
 
 def _factor(name, value):
     value = float(value)
@@ -16,6 +19,7 @@ def _factor(name, value):
 
 
 class Regularizer:
+    """The base class: `reg(x)` returns a scalar penalty added to the loss; override `__call__`."""
     def __call__(self, x):
         raise NotImplementedError(f"{type(self).__name__} must define __call__(x)")
 
@@ -45,6 +49,7 @@ class L1L2(Regularizer):
 
 
 class L1(L1L2):
+    """l1 * sum(|x|) (default l1 = 0.01)."""
     def __init__(self, l1=0.01):
         super().__init__(l1=l1)
 
@@ -53,6 +58,7 @@ class L1(L1L2):
 
 
 class L2(L1L2):
+    """l2 * sum(x ** 2) (default l2 = 0.01)."""
     def __init__(self, l2=0.01):
         super().__init__(l2=l2)
 

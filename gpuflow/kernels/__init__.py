@@ -23,7 +23,7 @@ def instantiations() -> dict[str, list[str]]:
 
 def write_instantiations(pairs) -> None:
     header = ("# Every (kernel file, name expression) the backends launch, one per line, tab-separated.\n"
-              "# Written by `GPUFLOW_KERNEL_CENSUS=1 python -m pytest --ignore=tests/sim` (see tests/conftest.py);\n"
+              "# Written by `GPUFLOW_UPDATE_INSTANTIATIONS=1 python -m pytest` (see tests/conftest.py);\n"
               "# read by `python -m gpuflow.kernels check` and by the sim loader, which builds each file's\n"
               "# listed instantiations together.\n")
     lines = sorted(f"{f}\t{n}" for f, n in pairs)

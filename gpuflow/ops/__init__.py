@@ -1,17 +1,16 @@
 """The op layer: primitives (records + dispatch) and the public tf-named functions built on them."""
 from .dispatch import PRIMITIVES, bind, primitive  # noqa: F401
-from . import elementwise, reduction, movement, linalg_prims, nn_prims, random_prims, state_prims, debugging  # noqa: F401,E501  (the primitives)
-from . import math as _math
-from .math import *  # noqa: F401,F403
-from .creation import (constant, convert_to_tensor, copy_to, eye, fill, identity, ones, ones_like,  # noqa: F401
-                       range, zeros, zeros_like)
-from .array import (broadcast_to, concat, expand_dims, gather, one_hot, pad, rank, reshape, reverse,  # noqa: F401
-                    shape, size, slice, split, squeeze, stack, tile, transpose, unstack)
-from .indexing import boolean_mask  # noqa: F401
-from .linalg_ops import matmul, tensordot  # noqa: F401
+from ..backend import import_family_modules
 
-__all__ = list(_math.__all__) + [
-    "constant", "convert_to_tensor", "copy_to", "eye", "fill", "identity", "ones", "ones_like", "range", "zeros",
-    "zeros_like", "broadcast_to", "concat", "expand_dims", "gather", "one_hot", "pad", "rank", "reshape", "shape",
-    "size", "slice", "split", "squeeze", "stack", "tile", "transpose", "unstack", "boolean_mask", "matmul",
-    "tensordot", "reverse"]
+# Every module here is imported, so each primitive family registers itself the way backend impls do:
+# adding a family is adding a file (docs/architecture.md, "Adding an op").
+import_family_modules(__name__, __path__)
+from . import array, creation, indexing, linalg_ops, math  # noqa: E402  (the public ops, by family)
+from .array import *  # noqa: F401,F403,E402
+from .creation import *  # noqa: F401,F403,E402
+from .indexing import *  # noqa: F401,F403,E402
+from .linalg_ops import *  # noqa: F401,F403,E402
+from .math import *  # noqa: F401,F403,E402
+
+# gf's ops: each family module's __all__, so a new public op is exported by adding it there.
+__all__ = [name for family in (math, creation, array, indexing, linalg_ops) for name in family.__all__]

@@ -14,6 +14,10 @@ from ._util import normalize_axis
 from .creation import constant
 from .math import operands, tensor_on_device_of
 
+# What gf exports from this module (gpuflow/ops/__init__.py takes its __all__): a new public op goes here.
+__all__ = ["broadcast_to", "concat", "expand_dims", "gather", "one_hot", "pad", "rank", "reshape", "reverse",
+           "shape", "size", "slice", "split", "squeeze", "stack", "tile", "transpose", "unstack"]
+
 
 def _ints(value, what):
     if isinstance(value, Tensor):
@@ -27,6 +31,10 @@ def _ints(value, what):
 
 
 def reshape(tensor, shape, name=None):
+    """`tensor` with the same elements in a new shape; one dimension may be -1 (or None) and is inferred.
+
+        The result shares memory with the input where the layout allows (tensors are immutable, so this is safe).
+    """
     x = operands(tensor)[0]
     if isinstance(shape, (list, tuple)):
         shape = [-1 if d is None else d for d in shape]  # Keras writes unknown sizes as None
@@ -45,6 +53,7 @@ def reshape(tensor, shape, name=None):
 
 
 def transpose(a, perm=None, conjugate=False, name=None):
+    """Permutes the axes of `a` by `perm` (default: reversed). `conjugate` is accepted for TF's signature."""
     x = operands(a)[0]
     # Only -rank..-1 wrap around; anything else reaches the primitive's check as it is.
     perm = tuple(reversed(builtins.range(x.ndim))) if perm is None else tuple(
@@ -53,18 +62,21 @@ def transpose(a, perm=None, conjugate=False, name=None):
 
 
 def broadcast_to(input, shape, name=None):  # noqa: A002
+    """`input` broadcast to `shape` by NumPy's rules; the gradient sums over the broadcast axes."""
     x = operands(input)[0]
     shape = tuple(_ints(shape, "broadcast_to: shape"))
     return x if shape == tuple(x.shape) else sh.broadcast_to(x, shape=shape)
 
 
 def expand_dims(input, axis, name=None):  # noqa: A002
+    """`input` with a new axis of size 1 inserted at `axis` (negative counts from the end)."""
     x = operands(input)[0]
     axis = normalize_axis("expand_dims", int(axis), x.ndim + 1)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
 def squeeze(input, axis=None, name=None):  # noqa: A002
+    """`input` without its size-1 axes (all of them, or those in `axis`, which must have size 1)."""
     x = operands(input)[0]
     if axis is None:
         axes = {i for i, d in enumerate(x.shape) if d == 1}
@@ -77,6 +89,7 @@ def squeeze(input, axis=None, name=None):  # noqa: A002
 
 
 def concat(values, axis, name=None):
+    """Joins a list of tensors of one dtype along an existing `axis`; the other dimensions must match."""
     xs = operands(*values)
     if not xs:
         raise InvalidArgumentError("concat: needs at least one tensor")
@@ -85,6 +98,7 @@ def concat(values, axis, name=None):
 
 
 def stack(values, axis=0, name=None):
+    """Joins a list of tensors of one shape and dtype along a new `axis`."""
     xs = operands(*values)
     if not xs:
         raise InvalidArgumentError("stack: needs at least one tensor")
@@ -96,6 +110,7 @@ def stack(values, axis=0, name=None):
 
 
 def slice(input_, begin, size, name=None):  # noqa: A001 - tf.slice
+    """The block of `input_` starting at `begin` with shape `size` (-1: to the end of that axis), as tf.slice."""
     x = operands(input_)[0]
     begin, size = _ints(begin, "slice: begin"), _ints(size, "slice: size")
     if len(begin) != x.ndim or len(size) != x.ndim:
@@ -129,6 +144,9 @@ def strided(x, begin, end, strides):
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name=None):
+    """Splits `value` along `axis` into `num_or_size_splits` equal parts, or parts of the given sizes (one may
+        be -1); a list of tensors.
+    """
     x = operands(value)[0]
     axis = normalize_axis("split", int(axis), x.ndim)
     n = x.shape[axis]
@@ -154,12 +172,20 @@ def split(value, num_or_size_splits, axis=0, num=None, name=None):
 
 
 def unstack(value, num=None, axis=0, name=None):
+    """The slices of `value` along `axis`, each without that axis, as a list."""
     x = operands(value)[0]
     axis = normalize_axis("unstack", int(axis), x.ndim)
     return [squeeze(part, axis) for part in split(x, x.shape[axis], axis)] if x.shape[axis] else []
 
 
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+    """Slices of `params` along `axis` at `indices` (int32 or int64), with TF's `batch_dims`.
+
+        The gradient scatter-adds into the gathered positions.
+
+        Differs from TF:
+            An index out of range is an error on every device (TF on a GPU gives zeros).
+    """
     x = operands(params)[0]
     idx = tensor_on_device_of(x, indices, dtype_hint=dtypes.int32)
     batch_dims = int(batch_dims) + (idx.ndim if batch_dims < 0 else 0)
@@ -191,6 +217,9 @@ def _batched_gather(x, idx, axis, b):
 
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=-1, dtype=None, name=None):
+    """One-hot encoding of integer `indices`: `on_value` (default 1) at each index along a new `axis` of size
+        `depth`, `off_value` (default 0) elsewhere. An index outside [0, depth) gives a row of off_value, as in TF.
+    """
     idx = operands(indices)[0]
     if dtype is None:  # tf: the dtype of on_value or off_value when given, else float32
         given = next((v for v in (on_value, off_value) if v is not None), None)
@@ -227,23 +256,27 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
 
 
 def tile(input, multiples, name=None):  # noqa: A002
+    """`input` repeated `multiples[i]` times along each axis i."""
     x = operands(input)[0]
     return sh.tile(x, multiples=tuple(_ints(multiples, "tile: multiples")))
 
 
 def shape(input, out_type=dtypes.int32, name=None):  # noqa: A002
+    """The shape of `input` as a 1-D int32 (or `out_type`) tensor, on the input's device."""
     x = operands(input)[0]
     with _device.device(x._device):
         return constant(list(x.shape), dtype=out_type)
 
 
 def size(input, out_type=dtypes.int32, name=None):  # noqa: A002
+    """The number of elements of `input` as a 0-d int32 (or `out_type`) tensor."""
     x = operands(input)[0]
     with _device.device(x._device):
         return constant(x.shape.num_elements(), dtype=out_type)
 
 
 def rank(input, name=None):  # noqa: A002
+    """The number of axes of `input` as a 0-d int32 tensor."""
     x = operands(input)[0]
     with _device.device(x._device):
         return constant(x.ndim, dtype=dtypes.int32)

@@ -98,11 +98,24 @@ def _pool2d(op, input, ksize, strides, padding, data_format):  # noqa: A002
 
 
 def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    """Maximum over `ksize` windows of NHWC `input`, moved by `strides`, with padding 'VALID' or 'SAME'.
+
+        The gradient goes to the first maximum of each window (row-major order), as in TF.
+
+        Differs from TF:
+            Channels-last (NHWC) only.
+    """
     x, params = _pool2d("max_pool2d", input, ksize, strides, padding, data_format)
     return pool_prims.max_pool2d(x, **params)[0]
 
 
 def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    """Mean over `ksize` windows of NHWC `input`, moved by `strides`; with 'SAME' padding the mean is
+        over the window's real elements only, as in TF.
+
+        Differs from TF:
+            Channels-last (NHWC) only.
+    """
     x, params = _pool2d("avg_pool2d", input, ksize, strides, padding, data_format)
     return pool_prims.avg_pool2d(x, **params)
 

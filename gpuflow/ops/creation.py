@@ -9,6 +9,10 @@ from ..errors import InvalidArgumentError
 from ..tensor import Tensor, TensorSpec
 from .dispatch import bind, primitive
 
+# What gf exports from this module (gpuflow/ops/__init__.py takes its __all__): a new public op goes here.
+__all__ = ["constant", "convert_to_tensor", "copy_to", "eye", "fill", "identity", "ones", "ones_like", "range",
+           "zeros", "zeros_like"]
+
 
 def _infer_dtype(value, array: np.ndarray):
     """TF's rules: Python floats → float32, ints → int32 (int64 when they do not fit); NumPy keeps its dtype,
@@ -98,6 +102,9 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
 
 
 def fill(dims, value, dtype=None, name=None) -> Tensor:
+    """A tensor of shape `dims` with every element `value` (dtype: `dtype`, else inferred from `value` as in
+        `constant`), filled on the current device with no host array of the full size.
+    """
     return _filled(_device.current(), dims, value, dtype, "fill")
 
 
@@ -130,11 +137,13 @@ _ZERO, _ONE = np.array(0), np.array(1)
 
 
 def zeros(shape, dtype=dtypes.float32, name=None) -> Tensor:
+    """A tensor of `shape` filled with zeros (float32 unless `dtype`), made on the current device."""
     return _full(_device.current(), tuple(int(d) for d in _shape_list(shape)), _ZERO, _dtype_or(dtype, dtypes.int32),
                  "zeros")
 
 
 def ones(shape, dtype=dtypes.float32, name=None) -> Tensor:
+    """A tensor of `shape` filled with ones (float32 unless `dtype`), made on the current device."""
     return _full(_device.current(), tuple(int(d) for d in _shape_list(shape)), _ONE, _dtype_or(dtype, dtypes.int32),
                  "ones")
 
@@ -145,14 +154,20 @@ def _like(x, value, dtype, op):
 
 
 def zeros_like(x, dtype=None, name=None) -> Tensor:
+    """Zeros of `x`'s shape, and of its dtype unless `dtype` is given, on the current device."""
     return _like(x, _ZERO, dtype, "zeros_like")
 
 
 def ones_like(x, dtype=None, name=None) -> Tensor:
+    """Ones of `x`'s shape, and of its dtype unless `dtype` is given, on the current device."""
     return _like(x, _ONE, dtype, "ones_like")
 
 
 def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # noqa: A001 - tf.range
+    """The numbers start, start + delta, ... below `limit` (`range(n)` counts 0..n-1), as tf.range.
+
+        The dtype follows the arguments (int32 for Python ints, float32 for floats) unless `dtype` is given.
+    """
     if limit is None:
         start, limit = 0, start
     values = [v.numpy().item() if isinstance(v, Tensor) else v for v in (start, limit, delta)]
@@ -165,6 +180,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # no
 
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None) -> Tensor:
+    """An identity matrix of `num_rows` x `num_columns` (default square), optionally batched by `batch_shape`."""
     array = np.eye(num_rows, num_columns)
     if batch_shape:
         array = np.broadcast_to(array, tuple(batch_shape) + array.shape)

@@ -9,6 +9,9 @@ from ..errors import InvalidArgumentError
 from ..tensor import Tensor
 from .array import gather, reshape, strided
 
+# What gf exports from this module (gpuflow/ops/__init__.py takes its __all__): a new public op goes here.
+__all__ = ["boolean_mask"]
+
 
 def _expand_ellipsis(key, rank):
     used = sum(1 for k in key if k is not None and k is not Ellipsis)

@@ -5,8 +5,20 @@ from . import linalg_prims as linalg
 from .array import reshape, transpose
 from .math import operands
 
+# What gf exports from this module (gpuflow/ops/__init__.py takes its __all__): a new public op goes here.
+__all__ = ["matmul", "tensordot"]
+
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, name=None):
+    """Matrix product of `a` and `b` over their last two axes, with NumPy-style batch broadcasting;
+        `transpose_a`/`transpose_b` (and, for real dtypes, `adjoint_a`/`adjoint_b`) transpose an operand first.
+
+        On cuda the product runs on cuBLAS (through CuPy), not on a kernel of ours; on sim it is NumPy's.
+
+        Differs from TF:
+            Operands of different dtypes are an error (TF raises too, but also rejects some mixes gpuflow never
+            sees, having no complex dtypes).
+    """
     a, b = operands(a, b)
     return linalg.matmul(a, b, transpose_a=bool(transpose_a or adjoint_a), transpose_b=bool(transpose_b or adjoint_b))
 

@@ -14,6 +14,7 @@ from . import reduction as red
 from ._util import normalize_axes, normalize_axis
 from .creation import convert_to_tensor
 from .dispatch import autocast, bind
+from .math_docs import DOCS
 
 __all__ = ["negative", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tanh", "sigmoid", "erf", "floor", "ceil", "round", "relu", "relu6", "softplus", "silu", "swish", "logical_not", "is_nan", "is_finite", "add", "subtract", "multiply", "floordiv", "mod", "floormod", "pow", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "divide", "truediv", "realdiv", "where", "cast", "clip_by_value", "add_n", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp", "reduce_mean", "reduce_any", "reduce_all", "reduce_variance", "reduce_std", "argmax", "argmin", "leaky_relu", "elu", "gelu", "count_nonzero"]
 
@@ -74,13 +75,19 @@ def tensor_on_device_of(like: Tensor, value, dtype_hint=None) -> Tensor:
         return convert_to_tensor(value, dtype_hint=dtype_hint)
 
 
+def _named(op, name):
+    """A made op under its public name, with its docstring (math_docs.DOCS): what the API reference shows."""
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = DOCS[name]
+    return op
+
+
 def _unary(name):
     prim = ew.unary[name]
 
     def op(x, name=None):
         return bind(prim, *operands(x))  # bind directly: one Python call less than prim(...) per op
-    op.__name__ = name
-    return op
+    return _named(op, name)
 
 
 def _binary(name):
@@ -88,8 +95,7 @@ def _binary(name):
 
     def op(x, y, name=None):
         return bind(prim, *operands(x, y))
-    op.__name__ = name
-    return op
+    return _named(op, name)
 
 
 negative, abs, sign, exp, log, log1p = map(_unary, ("negative", "abs", "sign", "exp", "log", "log1p"))  # noqa: A001
@@ -120,6 +126,13 @@ realdiv = divide
 
 
 def where(condition, x=None, y=None, name=None):
+    """Picks from `x` where `condition` is true and from `y` elsewhere, with NumPy broadcasting of all three.
+
+        The gradient goes to `x` where the condition holds and to `y` elsewhere.
+
+        Differs from TF:
+            `where(condition)` without `x` and `y` (the indices of true elements) is not supported yet.
+    """
     if x is None and y is None:
         raise NotImplementedError("where(condition) without x and y (indices of true elements) is not supported yet")
     x, y = operands(x, y)
@@ -127,17 +140,27 @@ def where(condition, x=None, y=None, name=None):
 
 
 def cast(x, dtype, name=None):
+    """`x` converted to `dtype` (a no-op when it already has it). Floating-to-floating casts pass the gradient.
+
+        Differs from TF:
+            gpuflow has no complex, string or 8/16-bit integer dtypes to cast to.
+    """
     x = operands(x)[0]
     dtype = dtypes.as_dtype(dtype)
     return x if x.dtype == dtype else ew.cast(x, dtype=dtype)
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """`t` limited to [clip_value_min, clip_value_max], elementwise (bounds broadcast against `t`).
+
+        The gradient passes where clip_value_min <= t <= clip_value_max, bounds included, as in TF.
+    """
     t, lo, hi = operands(t, clip_value_min, clip_value_max)
     return minimum(maximum(t, lo), hi)
 
 
 def add_n(inputs, name=None):
+    """The elementwise sum of a list of tensors of one shape and dtype."""
     total = inputs[0]
     for t in inputs[1:]:
         total = add(total, t)
@@ -148,8 +171,7 @@ def _reduce(prim):
     def op(input_tensor, axis=None, keepdims=False, name=None):
         x = operands(input_tensor)[0]
         return prim(x, axes=normalize_axes(prim.name, axis, x.ndim), keepdims=bool(keepdims))
-    op.__name__ = prim.name
-    return op
+    return _named(op, prim.name)
 
 
 reduce_sum = _reduce(red.reduce_sum)
@@ -160,6 +182,14 @@ reduce_logsumexp = _reduce(red.reduce_logsumexp)
 
 
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
+    """Mean over `axis` (an int, a list of ints, or None for every axis); `keepdims` keeps reduced axes.
+
+        float16 and bfloat16 inputs are summed and divided in float32 and rounded once. Integer means truncate
+        toward zero, as in TF.
+
+        Differs from TF:
+            A 0-d input accepts `axis` 0 or -1, as NumPy does (TF raises).
+    """
     x = operands(input_tensor)[0]
     if x.dtype in (dtypes.float16, dtypes.bfloat16):
         # Sum and divide in float32, round once: a half-precision sum or count overflows at 65504
@@ -178,22 +208,26 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
 
 
 def reduce_any(input_tensor, axis=None, keepdims=False, name=None):
+    """Logical OR over `axis` (None: every axis) of a bool or numeric tensor; a bool result."""
     x = operands(input_tensor)[0]
     return reduce_max(cast(x, dtypes.int32), axis, keepdims) > 0
 
 
 def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
+    """Logical AND over `axis` (None: every axis) of a bool or numeric tensor; a bool result."""
     x = operands(input_tensor)[0]
     return reduce_min(cast(x, dtypes.int32), axis, keepdims) > 0
 
 
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """Population variance (divided by N) over `axis` (None: every axis), as tf.math.reduce_variance."""
     x = operands(input_tensor)[0]
     mean = reduce_mean(x, axis, keepdims=True)
     return reduce_mean(square(x - mean), axis, keepdims)
 
 
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """Population standard deviation over `axis` (None: every axis): sqrt(reduce_variance)."""
     return sqrt(reduce_variance(input_tensor, axis, keepdims))
 
 
@@ -205,8 +239,7 @@ def _arg(prim):
                                        f"search along; reshape it to [1] first (the answer is then 0)")
         return prim(x, axis=normalize_axis(prim.name, 0 if axis is None else axis, x.ndim),
                     output_type=dtypes.as_dtype(output_type))
-    op.__name__ = prim.name
-    return op
+    return _named(op, prim.name)
 
 
 argmax = _arg(red.argmax)
@@ -214,17 +247,23 @@ argmin = _arg(red.argmin)
 
 
 def leaky_relu(features, alpha=0.2, name=None):
+    """x where x > 0, alpha * x elsewhere (default alpha 0.2, as tf.nn.leaky_relu). The gradient at 0 is alpha."""
     return ew.unary["leaky_relu"](operands(features)[0], alpha=float(alpha))
 
 
 def elu(features, alpha=1.0, name=None):
+    """Exponential linear unit: x where x > 0, alpha * (exp(x) - 1) elsewhere."""
     return ew.unary["elu"](operands(features)[0], alpha=float(alpha))
 
 
 def gelu(features, approximate=False, name=None):
+    """Gaussian error linear unit: x * Phi(x) with the exact erf form, or its tanh approximation when
+        `approximate=True`, as tf.nn.gelu.
+    """
     return ew.unary["gelu_tanh" if approximate else "gelu"](operands(features)[0])
 
 
 def count_nonzero(input, axis=None, keepdims=False, dtype=dtypes.int64, name=None):  # noqa: A002
+    """How many elements are not zero over `axis` (None: every axis), as int64 (or `dtype`)."""
     x = operands(input)[0]
     return reduce_sum(cast(not_equal(x, 0), dtype), axis, keepdims)

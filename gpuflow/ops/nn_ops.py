@@ -31,14 +31,27 @@ def _along(prim, logits, axis):
 
 
 def softmax(logits, axis=-1, name=None):
+    """exp(logits) normalised along `axis` (default the last), computed without overflow.
+
+        A row of all -inf gives NaN, as in NumPy and TF. A 0-d input is an error, as in TF.
+    """
     return _along(prims.softmax, logits, axis)
 
 
 def log_softmax(logits, axis=-1, name=None):
+    """logits - log(sum(exp(logits))) along `axis` (default the last), computed without overflow."""
     return _along(prims.log_softmax, logits, axis)
 
 
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):
+    """Cross-entropy between integer class ids `labels` (shape:
+        logits' shape without the last axis) and the softmax of `logits`, one loss per row.
+
+        A label outside [0, classes) is an error on every device.
+
+        Differs from TF:
+            TF gives NaN for an out-of-range label on a GPU and raises on a CPU; gpuflow raises everywhere.
+    """
     logits = operands(logits)[0]
     labels = tensor_on_device_of(logits, labels, dtype_hint=dtypes.int32)
     if labels.dtype.is_floating:
@@ -55,6 +68,9 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
 
 
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
+    """Cross-entropy between probability rows `labels` and the softmax of
+        `logits` along `axis`, one loss per row; both inputs get gradients.
+    """
     logits, labels = operands(logits, labels)
     _require_axis("softmax_cross_entropy_with_logits", logits)
     axis = normalize_axis("softmax_cross_entropy_with_logits", axis, logits.ndim)
@@ -86,9 +102,15 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
 
 
 def bias_add(value, bias, data_format=None, name=None):
+    """`value + bias`, `bias` (1-D) broadcast along the last axis.
+
+        Differs from TF:
+            Only channels-last data: `data_format` is accepted but channels-first layouts are not supported.
+    """
     value, bias = operands(value, bias)
     return value + bias
 
 
 def l2_loss(t, name=None):
+    """sum(t ** 2) / 2, a 0-d tensor."""
     return reduce_sum(square(operands(t)[0])) * 0.5

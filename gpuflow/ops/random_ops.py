@@ -36,7 +36,9 @@ _state = {"seed": None, "process_seed": int.from_bytes(os.urandom(4), "little"),
 
 
 def set_seed(seed):
-    """Set (or, with None, unset) the global seed and restart every stream's count."""
+    """Sets the global seed, as tf.random.set_seed: with an op `seed` it fixes that op's sequence, and
+        ops without one get a fixed sequence too. None unsets it. Resets every stream's draw counter.
+    """
     with _lock:
         _state["seed"] = None if seed is None else int(seed) & 0xFFFFFFFF
         _state["counters"] = {}
@@ -158,6 +160,10 @@ def _draw(prim, shape, dtype, seed):
 
 
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
+    """Uniform samples in [minval, maxval) (default [0, 1)); integer dtypes need `maxval`.
+
+        Philox draws: the same seeds give the same numbers on every device.
+    """
     dtype = dtypes.as_dtype(dtype)
     if dtype.is_integer:
         if maxval is None:
@@ -171,10 +177,14 @@ def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
+    """Normal samples with `mean` and `stddev`. Philox draws: the same seeds give the same numbers on every device."""
     z = _draw(prims.random_normal, shape, dtype, seed)
     return z if (mean, stddev) == (0.0, 1.0) else z * stddev + mean
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
+    """Normal samples with `mean` and `stddev`, redrawn where more than two standard deviations from
+        the mean, as in TF. Philox draws: the same on every device.
+    """
     z = _draw(prims.truncated_normal, shape, dtype, seed)
     return z if (mean, stddev) == (0.0, 1.0) else z * stddev + mean

@@ -9,6 +9,9 @@ import numpy as np
 
 from ...errors import InvalidArgumentError
 
+# Public names: what the API reference shows and `import *` takes (imported helpers are not API).
+__all__ = ["load_data"]
+
 DATA = Path(__file__).resolve().parent / "data" / "digits.csv.gz"
 N_SAMPLES = 1797
 DEFAULT_SEED = 113

@@ -9,6 +9,9 @@ import numpy as np
 from ...errors import InvalidArgumentError
 from . import _download
 
+# Public names: what the API reference shows and `import *` takes (imported helpers are not API).
+__all__ = ["load_data"]
+
 BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 # SHA-256 of each archive as published by Keras (they match the files of the Fashion-MNIST project).
 FILES = {

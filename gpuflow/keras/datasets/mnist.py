@@ -6,6 +6,9 @@ import numpy as np
 from ...errors import InvalidArgumentError
 from . import _download
 
+# Public names: what the API reference shows and `import *` takes (imported helpers are not API).
+__all__ = ["load_data"]
+
 BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # Keras' checksum of mnist.npz
 _KEYS = ("x_train", "y_train", "x_test", "y_test")

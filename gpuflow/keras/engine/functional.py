@@ -75,6 +75,9 @@ def takes_functional_arguments(cls) -> bool:
 
 
 class Functional(Model):
+    """A Model defined by a graph of layer calls from `Input` tensors to outputs: what
+        `gf.keras.Model(inputs, outputs)` returns.
+    """
     _masks_from_graph = True  # each layer attaches its output mask as the graph runs
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):

@@ -15,6 +15,9 @@ from .training import Model
 
 
 class Sequential(Model):
+    """A Model that runs its layers one after the other; `add` appends a layer, and an `Input` (or an
+        `input_shape=` on the first layer) builds it at once.
+    """
     _masks_from_graph = True  # each layer attaches its output mask as the stack runs
 
     def __init__(self, layers=None, name=None, trainable=True):

@@ -39,6 +39,16 @@ def _functional_arguments(args, kwargs) -> bool:
 
 
 class Model(Layer):
+    """A trainable stack of layers with Keras' training API: `compile`, `fit`, `evaluate`, `predict`,
+        `train_on_batch`, `summary`, `save`, `get_config`.
+
+        Built functionally (`Model(inputs, outputs)`, which gives a Functional model) or by subclassing (define
+        layers in `__init__` and the forward pass in `call`); override `train_step`/`test_step` to customise `fit`.
+
+        Differs from TF:
+            `compile(jit_compile=..., steps_per_execution=..., run_eagerly=...)` are accepted and change nothing:
+            gpuflow runs eagerly. Models save to `.keras` files only (no SavedModel or HDF5).
+    """
     def __new__(cls, *args, **kwargs):
         if cls is Model and _functional_arguments(args, kwargs):
             from .functional import Functional

@@ -71,6 +71,7 @@ class Dense(Layer):
 
 
 class Activation(Layer):
+    """Applies an activation function (a name such as 'relu', or a callable) to its input."""
     supports_masking = True
 
     def __init__(self, activation, **kwargs):
@@ -111,6 +112,7 @@ class ReLU(Layer):
 
 
 class LeakyReLU(Layer):
+    """x where x > 0, negative_slope * x elsewhere (default slope 0.3; tf.keras 2's `alpha=` is accepted)."""
     supports_masking = True
 
     def __init__(self, negative_slope=0.3, **kwargs):

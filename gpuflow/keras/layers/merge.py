@@ -72,11 +72,13 @@ class _Merge(Layer):
 
 
 class Add(_Merge):
+    """Adds a list of inputs of one shape, elementwise."""
     def _merge(self, xs):
         return ops.add_n(xs)
 
 
 class Subtract(_Merge):
+    """Subtracts the second of two inputs from the first, elementwise."""
     _min_inputs = _max_inputs = 2
 
     def _merge(self, xs):
@@ -84,21 +86,25 @@ class Subtract(_Merge):
 
 
 class Multiply(_Merge):
+    """Multiplies a list of inputs of one shape, elementwise."""
     def _merge(self, xs):
         return functools.reduce(ops.multiply, xs)
 
 
 class Average(_Merge):
+    """Averages a list of inputs of one shape, elementwise."""
     def _merge(self, xs):
         return ops.add_n(xs) * (1.0 / len(xs))
 
 
 class Maximum(_Merge):
+    """Elementwise maximum of a list of inputs of one shape (at a tie the gradient goes to the earlier input)."""
     def _merge(self, xs):
         return functools.reduce(ops.maximum, xs)
 
 
 class Minimum(_Merge):
+    """Elementwise minimum of a list of inputs of one shape (at a tie the gradient goes to the earlier input)."""
     def _merge(self, xs):
         return functools.reduce(ops.minimum, xs)
 
@@ -160,28 +166,35 @@ class Concatenate(Layer):
 
 
 def add(inputs, **kwargs):
+    """`Add(**kwargs)(inputs)`: the functional form."""
     return Add(**kwargs)(inputs)
 
 
 def subtract(inputs, **kwargs):
+    """`Subtract(**kwargs)(inputs)`: the functional form."""
     return Subtract(**kwargs)(inputs)
 
 
 def multiply(inputs, **kwargs):
+    """`Multiply(**kwargs)(inputs)`: the functional form."""
     return Multiply(**kwargs)(inputs)
 
 
 def average(inputs, **kwargs):
+    """`Average(**kwargs)(inputs)`: the functional form."""
     return Average(**kwargs)(inputs)
 
 
 def maximum(inputs, **kwargs):
+    """`Maximum(**kwargs)(inputs)`: the functional form."""
     return Maximum(**kwargs)(inputs)
 
 
 def minimum(inputs, **kwargs):
+    """`Minimum(**kwargs)(inputs)`: the functional form."""
     return Minimum(**kwargs)(inputs)
 
 
 def concatenate(inputs, axis=-1, **kwargs):
+    """`Concatenate(axis=axis, **kwargs)(inputs)`: the functional form."""
     return Concatenate(axis=axis, **kwargs)(inputs)

@@ -48,18 +48,38 @@ class _Pooling(Layer):
 
 
 class MaxPooling2D(_Pooling):
+    """Maximum over `pool_size` windows of (batch, height, width, channels) inputs, moved by `strides`.
+
+        Differs from TF:
+            Channels-last only: `data_format='channels_first'` raises.
+    """
     rank, op = 2, staticmethod(conv_ops.max_pool2d)
 
 
 class AveragePooling2D(_Pooling):
+    """Mean over `pool_size` windows of (batch, height, width, channels) inputs, moved by `strides`.
+
+        Differs from TF:
+            Channels-last only: `data_format='channels_first'` raises.
+    """
     rank, op = 2, staticmethod(conv_ops.avg_pool2d)
 
 
 class MaxPooling1D(_Pooling):
+    """Maximum over `pool_size` windows of (batch, steps, channels) inputs, moved by `strides`.
+
+        Differs from TF:
+            Channels-last only: `data_format='channels_first'` raises.
+    """
     rank, op = 1, staticmethod(conv_ops.max_pool1d)
 
 
 class AveragePooling1D(_Pooling):
+    """Mean over `pool_size` windows of (batch, steps, channels) inputs, moved by `strides`.
+
+        Differs from TF:
+            Channels-last only: `data_format='channels_first'` raises.
+    """
     rank, op = 1, staticmethod(conv_ops.avg_pool1d)
 
 
@@ -86,10 +106,20 @@ class _GlobalPooling(Layer):
 
 
 class GlobalAveragePooling2D(_GlobalPooling):
+    """The mean over height and width: (batch, channels), or (batch, 1, 1, channels) with keepdims.
+
+        Differs from TF:
+            Channels-last only: `data_format='channels_first'` raises.
+    """
     rank, reduce = 2, staticmethod(ops.reduce_mean)
 
 
 class GlobalMaxPooling2D(_GlobalPooling):
+    """The maximum over height and width: (batch, channels), or (batch, 1, 1, channels) with keepdims.
+
+        Differs from TF:
+            Channels-last only: `data_format='channels_first'` raises.
+    """
     rank, reduce = 2, staticmethod(ops.reduce_max)
 
 
@@ -116,6 +146,11 @@ class GlobalAveragePooling1D(_GlobalPooling):
 
 
 class GlobalMaxPooling1D(_GlobalPooling):
+    """The maximum over the steps axis: (batch, channels), or (batch, 1, channels) with keepdims.
+
+        Differs from TF:
+            Channels-last only: `data_format='channels_first'` raises.
+    """
     rank, reduce = 1, staticmethod(ops.reduce_max)
 
 

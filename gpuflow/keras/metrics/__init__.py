@@ -38,6 +38,7 @@ SNAKE_CLASSES = {to_snake_case(name): cls for name, cls in CLASSES.items() if to
 
 
 def serialize(metric):
+    """A metric as a config dict (a Metric object) or its name (a built-in metric function), for saving."""
     if isinstance(metric, Metric):
         return {"class_name": type(metric).__name__, "config": metric.get_config()}
     name = getattr(metric, "__name__", None)
@@ -48,6 +49,7 @@ def serialize(metric):
 
 
 def deserialize(config, custom_objects=None):
+    """The metric a name or config dict (from serialize) describes; `custom_objects` maps your own names."""
     if isinstance(config, str):
         return get(config)
     if not isinstance(config, dict) or "class_name" not in config:
@@ -60,6 +62,9 @@ def deserialize(config, custom_objects=None):
 
 
 def get(identifier):
+    """The metric an identifier names: a function name ('accuracy'), a class name or its snake_case form, a
+        config dict, or a Metric or callable (returned as is).
+    """
     if identifier is None or isinstance(identifier, Metric) or (callable(identifier) and not isinstance(identifier,
                                                                                                           type)):
         return identifier

@@ -58,40 +58,60 @@ def in_top_k(labels, predictions, k):
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1.0 where the integer label is among the `k` highest predictions, else 0.0, per sample."""
     y_true, y_pred = _pred_and_true(y_true, y_pred)
     return ops.cast(in_top_k(_sparse_labels(y_true, y_pred), y_pred, k), dtypes.float32)
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1.0 where the one-hot label's class is among the `k` highest predictions, else 0.0, per sample."""
     y_true, y_pred = _pred_and_true(y_true, y_pred)
     return ops.cast(in_top_k(ops.argmax(y_true, axis=-1), y_pred, k), dtypes.float32)
 
 
 class Accuracy(MeanMetricWrapper):
+    """How often predictions equal labels exactly. A running mean over every batch seen: `update_state(y_true, y_pred,
+    sample_weight=None)`, `result()`, `reset_state()`.
+    """
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(accuracy, name=name, dtype=dtype)
 
 
 class BinaryAccuracy(MeanMetricWrapper):
+    """How often predictions above `threshold` match 0/1 labels. A running mean over every batch seen:
+    `update_state(y_true, y_pred, sample_weight=None)`, `result()`, `reset_state()`.
+    """
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=float(threshold))
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
+    """How often the argmax of the predictions is the one-hot label's class. A running mean over every batch seen:
+    `update_state(y_true, y_pred, sample_weight=None)`, `result()`, `reset_state()`.
+    """
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """How often the argmax of the predictions is the integer label. A running mean over every batch seen:
+    `update_state(y_true, y_pred, sample_weight=None)`, `result()`, `reset_state()`.
+    """
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the one-hot label's class is among the `k` highest predictions. A running mean over every batch seen:
+    `update_state(y_true, y_pred, sample_weight=None)`, `result()`, `reset_state()`.
+    """
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=int(k))
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer label is among the `k` highest predictions. A running mean over every batch seen:
+    `update_state(y_true, y_pred, sample_weight=None)`, `result()`, `reset_state()`.
+    """
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
         super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=int(k))

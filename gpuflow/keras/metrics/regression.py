@@ -7,11 +7,17 @@ from .base import Mean, MeanMetricWrapper, as_tensor
 
 
 class MeanSquaredError(MeanMetricWrapper):
+    """The mean squared error over every sample seen. A running mean over every batch seen: `update_state(y_true,
+    y_pred, sample_weight=None)`, `result()`, `reset_state()`.
+    """
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(mean_squared_error, name=name, dtype=dtype)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
+    """The mean absolute error over every sample seen. A running mean over every batch seen: `update_state(y_true,
+    y_pred, sample_weight=None)`, `result()`, `reset_state()`.
+    """
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(mean_absolute_error, name=name, dtype=dtype)
 

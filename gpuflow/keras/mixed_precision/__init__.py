@@ -20,3 +20,8 @@ def __getattr__(name):
         from ..optimizers.loss_scale_optimizer import LossScaleOptimizer
         return LossScaleOptimizer
     raise AttributeError(f"module 'gpuflow.keras.mixed_precision' has no attribute {name!r}")
+
+
+def __dir__():
+    # The lazy name is listed too, so tools that read a module's members (the API reference) find it.
+    return sorted(set(globals()) | {"LossScaleOptimizer"})

@@ -104,6 +104,7 @@ def set_global_policy(policy) -> None:
 
 
 def global_policy() -> DTypePolicy:
+    """The dtype policy new layers get when given none: set_global_policy's, else floatx()'s ('float32')."""
     return _global if _global is not None else DTypePolicy(_backend.floatx())
 
 

@@ -22,16 +22,19 @@ _FAMILY = Family("optimizer", [SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad
 
 
 def serialize(optimizer) -> dict:
+    """An optimizer as a {'class_name', 'config'} dict, for saving."""
     return _FAMILY.serialize(optimizer)
 
 
 def deserialize(config, custom_objects=None):
+    """The optimizer a config dict (from serialize) describes; `custom_objects` maps your own class names."""
     if isinstance(config, dict) and custom_objects and config.get("class_name") in custom_objects:
         return custom_objects[config["class_name"]].from_config(config.get("config") or {})
     return _FAMILY.deserialize(config)
 
 
 def get(identifier):
+    """An optimizer from a name ('adam', 'sgd', ...), a config dict, or an Optimizer (returned as is)."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, (str, dict)):

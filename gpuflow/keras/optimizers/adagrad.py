@@ -5,6 +5,9 @@ from .base import Optimizer
 
 
 class Adagrad(Optimizer):
+    """Adagrad: per-element rates scaled by the accumulated squared gradients, Keras 3's update rule,
+        one fused kernel per variable and step.
+    """
     slot_names = ("accumulator",)
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, weight_decay=None,

@@ -31,6 +31,9 @@ class _AdamBase(Optimizer):
 
 
 class Adam(_AdamBase):
+    """Adam (optionally AMSGrad) with Keras' defaults and epsilon placement, one fused kernel per
+        variable and step.
+    """
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, name="adam", **kwargs):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, name, weight_decay=weight_decay, clipnorm=clipnorm,

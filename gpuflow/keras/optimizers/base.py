@@ -71,6 +71,13 @@ class HostMirror:
 
 
 class Optimizer:
+    """The base of the optimizers: `apply_gradients(zip(grads, vars))`, `minimize`, `learning_rate` (a
+        variable, or a LearningRateSchedule), `iterations`, and Keras 3's `weight_decay`, `clipnorm`, `clipvalue`
+        and `global_clipnorm`. Each update runs one fused kernel per variable.
+
+        Differs from TF:
+            `use_ema`, `loss_scale_factor` and `gradient_accumulation_steps` are not implemented and raise when set.
+    """
     slot_names: tuple = ()
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,

@@ -6,6 +6,9 @@ from .base import Optimizer
 
 
 class RMSprop(Optimizer):
+    """RMSprop, optionally with momentum and centered, Keras 3's update rule, one fused kernel per
+        variable and step.
+    """
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, name="rmsprop", **kwargs):
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,

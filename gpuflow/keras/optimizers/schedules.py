@@ -13,6 +13,10 @@ from ... import devices as _device
 from ...ops.creation import constant
 from .._objects import Family
 
+# Public names: what the API reference shows and `import *` takes (imported helpers are not API).
+__all__ = ["CosineDecay", "ExponentialDecay", "InverseTimeDecay", "LearningRateSchedule", "PiecewiseConstantDecay",
+           "PolynomialDecay", "deserialize", "serialize"]
+
 
 def _step(step) -> float:
     try:

@@ -6,6 +6,9 @@ from .base import Optimizer
 
 
 class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum and Nesterov momentum (Keras 3's update
+        rule), one fused kernel per variable and step.
+    """
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None, clipnorm=None,
                  clipvalue=None, global_clipnorm=None, use_ema=False, name="SGD", **kwargs):
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
