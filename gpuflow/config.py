@@ -28,6 +28,8 @@ class PhysicalDevice:
 
 
 class LogicalDevice:
+    """A logical device as tf.config.list_logical_devices returns it: its `name` and `device_type`."""
+
     def __init__(self, name, device_type):
         self.name, self.device_type = name, device_type
 
@@ -90,6 +92,7 @@ set_virtual_device_configuration = set_logical_device_configuration  # TF's olde
 
 
 def get_logical_device_configuration(device):
+    """The LogicalDeviceConfigurations `device` was split into, or None if it was never split."""
     count = _logical_counts.get(device.device_type)
     return None if count is None else [LogicalDeviceConfiguration() for _ in range(count)]
 
@@ -105,6 +108,7 @@ def logical_device_count(kind: str) -> int:
 
 
 def list_logical_devices(device_type=None):
+    """The logical devices (of `device_type`: "CPU", "GPU", "SIM"), after any set_logical_device_configuration."""
     wanted = None if device_type is None else str(device_type).upper()
     out = []
     for kind in ("CPU", "GPU", "SIM"):
@@ -127,5 +131,6 @@ def run_functions_eagerly(run_eagerly: bool) -> None:
 
 
 def functions_run_eagerly() -> bool:
+    """Whether run_functions_eagerly(True) is in force."""
     from .graph.function import functions_run_eagerly as eager
     return eager()

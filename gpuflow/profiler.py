@@ -57,6 +57,7 @@ class Trace:
 
 
 class experimental:  # noqa: N801 - tf.profiler.experimental's names
+    """tf.profiler.experimental: start, stop and Trace under their TF names."""
     start = staticmethod(start)
     stop = staticmethod(stop)
     Trace = Trace

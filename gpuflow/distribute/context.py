@@ -50,11 +50,13 @@ def get_strategy():
 
 
 def has_strategy() -> bool:
+    """Whether a non-default strategy is current (inside its scope or strategy.run)."""
     from .default import default_strategy
     return get_strategy() is not default_strategy()
 
 
 def in_cross_replica_context() -> bool:
+    """Whether this code runs inside a strategy's scope but outside strategy.run."""
     return current_replica() is None and bool(scope_stack())
 
 

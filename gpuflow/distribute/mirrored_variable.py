@@ -17,6 +17,8 @@ from . import context
 
 
 class MirroredVariable(Variable):
+    """A variable made inside a MirroredStrategy's scope: one copy per replica device, kept identical. Inside a
+    replica a read gives that replica's copy; outside, an assign writes every copy."""
     __slots__ = ("_values", "_devices", "_strategy", "_versions")
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None, constraint=None):

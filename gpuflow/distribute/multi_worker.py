@@ -18,6 +18,12 @@ from .worker_group import WorkerGroup
 
 
 class MultiWorkerMirroredStrategy(Strategy):
+    """tf.distribute.MultiWorkerMirroredStrategy: mirrored training over several processes (machines) from
+    TF_CONFIG or a cluster_resolver; NCCL on GPUs, a TCP collective on cpu/sim (for tests and development).
+
+    Devices: cpu, sim (TCP collective), cuda (NCCL)
+    """
+
     def __init__(self, cluster_resolver=None, communication_options=None):
         resolver = cluster_resolver or TFConfigClusterResolver()
         options = communication_options or CommunicationOptions()

@@ -5,6 +5,7 @@ import enum
 
 
 class ReduceOp(enum.Enum):
+    """How strategy.reduce and all_reduce combine replicas' values: SUM or MEAN (tf.distribute.ReduceOp)."""
     SUM = "SUM"
     MEAN = "MEAN"
 

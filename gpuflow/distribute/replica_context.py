@@ -5,6 +5,9 @@ from .reduce_op import as_reduce_op
 
 
 class ReplicaContext:
+    """What code inside strategy.run sees (tf.distribute.ReplicaContext): its replica id, num_replicas_in_sync,
+    all_reduce / all_gather across the replicas, and merge_call."""
+
     def __init__(self, strategy, replica_id_in_sync_group: int, local_index: int = 0, runner=None):
         self._strategy = strategy
         self._replica_id = replica_id_in_sync_group

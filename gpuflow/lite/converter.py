@@ -26,6 +26,7 @@ from .._export.graph import ExportError
 
 
 class Optimize(enum.Enum):
+    """tf.lite.Optimize: DEFAULT asks for post-training quantization (int8 with a representative_dataset)."""
     DEFAULT = "DEFAULT"
     OPTIMIZE_FOR_SIZE = "OPTIMIZE_FOR_SIZE"     # deprecated aliases of DEFAULT in TF; the same here
     OPTIMIZE_FOR_LATENCY = "OPTIMIZE_FOR_LATENCY"
@@ -33,6 +34,7 @@ class Optimize(enum.Enum):
 
 
 class OpsSet(enum.Enum):
+    """tf.lite.OpsSet: TFLITE_BUILTINS, or TFLITE_BUILTINS_INT8 for full-integer models."""
     TFLITE_BUILTINS = "TFLITE_BUILTINS"
     TFLITE_BUILTINS_INT8 = "TFLITE_BUILTINS_INT8"
     SELECT_TF_OPS = "SELECT_TF_OPS"
@@ -41,6 +43,7 @@ class OpsSet(enum.Enum):
 
 
 class constants:  # noqa: N801 - tf.lite.constants (TF 1's names for the inference types)
+    """tf.lite.constants: the inference input/output types (FLOAT, FLOAT16, INT8, ...)."""
     FLOAT = np.float32
     FLOAT16 = np.float16
     INT8 = np.int8
@@ -49,6 +52,8 @@ class constants:  # noqa: N801 - tf.lite.constants (TF 1's names for the inferen
 
 
 class TargetSpec:
+    """tf.lite.TargetSpec: the converter's supported_ops (OpsSet) and supported_types (e.g. [gf.float16])."""
+
     def __init__(self, supported_ops=None, supported_types=None):
         self.supported_ops = set(supported_ops or {OpsSet.TFLITE_BUILTINS})
         self.supported_types = set(supported_types or ())
@@ -82,6 +87,12 @@ def _is_float16(t):
 
 
 class TFLiteConverter:
+    """tf.lite.TFLiteConverter: `TFLiteConverter.from_keras_model(model).convert()` returns a .tflite
+    flatbuffer (float32, float16 weights, dynamic-range or full-integer int8; see docs/export.md).
+
+    Devices: any (the model's weights are read to the host)
+    """
+
     def __init__(self, model):
         self._model = model
         self.optimizations = []

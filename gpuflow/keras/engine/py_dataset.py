@@ -31,6 +31,9 @@ from .data_adapter import IterableBatches
 
 
 class PyDataset:
+    """keras.utils.PyDataset (also `Sequence`): subclass it with __len__ and __getitem__ returning a batch;
+    `workers` threads (or processes with use_multiprocessing) fetch batches ahead, in order."""
+
     def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
         for name, value, least in (("workers", workers, 1), ("max_queue_size", max_queue_size, 1)):
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
