@@ -25,7 +25,7 @@ class CrossDeviceOps:
         self.bytes_per_pack = 0  # CommunicationOptions.bytes_per_pack; 0: buckets.BUCKET_BYTES
 
     def sum_buffers(self, per_replica, devices, workers=None):
-        """per_replica[r][b]: replica r's flat buffer b (on devices[r]). Returns the same layout holding the
+        """`per_replica[r][b]`: replica r's flat buffer b (on `devices[r]`). Returns the same layout holding the
         sums over every replica in sync (those of other workers too, through `workers`)."""
         raise NotImplementedError
 
