@@ -25,7 +25,7 @@ from .. import devices as _device
 from .. import dtypes, nest
 from ..backend.numerics import NUMERICS
 from ..ops.dispatch import trace_stack
-from ..tensor import Symbol, Tensor, TensorSpec, Variable
+from ..tensor import Tensor, TensorSpec, Variable
 from .executor import run_traced
 from .ir import Graph
 from .trace import GraphTrace
@@ -34,7 +34,6 @@ from .control_flow import graph_plan
 log = logging.getLogger("gpuflow")
 RETRACE_WARNING_AFTER = 5
 
-_eager = threading.local()
 _RUN_EAGERLY = [False]
 
 
@@ -48,7 +47,7 @@ def functions_run_eagerly() -> bool:
 
 
 # ---- signatures ------------------------------------------------------------------------------------------
-def _leaf_key(x, relaxed=None):
+def _leaf_key(x):
     """What about one argument leaf decides the trace: (kind, ...)."""
     if isinstance(x, Variable):
         return ("variable", x._id)
