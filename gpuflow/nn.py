@@ -3,3 +3,4 @@ from .ops.math import elu, gelu, leaky_relu, relu, relu6, sigmoid, silu, softplu
 from .ops.nn_ops import (bias_add, dropout, l2_loss, log_softmax, sigmoid_cross_entropy_with_logits,  # noqa: F401
                          softmax, softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits)
 from .ops.conv_ops import avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: F401
+from .ops.sort_ops import top_k  # noqa: F401

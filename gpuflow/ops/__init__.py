@@ -9,9 +9,10 @@ from .array import (broadcast_to, concat, expand_dims, gather, one_hot, pad, ran
                     shape, size, slice, split, squeeze, stack, tile, transpose, unstack)
 from .indexing import boolean_mask  # noqa: F401
 from .linalg_ops import matmul, tensordot  # noqa: F401
+from .sort_ops import argsort, searchsorted, sort  # noqa: F401
 
 __all__ = list(_math.__all__) + [
     "constant", "convert_to_tensor", "copy_to", "eye", "fill", "identity", "ones", "ones_like", "range", "zeros",
     "zeros_like", "broadcast_to", "concat", "expand_dims", "gather", "one_hot", "pad", "rank", "reshape", "shape",
     "size", "slice", "split", "squeeze", "stack", "tile", "transpose", "unstack", "boolean_mask", "matmul",
-    "tensordot", "reverse"]
+    "tensordot", "reverse", "sort", "argsort", "searchsorted"]
