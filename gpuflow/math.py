@@ -3,3 +3,4 @@ from .ops.math import *  # noqa: F401,F403
 from .ops.math import __all__  # noqa: F401
 from .ops.nn_ops import log_softmax, softmax  # noqa: F401
 from .ops.sort_ops import top_k  # noqa: F401
+from .ops.scan_ops import cumprod, cumsum, cumulative_logsumexp  # noqa: F401
