@@ -1,2 +1,3 @@
 """`gf.linalg`."""
 from .ops.linalg_ops import matmul, tensordot  # noqa: F401
+from .ops.einsum import einsum  # noqa: F401

@@ -11,9 +11,10 @@ from .indexing import boolean_mask  # noqa: F401
 from .linalg_ops import matmul, tensordot  # noqa: F401
 from .sort_ops import argsort, searchsorted, sort  # noqa: F401
 from .scan_ops import cumsum  # noqa: F401
+from .einsum import einsum  # noqa: F401
 
 __all__ = list(_math.__all__) + [
     "constant", "convert_to_tensor", "copy_to", "eye", "fill", "identity", "ones", "ones_like", "range", "zeros",
     "zeros_like", "broadcast_to", "concat", "expand_dims", "gather", "one_hot", "pad", "rank", "reshape", "shape",
     "size", "slice", "split", "squeeze", "stack", "tile", "transpose", "unstack", "boolean_mask", "matmul",
-    "tensordot", "reverse", "sort", "argsort", "searchsorted", "cumsum"]
+    "tensordot", "reverse", "sort", "argsort", "searchsorted", "cumsum", "einsum"]
