@@ -12,9 +12,15 @@ from .linalg_ops import matmul, tensordot  # noqa: F401
 from .sort_ops import argsort, searchsorted, sort  # noqa: F401
 from .scan_ops import cumsum  # noqa: F401
 from .einsum import einsum  # noqa: F401
+from .scatter_ops import (gather_nd, scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_max,  # noqa: F401
+                          tensor_scatter_nd_min, tensor_scatter_nd_sub, tensor_scatter_nd_update)
+from .selection_ops import unique, unique_with_counts  # noqa: F401
+from .array import roll  # noqa: F401
 
 __all__ = list(_math.__all__) + [
     "constant", "convert_to_tensor", "copy_to", "eye", "fill", "identity", "ones", "ones_like", "range", "zeros",
     "zeros_like", "broadcast_to", "concat", "expand_dims", "gather", "one_hot", "pad", "rank", "reshape", "shape",
     "size", "slice", "split", "squeeze", "stack", "tile", "transpose", "unstack", "boolean_mask", "matmul",
-    "tensordot", "reverse", "sort", "argsort", "searchsorted", "cumsum", "einsum"]
+    "tensordot", "reverse", "sort", "argsort", "searchsorted", "cumsum", "einsum", "gather_nd", "scatter_nd",
+    "tensor_scatter_nd_add", "tensor_scatter_nd_max", "tensor_scatter_nd_min", "tensor_scatter_nd_sub",
+    "tensor_scatter_nd_update", "unique", "unique_with_counts", "roll"]

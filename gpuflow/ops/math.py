@@ -120,8 +120,13 @@ realdiv = divide
 
 
 def where(condition, x=None, y=None, name=None):
+    """tf.where: elements of x where condition is true, else of y (broadcast together); with condition alone,
+    the int64 (num_true, rank) coordinates of its true (non-zero) elements, read back to size the result."""
     if x is None and y is None:
-        raise NotImplementedError("where(condition) without x and y (indices of true elements) is not supported yet")
+        from .selection_ops import where_indices  # it builds on the ops of this module
+        return where_indices(condition)
+    if x is None or y is None:
+        raise ValueError("where: give both x and y, or neither (for the coordinates of the true elements)")
     x, y = operands(x, y)
     return ew.select(tensor_on_device_of(x, condition, dtype_hint=dtypes.bool), x, y)
 
