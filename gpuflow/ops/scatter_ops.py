@@ -16,10 +16,17 @@ from ..errors import InvalidArgumentError
 from ..tensor import Tensor
 from . import scatter_prims as sp
 from ._util import require
-from .array import concat, reshape
+from .array import concat
 from .creation import constant, zeros
 from .math import cast, negative, operands, tensor_on_device_of
 from .movement import broadcast_to, gather
+from .movement import reshape as _reshape
+
+
+def _view(x, shape):
+    """x in `shape` (same elements): itself when the shape already is it, which the hot paths usually hit."""
+    shape = tuple(shape)
+    return x if tuple(x.shape) == shape else _reshape(x, shape=shape)
 
 __all__ = ["gather_nd", "scatter_nd", "tensor_scatter_nd_update", "tensor_scatter_nd_add", "tensor_scatter_nd_sub",
            "tensor_scatter_nd_max", "tensor_scatter_nd_min"]
@@ -40,8 +47,8 @@ def _rows(op, idx, shape):
     if k > len(shape):
         raise InvalidArgumentError(f"{op}: indices {list(idx.shape)} have {k} coordinates but the tensor of shape "
                                    f"{list(shape)} has only {len(shape)} dims")
-    lin = reshape(sp.ravel_index(idx, dims=tuple(shape[:k]), op=op), [-1])
-    return lin, (math.prod(shape[:k]), math.prod(shape[k:]))
+    lin = sp.ravel_index(idx, dims=tuple(shape[:k]), op=op)
+    return _view(lin, (lin.shape.num_elements(),)), (math.prod(shape[:k]), math.prod(shape[k:]))
 
 
 def gather_nd(params, indices, batch_dims=0, name=None):
@@ -56,8 +63,8 @@ def gather_nd(params, indices, batch_dims=0, name=None):
                                        f"first {b} dims equal those of params {list(x.shape)}")
         idx = concat([_batch_coordinates(idx, b), cast(idx, dtypes.int64)], axis=-1)
     lin, rows = _rows("gather_nd", idx, tuple(x.shape))
-    out = gather(reshape(x, rows), lin, axis=0)
-    return reshape(out, tuple(idx.shape[:-1]) + tuple(x.shape[idx.shape[-1]:]))
+    out = gather(_view(x, rows), lin, axis=0)
+    return _view(out, tuple(idx.shape[:-1]) + tuple(x.shape[idx.shape[-1]:]))
 
 
 def _batch_coordinates(idx, b):
@@ -81,9 +88,9 @@ def _scatter(op, tensor, indices, updates, reduction):
     if t.dtype.is_bool and reduction == "update":  # bools move as int32
         return cast(_scatter(op, cast(t, dtypes.int32), idx, cast(u, dtypes.int32), reduction), dtypes.bool)
     lin, rows = _rows(op, idx, tuple(t.shape))
-    out = sp.scatter_reduce(reshape(t, rows), lin, reshape(u, (lin.shape[0], rows[1])), reduction=reduction,
+    out = sp.scatter_reduce(_view(t, rows), lin, _view(u, (lin.shape[0], rows[1])), reduction=reduction,
                             drop_negative=False, op=op)
-    return reshape(out, t.shape)
+    return _view(out, t.shape)
 
 
 def scatter_nd(indices, updates, shape, name=None):

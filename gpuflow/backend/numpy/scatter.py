@@ -51,13 +51,17 @@ _AT = {"sum": np.add, "max": np.maximum, "min": np.minimum}
 
 @impl("scatter_reduce")
 def scatter_reduce(base, ids, updates, reduction, drop_negative, op):
-    ids = ids.reshape(-1).astype(np.int64)
+    ids = ids.reshape(-1)
     dim = base.shape[0]
-    if ids.size and (ids.max() >= dim or (not drop_negative and ids.min() < 0)):
-        raise ids_error(op, ids, dim, drop_negative)
     out = widen(base).copy()  # half types combine in float32 and round once, as the kernel
-    keep = ids >= 0
-    ids, upd = ids[keep], widen(updates)[keep]
+    upd = widen(updates)
+    if ids.size:
+        lo, hi = ids.min(), ids.max()
+        if hi >= dim or (lo < 0 and not drop_negative):
+            raise ids_error(op, ids, dim, drop_negative)
+        if lo < 0:  # dropped ids
+            keep = ids >= 0
+            ids, upd = ids[keep], upd[keep]
     if reduction == "update":  # the last update of each id wins
         last = ids.size - 1 - np.unique(ids[::-1], return_index=True)[1]
         out[ids[last]] = upd[last]
