@@ -16,6 +16,7 @@ from .scatter_ops import (gather_nd, scatter_nd, tensor_scatter_nd_add, tensor_s
                           tensor_scatter_nd_min, tensor_scatter_nd_sub, tensor_scatter_nd_update)
 from .selection_ops import unique, unique_with_counts  # noqa: F401
 from .array import roll  # noqa: F401
+from .matrix_ops import norm  # noqa: F401
 
 __all__ = list(_math.__all__) + [
     "constant", "convert_to_tensor", "copy_to", "eye", "fill", "identity", "ones", "ones_like", "range", "zeros",
@@ -23,4 +24,4 @@ __all__ = list(_math.__all__) + [
     "size", "slice", "split", "squeeze", "stack", "tile", "transpose", "unstack", "boolean_mask", "matmul",
     "tensordot", "reverse", "sort", "argsort", "searchsorted", "cumsum", "einsum", "gather_nd", "scatter_nd",
     "tensor_scatter_nd_add", "tensor_scatter_nd_max", "tensor_scatter_nd_min", "tensor_scatter_nd_sub",
-    "tensor_scatter_nd_update", "unique", "unique_with_counts", "roll"]
+    "tensor_scatter_nd_update", "unique", "unique_with_counts", "roll", "norm"]
