@@ -128,6 +128,59 @@ def catalog() -> list[Op]:
            _dropout_np(base)),
         Op("uniform", "random", lambda n, r: (n,), lambda gf, n: gf.random.uniform((n,)),
            lambda n: base.random(n, dtype=np.float32)),
+        *breadth_ops(),
+    ]
+
+
+# ---- sorting, scans, scatters, segments, einsum: each against the NumPy call its cpu path wraps ----
+TOP_K, SEGMENTS, HEAD = 10, 100, 64
+
+
+def top_k_np(x, k=TOP_K):
+    """Stable descending order (ties to the lower index), as gf.math.top_k: argsort of the reversed rows."""
+    idx = (x.shape[-1] - 1) - np.argsort(x[..., ::-1], axis=-1, kind="stable")[..., ::-1][..., :k]
+    return np.take_along_axis(x, idx, -1), idx
+
+
+def scatter_np(t, idx, u):
+    out = t.copy()
+    np.add.at(out, idx[:, 0], u)
+    return out
+
+
+def segment_np(d, ids):
+    out = np.zeros((SEGMENTS,) + d.shape[1:], d.dtype)
+    np.add.at(out, ids, d)
+    return out
+
+
+def attention_shapes(n):
+    batch = max(1, n // (4 * HEAD * HEAD))
+    return (batch, 4, HEAD, HEAD)
+
+
+def breadth_ops() -> list[Op]:
+    def scatter_inputs(n, r):
+        t = normal(rows(n), r)
+        return t, r.integers(0, t.shape[0], (t.shape[0], 1), dtype=np.int32), normal(rows(n), r)
+    return [
+        Op("sort_rows", "sort", lambda n, r: (normal(rows(n), r),), lambda gf, x: gf.sort(x),
+           lambda x: np.sort(x, axis=-1), note="each row of 1000"),
+        Op("top_k_rows", "sort", lambda n, r: (normal(rows(n), r),), lambda gf, x: gf.math.top_k(x, TOP_K),
+           top_k_np, note=f"k = {TOP_K} of each row of 1000; NumPy: stable argsort + take"),
+        Op("cumsum_rows", "scan", lambda n, r: (normal(rows(n), r),), lambda gf, x: gf.cumsum(x, axis=-1),
+           lambda x: np.cumsum(x, axis=-1), note="along rows of 1000"),
+        Op("scatter_add", "scatter", scatter_inputs, lambda gf, t, i, u: gf.tensor_scatter_nd_add(t, i, u),
+           scatter_np, note="n/1000 rows of 1000 added at random rows; NumPy: np.add.at"),
+        Op("segment_sum", "scatter",
+           lambda n, r: (normal(rows(n), r), r.integers(0, SEGMENTS, rows(n)[0], dtype=np.int32)),
+           lambda gf, d, i: gf.math.unsorted_segment_sum(d, i, SEGMENTS), segment_np,
+           note=f"rows of 1000 into {SEGMENTS} segments; NumPy: np.add.at"),
+        Op("einsum_attention", "matmul",
+           lambda n, r: (normal(attention_shapes(n), r), normal(attention_shapes(n), r)),
+           lambda gf, q, k: gf.einsum("bhqd,bhkd->bhqk", q, k), lambda q, k: np.einsum("bhqd,bhkd->bhqk", q, k),
+           flops=lambda n, ins: 2.0 * ins[0].size * HEAD, host_max_n=10 ** 6,
+           note=f"bhqd,bhkd->bhqk, 4 heads of {HEAD}x{HEAD}; NumPy: np.einsum"),
     ]
 
 

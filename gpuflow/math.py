@@ -2,3 +2,8 @@
 from .ops.math import *  # noqa: F401,F403
 from .ops.math import __all__  # noqa: F401
 from .ops.nn_ops import log_softmax, softmax  # noqa: F401
+from .ops.sort_ops import top_k  # noqa: F401
+from .ops.scan_ops import cumprod, cumsum, cumulative_logsumexp  # noqa: F401
+from .ops.segment_ops import (bincount, segment_max, segment_mean, segment_min, segment_sum,  # noqa: F401
+                               unsorted_segment_max, unsorted_segment_mean, unsorted_segment_min,
+                               unsorted_segment_sum)

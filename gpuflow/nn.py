@@ -4,3 +4,4 @@ from .ops.nn_ops import (bias_add, dropout, l2_loss, log_softmax, sigmoid_cross_
                          softmax, softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits)
 from .ops.conv_ops import avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: F401
 from .distribute.losses import compute_average_loss, scale_regularization_loss  # noqa: F401,E402
+from .ops.sort_ops import top_k  # noqa: F401

@@ -170,6 +170,18 @@ class GradientTape:
             self._records.clear(), self._keep.clear()
         return nest.pack_sequence_as(sources, result)
 
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE, parallel_iterations=None,
+                 experimental_use_pfor=True):
+        """d target / d sources, each of shape target.shape + source.shape (see autograd/jacobian.py)."""
+        from .jacobian import jacobian
+        return jacobian(self, target, sources, unconnected_gradients, experimental_use_pfor)
+
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """Per-example jacobians, (batch,) + target.shape[1:] + source.shape[1:] (see autograd/jacobian.py)."""
+        from .jacobian import batch_jacobian
+        return batch_jacobian(self, target, source, unconnected_gradients, experimental_use_pfor)
+
 
 def stop_gradient(input, name=None):  # noqa: A002 - tf's argument name
     """The same values, but no gradient flows back through it (a primitive without a grad rule, so a traced

@@ -137,6 +137,12 @@ class NumericsCheck:
                 raise described.error(kinds, on_device=False)
             return
         from .cuda.numerics import scan
+        self.defer(backend, described, lambda flag, seq: scan(backend, data, dtype, flag, seq))
+
+    def defer(self, backend, described, launch):
+        """Number a device check and run `launch(flag, seq)`, a kernel that stores seq in the device's
+        flag[0] (if still 0) when it fails; the next read of the flag raises `described.error(kinds,
+        on_device=True)`. The NaN scan above and the index checks of kernels/scatter.cu use it."""
         with self._lock:
             state = self._device(backend)
             if len(state.ops) >= RING:
@@ -144,7 +150,7 @@ class NumericsCheck:
             state.seq = state.seq % _MAX_SEQ + 1
             state.ops[state.seq] = described
             self.pending.add(backend)
-            scan(backend, data, dtype, state.flag, state.seq)
+            launch(state.flag, state.seq)
 
     def _device(self, backend) -> _DeviceState:
         state = self._devices.get(backend)

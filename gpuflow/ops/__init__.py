@@ -11,6 +11,15 @@ from .creation import *  # noqa: F401,F403,E402
 from .indexing import *  # noqa: F401,F403,E402
 from .linalg_ops import *  # noqa: F401,F403,E402
 from .math import *  # noqa: F401,F403,E402
+from .sort_ops import argsort, searchsorted, sort  # noqa: F401,E402  (top_k lives in gf.math and gf.nn, as in TF)
+from .scan_ops import cumsum  # noqa: F401,E402  (cumprod, cumulative_logsumexp: gf.math)
+from .einsum import einsum  # noqa: F401,E402
+from .scatter_ops import *  # noqa: F401,F403,E402
+from .selection_ops import unique, unique_with_counts  # noqa: F401,E402
+from .matrix_ops import norm  # noqa: F401,E402  (the rest: gf.linalg)
 
-# gf's ops: each family module's __all__, so a new public op is exported by adding it there.
-__all__ = [name for family in (math, creation, array, indexing, linalg_ops) for name in family.__all__]
+# gf's ops: each family module's __all__, so a new public op is exported by adding it there, plus the names of
+# the newer families that TF puts at the top level too.
+from . import scatter_ops as _scatter  # noqa: E402
+__all__ = [name for family in (math, creation, array, indexing, linalg_ops, _scatter) for name in family.__all__] + [
+    "sort", "argsort", "searchsorted", "cumsum", "einsum", "unique", "unique_with_counts", "norm"]

@@ -16,7 +16,7 @@ from .math import operands, tensor_on_device_of
 
 # What gf exports from this module (gpuflow/ops/__init__.py takes its __all__): a new public op goes here.
 __all__ = ["broadcast_to", "concat", "expand_dims", "gather", "one_hot", "pad", "rank", "reshape", "reverse",
-           "shape", "size", "slice", "split", "squeeze", "stack", "tile", "transpose", "unstack"]
+           "roll", "shape", "size", "slice", "split", "squeeze", "stack", "tile", "transpose", "unstack"]
 
 
 def _ints(value, what):
@@ -134,6 +134,29 @@ def reverse(tensor, axis, name=None):
     flip = [k in axes and d > 1 for k, d in enumerate(x.shape)]
     return strided(x, tuple(d - 1 if f else 0 for f, d in zip(flip, x.shape)),
                    tuple(-1 if f else d for f, d in zip(flip, x.shape)), tuple(-1 if f else 1 for f in flip))
+
+
+def roll(input, shift, axis, name=None):  # noqa: A002 - tf's argument name
+    """Elements shifted along `axis` by `shift`, those pushed off one end coming back at the other (tf.roll).
+    shift and axis may be lists of equal length; shifts of one axis add up. Two slices and a concat per axis."""
+    x = operands(input)[0]
+    shifts, axes = _ints(shift, "roll: shift"), _ints(axis, "roll: axis")
+    if len(shifts) != len(axes):
+        raise InvalidArgumentError(f"roll: shift {shifts} and axis {axes} must have the same length")
+    total = {}
+    for s, a in zip(shifts, axes):
+        a = normalize_axis("roll", a, x.ndim)
+        total[a] = total.get(a, 0) + s
+    for a, s in sorted(total.items()):
+        n = x.shape[a]
+        if n == 0 or s % n == 0:
+            continue
+        cut = n - s % n
+        begin, end = [0] * x.ndim, list(x.shape)
+        head_end, tail_begin = list(end), list(begin)
+        head_end[a], tail_begin[a] = cut, cut
+        x = concat([strided(x, tail_begin, end, (1,) * x.ndim), strided(x, begin, head_end, (1,) * x.ndim)], a)
+    return x
 
 
 def strided(x, begin, end, strides):

@@ -126,15 +126,13 @@ realdiv = divide
 
 
 def where(condition, x=None, y=None, name=None):
-    """Picks from `x` where `condition` is true and from `y` elsewhere, with NumPy broadcasting of all three.
-
-        The gradient goes to `x` where the condition holds and to `y` elsewhere.
-
-        Differs from TF:
-            `where(condition)` without `x` and `y` (the indices of true elements) is not supported yet.
-    """
+    """tf.where: elements of x where condition is true, else of y (broadcast together); with condition alone,
+    the int64 (num_true, rank) coordinates of its true (non-zero) elements, read back to size the result."""
     if x is None and y is None:
-        raise NotImplementedError("where(condition) without x and y (indices of true elements) is not supported yet")
+        from .selection_ops import where_indices  # it builds on the ops of this module
+        return where_indices(condition)
+    if x is None or y is None:
+        raise ValueError("where: give both x and y, or neither (for the coordinates of the true elements)")
     x, y = operands(x, y)
     return ew.select(tensor_on_device_of(x, condition, dtype_hint=dtypes.bool), x, y)
 
