@@ -1,5 +1,4 @@
 """Fixtures of the distribute tests: the CPU (and sim) split into logical devices, free localhost ports."""
-import socket
 
 import pytest
 
@@ -28,13 +27,3 @@ def three_cpus():
     gf_config._logical_counts.update(before)
 
 
-def free_ports(n):
-    """n ports free on 127.0.0.1 now (bound then released; the tests bind them again at once)."""
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()

@@ -12,7 +12,7 @@ import pytest
 
 import gpuflow as gf
 from _models import digits, mlp
-from conftest import free_ports
+from _ports import free_ports
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

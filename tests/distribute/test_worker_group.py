@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import free_ports
+from _ports import free_ports
 from gpuflow.distribute.worker_group import WorkerGroup
 from gpuflow.errors import DeadlineExceededError, UnavailableError
 

@@ -29,14 +29,20 @@ def _streamed(name, fn, eng, device):
     def impl(*arrays, **params):
         if not eng.tracking or eng.executing():
             return fn(*arrays, **params)
-        return run_op(eng, streams.current_handle(device), name, fn, arrays, params, lambda: _infer(name, arrays, params))
+        reads = None
+        if name == "copy_to":  # from another device: a host read of the source (waited for), then an upload
+            eng.host_read(arrays[0], streams.current_handle(params["source"]))
+            reads = ()
+        return run_op(eng, streams.current_handle(device), name, fn, arrays, params,
+                      lambda: _infer(name, arrays, params), reads)
     impl.__name__ = getattr(fn, "__name__", name)
     return impl
 
 
-def run_op(eng, queue, name, fn, arrays, params, out_specs):
-    """fn(*arrays, **params) as one op on `queue`; out_specs() -> [(shape, numpy dtype)], asked only to queue it."""
-    inputs = [a for a in arrays if isinstance(a, np.ndarray)]
+def run_op(eng, queue, name, fn, arrays, params, out_specs, reads=None):
+    """fn(*arrays, **params) as one op on `queue`; out_specs() -> [(shape, numpy dtype)], asked only to queue it.
+    `reads`: the arrays the op reads on `queue` (default: every input array)."""
+    inputs = [a for a in arrays if isinstance(a, np.ndarray)] if reads is None else list(reads)
     if queue.immediate:
         def run_now():
             out = fn(*arrays, **params)
