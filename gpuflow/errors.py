@@ -23,3 +23,7 @@ class UnimplementedError(GpuflowError, NotImplementedError):
 
 class NotFoundError(GpuflowError, FileNotFoundError):
     """A file or resource gpuflow was asked to load does not exist."""
+
+
+class DataLossError(GpuflowError, ValueError):
+    """A file gpuflow was asked to load is damaged or inconsistent (tf.errors.DataLossError)."""

@@ -145,9 +145,16 @@ class Model(Layer):
 
     def save(self, filepath, overwrite=True, **kwargs):
         """Keras 3's whole-model `.keras` file: a zip of the JSON config (and compile config) and the weights and
-        optimizer state as safetensors; see model_file.py. Nothing is pickled."""
+        optimizer state as safetensors; see model_file.py. A path without an extension writes a SavedModel
+        directory, as TF2 Keras does (gpuflow/saved_model). Nothing is pickled."""
         from .model_file import save_model
         save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def export(self, filepath, format="tf_saved_model", verbose=True, input_signature=None, **kwargs):  # noqa: A002
+        """Keras 3's model.export: an inference artifact (a SavedModel directory by default); see export.py."""
+        from .export import export_model
+        return export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature,
+                            **kwargs)
 
     # ---------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
