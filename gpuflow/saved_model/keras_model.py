@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from .. import devices as _devices
+from ..tensor import TensorSpec
 from . import tensor_file
 from .format import variables_path
 
@@ -34,13 +35,25 @@ def export_saved_model(model, filepath, verbose=True, input_signature=None, **kw
     if kwargs:
         raise TypeError(f"export: unexpected argument(s) {', '.join(sorted(kwargs))}")
     signatures = None
-    if input_signature is not None:
+    if input_signature is not None:  # named after the model's inputs, as its default signature is
+        specs = list(input_signature)
+        names = _input_names(model, len(specs))
+        specs = [TensorSpec(s.shape, s.dtype, name=s.name or n) for s, n in zip(specs, names)]
         signatures = Function(lambda *xs: model(list(xs) if len(xs) > 1 else xs[0], training=False),
-                              name=f"{model.name}_serve", input_signature=list(input_signature))
+                              name=f"{model.name}_serve", input_signature=specs)
     write_saved_model(model, filepath, signatures)
     if verbose:
         print(f"Saved artifact at '{os.fspath(filepath)}'. Serve it with: gpuflow-serve "
               f"--model_name={model.name} --model_base_path=<folder holding numbered versions>")
+
+
+def _input_names(model, count):
+    from .signatures import keras_serving_function
+    try:
+        names = keras_serving_function(model).input_names
+    except ValueError:  # not built: the specs given are all there is
+        names = []
+    return names if len(names) == count else [f"input_{i}" for i in range(count)]
 
 
 def load_keras_model(export_dir, custom_objects=None, compile=True):

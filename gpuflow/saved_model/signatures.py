@@ -93,7 +93,8 @@ def _check_not_specialised(key, concrete, signature):
 
 def _input_names(python_function, args, kwargs):
     try:
-        params = list(inspect.signature(python_function).parameters) if python_function else []
+        params = [p.name for p in inspect.signature(python_function).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)] if python_function else []
     except (TypeError, ValueError):
         params = []
     names = []

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import gpuflow as gf
-from conftest import DEVICES
 
 L = gf.keras.layers
 
@@ -34,7 +33,6 @@ def _input(shape, dtype, batch, rng):
     return rng.standard_normal((batch,) + shape).astype("float32")
 
 
-@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_layer_traces_once_for_any_batch(name, device):
     make, shape, dtype = CASES[name]

@@ -43,10 +43,13 @@ def _check_path(filepath, what) -> str:
 
 
 def _is_saved_model_path(filepath, kwargs) -> bool:
-    """A path with no .keras/.h5 extension, or save_format="tf", as TF2 Keras decided."""
+    """TF2 Keras' SavedModel cases: a path with no extension (`saved_model/mnist`), or save_format="tf" with a
+    path that is not a .keras or HDF5 file. Other extensions stay refused below, as likely mistakes."""
     path = os.fspath(filepath)
-    return kwargs.get("save_format") == "tf" or (
-        kwargs.get("save_format") is None and not path.lower().endswith((".keras", ".h5", ".hdf5")))
+    fmt = kwargs.get("save_format")
+    if path.lower().endswith((".keras", ".h5", ".hdf5")):
+        return False
+    return fmt == "tf" or (fmt is None and not os.path.splitext(os.path.basename(path.rstrip(os.sep)))[1])
 
 
 # ---------------------------------------------------------------- save
@@ -63,8 +66,9 @@ def save_model(model, filepath, overwrite=True, **kwargs):
     if unknown:
         raise TypeError(f"save_model: unexpected argument(s) {', '.join(unknown)}")
     if kwargs.get("save_format") not in (None, "keras"):
-        raise ValueError(f"save_model: save_format={kwargs['save_format']!r} is not supported; gpuflow writes only "
-                         f"the .keras format (leave save_format unset)")
+        raise ValueError(f"save_model: save_format={kwargs['save_format']!r} is not supported for {filepath}; a "
+                         f".keras path is a .keras file (leave save_format unset), save_format='tf' writes a "
+                         f"SavedModel directory at a path without the .keras extension")
     if kwargs.get("zipped") not in (None, True):
         raise ValueError("save_model: zipped=False (an unzipped directory) is not supported; leave it unset")
     path = _check_path(filepath, "save_model")
