@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import gpuflow as gf
-from _models import build, predict
+from example_models import build, predict
 
 keras = gf.keras
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import gpuflow as gf
-from _models import build, predict
+from example_models import build, predict
 from child_process import env_with_gpuflow
 
 

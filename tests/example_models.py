@@ -8,7 +8,7 @@ import numpy as np
 import gpuflow as gf
 
 L = gf.keras.layers
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples")
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 
 
 def example_module(name):
