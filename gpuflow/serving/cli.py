@@ -32,7 +32,8 @@ def parser() -> argparse.ArgumentParser:
     add = p.add_argument
     add("--model_name", default="default", help="name of the model served with --model_base_path")
     add("--model_base_path", default="", help="folder holding the model's versions as numbered subfolders")
-    add("--model_config_file", default="", help="ModelServerConfig in text format (instead of the two above)")
+    add("--model_config_file", default="", help="ModelServerConfig in text format (if given, the two above are "
+        "ignored)")
     add("--model_config_file_poll_wait_seconds", type=float, default=0,
         help="re-read --model_config_file this often (0: read once)")
     add("--rest_api_port", type=int, default=8501, help="HTTP port of the REST API (0: any free port)")
@@ -55,9 +56,9 @@ def configure(argv=None):
     """(ModelServer, host, port) for the command line, every file read and checked."""
     from .server import ModelServer
     args = parser().parse_args(argv)
-    if bool(args.model_config_file) == bool(args.model_base_path):
+    if not args.model_config_file and not args.model_base_path:
         raise ConfigError("give either --model_config_file, or --model_base_path (with --model_name)")
-    if args.model_config_file:
+    if args.model_config_file:  # as in TF Serving, it wins: --model_name and --model_base_path are ignored
         models = read_model_config(args.model_config_file)
     else:
         models = [ModelConfig(args.model_name, os.path.abspath(args.model_base_path))]

@@ -65,6 +65,7 @@ class ModelManager:
         self._status: dict[int, VersionStatus] = {}
         self._servables: dict[int, Servable] = {}    # replaced, never changed in place: readers need no lock
         self._failed: dict[int, tuple] = {}          # version → fingerprint of the files that failed to load
+        self._polled = False                         # until the first poll ends, every request hears "loading"
 
     # ---------------------------------------------------------------- polling
     def poll(self):
@@ -78,6 +79,7 @@ class ModelManager:
         if any(v in self._servables for v in wanted):
             for version in sorted(set(self._servables) - wanted):
                 self._unload(version)
+        self._polled = True
 
     def _set(self, version, status):
         with self._lock:
@@ -123,11 +125,16 @@ class ModelManager:
                             f"{sorted(self.config.labels)})")
         return version
 
+    def _starting(self):
+        return ServingError("UNAVAILABLE", f"Servable {self.name} is loading (the server is starting); retry soon")
+
     def resolve(self, version=None, label=None) -> Servable:
         """The servable a request for `version` / `label` / the latest version runs on."""
         if label is not None:
             version = self.label_version(label)
         servables = self._servables
+        if not servables and not self._polled:
+            raise self._starting()
         if version is not None:
             servable = servables.get(version)
             if servable is not None:
@@ -150,10 +157,12 @@ class ModelManager:
             status = dict(self._status)
         if version is not None:
             if version not in status:
-                raise not_found(f"Could not find version {version} of model {self.name}")
+                raise self._starting() if not self._polled else not_found(
+                    f"Could not find version {version} of model {self.name}")
             status = {version: status[version]}
         elif not status:
-            raise not_found(f"Could not find any versions of model {self.name}")
+            raise self._starting() if not self._polled else not_found(f"Could not find any versions of model "
+                                                                      f"{self.name}")
         return {"model_version_status": [
             {"version": str(v), "state": s.state, "status": {"error_code": s.error_code,
                                                              "error_message": s.error_message}}

@@ -83,7 +83,6 @@ def test_monitoring_config(tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     ([], "either --model_config_file"),
-    (["--model_base_path=/a", "--model_config_file=/b"], "either --model_config_file"),
     (["--model_base_path=/a", "--batching_parameters_file=/b"], "needs --enable_batching"),
     (["--model_config_file=/nowhere.config"], "cannot read it"),
 ])
