@@ -6,6 +6,7 @@ polling the parent folder never sees half a version.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -17,6 +18,8 @@ from .assets import Asset, copy_assets
 from .format import ASSETS_DIR, FORMAT, FORMAT_VERSION, MANIFEST, VARIABLES_DIR, VARIABLES_FILE
 from .graph_json import GraphWriter
 from .signatures import collect
+
+log = logging.getLogger("gpuflow")
 
 
 def save(obj, export_dir, signatures=None, options=None):
@@ -55,7 +58,7 @@ def write_saved_model(obj, export_dir, signatures=None, include_optimizer=True):
                 "functions": functions, "signatures": entries, "assets": []}
     tensors = {key: var.numpy() for key, var in zip(keys, writer.variables)}
     tensors.update(writer.constants)
-    if keras:
+    if keras and keras.config is not None:
         manifest["keras"] = keras.config
         tensors.update(keras.extra_tensors)
     assets = [a for a in _attributes(obj) if isinstance(a, Asset)]
@@ -113,7 +116,12 @@ def _keras_part(obj, include_optimizer):
     from ..keras.engine.saving import weight_paths
     from ..keras.optimizers import Optimizer
     entries = weight_paths(obj)
-    config, extra = model_config(obj), {}
+    try:
+        config, extra = model_config(obj), {}
+    except ValueError as e:  # the graphs still serve; only keras.models.load_model needs the config
+        log.warning("gf.saved_model.save: %s is saved without its Keras config, so keras.models.load_model cannot "
+                    "rebuild it (gf.saved_model.load still serves it): %s", obj.name, e)
+        return _KerasPart(None, {v._id: p for p, v in entries}, {})
     if include_optimizer and isinstance(obj.optimizer, Optimizer) and obj.optimizer.built:
         params, extra = _optimizer_state(obj, entries)
         config["optimizer_params"] = params

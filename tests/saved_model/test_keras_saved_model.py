@@ -1,5 +1,7 @@
 """Keras models as SavedModel directories: model.save(dir) / load_model(dir) (TF2 Keras), model.export(dir)
 (Keras 3), and the names a functional model's serving signature takes."""
+import logging
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,29 @@ def test_load_model_of_a_saved_model_without_keras_config(tmp_path):
         gf.saved_model.save(None, tmp_path / "m", signatures=f)
         with pytest.raises(ValueError, match="without a Keras model config"):
             keras.models.load_model(tmp_path / "m")
+
+
+def test_a_model_without_a_complete_config_still_serves(tmp_path, caplog):
+    class Scaled(keras.Model):  # takes an argument its (inherited) get_config does not return
+        def __init__(self, factor):
+            super().__init__()
+            self.factor, self.dense = factor, keras.layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x) * self.factor
+
+    logger = logging.getLogger("gpuflow")  # it does not propagate: listen on it directly
+    with gf.device("cpu"):
+        model = Scaled(3.0)
+        x = np.ones((2, 4), "float32")
+        model(x)
+        logger.addHandler(caplog.handler)
+        try:
+            model.save(tmp_path / "m")
+        finally:
+            logger.removeHandler(caplog.handler)
+        (out,) = gf.saved_model.load(tmp_path / "m").signatures["serving_default"](x=x).values()
+        np.testing.assert_allclose(out.numpy(), model(x).numpy(), atol=1e-6)
+        with pytest.raises(ValueError, match="without a Keras model config"):
+            keras.models.load_model(tmp_path / "m")
+    assert "saved without its Keras config" in caplog.text
