@@ -106,9 +106,7 @@ def make_app(state: ServerState) -> Starlette:
 
 async def _predict(state, servable, body) -> dict:
     request = codec.parse_predict(codec.parse_body(body), servable)
-    work = _batched(servable, request) if servable.batcher is not None else None
-    if work is None:
-        work = run_in_threadpool(servable.run, request.signature_name, request.inputs)
+    work = _outputs(servable, request)
     try:
         outputs = await asyncio.wait_for(work, state.timeout_seconds) if state.timeout_seconds else await work
     except asyncio.TimeoutError:
@@ -117,7 +115,11 @@ async def _predict(state, servable, body) -> dict:
     return codec.predict_response(outputs, request)
 
 
-def _batched(servable, request):
-    future = servable.batcher.submit(request.signature_name, request.inputs)
-    return None if future is None else asyncio.wrap_future(future)
+async def _outputs(servable, request):
+    """In a batch where batching is on and the request allows it, else alone on a worker thread."""
+    batcher = servable.batcher
+    outputs = None if batcher is None else await batcher.run(request.signature_name, request.inputs)
+    if outputs is None:
+        outputs = await run_in_threadpool(servable.run, request.signature_name, request.inputs)
+    return outputs
 

@@ -1,19 +1,21 @@
 """Dynamic batching (--enable_batching): concurrent predict requests to one signature run as one batch.
 
 Each servable has a queue per signature and per shape past the batch dim (only requests that agree there can
-be stacked). A batch thread takes the queued requests once they fill max_batch_size rows or the first has
-waited batch_timeout_micros, stacks them, pads the stack to the next of allowed_batch_sizes (repeating its first
-row, so padding holds real values and the graph sees only a few batch sizes), runs the signature once and hands
-each request its own rows. As in TF Serving, a request larger than max_batch_size is refused, and a queue
-holding more than max_enqueued_batches full batches refuses new requests (503) instead of growing.
+be stacked). The queues live on the server's event loop: a request waits on an asyncio future, and a batch
+starts once a batch thread is free and the queued rows fill max_batch_size or the oldest request has waited
+batch_timeout_micros (at once with a timeout of 0: requests that arrive while every batch thread is busy form
+the next batch). The batch thread stacks the requests, pads the stack to the next of allowed_batch_sizes
+(repeating its first row, so the padding holds real values and the graph sees few batch sizes), runs the
+signature once and the loop hands each request its own rows: one hand-off to a thread per batch, not per
+request. As in TF Serving, a request larger than max_batch_size is refused, and a queue holding more than
+max_enqueued_batches full batches refuses new requests (503) instead of growing.
 """
 from __future__ import annotations
 
+import asyncio
 import bisect
 import collections
 import concurrent.futures
-import functools
-import threading
 import time
 
 import numpy as np
@@ -21,129 +23,117 @@ import numpy as np
 from .errors import ServingError, invalid
 
 
-class _Task:
-    __slots__ = ("inputs", "rows", "future", "enqueued")
-
-    def __init__(self, inputs, rows):
-        self.inputs, self.rows = inputs, rows
-        self.future = concurrent.futures.Future()
-        self.enqueued = time.monotonic()
-
-
 class _Queue:
-    def __init__(self, run, params, on_batch):
-        self._run, self._params, self._on_batch = run, params, on_batch
-        self._tasks = collections.deque()
+    def __init__(self, run, params, executor, on_batch):
+        self._run, self._params, self._executor, self._on_batch = run, params, executor, on_batch
+        self._tasks = collections.deque()   # (inputs, rows, future, arrival time)
         self._rows = 0
-        self._closed = False
-        self._cv = threading.Condition()
-        self._threads = [threading.Thread(target=self._work, name="batch", daemon=True)
-                         for _ in range(params.num_batch_threads)]
-        for thread in self._threads:
-            thread.start()
+        self._running = 0                   # batches on batch threads now
+        self._timer = None
 
-    def submit(self, inputs, rows):
-        task = _Task(inputs, rows)
+    async def submit(self, inputs, rows):
         params = self._params
-        with self._cv:
-            if self._closed:  # the version was unloaded after this request picked it: run it alone
-                return None
-            if self._rows + rows > params.max_enqueued_batches * params.max_batch_size:
-                raise ServingError("UNAVAILABLE", "The batch scheduling queue to which this task was submitted is "
-                                                  "full; retry later")
-            self._tasks.append(task)
-            self._rows += rows
-            self._cv.notify()
-        return task.future
+        if self._rows + rows > params.max_enqueued_batches * params.max_batch_size:
+            raise ServingError("UNAVAILABLE", "The batch scheduling queue to which this task was submitted is full; "
+                                              "retry later")
+        future = asyncio.get_running_loop().create_future()
+        self._tasks.append((inputs, rows, future, time.monotonic()))
+        self._rows += rows
+        self._schedule()
+        return await future
 
-    def close(self):
-        with self._cv:
-            self._closed = True
-            self._cv.notify_all()
-
-    def _work(self):
-        params = self._params
+    def _schedule(self):
+        """Start every batch that may start now; else wake up when the oldest request's wait is over."""
+        params, loop = self._params, asyncio.get_running_loop()
         timeout = params.batch_timeout_micros / 1e6
-        while True:
-            with self._cv:
-                while not self._tasks:
-                    if self._closed:
-                        return
-                    self._cv.wait()
-                deadline = self._tasks[0].enqueued + timeout
-                while self._tasks and self._rows < params.max_batch_size and not self._closed:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._cv.wait(left)
-                batch, rows = [], 0
-                while self._tasks and rows + self._tasks[0].rows <= params.max_batch_size:
-                    task = self._tasks.popleft()
-                    batch.append(task)
-                    rows += task.rows
-                self._rows -= rows
-            if batch:
-                self._execute(batch, rows)
+        while self._tasks and self._running < params.num_batch_threads:
+            due = self._tasks[0][3] + timeout
+            if self._rows < params.max_batch_size and time.monotonic() < due:
+                if self._timer is None:
+                    self._timer = loop.call_at(loop.time() + (due - time.monotonic()), self._on_timer)
+                return
+            self._start(self._take())
 
-    def _execute(self, batch, rows):
+    def _on_timer(self):
+        self._timer = None
+        self._schedule()
+
+    def _take(self):
+        batch, rows = [], 0
+        while self._tasks and rows + self._tasks[0][1] <= self._params.max_batch_size:
+            task = self._tasks.popleft()
+            batch.append(task)
+            rows += task[1]
+        self._rows -= rows
+        return batch
+
+    def _start(self, batch):
+        self._running += 1
+        work = asyncio.get_running_loop().run_in_executor(self._executor, self._execute, [t[0] for t in batch])
+        work.add_done_callback(lambda done: self._finish(batch, done))
+
+    def _execute(self, inputs):
+        """On a batch thread: (outputs, rows, padded rows) of the stacked and padded requests."""
+        rows = sum(len(next(iter(x.values()))) for x in inputs)
         sizes = self._params.allowed_batch_sizes
         padded = sizes[bisect.bisect_left(sizes, rows)] if sizes else rows
-        names = list(batch[0].inputs)
-        stacked = {n: (np.concatenate([t.inputs[n] for t in batch]) if len(batch) > 1 else batch[0].inputs[n])
-                   for n in names}
+        stacked = {n: (np.concatenate([x[n] for x in inputs]) if len(inputs) > 1 else inputs[0][n])
+                   for n in inputs[0]}
         if padded > rows:
             stacked = {n: np.concatenate([x, np.repeat(x[:1], padded - rows, axis=0)]) for n, x in stacked.items()}
-        try:
-            outputs = self._run(stacked)
-            bad = [n for n, v in outputs.items() if v.ndim == 0 or v.shape[0] != padded]
-            if bad:
-                raise ServingError("INTERNAL", f"batching: outputs {bad} do not have one row per input row; serve "
-                                               f"this model without --enable_batching")
-        except BaseException as e:  # noqa: BLE001 - every request of the batch gets the error
-            for task in batch:
-                task.future.set_exception(e)
-            return
-        self._on_batch(rows, padded)
+        outputs = self._run(stacked)
+        bad = [n for n, v in outputs.items() if v.ndim == 0 or v.shape[0] != padded]
+        if bad:
+            raise ServingError("INTERNAL", f"batching: outputs {bad} do not have one row per input row; serve this "
+                                           f"model without --enable_batching")
+        return outputs, rows, padded
+
+    def _finish(self, batch, done):
+        self._running -= 1
+        error = done.exception()
+        if error is None:
+            outputs, rows, padded = done.result()
+            self._on_batch(rows, padded)
         start = 0
-        for task in batch:
-            task.future.set_result({n: v[start:start + task.rows] for n, v in outputs.items()})
-            start += task.rows
+        for _, rows, future, _ in batch:
+            if not future.done():  # a request that timed out is gone
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result({n: v[start:start + rows] for n, v in outputs.items()})
+            start += rows
+        self._schedule()
 
 
 class Batcher:
-    """A servable's batch queues, made on first use."""
+    """A servable's batch queues (made on first use) and its batch threads."""
 
     def __init__(self, servable, params, on_batch):
         self.servable, self.params, self._on_batch = servable, params, on_batch
         self._queues = {}
-        self._lock = threading.Lock()
+        self._executor = concurrent.futures.ThreadPoolExecutor(params.num_batch_threads, thread_name_prefix="batch")
         self._closed = False
 
-    def submit(self, key, inputs):
-        """A Future of the request's outputs, or None when it cannot be batched (then it runs alone)."""
+    async def run(self, key, inputs):
+        """The request's outputs, run in a batch; None when it cannot be batched (then it runs alone)."""
         function = self.servable.signature(key)
-        if not _batchable(function, inputs):
+        if self._closed or not _batchable(function, inputs):
             return None
         rows = len(next(iter(inputs.values())))
         if rows > self.params.max_batch_size:
             raise invalid(f"Task size {rows} is larger than maximum input batch size {self.params.max_batch_size}")
         shape_key = (function.name, tuple((n, a.shape[1:], a.dtype.str) for n, a in sorted(inputs.items())))
-        with self._lock:
-            if self._closed:
-                return None
-            queue = self._queues.get(shape_key)
-            if queue is None:
-                queue = self._queues[shape_key] = _Queue(functools.partial(self.servable.run, function.name),
-                                                         self.params, functools.partial(self._on_batch, function.name))
-        return queue.submit(inputs, rows)
+        queue = self._queues.get(shape_key)
+        if queue is None:
+            queue = self._queues[shape_key] = _Queue(
+                lambda stacked: self.servable.run(function.name, stacked), self.params, self._executor,
+                lambda rows, padded: self._on_batch(function.name, rows, padded))
+        return await queue.submit(inputs, rows)
 
     def close(self):
-        """Queued requests still run; new ones run alone."""
-        with self._lock:
-            self._closed = True
-            queues = list(self._queues.values())
-        for queue in queues:
-            queue.close()
+        """When the version is unloaded: queued requests still run, new ones run alone. The batch threads end
+        when the executor is collected with the servable, after the last batch."""
+        self._closed = True
 
 
 def _batchable(function, inputs) -> bool:
