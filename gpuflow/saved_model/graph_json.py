@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..graph.control_flow import ControlFlow, _cond_grad, _while_grad
-from ..graph.ir import ASSIGN, EFFECTS, FEED, PRINT, READ, Graph, Node
+from ..graph.ir import ASSIGN, EFFECTS, FEED, READ, Graph, Node
 from ..ops.dispatch import PRIMITIVES
 from ..tensor import TensorSpec
 from . import params as _params
@@ -90,7 +90,7 @@ class GraphReader:
         _expect_dict(data, _GRAPH_KEYS, where)
         graph = Graph(_typed(data["name"], str, where / "name"))
         for i, entry in enumerate(_typed(data["symbols"], list, where / "symbols")):
-            spec = _spec(entry, where / "symbols" / i)
+            spec = spec_of(entry, where / "symbols" / i)
             graph.new_symbol(spec.shape, spec.dtype)
         symbols = graph.symbols
         defined = set()
@@ -120,23 +120,9 @@ class GraphReader:
                 raise (where / "variables" / i).error(f"variable number {v!r:.40} is not one of the "
                                                       f"{len(self.variable_specs)} variables")
             var_refs.append(v)
+        variables = [self.variable_specs[v] for v in var_refs]
         for i, entry in enumerate(_typed(data["nodes"], list, where / "nodes")):
-            at = where / "nodes" / i
-            _expect_dict(entry, _NODE_KEYS, at)
-            ins = [_symbol(symbols, v, at / "inputs" / j)
-                   for j, v in enumerate(_typed(entry["inputs"], list, at / "inputs"))]
-            for s in ins:
-                if s.index not in defined:
-                    raise at.error(f"uses value %{s.index} before it is made")
-            outs = [define(v, at / "outputs" / j) for j, v in enumerate(_typed(entry["outputs"], list,
-                                                                              at / "outputs"))]
-            if entry["device"] not in _params.DEVICE_KINDS:
-                raise (at / "device").error(f"unknown device kind {entry['device']!r:.40}")
-            params = {k: _params.decode(v, at / "params" / k, self.graph, self.device)
-                      for k, v in _typed(entry["params"], dict, at / "params").items()}
-            prim = self._check_node(_typed(entry["op"], str, at / "op"), ins, outs, params,
-                                    [self.variable_specs[v] for v in var_refs], at)
-            graph.nodes.append(Node(prim, ins, params, outs, self.device))
+            graph.nodes.append(self._node(entry, symbols, defined, define, variables, where / "nodes" / i))
         graph.outputs = [_symbol(symbols, v, where / "outputs" / i)
                          for i, v in enumerate(_typed(data["outputs"], list, where / "outputs"))]
         missing = sorted(set(range(len(symbols))) - defined)
@@ -145,6 +131,21 @@ class GraphReader:
         graph.devices = {s.index: self.device for s in graph.outputs}
         self.pending.append((graph, var_refs, constants))
         return graph
+
+    def _node(self, entry, symbols, defined, define, variables, at) -> Node:
+        _expect_dict(entry, _NODE_KEYS, at)
+        ins = [_symbol(symbols, v, at / "inputs" / j) for j, v in enumerate(_typed(entry["inputs"], list,
+                                                                                   at / "inputs"))]
+        for s in ins:
+            if s.index not in defined:
+                raise at.error(f"uses value %{s.index} before it is made")
+        outs = [define(v, at / "outputs" / j) for j, v in enumerate(_typed(entry["outputs"], list, at / "outputs"))]
+        if entry["device"] not in _params.DEVICE_KINDS:
+            raise (at / "device").error(f"unknown device kind {entry['device']!r:.40}")
+        params = {k: _params.decode(v, at / "params" / k, self.graph, self.device)
+                  for k, v in _typed(entry["params"], dict, at / "params").items()}
+        prim = self._check_node(_typed(entry["op"], str, at / "op"), ins, outs, params, variables, at)
+        return Node(prim, ins, params, outs, self.device)
 
     def _constant(self, key, spec, at):
         known = self.constant_specs.setdefault(key, spec)
@@ -280,10 +281,6 @@ def _expect_params(params, keys, where):
 
 def spec_of(entry, where) -> TensorSpec:
     """[dtype name, shape] → TensorSpec, checked."""
-    return _spec(entry, where)
-
-
-def _spec(entry, where):
     if type(entry) is not list or len(entry) != 2:
         raise where.error(f"expected [dtype, shape], got {entry!r:.80}")
     dtype, shape = entry

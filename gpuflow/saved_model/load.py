@@ -51,6 +51,13 @@ class Checked:
 
 def read(export_dir, device) -> Checked:
     export_dir = os.fspath(export_dir)
+    try:
+        return _read(export_dir, device)
+    except RecursionError:  # JSON nested deeper than any graph gpuflow writes
+        raise Where(export_dir).error("is nested too deeply to be a SavedModel gpuflow wrote") from None
+
+
+def _read(export_dir, device) -> Checked:
     where = Where(export_dir)
     manifest = read_manifest(export_dir)
     variables = []

@@ -34,24 +34,19 @@ def write_saved_model(obj, export_dir, signatures=None, include_optimizer=True):
     export_dir = os.fspath(export_dir)
     exported = collect(obj, signatures)
     keras = _keras_part(obj, include_optimizer)
-    names = keras.variable_names if keras else {}
     writer = GraphWriter()
-    for var in _object_variables(obj):       # every variable of the object, used by a graph or not (load_model needs them all)
+    for var in _object_variables(obj):  # all of them, used by a graph or not: load_model needs every weight
         writer.variable(var)
     functions, by_graph, entries = [], {}, {}
     for sig in exported:
         graph = sig.concrete.graph
-        if id(graph) not in by_graph:
+        if id(graph) not in by_graph:  # signatures sharing one trace share its graph
             by_graph[id(graph)] = len(functions)
             functions.append(writer.graph(graph, f"signature {sig.key!r}"))
-        specs = [(s.dtype.name, _shape(s.shape)) for s in graph.inputs], \
-            [(s.dtype.name, _shape(s.shape)) for s in graph.outputs]
         entries[sig.key] = {"function": by_graph[id(graph)],
-                            "inputs": [{"name": n, "dtype": d, "shape": s} for n, (d, s) in zip(sig.input_names,
-                                                                                                 specs[0])],
-                            "outputs": [{"name": n, "dtype": d, "shape": s} for n, (d, s) in zip(sig.output_names,
-                                                                                                  specs[1])]}
-    keys = _variable_keys(writer.variables, names)
+                            "inputs": _tensors(sig.input_names, graph.inputs),
+                            "outputs": _tensors(sig.output_names, graph.outputs)}
+    keys = _variable_keys(writer.variables, keras.variable_names if keras else {})
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "gpuflow_version": _version(),
                 "variables": [{"key": key, "name": var.name, "dtype": var.dtype.name, "shape": _shape(var.shape),
                                "trainable": bool(var.trainable)} for key, var in zip(keys, writer.variables)],
@@ -63,6 +58,10 @@ def write_saved_model(obj, export_dir, signatures=None, include_optimizer=True):
         tensors.update(keras.extra_tensors)
     assets = [a for a in _attributes(obj) if isinstance(a, Asset)]
     _write(export_dir, manifest, tensors, assets)
+
+
+def _tensors(names, symbols):
+    return [{"name": n, "dtype": s.dtype.name, "shape": _shape(s.shape)} for n, s in zip(names, symbols)]
 
 
 def _shape(shape):

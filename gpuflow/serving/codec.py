@@ -27,7 +27,7 @@ class PredictRequest:
 def parse_body(body: bytes) -> dict:
     try:
         request = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise invalid(f"JSON Parse error: {e}") from None
     if not isinstance(request, dict):
         raise invalid("JSON Value: the request body must be a JSON object")

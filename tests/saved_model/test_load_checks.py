@@ -180,3 +180,8 @@ def test_non_finite_json_numbers(saved, tensor_reads):
     text = (saved / "saved_model.json").read_text().replace('"transpose_a":false', '"transpose_a":NaN', 1)
     (saved / "saved_model.json").write_text(text)
     _refused(saved, DataLossError, "NaN is not JSON", tensor_reads)
+
+
+def test_json_nested_too_deeply(saved, tensor_reads):
+    (saved / "saved_model.json").write_text("[" * 100000 + "]" * 100000)
+    _refused(saved, DataLossError, "nested too deeply", tensor_reads)

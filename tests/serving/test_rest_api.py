@@ -112,6 +112,7 @@ def test_named_inputs_and_outputs(served):
 
 @pytest.mark.parametrize("path, body, raw, status, message", [
     ("digits", None, b"{not json", 400, "JSON Parse error"),
+    ("digits", None, b"[" * 100000, 400, "JSON Parse error"),
     ("digits", [1, 2], None, 400, "must be a JSON object"),
     ("digits", {"signature_name": "serving_default"}, None, 400, "Missing 'inputs' or 'instances' key"),
     ("digits", {"instances": [], "inputs": []}, None, 400, "cannot have both"),
