@@ -31,6 +31,7 @@ from .graph import gf_print as print  # noqa: E402,F401,A001  (tf.print)
 from . import summary  # noqa: E402,F401
 from . import lite, onnx  # noqa: E402,F401  (neither imports tflite/onnx until used)
 from . import distribute  # noqa: E402,F401
+from . import saved_model  # noqa: E402,F401
 
 __version__ = "0.1.0"
 newaxis = None

@@ -31,3 +31,7 @@ class UnavailableError(GpuflowError, ConnectionError):
 
 class DeadlineExceededError(GpuflowError, TimeoutError):
     """An operation (a collective, a rendezvous) did not finish within its time limit."""
+
+
+class DataLossError(GpuflowError, ValueError):
+    """A file gpuflow was asked to load is damaged or inconsistent (tf.errors.DataLossError)."""

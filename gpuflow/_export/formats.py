@@ -5,16 +5,13 @@ import os
 
 from .graph import ExportError
 
-FORMATS = ("onnx", "tflite", "tf_saved_model")
+FORMATS = ("onnx", "tflite")  # tf_saved_model: gpuflow/saved_model (keras/engine/export.py dispatches)
 
 
 def export_model(model, filepath, format, verbose=True, input_signature=None, **kwargs):  # noqa: A002
     if input_signature is not None:
         raise ExportError(f"{model.name}.export: input_signature is not supported; the model's own Keras input "
                           f"shapes (batch dim dynamic) are exported")
-    if format == "tf_saved_model":
-        raise NotImplementedError(f"{model.name}.export(format='tf_saved_model'): gpuflow cannot write SavedModels "
-                                  f"yet (they land with the SavedModel issue); use format='onnx' or 'tflite'")
     if format == "onnx":
         from .. import onnx
         opset = kwargs.pop("opset_version", 17)

@@ -109,19 +109,16 @@ class TFLiteConverter:
 
     @classmethod
     def from_saved_model(cls, saved_model_dir, signature_keys=None, tags=None):
+        """The Keras model a SavedModel directory holds (gf.keras.models.load_model: its classes must be
+        importable), converted like from_keras_model; a SavedModel of a plain function is refused."""
+        from ..keras.models import load_model
         try:
-            from .. import saved_model
-        except ImportError:
-            raise NotImplementedError(
-                "TFLiteConverter.from_saved_model: gpuflow cannot write or read SavedModels yet (they land with "
-                "the SavedModel issue); convert the Keras model itself with "
-                "TFLiteConverter.from_keras_model(model)") from None
-        from ..keras.engine.training import Model
-        loaded = saved_model.load(saved_model_dir)
-        if not isinstance(loaded, Model):
-            raise NotImplementedError(f"TFLiteConverter.from_saved_model: {saved_model_dir!r} holds a "
-                                      f"{type(loaded).__name__}, not a Keras model; only Keras models convert")
-        return cls(loaded)
+            model = load_model(saved_model_dir)
+        except Exception as e:  # noqa: BLE001 - said with the reason, below
+            raise NotImplementedError(f"TFLiteConverter.from_saved_model({saved_model_dir!r}): gpuflow converts "
+                                      f"the Keras model a SavedModel holds, and could not restore one ({e}); "
+                                      f"convert the model with TFLiteConverter.from_keras_model(model)") from e
+        return cls(model)
 
     @classmethod
     def from_concrete_functions(cls, funcs, trackable_obj=None):

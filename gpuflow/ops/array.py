@@ -41,9 +41,11 @@ def reshape(tensor, shape, name=None):
     dims = _ints(shape, "reshape: shape")
     if dims.count(-1) > 1 or any(d < -1 for d in dims):
         raise InvalidArgumentError(f"reshape: shape {dims} may hold at most one -1 and no other negative size")
+    total = x.shape.num_elements()
+    if -1 in dims and total is None:  # traced with unknown dims: the -1 is resolved when the graph runs
+        return sh.reshape(x, shape=tuple(dims))
     if -1 in dims:
         known = int(np.prod([d for d in dims if d != -1]))
-        total = x.shape.num_elements()
         if known == 0 or total % known:
             raise InvalidArgumentError(f"reshape: cannot reshape {x.dtype.name}{list(x.shape)} ({total} elements) "
                                        f"to {dims}")

@@ -61,7 +61,7 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
         cols = x  # a pointwise convolution's patches are the pixels: skip im2col's copy
     else:
         cols = conv_prims.im2col(x, kernel_size=(kh, kw), strides=strides, dilations=dilations, pads=pads)
-    m, taps = n * oh * ow, kh * kw
+    m, taps = None if n is None else n * oh * ow, kh * kw  # None: a batch of any size (traced), reshape's -1
     if groups == 1:
         out = matmul(reshape(cols, (m, taps * c)), reshape(k, (taps * c, f)))
         return reshape(out, (n, oh, ow, f))

@@ -16,6 +16,11 @@ def _ops():
 
 
 def _reshape_infer(x, shape):
+    if None in x.shape:  # traced with unknown dims: at most one -1, the one unknown output dim
+        if shape.count(-1) > 1 or any(d < -1 for d in shape):
+            raise InvalidArgumentError(f"reshape: shape {list(shape)} may hold at most one -1 and no other "
+                                       f"negative size")
+        return TensorSpec(tuple(None if d == -1 else d for d in shape), x.dtype)
     if any(d < 0 for d in shape) or math.prod(shape) != math.prod(x.shape):
         raise InvalidArgumentError(f"reshape: cannot reshape {x.dtype.name}{list(x.shape)} "
                                    f"({math.prod(x.shape)} elements) to {list(shape)} ({math.prod(shape)} elements)")

@@ -38,8 +38,18 @@ def _check_path(filepath, what) -> str:
                          f"save_weights with a .weights.h5 or .safetensors path")
     if not path.endswith(".keras"):
         raise ValueError(f"{what}: invalid file name {path!r}: a whole-model file must end in .keras (as in Keras "
-                         f"3); gpuflow writes no SavedModel directories")
+                         f"3); a path without an extension is a SavedModel directory (see gf.saved_model)")
     return path
+
+
+def _is_saved_model_path(filepath, kwargs) -> bool:
+    """TF2 Keras' SavedModel cases: a path with no extension (`saved_model/mnist`), or save_format="tf" with a
+    path that is not a .keras or HDF5 file. Other extensions stay refused below, as likely mistakes."""
+    path = os.fspath(filepath)
+    fmt = kwargs.get("save_format")
+    if path.lower().endswith((".keras", ".h5", ".hdf5")):
+        return False
+    return fmt == "tf" or (fmt is None and not os.path.splitext(os.path.basename(path.rstrip(os.sep)))[1])
 
 
 # ---------------------------------------------------------------- save
@@ -49,12 +59,16 @@ def save_model(model, filepath, overwrite=True, **kwargs):
     from .training import Model
     if not isinstance(model, Model):
         raise TypeError(f"save_model: expected a gf.keras Model, got {type(model).__name__}")
+    if _is_saved_model_path(filepath, kwargs):  # TF2 Keras: model.save("saved_model/mnist") writes a SavedModel
+        from ...saved_model.keras_model import save_keras_model
+        return save_keras_model(model, filepath, overwrite=overwrite, **kwargs)
     unknown = sorted(set(kwargs) - _SAVE_OPTIONS)
     if unknown:
         raise TypeError(f"save_model: unexpected argument(s) {', '.join(unknown)}")
     if kwargs.get("save_format") not in (None, "keras"):
-        raise ValueError(f"save_model: save_format={kwargs['save_format']!r} is not supported; gpuflow writes only "
-                         f"the .keras format (leave save_format unset)")
+        raise ValueError(f"save_model: save_format={kwargs['save_format']!r} is not supported for {filepath}; a "
+                         f".keras path is a .keras file (leave save_format unset), save_format='tf' writes a "
+                         f"SavedModel directory at a path without the .keras extension")
     if kwargs.get("zipped") not in (None, True):
         raise ValueError("save_model: zipped=False (an unzipped directory) is not supported; leave it unset")
     path = _check_path(filepath, "save_model")
@@ -327,8 +341,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """The model saved in a `.keras` file, built, with its weights and (when `compile`) its compile state and
     optimizer slots. `safe_mode` is accepted for Keras compatibility: loading never runs code from the file
     either way, so a file that would need unsafe deserialisation (a Lambda) cannot exist."""
-    from ..saving.registration import CustomObjectScope
-    from .training import Model
+    if os.path.isdir(filepath):  # TF2 Keras' whole-model SavedModel directory (model.save("dir"))
+        from ...saved_model.keras_model import load_keras_model
+        return load_keras_model(filepath, custom_objects=custom_objects, compile=compile)
     path = _check_path(filepath, "load_model")
     if not os.path.exists(path):
         raise FileNotFoundError(f"load_model: no file {path}")
@@ -340,7 +355,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValueError(f"load_model: {path} has format version {version!r}; this gpuflow "
                          f"({_version()}) reads versions up to {FORMAT_VERSION}")
-    stored = _read_weights(weights, path)
+    return model_from_parts(config, _read_weights(weights, path), path, custom_objects, compile)
+
+
+def model_from_parts(config, stored, path, custom_objects, compile):
+    """The model `config` (config.json's content) describes, built, with the weights and optimizer state in
+    `stored` ({"layers/<weight path>" or "optimizer/...": array}); shared by .keras files and SavedModels."""
+    from ..saving.registration import CustomObjectScope
+    from .training import Model
     try:
         with CustomObjectScope(custom_objects or {}):
             model = deserialize_layer(config, custom_objects)

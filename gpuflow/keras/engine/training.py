@@ -162,14 +162,17 @@ class Model(Layer):
 
     def save(self, filepath, overwrite=True, **kwargs):
         """Keras 3's whole-model `.keras` file: a zip of the JSON config (and compile config) and the weights and
-        optimizer state as safetensors; see model_file.py. Nothing is pickled."""
+        optimizer state as safetensors; see model_file.py. A path without an extension writes a SavedModel
+        directory, as TF2 Keras does (gpuflow/saved_model). Nothing is pickled."""
         from .model_file import save_model
         save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def export(self, filepath, format="tf_saved_model", verbose=True, input_signature=None, **kwargs):  # noqa: A002
-        """Keras 3's Model.export: format='onnx' or 'tflite' (see gpuflow/_export/formats.py)."""
-        from ..._export.formats import export_model
-        return export_model(self, filepath, format, verbose=verbose, input_signature=input_signature, **kwargs)
+        """Keras 3's model.export: an inference artifact, a SavedModel directory by default, or 'onnx' / 'tflite'
+        files; see export.py."""
+        from .export import export_model
+        return export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature,
+                            **kwargs)
 
     # ---------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,

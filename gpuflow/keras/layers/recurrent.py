@@ -105,6 +105,10 @@ class _RNN(Layer):
     def _initial_states(self, inputs, initial_state):
         batch = inputs.shape[0]
         if initial_state is None:
+            if batch is None:  # traced for any batch size: zeros as wide as the batch, whatever the inputs hold
+                column = ops.cast(ops.gather(ops.gather(inputs, 0, axis=1), [0], axis=1), "bool")  # (batch, 1)
+                zero = ops.zeros((1, self.units), dtype=inputs.dtype)
+                return [ops.where(column, zero, zero)] * self.n_states
             return [ops.zeros((batch, self.units), dtype=inputs.dtype) for _ in range(self.n_states)]
         states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
         states = [ops.convert_to_tensor(s, dtype=inputs.dtype) for s in states]
@@ -141,11 +145,11 @@ class _RNN(Layer):
             inputs = inputs * ops.expand_dims(self._mask((batch, features), self.dropout, inputs.dtype), 1)
         rec_mask = (self._mask((batch, self.units), self.recurrent_dropout, inputs.dtype)
                     if training and self.recurrent_dropout else None)
-        projected = ops.matmul(ops.reshape(inputs, (batch * steps, features)), self.kernel)
+        projected = ops.matmul(ops.reshape(inputs, (-1 if batch is None else batch * steps, features)), self.kernel)
         bias = self._input_bias()
         if bias is not None:
             projected = projected + bias
-        per_step = ops.unstack(ops.reshape(projected, (batch, steps, self.gates * self.units)), axis=1) if steps else []
+        per_step = _time_steps(ops.reshape(projected, (batch, steps, self.gates * self.units)))
         outputs = []
         if step_masks is None:
             for x_t in (reversed(per_step) if self.go_backwards else per_step):
@@ -208,6 +212,17 @@ class _RNN(Layer):
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
                 "return_sequences": self.return_sequences, "return_state": self.return_state,
                 "go_backwards": self.go_backwards, "zero_output_for_mask": self.zero_output_for_mask}
+
+
+def _time_steps(sequence):
+    """(batch, steps, n) → one (batch, n) tensor per step. Traced with an unknown batch size (a serving
+    signature), each step is a gather along the time axis, since a slice needs every size known."""
+    batch, steps = tuple(sequence.shape)[:2]
+    if not steps:
+        return []
+    if batch is None:
+        return [ops.gather(sequence, t, axis=1) for t in range(steps)]
+    return ops.unstack(sequence, axis=1)
 
 
 class SimpleRNN(_RNN):

@@ -536,8 +536,9 @@ def test_hdf5_paths_are_refused(tmp_path, name):
         keras.models.load_model(tmp_path / name)
 
 
-@pytest.mark.parametrize("name", ["model", "model.zip", "model.weights.safetensors", "model.keras.bak"])
+@pytest.mark.parametrize("name", ["model.zip", "model.weights.safetensors", "model.keras.bak"])
 def test_path_without_keras_suffix_is_refused(tmp_path, name):
+    """(A path with no extension at all is a SavedModel directory, as in TF2 Keras: tests/saved_model.)"""
     with pytest.raises(ValueError, match="must end in .keras"):
         _sequential().save(tmp_path / name)
     with pytest.raises(ValueError, match="must end in .keras"):
