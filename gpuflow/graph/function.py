@@ -412,7 +412,7 @@ def _has_unknown_dims(flat) -> bool:
 def _with_shapes_of(placeholders, given):
     """The signature's placeholders with the shapes of the tensors actually given (their dtype stays)."""
     def exact(p, x):
-        if not _is_placeholder(p):
+        if not _is_placeholder(p) or _is_placeholder(x):  # get_concrete_function(specs): the signature as given
             return p
         shape = tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
         return _Placeholder(TensorSpec(shape, p.spec.dtype), p.device)
