@@ -29,6 +29,7 @@ from . import debugging  # noqa: E402,F401
 from .graph import function, cond, while_loop  # noqa: E402,F401
 from .graph import gf_print as print  # noqa: E402,F401,A001  (tf.print)
 from . import summary  # noqa: E402,F401
+from . import experimental  # noqa: E402,F401
 
 __version__ = "0.1.0"
 newaxis = None
