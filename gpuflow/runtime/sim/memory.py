@@ -77,8 +77,10 @@ class SimPool:
 
     def empty(self, shape, dtype) -> np.ndarray:
         """An uninitialised C-contiguous array of `shape` and `dtype` in a block of this pool."""
-        dtype = np.dtype(dtype)
-        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        if not isinstance(dtype, np.dtype):
+            dtype = np.dtype(dtype)
+        if type(shape) is not tuple:
+            shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
         nbytes = math.prod(shape) * dtype.itemsize
         block = self.allocator.malloc(nbytes)
         owner = _Owner()

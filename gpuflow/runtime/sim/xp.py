@@ -54,10 +54,11 @@ class SimArrays:
     def matmul(self, a, b):
         if a.ndim < 2 or b.ndim < 2:  # vector cases: NumPy's shape rules, then into the pool
             return self.copy(np.matmul(a, b))
-        shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
         if a.shape[-1] != b.shape[-2]:
             return np.matmul(a, b)  # NumPy's own error for mismatched inner dimensions
-        return np.matmul(a, b, out=self.pool.empty(shape, np.result_type(a.dtype, b.dtype)))
+        batch = () if a.ndim == b.ndim == 2 else np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        dtype = a.dtype if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
+        return np.matmul(a, b, out=self.pool.empty(batch + (a.shape[-2], b.shape[-1]), dtype))
 
     def sort(self, a):
         out = self.copy(a)
