@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -112,9 +113,12 @@ def main(argv=None) -> int:
     if args.out:
         meta = common.metadata([args.device])
         path = common.results_path(f"step-anatomy-{common.slug(args.device)}", meta, args.out)
+        # BLAS threads decide cpu host times on a small shared machine (spinning threads of a busy 2-core VM cost
+        # several times the step): say how they were set
+        blas = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
         common.write_json(path, meta, {"model": f"{FEATURES}-{HIDDEN}-{CLASSES} MLP, Adam, batch {BATCH}",
-                                       "steps": args.steps, "warmup": args.warmup, "complete": True,
-                                       "results": records})
+                                       "steps": args.steps, "warmup": args.warmup, "blas_threads_env": blas,
+                                       "complete": True, "results": records})
         print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
