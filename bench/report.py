@@ -154,10 +154,10 @@ def anatomy_section(found: list, figures: Path, rel: str) -> list:
         figure = report_plots.step_anatomy(records, f"one training step ({path.name})",
                                            figures / f"{path.stem}-anatomy.png")
         lines += [f"![step anatomy]({rel}/{figure.name})", "",
-                  "| mode | launches | raw allocations | h2d copies | d2h copies | host µs |",
-                  "|---|---|---|---|---|---|"]
-        lines += [f"| {r.get('mode')} | {r.get('launches')} | {r.get('raw_allocs')} | {r.get('h2d')} | "
-                  f"{r.get('d2h')} | {_fmt(r.get('host_us'), '.0f')} |" for r in records]
+                  "| mode | device | launches | raw allocations | h2d copies | d2h copies | host µs |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r.get('mode')} | {r.get('device', '–')} | {r.get('launches')} | {r.get('raw_allocs')} | "
+                  f"{r.get('h2d')} | {r.get('d2h')} | {_fmt(r.get('host_us'), '.0f')} |" for r in records]
         lines += ["", f"From `{path.name}`.", ""]
     return lines
 

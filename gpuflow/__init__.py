@@ -32,6 +32,7 @@ from . import summary  # noqa: E402,F401
 from . import lite, onnx  # noqa: E402,F401  (neither imports tflite/onnx until used)
 from . import distribute  # noqa: E402,F401
 from . import saved_model  # noqa: E402,F401
+from . import experimental  # noqa: E402,F401
 
 __version__ = "0.1.0"
 newaxis = None

@@ -33,6 +33,7 @@ import numpy as np
 
 from . import determinism, devices, dtypes
 from .errors import InvalidArgumentError
+from .runtime.counters import COUNTERS
 from .runtime.sources import kernel_dir
 from .runtime.streams import Event, Stream, current_stream, default_stream, stream, synchronize  # noqa: F401
 from .tensor import Tensor
@@ -92,6 +93,7 @@ class RawKernel:
                 raise InvalidArgumentError(
                     f"RawKernel {self.name}: argument {i} is a Python {type(a).__name__}; pass a NumPy scalar of the "
                     f"kernel parameter's exact type (np.int32, np.int64, np.float32, ...)")
+        COUNTERS.launches += 1
         grid = tuple(grid) if not np.isscalar(grid) else (grid,)
         block = tuple(block) if not np.isscalar(block) else (block,)
         if device.kind == "cuda":

@@ -1,4 +1,5 @@
-"""`gf.memory`: statistics and control of the cuda caching allocator (like torch.cuda's memory API)."""
+"""`gf.memory`: statistics and control of the caching allocator of cuda (and sim) devices (like torch.cuda's
+memory API)."""
 from __future__ import annotations
 
 from . import devices
@@ -11,6 +12,9 @@ __all__ = ["allocated", "empty_cache", "peak", "record_stream", "reserved", "res
 
 def _pool(device=None):
     dev = devices.parse(device) if device is not None else devices.current()
+    if dev.kind == "sim":  # sim's device memory is a pool of host blocks under the same allocator
+        from .runtime.sim import memory as sim_memory
+        return sim_memory.allocator(dev.index)
     if dev.kind != "cuda":
         dev = devices.Device("cuda", 0)
     return _memory.allocator(dev.index)

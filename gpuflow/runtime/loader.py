@@ -14,7 +14,8 @@ cuda: one CUBIN per name expression for the current GPU's architecture, from the
 sim:  gpuflow.runtime.sim.SimModule. A g++ run costs seconds of start-up and header parsing
       whatever it compiles, so the instantiations of a file listed in kernels/instantiations.txt
       are built together, in a few modules compiled in parallel; an unlisted one is built alone.
-Every launch is counted in `launched`, so the test suite can prove each shipped kernel ran.
+Every launch is recorded in `launched`, so the test suite can prove each shipped kernel ran, and counted
+in the runtime counters (gpuflow/runtime/counters.py).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
+from .counters import COUNTERS
 from .sources import kernel_dir, read_source
 
 # (file, name expression) pairs launched in this process, per target: the sim test gate reads it.
@@ -138,4 +140,5 @@ class _Counted:
 
     def __call__(self, grid, block, args, shared_mem=0):
         self.seen.add(self.key)
+        COUNTERS.launches += 1
         return self.fn(grid, block, args, shared_mem=shared_mem)

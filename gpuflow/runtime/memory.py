@@ -22,6 +22,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from ..errors import ResourceExhaustedError
+from .counters import COUNTERS
 from .parking_lock import ParkingLock
 
 SMALL, LARGE = 512, 2 << 20
@@ -56,6 +57,7 @@ class CachingAllocator:
     # ---- allocation ---------------------------------------------------------------------
     def malloc(self, size: int, stream: int = 0) -> Block:
         size = round_size(size)
+        COUNTERS.pool_allocs += 1
         with self._lock:
             self._collect_deferred()
             block = self._take_cached(size, stream)
@@ -92,6 +94,7 @@ class CachingAllocator:
                     f"{fmt(self._largest_free())}. Free tensors you no longer need (del), use smaller "
                     f"batches, or call gf.memory.empty_cache() if other programs share the GPU.") from None
         self.reserved += size
+        COUNTERS.raw_allocs += 1
         return Block(ptr, size, stream)
 
     # ---- freeing --------------------------------------------------------------------------

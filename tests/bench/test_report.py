@@ -41,11 +41,16 @@ def test_report_from_the_committed_results(tmp_path):
     text = page.read_text()
     ops_files = [p for p in RESULTS.glob("ops-*.json")]
     assert ops_files, "the committed results have an ops run"
+    anatomy_files = list(RESULTS.glob("step-anatomy-*.json"))
     pictures = _pictures(page)
-    assert len(pictures) == 2 * len(ops_files)  # speed-up and roofline per run; no step anatomy committed yet
+    assert len(pictures) == 2 * len(ops_files) + len(anatomy_files)  # speed-up and roofline per run, anatomy
     for picture in pictures:
         _check_png(picture)
-    assert "No GPU results yet" in text and "No step-anatomy results yet" in text
+    assert "No GPU results yet" in text and ("No step-anatomy results yet" in text) == (not anatomy_files)
+    for path in anatomy_files:  # each mode's row, from the JSON
+        for r in json.loads(path.read_text())["results"]:
+            assert (f"| {r['mode']} | {r['device']} | {r['launches']} | {r['raw_allocs']} | {r['h2d']} | {r['d2h']} | "
+                    f"{r['host_us']:.0f} |") in text
     # the table's numbers are the JSON's: the largest cpu point of exp
     data = json.loads(ops_files[0].read_text())
     exp = max((r for r in data["results"] if r["op"] == "exp" and r["device"] == "cpu"), key=lambda r: r["n"])
@@ -74,7 +79,7 @@ def test_gpu_runs_and_step_anatomy_lines_are_drawn(tmp_path):
     text = page.read_text()
     assert "No GPU results yet" not in text and "## Ops: NVIDIA H100 80GB HBM3" in text
     assert "cuda 3000.0 GB/s, numpy 4.0 GB/s" in text  # each device against its own copy bandwidth
-    assert "| eager | 41 | 37 | 2 | 1 | 2150 |" in text and "| function | 12 | 0 | 2 | 1 | 310 |" in text
+    assert "| eager | – | 41 | 37 | 2 | 1 | 2150 |" in text and "| function | – | 12 | 0 | 2 | 1 | 310 |" in text
     pictures = _pictures(page)
     assert [p.name for p in pictures] == ["ops-h100-speedup.png", "ops-h100-roofline.png",
                                           "step-anatomy-h100-anatomy.png"]

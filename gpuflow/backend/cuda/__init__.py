@@ -1,7 +1,8 @@
 """The cuda backend, written once against `xp` and a kernel launcher.
 
 On a GPU: xp = CuPy, kernels compiled by NVRTC through cupy.RawModule.
-On `sim`: xp = NumPy, kernels compiled for the host and run by the simulator.
+On `sim`: xp = NumPy whose arrays live in the sim device's caching allocator (gpuflow/runtime/sim/xp.py),
+kernels compiled for the host and run by the simulator.
 The impl functions (in this package's modules) never branch on which one they run on,
 except through `self.on_gpu` for launch-shape choices that do not change results.
 """
@@ -18,6 +19,7 @@ from . import _streamed
 from ...devices import Device
 from ._registry import IMPLS
 from .. import import_family_modules
+from ...runtime.counters import COUNTERS
 from ...runtime.loader import KernelLoader
 
 import_family_modules(__name__, __path__)  # each <family>.py fills IMPLS
@@ -40,7 +42,8 @@ class CudaBackend(Backend):
             from ...runtime import memory
             memory.install(index)
         else:
-            self.xp = np
+            from ...runtime.sim import memory, xp
+            self.xp = xp.SimArrays(memory.pool(index))
             self.max_blocks = 4  # the simulator pays per thread, not per element: few blocks, long loops
         self.loader = KernelLoader("cuda" if self.on_gpu else "sim")
         self.impls = {name: functools.partial(fn, self) for name, fn in IMPLS.items()}
@@ -64,13 +67,22 @@ class CudaBackend(Backend):
         return self.xp.empty(tuple(shape), self.storage_dtype(dtype))
 
     def from_numpy(self, array, dtype, copy=True):
-        if not self.on_gpu:  # sim: one host copy straight into dtype, or none when the caller gives the array up
-            data = np.array(array, dtype=dtype.np, copy=True if copy else None, order="C")
-            _streamed.created(data, self.device, "copy host->device", _streamed.COPY)
-            return data
+        # Always a copy, `copy` aside: device memory is never the host's (on sim, a block of its pool).
+        if not self.on_gpu:  # sim: one host copy straight into dtype
+            out = self.xp.array(array, dtype.np)
+            COUNTERS.upload(out.nbytes)
+            _streamed.created(out, self.device, "copy host->device", _streamed.COPY)
+            return out
         host = np.asarray(array, dtype=dtype.np, order="C")  # ascontiguousarray would make 0-d arrays 1-d
+        return self.upload(host.view(self.storage_dtype(dtype)))
+
+    def upload(self, host: np.ndarray):
+        """A device copy of `host` (already in its storage dtype): one host-to-device copy, counted."""
+        COUNTERS.upload(host.nbytes)
+        if not self.on_gpu:
+            return self.xp.array(host)
         with self.xp.cuda.Device(self.device_id):
-            return self.xp.asarray(host.view(self.storage_dtype(dtype)))
+            return self.xp.asarray(host)
 
     def full(self, shape, value, dtype):
         from .elementwise import fill
@@ -83,7 +95,7 @@ class CudaBackend(Backend):
 
     def copy(self, data):
         if not self.on_gpu:
-            return _streamed.copy(data, self.device)
+            return _streamed.copy(data, self.device, self.xp.copy)
         with self.xp.cuda.Device(self.device_id):  # CuPy copies onto the current device
             return data.copy()
 
@@ -91,6 +103,7 @@ class CudaBackend(Backend):
         if not self.on_gpu:
             _streamed.host_read(data, self.device)  # work queued on sim streams that writes it runs first
         host = data.get() if self.on_gpu else np.array(data, copy=True)
+        COUNTERS.download(host.nbytes)
         if NUMERICS.pending:  # a value reaches the host: report a NaN/Inf a device check found since the last read
             NUMERICS.sync(self)
         return host.view(dtype.np) if host.dtype != dtype.np else host

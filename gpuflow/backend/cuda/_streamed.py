@@ -72,12 +72,13 @@ def _infer(name, arrays, params):
     return tuple((tuple(s.shape), s.dtype.np) for s in specs)
 
 
-def copy(data, device):
-    """backend.copy (a Variable's own buffer) as an op on the current stream."""
+def copy(data, device, copy_fn=np.copy):
+    """backend.copy (a Variable's own buffer) as an op on the current stream; `copy_fn` makes the copy (sim's
+    allocator's, so the buffer comes from its pool)."""
     eng = engine()
     if not eng.tracking or eng.executing():
-        return data.copy()
-    return run_op(eng, streams.current_handle(device), "copy", np.copy, (data,), {},
+        return copy_fn(data)
+    return run_op(eng, streams.current_handle(device), "copy", copy_fn, (data,), {},
                   lambda: [(data.shape, data.dtype)])
 
 

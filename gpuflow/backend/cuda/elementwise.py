@@ -93,15 +93,12 @@ _TABLES: dict = {}  # (device, table bytes) -> the table on the device: a launch
 
 
 def device_table(backend, table: np.ndarray):
-    if not backend.on_gpu:
-        return table
     key = (backend.name, table.dtype.str, table.tobytes())
     found = _TABLES.get(key)
     if found is None:
         if len(_TABLES) >= 1024:
             _TABLES.clear()
-        with backend.xp.cuda.Device(backend.device_id):
-            found = _TABLES[key] = backend.xp.asarray(table)
+        found = _TABLES[key] = backend.upload(table)
     return found
 
 

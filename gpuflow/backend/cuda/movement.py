@@ -13,7 +13,8 @@ import math
 import numpy as np
 
 from ... import dtypes
-from ..numpy.movement import check_indices
+from ...runtime.counters import COUNTERS
+from ..numpy.movement import check_indices as _host_check
 from ._registry import impl
 from .elementwise import device_table
 
@@ -45,6 +46,15 @@ def index_table(backend, values):
     """A small int64 device array (shapes, strides) for a kernel to read: kept per distinct table,
     so a repeated launch does not pay a host-to-device copy per table on a GPU."""
     return device_table(backend, np.asarray(values, np.int64).reshape(-1))
+
+
+def check_indices(op, indices, size, shape, axis):
+    """The cpu backend's check, on device arrays: their min and max are read back to the host (two device-to-host
+    copies, and a sync, on a GPU)."""
+    if indices.size:
+        COUNTERS.download(indices.dtype.itemsize)
+        COUNTERS.download(indices.dtype.itemsize)
+    _host_check(op, indices, size, shape, axis)
 
 
 def launch_1d(backend, name, n, args):
@@ -105,7 +115,7 @@ def transpose(backend, x, perm):
     out_shape = tuple(x.shape[p] for p in perm)
     sizes, order = _grouped_transpose(x.shape, perm)
     if len(order) <= 1:  # only size-1 axes moved: the same bytes
-        return backend.xp.ascontiguousarray(x).reshape(out_shape).copy()
+        return backend.copy(backend.xp.ascontiguousarray(x).reshape(out_shape))
     if order in ([1, 0], [0, 2, 1]):
         batch, rows, cols = ([1] + sizes)[-3:]
         out = backend.empty(out_shape, dtype_of(x))
@@ -156,8 +166,9 @@ def strided_slice_grad(backend, g, shape, begin, end, strides):
 
 
 def _values(backend, dtype, *values):
-    """Fill values as a device array of the output's own dtype: exact for every dtype, bfloat16 included."""
-    return backend.from_numpy(np.array(values).astype(dtype.np), dtype)
+    """Fill values as a device array of the output's own dtype: exact for every dtype, bfloat16 included.
+    Kept on the device per distinct values (device_table), so a step does not upload them on every call."""
+    return device_table(backend, np.array(values).astype(dtype.np).view(backend.storage_dtype(dtype)))
 
 
 @impl("pad")

@@ -10,6 +10,7 @@ import contextlib
 import numpy as np
 
 from ... import dtypes
+from ...runtime.counters import COUNTERS
 from ..numerics import NUMERICS, Described, user_frame
 from ._registry import impl
 
@@ -40,6 +41,7 @@ def read_and_clear(backend, flag) -> tuple[int, int]:
     """(seq, kinds) from the flag, which is then zeroed for the checks to come: one host read."""
     with _on_device(backend):
         seq, kinds = (int(v) for v in (flag.get() if backend.on_gpu else flag))
+        COUNTERS.download(flag.nbytes)
         if seq:
             flag.fill(0)  # on cuda: queued on the current stream, before any later check
     return seq, kinds

@@ -6,6 +6,7 @@ import numpy as np
 from .. import Backend
 from ._registry import IMPLS
 from .. import import_family_modules
+from ...runtime.counters import COUNTERS
 
 import_family_modules(__name__, __path__)  # each <family>.py fills IMPLS
 
@@ -15,7 +16,8 @@ class NumpyBackend(Backend):
 
     def __init__(self):
         super().__init__()
-        self.impls = IMPLS
+        # Each primitive the cpu runs is its stand-in for a kernel launch: counted (one closure call per op)
+        self.impls = {name: _counted(fn) for name, fn in IMPLS.items()}
 
     def from_numpy(self, array, dtype, copy=True):
         # One pass either way: a copy made straight into dtype, or (copy=False) the array itself if it fits.
@@ -26,3 +28,10 @@ class NumpyBackend(Backend):
 
     def to_numpy(self, data, dtype):
         return np.array(data, copy=True)
+
+
+def _counted(fn):
+    def run(*args, **params):
+        COUNTERS.launches += 1
+        return fn(*args, **params)
+    return run
