@@ -91,12 +91,18 @@ class _InPlace:
         targets = [ins[k] for k in self.positions]
         # 3 references: the variable's, the value list's and getrefcount's own argument. More: someone else
         # holds the buffer (a kept Tensor, a view: views hold their base): then new buffers, as eager code would
-        # make. A buffer that is itself a view of another (base set) could have siblings nobody counts: never.
-        if all(env[j].base is None and sys.getrefcount(env[j]) == 3 for j in targets):
+        # make. A buffer that is itself a view of another array could have siblings nobody counts: never.
+        if all(sys.getrefcount(env[j]) == 3 and _sole_owner(env[j].base) for j in targets):
             result = self.impl(*[env[j] for j in ins], out=[env[j] for j in targets], **params)
         else:
             result = self.impl(*[env[j] for j in ins], **params)
         return result if isinstance(result, tuple) else (result,)
+
+
+def _sole_owner(base) -> bool:
+    """A buffer's base allows writing in place: none (it owns its memory), or an allocator's owner object (sim's
+    pool) that only this array refers to (its own reference, this parameter's and getrefcount's)."""
+    return base is None or (not hasattr(base, "shape") and sys.getrefcount(base) == 3)
 
 
 def _in_place_updates(graph, last_use, keep):
