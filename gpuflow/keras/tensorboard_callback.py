@@ -21,8 +21,9 @@ from ..summary._tensorboard import require
 from .callbacks import Callback, _current_lr
 
 
-def _check_profile_batch(profile_batch):
-    """Keras' forms (an int, a (start, stop) pair, or "start,stop"), validated; profiling itself is refused."""
+def _profile_range(profile_batch):
+    """Keras' forms (an int, a (start, stop) pair, or "start,stop") as (first, last) global batch numbers to
+    profile (1-based, inclusive), or None for 0 (no profiling)."""
     value = profile_batch
     if isinstance(value, str):
         try:
@@ -37,10 +38,9 @@ def _check_profile_batch(profile_batch):
     if not valid:
         raise ValueError(f"TensorBoard: profile_batch must be a non-negative integer or a pair of positive "
                          f"integers (start, stop), got {profile_batch!r}")
-    if value != 0:
-        raise NotImplementedError(
-            f"TensorBoard(profile_batch={profile_batch!r}): profiling is not supported yet; it will record "
-            f"through gf.profiler once the stream scheduler lands. Pass profile_batch=0 (the default)")
+    if value == 0:
+        return None
+    return (value, value) if isinstance(value, int) else tuple(value)
 
 
 def _weight_tag(variable) -> str:
@@ -84,7 +84,8 @@ class TensorBoard(Callback):
         for name, value in (("histogram_freq", histogram_freq), ("embeddings_freq", embeddings_freq)):
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"TensorBoard: {name} must be a non-negative number of epochs, got {value!r}")
-        _check_profile_batch(profile_batch)
+        self._profile = _profile_range(profile_batch)
+        self._profiling = False
         self.log_dir = os.fspath(log_dir)
         self.histogram_freq, self.write_graph, self.write_images = histogram_freq, write_graph, write_images
         self.write_steps_per_second, self.update_freq = write_steps_per_second, update_freq
@@ -147,20 +148,33 @@ class TensorBoard(Callback):
         self._push_writer("train", "_global_train_batch")
 
     def on_train_end(self, logs=None):
+        if self._profiling:  # training ended inside the profiled range
+            self._stop_profiling()
         self._pop_writer()
         self._close_writers()
+
+    def _stop_profiling(self):
+        from .. import profiler
+        self._profiling = False
+        profiler.stop()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start_time, self._epoch_start_batch = time.time(), self._global_train_batch
 
     def on_train_batch_begin(self, batch, logs=None):
         self._global_train_batch += 1
+        if self._profile and self._global_train_batch == self._profile[0]:
+            from .. import profiler  # the trace goes where Keras puts it: <log_dir>/train/plugins/profile/...
+            profiler.start(os.path.join(self.log_dir, "train"))
+            self._profiling = True
         if self.update_freq != "epoch":
             summary.experimental.set_step(self._global_train_batch)
         if self.write_steps_per_second:
             self._batch_start_time = time.time()
 
     def on_train_batch_end(self, batch, logs=None):
+        if self._profiling and self._global_train_batch >= self._profile[1]:
+            self._stop_profiling()
         if self.write_graph and not self._graph_written:
             self._graph_written = True  # as Keras: the step is traced by the first batch, or never
             self._write_traced_step_graph()
