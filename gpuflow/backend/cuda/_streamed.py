@@ -31,7 +31,8 @@ def _streamed(name, fn, eng, device):
             return fn(*arrays, **params)
         reads = None
         if name == "copy_to":  # from another device: a host read of the source (waited for), then an upload
-            eng.host_read(arrays[0], streams.current_handle(params["source"]))
+            if params["source"].kind == "sim":
+                eng.host_read(arrays[0], streams.current_handle(params["source"]))
             reads = ()
         return run_op(eng, streams.current_handle(device), name, fn, arrays, params,
                       lambda: _infer(name, arrays, params), reads)

@@ -16,6 +16,12 @@ class SimArrays:
     swapaxes = staticmethod(np.swapaxes)
     transpose = staticmethod(np.transpose)
 
+    def __getattr__(self, name):
+        """Any other NumPy function (the solvers' xp.linalg, xp.tril, ...): NumPy's own. What it returns lives
+        outside the pool, as a library call's temporaries do on a GPU; the calls above cover every array an
+        op returns from the pool."""
+        return getattr(np, name)
+
     def __init__(self, pool: SimPool):
         self.pool = pool
         self.empty = pool.empty
@@ -42,7 +48,11 @@ class SimArrays:
         np.copyto(out, a, casting="unsafe")
         return out
 
-    def asarray(self, a, dtype=None):
+    def asarray(self, a, dtype=None, order=None):
+        """`a` itself when it is already such an array (order 'C' asks for a C-contiguous one), else a copy in
+        the pool."""
+        if order == "C" and isinstance(a, np.ndarray) and not a.flags.c_contiguous:
+            return self.array(np.ascontiguousarray(a), dtype)
         return self.array(a, dtype, copy=False)
 
     def ascontiguousarray(self, a):
