@@ -15,12 +15,11 @@ from .memory import SimPool
 class SimArrays:
     swapaxes = staticmethod(np.swapaxes)
     transpose = staticmethod(np.transpose)
-
-    def __getattr__(self, name):
-        """Any other NumPy function (the solvers' xp.linalg, xp.tril, ...): NumPy's own. What it returns lives
-        outside the pool, as a library call's temporaries do on a GPU; the calls above cover every array an
-        op returns from the pool."""
-        return getattr(np, name)
+    # The solvers' library calls (cuSOLVER through cupy.linalg on a GPU; gpuflow/backend/solvers.py): NumPy's
+    # LAPACK on sim, its results host arrays outside the pool, as a library's temporaries are on a GPU.
+    linalg = np.linalg
+    tril = staticmethod(np.tril)
+    triu = staticmethod(np.triu)
 
     def __init__(self, pool: SimPool):
         self.pool = pool
