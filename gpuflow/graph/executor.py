@@ -8,7 +8,7 @@ checks, no Tensor objects per op: the per-op bookkeeping of `bind` is paid once,
 `run_traced` replays the same nodes through `bind`, so a GradientTape records them (differentiating a
 gf.function from outside) and an enclosing gf.function's trace inlines them.
 
-Optimizer updates run in place in a Plan: when an update's parameter and slot inputs are reads of the
+Optimizer updates run in place in a Plan (on cuda and sim, whose kernels write straight into buffers): when an update's parameter and slot inputs are reads of the
 variables its outputs are assigned to, used by nothing after it, the new values are written into those
 variables' own buffers (no new buffers per step). As TF's copy-on-write variables do, this happens only
 when nothing else holds a buffer: its reference count is checked on every call (a Tensor the user kept
@@ -113,8 +113,8 @@ def _in_place_updates(graph, last_use, keep):
     found = {}
     for i, node in enumerate(graph.nodes):
         rule = RULES.get(node.prim.name)
-        if rule is None or getattr(node.prim, "control_flow", False):
-            continue
+        if rule is None or getattr(node.prim, "control_flow", False) or node.device.kind == "cpu":
+            continue  # cpu: NumPy computes into new arrays anyway; copying them over the old ones only costs
         positions = (0,) + tuple(range(2, 2 + len(rule[0])))  # (param, grad, *slots, step): param and slots
         pairs = [(node.inputs[k].index, node.outputs[o].index) for o, k in enumerate(positions)]
         if all(j in reads and assigns.get(out) == reads[j] and last_use.get(j) == i and j not in keep
