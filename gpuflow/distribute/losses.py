@@ -17,8 +17,8 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
     batch times num_replicas_in_sync (TF's tf.nn.compute_average_loss)."""
     loss = convert_to_tensor(per_example_loss)
     if loss.ndim < 1:
-        raise ValueError(f"compute_average_loss: per_example_loss must have rank >= 1 (one value per example), "
-                         f"got a scalar; pass the unreduced losses, e.g. a loss with reduction='none'")
+        raise ValueError("compute_average_loss: per_example_loss must have rank >= 1 (one value per example), "
+                         "got a scalar; pass the unreduced losses, e.g. a loss with reduction='none'")
     if sample_weight is not None:
         with _device.device(loss._device):
             weight = ops.cast(convert_to_tensor(sample_weight), loss.dtype)
