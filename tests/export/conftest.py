@@ -1,10 +1,18 @@
-"""Fixtures of the export tests: the digits, and the example's CNN trained once per session."""
+"""Fixtures of the export tests: every test on cpu from seed 0, the digits, and the example's CNN trained once
+per session."""
 from __future__ import annotations
 
 import pytest
 
 import gpuflow as gf
 from export_helpers import example
+
+
+@pytest.fixture(autouse=True)
+def _cpu():
+    with gf.device("cpu"):
+        gf.keras.utils.set_random_seed(0)
+        yield
 
 
 @pytest.fixture(scope="session")

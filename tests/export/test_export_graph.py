@@ -16,13 +16,6 @@ L = gf.keras.layers
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _cpu():
-    with gf.device("cpu"):
-        gf.keras.utils.set_random_seed(0)
-        yield
-
-
 def _trained_bn(model, x):
     model.compile("adam", "mse")
     model.fit(x, np.random.rand(len(x), *model.output_shape[1:]).astype("float32"), epochs=2, verbose=0)

@@ -16,13 +16,6 @@ L = gf.keras.layers
 TOLERANCE = 1e-5
 
 
-@pytest.fixture(autouse=True)
-def _cpu():
-    with gf.device("cpu"):
-        gf.keras.utils.set_random_seed(0)
-        yield
-
-
 def check(model, tmp_path, *inputs, opset=17):
     """Exports, runs in onnxruntime, compares with predict; returns the ModelProto and the session."""
     path = tmp_path / f"{model.name}.onnx"

@@ -18,13 +18,6 @@ L = gf.keras.layers
 TOLERANCE = 1e-5
 
 
-@pytest.fixture(autouse=True)
-def _cpu():
-    with gf.device("cpu"):
-        gf.keras.utils.set_random_seed(0)
-        yield
-
-
 def interpreter(model_bytes):
     return gf.lite.Interpreter(model_content=model_bytes)
 
