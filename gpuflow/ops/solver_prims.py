@@ -69,13 +69,18 @@ def _slogdet_grad(g, out, x):
 slogdet = primitive("slogdet", _slogdet_infer, _slogdet_grad, n_outputs=2)
 
 
-def _solve_infer(a, b, adjoint):
-    _square("solve", a)
-    _float("solve", a, b)
+def _rhs_spec(op, a, b):
+    """The spec of a solve's result: b's, once a is square, both float, and b of shape (..., n, k) with a's batch."""
+    _square(op, a)
+    _float(op, a, b)
     if len(b.shape) != len(a.shape) or b.shape[:-2] != a.shape[:-2] or b.shape[-2] != a.shape[-1]:
-        raise InvalidArgumentError(f"solve: rhs {list(b.shape)} must be (..., {a.shape[-1]}, k) with the batch dims "
+        raise InvalidArgumentError(f"{op}: rhs {list(b.shape)} must be (..., {a.shape[-1]}, k) with the batch dims "
                                    f"of matrix {list(a.shape)}")
     return TensorSpec(b.shape, b.dtype)
+
+
+def _solve_infer(a, b, adjoint):
+    return _rhs_spec("solve", a, b)
 
 
 def _solve_grad(g, out, a, b, adjoint):
@@ -115,12 +120,7 @@ cholesky = primitive("cholesky", _cholesky_infer, _cholesky_grad)
 
 
 def _triangular_infer(a, b, lower, adjoint):
-    _square("triangular_solve", a)
-    _float("triangular_solve", a, b)
-    if len(b.shape) != len(a.shape) or b.shape[:-2] != a.shape[:-2] or b.shape[-2] != a.shape[-1]:
-        raise InvalidArgumentError(f"triangular_solve: rhs {list(b.shape)} must be (..., {a.shape[-1]}, k) with the "
-                                   f"batch dims of matrix {list(a.shape)}")
-    return TensorSpec(b.shape, b.dtype)
+    return _rhs_spec("triangular_solve", a, b)
 
 
 def _triangular_grad(g, out, a, b, lower, adjoint):
