@@ -8,9 +8,10 @@ checks, no Tensor objects per op: the per-op bookkeeping of `bind` is paid once,
 `run_traced` replays the same nodes through `bind`, so a GradientTape records them (differentiating a
 gf.function from outside) and an enclosing gf.function's trace inlines them.
 
-Optimizer updates run in place in a Plan (on cuda and sim, whose kernels write straight into buffers): when an update's parameter and slot inputs are reads of the
-variables its outputs are assigned to, used by nothing after it, the new values are written into those
-variables' own buffers (no new buffers per step). As TF's copy-on-write variables do, this happens only
+Optimizer updates run in place in a Plan (on cuda and sim, whose kernels write straight into buffers):
+when an update's parameter and slot inputs are reads of the variables its outputs are assigned to, used
+by nothing after it, the new values are written into those variables' own buffers (no new buffers per
+step). As TF's copy-on-write variables do, this happens only
 when nothing else holds a buffer: its reference count is checked on every call (a Tensor the user kept
 from `v.value()`, or a view of it, makes that call write new buffers instead).
 """
