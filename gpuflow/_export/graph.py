@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._names import UniqueNames
 from ..errors import InvalidArgumentError
 
 
@@ -45,16 +46,11 @@ class Graph:
     def __init__(self, name):
         self.name = name
         self.inputs, self.outputs, self.ops = [], [], []
-        self._names = set()
+        self._names = UniqueNames()
 
     def unique(self, name):
         """`name`, or `name_1`, `name_2`, ... when it is taken: every Value and op output has its own name."""
-        base, n = name, 0
-        while name in self._names:
-            n += 1
-            name = f"{base}_{n}"
-        self._names.add(name)
-        return name
+        return self._names(name)
 
     def value(self, name, shape, dtype="float32"):
         # Exported graphs compute in float32 whatever the layers' dtype policy (mixed_float16 included).
@@ -93,7 +89,7 @@ class Graph:
                     if other.name == name and other is not value:
                         other.name = self.unique(name)
                 value.name = name
-            self._names.add(name)
+            self._names.taken.add(name)
             renamed.append(value)
         self.outputs = renamed
 

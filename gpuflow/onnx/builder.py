@@ -7,6 +7,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from .._names import UniqueNames
+
 INT64_MIN = np.iinfo(np.int64).min
 
 
@@ -14,15 +16,7 @@ class OnnxBuilder:
     def __init__(self, opset, taken=()):
         self.opset = opset
         self.nodes, self.initializers = [], []
-        self._names = set(taken)
-
-    def name(self, base):
-        name, n = base, 0
-        while name in self._names:
-            n += 1
-            name = f"{base}_{n}"
-        self._names.add(name)
-        return name
+        self.name = UniqueNames(taken)  # name(base): base, or base_1, base_2, ... when taken
 
     def const(self, base, array, dtype=None):
         array = np.asarray(array, dtype=dtype)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._names import UniqueNames
 from ._tensorboard import require
 
 
@@ -70,15 +71,7 @@ def graph_def_from_ir(ir_graph):
     graph_pb2, attr_value_pb2, tensor_shape_pb2 = _protos()
     graph = graph_pb2.GraphDef()
     producer = {}  # value id -> "node" or "node:k", the name an input refers to it by
-    taken = set()
-
-    def unique(base):
-        name, k = base, 0
-        while name in taken:
-            k += 1
-            name = f"{base}_{k}"
-        taken.add(name)
-        return name
+    unique = UniqueNames()
 
     def add_node(name, op, inputs, outputs, params=None):
         node = graph.node.add(name=name, op=op, input=inputs)
