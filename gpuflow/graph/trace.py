@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
+from .._traces import state_trace
 from ..errors import InvalidArgumentError
 from ..ops import dispatch
 from ..tensor import Symbol, Tensor, Variable
@@ -119,5 +120,6 @@ class _Spec:
 
 
 def current_graph_trace() -> GraphTrace | None:
-    """This thread's innermost gf.function trace, if one is running."""
-    return dispatch.find_trace(GraphTrace)
+    """This thread's innermost gf.function trace, if one is running (the traces that capture state are
+    GraphTraces)."""
+    return state_trace()

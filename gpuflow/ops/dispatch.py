@@ -35,14 +35,6 @@ def trace_stack() -> list:
     return _traces.stack
 
 
-def find_trace(kind):
-    """The innermost trace of this thread that is an instance of `kind`, or None."""
-    for trace in reversed(_traces.stack):
-        if isinstance(trace, kind):
-            return trace
-    return None
-
-
 class Primitive:
     __slots__ = ("name", "infer", "grad", "n_outputs", "crosses_devices", "none_for_unused_outputs", "specs")
 
