@@ -2,9 +2,10 @@
 
 A tape is a trace on its thread's stack (see ops/dispatch.py): while active it passes each
 primitive call down, then keeps the calls whose inputs depend on a watched tensor. A tape
-belongs to the thread that opened it, as in TF: ops of other threads never reach it. `gradient` walks those calls backwards and runs
-each primitive's grad rule, itself made of gpuflow ops, so an outer tape records the
-backward pass and higher-order gradients need nothing special.
+belongs to the thread that opened it, as in TF: ops of other threads never reach it.
+`gradient` walks those calls backwards and runs each primitive's grad rule, itself made of
+gpuflow ops, so an outer tape records the backward pass and higher-order gradients need
+nothing special.
 """
 from __future__ import annotations
 
@@ -33,10 +34,8 @@ class GradientTape:
 
         Trainable variables read inside are watched automatically (unless `watch_accessed_variables=False`);
         other tensors need `tape.watch`. A persistent tape can compute several gradients; tapes nest, so
-        higher-order gradients work (every grad rule is written in gpuflow ops).
-
-        Differs from TF:
-            No `jacobian` or `batch_jacobian` yet.
+        higher-order gradients work (every grad rule is written in gpuflow ops). `jacobian` and
+        `batch_jacobian` as in TF.
     """
     def __init__(self, persistent=False, watch_accessed_variables=True):
         self._persistent = persistent
