@@ -249,7 +249,7 @@ class Optimizer:
         name, hyper = self.update_rule(self._step())  # its fixed hyper-parameters (per-step ones come in `step`)
         prim, (_, step_names, fixed) = UPDATES[name], RULES[name]
         hyper = {k: hyper[k] for k in fixed if k != "weight_decay"}
-        step = self._step_tensor(name, step_names, pairs[0][1]._device)
+        step = self._step_tensor(step_names, pairs[0][1]._device)
         slot_tuples, decays = self._slot_tuples, self._decay_table()
         for g, (_, var) in zip(grads, pairs):
             slots = slot_tuples[id(var)]
@@ -267,7 +267,7 @@ class Optimizer:
                 var.assign(var.constraint(var.value()))
         return self.iterations
 
-    def _step_values(self, name, step_names, probe=False):
+    def _step_values(self, step_names, probe=False):
         """The per-step scalars of the coming update (float64, `step_names` order); unless probing, the step
         count moves on (on the host; the device variable moves with it, see _step_tensor)."""
         step = self._step()
@@ -277,7 +277,7 @@ class Optimizer:
             self._step_mirror.advance(step + 1)
         return np.array([hyper[k] for k in step_names], dtype=np.float64)
 
-    def _step_tensor(self, name, step_names, device):
+    def _step_tensor(self, step_names, device):
         """The `step` input of the update primitive, and the step count advanced. Eagerly: computed now, one
         upload. Inside gf.function: a FEED node that computes and uploads it on every call, while `iterations`
         is advanced by the graph itself (no read back: the host mirror advances in step)."""
@@ -286,10 +286,10 @@ class Optimizer:
         with _device.device(device):
             if state_trace() is None:
                 step = self._step()
-                values = self._step_values(name, step_names, probe=True)
+                values = self._step_values(step_names, probe=True)
                 self._advance(step)
                 return ops.constant(values, dtype=dtypes.float64)
-            values = host_fed(lambda probe=False: self._step_values(name, step_names, probe), dtypes.float64, device)
+            values = host_fed(lambda probe=False: self._step_values(step_names, probe), dtypes.float64, device)
             self.iterations.assign_add(ops.ones((), dtype=dtypes.int64))
             return values
 
