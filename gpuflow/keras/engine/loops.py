@@ -72,7 +72,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         model.reset_metrics()
         cbs.on_epoch_begin(epoch)
         step = -1
-        for step, logs in _run_steps(model, train_function, batches, cbs.on_train_batch_begin,
+        for step, logs in _run_steps(model, "train", train_function, batches, cbs.on_train_batch_begin,
                                      cbs.on_train_batch_end):
             if model.stop_training:
                 break
@@ -108,11 +108,11 @@ def _labels_as_the_loss_takes_them(model, batches):
         batches.y = y.astype(np.int32)
 
 
-def _run_steps(model, function, batches, on_begin, on_end):
+def _run_steps(model, kind, function, batches, on_begin, on_end):
     """Run an epoch of steps: yields (last step index, its logs). With steps_per_execution = n, each call of
     `function` takes n batches (the last call the rest), and the batch callbacks see the index of the last
     step of each call, as in Keras. Logs stay on the device until looked at (StepLogs)."""
-    n = model._compiled.steps_per_execution if model._compiled is not None else 1
+    n = model._steps_per_call(kind)
     epoch = iter(batches.epoch())
     step = 0
     while True:
@@ -137,7 +137,7 @@ def _test_loop(model, batches, cbs, in_fit=False):
     model.reset_metrics()
     cbs.on_test_begin()
     logs = {}
-    for _, logs in _run_steps(model, model.make_test_function(), batches, cbs.on_test_batch_begin,
+    for _, logs in _run_steps(model, "test", model.make_test_function(), batches, cbs.on_test_batch_begin,
                               cbs.on_test_batch_end):
         pass
     cbs.on_test_end(dict(logs))

@@ -45,9 +45,13 @@ class Model(Layer):
         Built functionally (`Model(inputs, outputs)`, which gives a Functional model) or by subclassing (define
         layers in `__init__` and the forward pass in `call`); override `train_step`/`test_step` to customise `fit`.
 
+        `fit`/`evaluate`/`predict` run a gf.function of `train_step`/`test_step`/`predict_step` unless
+        `compile(run_eagerly=True)`; `steps_per_execution=N` runs N steps per call.
+
         Differs from TF:
-            `compile(jit_compile=..., steps_per_execution=..., run_eagerly=...)` are accepted and change nothing:
-            gpuflow runs eagerly. Models save to `.keras` files only (no SavedModel or HDF5).
+            `jit_compile` is accepted and changes nothing (every step is compiled the same way); a
+            LossScaleOptimizer or a distribution strategy makes the steps run eagerly. Models save to `.keras`
+            files or SavedModel directories (no HDF5).
     """
     def __new__(cls, *args, **kwargs):
         if cls is Model and _functional_arguments(args, kwargs):
@@ -229,28 +233,30 @@ class Model(Layer):
             fn = cache[kind] = self._new_step_function(kind, step)
         return fn
 
+    def _steps_per_call(self, kind) -> int:
+        """How many batches one call of the `kind` step function takes (a list of them when more than one)."""
+        return self._compiled.steps_per_execution if self._compiled is not None and kind != "predict" else 1
+
     def _new_step_function(self, kind, step):
         from ...distribute import keras_step
         from ...graph import Function
+        eager = self.run_eagerly
         if keras_step.strategy_of(self, compiled=kind != "predict") is not None:
             # Under a gf.distribute strategy: its replicated step (one thread per replica), run eagerly for now.
             _log_once("a model under a distribution strategy trains eagerly: its replicated step is not traced yet")
-            return getattr(keras_step, f"{kind}_function")(self)
-        eager = self.run_eagerly
-        optimizer = self.optimizer
-        if not eager and kind == "train" and type(optimizer).__name__ == "LossScaleOptimizer":
+            step, eager = getattr(keras_step, f"{kind}_function")(self), True
+        elif not eager and kind == "train" and type(self.optimizer).__name__ == "LossScaleOptimizer":
             # Its skip-or-apply decision is a host read of the gradients' finiteness each step: not traced yet.
             _log_once("a LossScaleOptimizer (mixed_float16) trains eagerly: its dynamic loss scaling is not traced "
                       "yet")
             eager = True
-        n = self._compiled.steps_per_execution if self._compiled is not None and kind != "predict" else 1
 
         def steps(batches):  # steps_per_execution: n batches per call, the logs of the last
             logs = None
             for batch in batches:
                 logs = step(batch)
             return logs
-        body = steps if n > 1 else step
+        body = steps if self._steps_per_call(kind) > 1 else step
         return body if eager else Function(body, name=f"{kind}_function")
 
     @property
@@ -416,8 +422,7 @@ class Model(Layer):
     def _one_step(self, kind, batch):
         """One batch through the step function of `kind` (steps_per_execution does not apply to *_on_batch)."""
         fn = getattr(self, f"make_{kind}_function")()
-        n = self._compiled.steps_per_execution if self._compiled is not None and kind != "predict" else 1
-        return fn([batch]) if n > 1 else fn(batch)
+        return fn([batch]) if self._steps_per_call(kind) > 1 else fn(batch)
 
 
 _said = set()
