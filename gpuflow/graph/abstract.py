@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from .. import devices as _device
 from .. import nest
-from ..ops.dispatch import trace_stack
 from ..tensor import TensorSpec
 from .ir import Graph
 from .trace import GraphTrace
@@ -24,17 +23,12 @@ def abstract_specs(fn, structure, spec_of_leaf):
     unknown = any(d is None for s in specs if s is not None for d in s.shape)
     runs = []
     for fill in ((1, 2) if unknown else (1,)):
-        trace = GraphTrace(Graph("abstract"), allow_new_variables=True, owner="shape inference")
-        stack = trace_stack()
-        stack.append(trace)
-        try:
+        with GraphTrace(Graph("abstract"), allow_new_variables=True, owner="shape inference") as trace:
             device = _device.current()
             values = [x if s is None else trace.placeholder(tuple(fill if d is None else d for d in s.shape),
                                                               s.dtype, device)
                       for x, s in zip(leaves, specs)]
             runs.append(fn(nest.pack_sequence_as(structure, values)))
-        finally:
-            stack.remove(trace)
     if runs[0] is None:
         return None
     for other in runs[1:]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .. import dtypes, nest
 from ..errors import InvalidArgumentError, UnimplementedError
-from ..ops.dispatch import Primitive, bind, trace_stack
+from ..ops.dispatch import Primitive, bind
 from ..tensor import Symbol, Tensor, TensorSpec, Variable
 from .executor import run_traced
 from .ir import Graph
@@ -69,15 +69,10 @@ def _trace(fn, name, args=()):
     """Trace fn(*placeholders like args) into a sub-graph: (graph, its python output, its trace)."""
     parent = current_graph_trace()
     graph = Graph(name)
-    trace = BranchTrace(graph, parent)
-    stack = trace_stack()
-    stack.append(trace)
-    try:
+    with BranchTrace(graph, parent) as trace:
         placeholders = [trace.placeholder(a.shape, a.dtype, a._device) for a in args]
         out = fn(*placeholders)
         graph.outputs = [trace.symbol_of(t) for t in nest.flatten(out) if _is_value(t)]
-    finally:
-        stack.remove(trace)
     # After the node runs, the enclosing graph must read a Variable the branch assigned afresh.
     assigned = {v._id for v in graph.variables}
     parent._reads = {k: v for k, v in parent._reads.items() if k not in assigned}

@@ -334,10 +334,8 @@ class Function:
         graph = Graph(self._name)
         trace = GraphTrace(graph, allow_new_variables=not self._traced_once, owner=f"gf.function {self._name}")
         specs, placeholders = [], []
-        stack = trace_stack()
-        stack.append(trace)
         self._tracing_count += 1
-        try:
+        with trace:
             def to_symbolic(x):
                 if _is_placeholder(x):
                     spec, device = x.spec, x.device
@@ -354,8 +352,6 @@ class Function:
             outputs = [x for x in nest.flatten(out) if isinstance(x, Tensor)]
             graph.outputs = [trace.symbol_of(t) for t in outputs]
             graph.devices = {s.index: t._device for s, t in zip(graph.outputs, outputs)}
-        finally:
-            stack.remove(trace)
         self._traced_once = True
         it = iter(placeholders)
         template = nest.map_structure(lambda x: next(it) if (_is_tensor_leaf(x) or _is_placeholder(x)) else x,

@@ -41,7 +41,16 @@ class GraphTrace:
         self._reads = {}                # id of a Variable → the symbol holding its current value here
         self._variables = {}            # id of a Variable → its index in graph.variables
 
-    # ---- the trace-stack hook ----------------------------------------------------------------
+    # ---- the trace stack ---------------------------------------------------------------------------
+    def __enter__(self):
+        """`with trace:` the calling thread's ops go to this trace until the block ends."""
+        dispatch.trace_stack().append(self)
+        return self
+
+    def __exit__(self, *exc):
+        dispatch.trace_stack().remove(self)
+
+
     def process(self, prim, inputs, params, device, level):
         symbols = [self.symbol_of(t) for t in inputs]
         specs = dispatch._infer(prim, inputs, params)
