@@ -18,6 +18,7 @@ from ..numerics import NUMERICS
 from . import _streamed
 from ...devices import Device
 from ._registry import IMPLS
+from .storage import BFLOAT16_STORAGE
 from .. import import_family_modules
 from ...runtime.counters import COUNTERS
 from ...runtime.loader import KernelLoader
@@ -60,7 +61,7 @@ class CudaBackend(Backend):
         # bfloat16 buffers hold the raw 16 bits as uint16 (CuPy 13 has no bfloat16, CuPy 14's is minimal and
         # needs NumPy >= 2.1.2); kernels see __nv_bfloat16.
         if self.on_gpu and dtype.name == "bfloat16":
-            return np.dtype(np.uint16)
+            return BFLOAT16_STORAGE
         return dtype.np
 
     def empty(self, shape, dtype):

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._registry import impl
-from .movement import BLOCK, ctype, dtype_of
+from .movement import BLOCK
+from .storage import ctype, dtype_of
 
 FILE = "conv.cu"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import dtypes
 from ._registry import impl
+from .storage import dtype_of
 
 FUNCTORS = {"linear": "Linear", "relu": "Relu", "relu6": "Relu6", "sigmoid": "Sigmoid", "tanh": "Tanh", "elu": "Elu"}
 
@@ -13,8 +13,7 @@ FUNCTORS = {"linear": "Linear", "relu": "Relu", "relu6": "Relu6", "sigmoid": "Si
 def bias_act(backend, x, b, activation):
     xp = backend.xp
     x, b = xp.ascontiguousarray(x), xp.ascontiguousarray(b)
-    # CuPy holds bfloat16 in uint16 buffers (gpuflow has no uint16 dtype, so this is unambiguous).
-    dtype = dtypes.bfloat16 if x.dtype == np.uint16 else dtypes.as_dtype(x.dtype)
+    dtype = dtype_of(x)
     y = backend.empty(x.shape, dtype)
     if x.size:
         backend.kernel("bias_act.cu", f"bias_act<{dtype.ctype}, gf::act::{FUNCTORS[activation]}>")(

@@ -11,6 +11,7 @@ import numpy as np
 from ... import dtypes
 from ...errors import UnimplementedError
 from ._registry import impl
+from .storage import dtype_of
 
 FILE = "elementwise.cu"
 BLOCK = 256
@@ -31,11 +32,6 @@ BOOL_RESULT = {"is_nan", "is_finite", "equal", "not_equal", "less", "less_equal"
 def functor(name: str) -> str:
     """'gelu_tanh' -> 'gf::GeluTanh': the functor type kernels/elementwise.cu names the op by."""
     return "gf::" + "".join(part[:1].upper() + part[1:] for part in name.split("_"))
-
-
-def dtype_of(array) -> dtypes.DType:
-    # CuPy holds bfloat16 as raw uint16 (see CudaBackend.storage_dtype); uint16 is nothing else.
-    return dtypes.bfloat16 if array.dtype == np.uint16 else dtypes.as_dtype(array.dtype)
 
 
 def _address(backend, array) -> int:

@@ -10,7 +10,8 @@ import numpy as np
 from ... import dtypes
 from ...runtime.counters import COUNTERS
 from ._registry import impl
-from .movement import BLOCK, ctype, dtype_of
+from .movement import BLOCK
+from .storage import ctype, dtype_of
 
 
 def convert(backend, x, dtype):

@@ -12,28 +12,14 @@ import math
 
 import numpy as np
 
-from ... import dtypes
 from ...runtime.counters import COUNTERS
 from ..numpy.movement import check_indices as _host_check
 from ._registry import impl
 from .elementwise import device_table
+from .storage import ctype, dtype_of
 
 FILE = "movement.cu"
 BLOCK = 256
-_CTYPES = {d.np: d.ctype for d in dtypes.ALL}
-_CTYPES[np.dtype(np.uint16)] = dtypes.bfloat16.ctype  # CuPy keeps bfloat16 in uint16 buffers
-_DTYPES = {d.np: d for d in dtypes.ALL}
-_DTYPES[np.dtype(np.uint16)] = dtypes.bfloat16
-
-
-def ctype(array) -> str:
-    return _CTYPES[np.dtype(array.dtype)]
-
-
-def dtype_of(array):
-    return _DTYPES[np.dtype(array.dtype)]
-
-
 def c_strides(shape) -> list[int]:
     strides, step = [], 1
     for d in reversed(shape):

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..numpy.nn import check_labels
 from ._registry import impl
-from .reduction import ctype
+from .storage import ctype
 
 WARP_ROW_MAX = 1024  # rows up to this long get a warp each, longer ones a block of 256
 

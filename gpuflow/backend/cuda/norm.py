@@ -5,18 +5,14 @@ import numpy as np
 
 from ... import dtypes
 from ._registry import impl
+from .storage import dtype_of
 
 FILE = "norm.cu"
 MIN_CHUNK_ROWS = 64  # shorter chunks would spend more on the partials than on reading x
 
 
-def _dtype(array):
-    # CuPy holds bfloat16 in uint16 buffers (gpuflow has no uint16 dtype, so this is unambiguous).
-    return dtypes.bfloat16 if array.dtype == np.uint16 else dtypes.as_dtype(array.dtype)
-
-
 def _outputs(backend, x, stats_shape):
-    dtype = _dtype(x)
+    dtype = dtype_of(x)
     return backend.empty(x.shape, dtype), backend.empty(stats_shape, dtype), backend.empty(stats_shape, dtype)
 
 
@@ -31,7 +27,7 @@ def layer_norm(backend, x, gamma, beta, epsilon):
         # A block per row; short rows get one warp (the simulator pays per thread, a GPU per idle lane).
         block = 256 if n > 1024 else (128 if n > 128 else 32)
         grid = max(1, min(rows, backend.max_blocks))
-        backend.kernel(FILE, f"layer_norm_fwd<{_dtype(x).ctype}>")(
+        backend.kernel(FILE, f"layer_norm_fwd<{dtype_of(x).ctype}>")(
             (grid,), (block,), (x, gamma, beta, y, mean, rstd, np.int64(rows), np.int64(n), np.float64(epsilon)))
     return y, mean, rstd
 
@@ -41,7 +37,7 @@ def batch_norm(backend, x, gamma, beta, epsilon):
     xp = backend.xp
     x, gamma, beta = (xp.ascontiguousarray(a) for a in (x, gamma, beta))
     rows, c = x.shape
-    dtype = _dtype(x)
+    dtype = dtype_of(x)
     y, mean, var = _outputs(backend, x, (c,))
     if not c:
         return y, mean, var

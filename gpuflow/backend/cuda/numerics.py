@@ -13,6 +13,7 @@ from ... import dtypes
 from ...runtime.counters import COUNTERS
 from ..numerics import NUMERICS, Described, user_frame
 from ._registry import impl
+from .storage import dtype_of
 
 FILE = "numerics.cu"
 BLOCK = 256  # a multiple of 32: the kernel's warp reduction takes full warps
@@ -50,7 +51,7 @@ def read_and_clear(backend, flag) -> tuple[int, int]:
 @impl("check_numerics")
 def check_numerics(backend, x, message):
     """gf.debugging.check_numerics on a device: the same deferred check, with the user's message."""
-    dtype = dtypes.bfloat16 if x.dtype == np.uint16 else dtypes.as_dtype(x.dtype)
+    dtype = dtype_of(x)
     if x.size:
         spec = (dtype.name, tuple(x.shape), backend.name)
         NUMERICS.check_array(backend, x, dtype, Described("check_numerics", [spec], 0, 1, spec, user_frame(2), message))

@@ -5,15 +5,11 @@ off by an int flag and get the parameter's buffers in their place (never read or
 """
 from __future__ import annotations
 
-import ml_dtypes
 import numpy as np
 
 from ._registry import impl
+from .storage import ctype
 from ...ops.optim_prims import RULES
-
-# The kernel template's argument for each storage dtype (bfloat16 is raw uint16 on CuPy).
-_CTYPE = {np.dtype(np.float32): "float", np.dtype(np.float64): "double", np.dtype(np.float16): "__half",
-          np.dtype(ml_dtypes.bfloat16): "__nv_bfloat16", np.dtype(np.uint16): "__nv_bfloat16"}
 
 # primitive: (kernel, the slots that kernel takes, in its parameter order)
 _KERNELS = {
@@ -65,5 +61,5 @@ def update(backend, name, p, g, *arrays, out=None, **hyper):
     if n:
         acc = np.float64 if dtype == np.float64 else np.float32  # the kernel's acc_t<T>
         args = [p, g, *ins, outs[0], *outs_args, np.int64(n), step, *_scalars(kernel, slots, hyper, acc)]
-        backend.kernel("optim.cu", f"{kernel}<{_CTYPE[dtype]}>")((backend.grid_for(n),), (256,), tuple(args))
+        backend.kernel("optim.cu", f"{kernel}<{ctype(p)}>")((backend.grid_for(n),), (256,), tuple(args))
     return outs[0] if len(outs) == 1 else tuple(outs)

@@ -5,7 +5,8 @@ import numpy as np
 
 from ... import dtypes
 from ._registry import impl
-from .movement import BLOCK, ctype, dtype_of
+from .movement import BLOCK
+from .storage import ctype, dtype_of
 
 FILE = "pool.cu"
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..numpy.philox import split_key
 from ._registry import impl
-from .elementwise import dtype_of
+from .storage import dtype_of
 
 FILE = "random.cu"
 BLOCK = 256

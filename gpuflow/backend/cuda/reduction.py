@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from ... import dtypes
 from ._registry import impl
+from .storage import ctype
 
 STATE_BYTES = 16      # the size of every operator's state or less (reduce.cu static_asserts it)
 SHORT_ROW = 32        # shorter rows get a thread each (a warp would leave most lanes idle)
@@ -25,11 +25,6 @@ MAX_SPLITS = 1024     # bounds the partials pass
 OPS = {"reduce_sum": "gf::SumOp<{t}>", "reduce_prod": "gf::ProdOp<{t}>", "reduce_max": "gf::MaxOp<{t}>",
        "reduce_min": "gf::MinOp<{t}>", "reduce_logsumexp": "gf::LogSumExpOp<{t}>",
        "argmax": "gf::ArgMaxOp<{t}, {o}>", "argmin": "gf::ArgMinOp<{t}, {o}>"}
-
-
-def ctype(array) -> str:
-    # CuPy holds bfloat16 in uint16 buffers (gpuflow has no uint16 dtype, so this is unambiguous).
-    return "__nv_bfloat16" if array.dtype == np.uint16 else dtypes.as_dtype(array.dtype).ctype
 
 
 def groups(shape, axes):

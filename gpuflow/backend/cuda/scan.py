@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ._registry import impl
-from .movement import ctype, dtype_of
+from .storage import ctype, dtype_of
 
 FILE = "scan.cu"
 TILE = 1024          # kScanTile in scan.cu

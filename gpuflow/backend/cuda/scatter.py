@@ -16,7 +16,8 @@ from ... import dtypes
 from ..numerics import NUMERICS
 from ..numpy.scatter import ids_error, ravel_error
 from ._registry import impl
-from .movement import ctype, dtype_of, index_table
+from .movement import index_table
+from .storage import ctype, dtype_of
 
 FILE = "scatter.cu"
 BLOCK = 256

@@ -12,7 +12,7 @@ import numpy as np
 
 from ... import dtypes
 from ._registry import impl
-from .movement import ctype, dtype_of
+from .storage import ctype, dtype_of
 
 FILE = "sort.cu"
 TILE_MAX = 1024   # elements a block sorts in shared memory: 1024 * (4 + 8) bytes at most
