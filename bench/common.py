@@ -192,7 +192,7 @@ def nvrtc_versions() -> dict:
         pass
     else:
         try:
-            from gpuflow.kernels.nvrtc import nvrtc_version
+            from gpuflow.runtime.nvrtc import nvrtc_version
             found["cuda_python"] = "%d.%d" % nvrtc_version()
         except Exception as e:
             found["cuda_python"] = f"error: {type(e).__name__}: {e}"

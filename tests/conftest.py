@@ -89,7 +89,7 @@ def _shadowed(fn, reference):
 
 def pytest_sessionfinish(session):
     if _updating_instantiations():
-        from gpuflow.kernels import instantiations, write_instantiations
+        from gpuflow.runtime.sources import instantiations, write_instantiations
         from gpuflow.runtime.loader import launched
         known = {(f, n) for f, names in instantiations().items() for n in names}
         write_instantiations(known | launched["sim"])

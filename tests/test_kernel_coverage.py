@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from gpuflow.kernels import instantiations
+from gpuflow.runtime.sources import instantiations
 from gpuflow.runtime.loader import launched
 from gpuflow.runtime.sources import kernel_files
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import instantiations
-from .nvrtc import compile_file
-from ..runtime.sources import kernel_files
+from ..runtime.nvrtc import compile_file
+from ..runtime.sources import instantiations, kernel_files
 
 # Families that must never spill: they are bandwidth-bound and a spill is a second trip to memory.
 NO_SPILL = ("elementwise.cu", "reduce.cu", "softmax.cu", "random.cu", "numerics.cu")

@@ -16,7 +16,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from . import instantiations
+from ..runtime.sources import instantiations
 
 
 def device_arch() -> str:
@@ -40,7 +40,7 @@ def _compile_one(job):
 def warm(arch, files=None, jobs=None, out=sys.stdout) -> int:
     """Compile every listed instantiation (of `files`, or of all) for `arch` into the CUBIN cache.
     Returns the number that failed; prints one summary line (and each failure)."""
-    from ..kernels.nvrtc import arch_name
+    from ..runtime.nvrtc import arch_name
     from ..runtime.cubin_cache import cache_dir
     table = instantiations()
     unknown = sorted(set(files or ()) - set(table))

@@ -4,7 +4,7 @@ CuPy 13 does not disk-cache a RawModule built with name expressions, so without 
 would recompile each kernel it uses (~0.15 s apiece with NVRTC); CuPy 14 does, but only once a GPU is
 there to compile on, and with -ftz=true. This cache can be filled ahead, on any machine, for a given
 architecture (`python -m gpuflow.kernels warm --arch sm_90`). Here NVRTC (through cuda-python,
-gpuflow/kernels/nvrtc.py, the driver of `python -m gpuflow.kernels check`) compiles one name
+gpuflow/runtime/nvrtc.py, also the driver of `python -m gpuflow.kernels check`) compiles one name
 expression to a CUBIN for the device's exact architecture; the loader then loads it with
 cupy.RawModule(path=...).
 
@@ -56,7 +56,7 @@ def cache_dir() -> Path:
 
 def available() -> bool:
     """Whether cuda-python's NVRTC can be used (else the loader compiles through CuPy each process)."""
-    from ..kernels.nvrtc import nvrtc_version
+    from .nvrtc import nvrtc_version
     try:
         nvrtc_version()
         return True
@@ -89,7 +89,7 @@ def kernel_headers(root: Path) -> dict[str, bytes]:
 def get(file: str, name: str, arch, root: Path | None = None) -> Entry:
     """The CUBIN of `name` (a name expression) from kernels/`file` for `arch` ('90' or 'sm_90'):
     from the cache when a whole entry with this key is there, else compiled by NVRTC and stored."""
-    from ..kernels.nvrtc import arch_name, compile_program, cubin_options, nvrtc_version
+    from .nvrtc import arch_name, compile_program, cubin_options, nvrtc_version
     root = Path(root) if root is not None else kernel_dir()
     source = (root / file).read_bytes()  # read once: the key and the compile see the same bytes
     options = cubin_options(arch, root)

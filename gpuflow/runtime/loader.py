@@ -6,7 +6,7 @@ cuda: one CUBIN per name expression for the current GPU's architecture, from the
       cupy.RawModule(path=...), which loads a cubin or PTX file in CuPy 13 and 14 alike. Why not
       CuPy's own disk cache: CuPy 13 skips any module built with name_expressions (CuPy 14 caches
       them), neither can be filled without a GPU, and both compile with -ftz=true. Ours compiles with
-      -ftz=false, so float32 denormals are kept as on sim and cpu (gpuflow/kernels/nvrtc.py:cubin_options).
+      -ftz=false, so float32 denormals are kept as on sim and cpu (gpuflow/runtime/nvrtc.py:cubin_options).
       Fallback, where cuda-python's NVRTC is missing, or fails on a kernel that CuPy's compiles, or
       the driver refuses its CUBIN:
       cupy.RawModule(code=..., name_expressions=...), with CuPy's -ftz=true (float32 denormals flush
@@ -26,24 +26,15 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 from .counters import COUNTERS
-from .sources import kernel_dir, read_source
+from .sources import COMPILE_OPTIONS, cuda_options, instantiations, kernel_dir, read_source
 
 # (file, name expression) pairs launched in this process, per target: the sim test gate reads it.
 launched: dict[str, set] = {"cuda": set(), "sim": set()}
-
-COMPILE_OPTIONS = ("-std=c++17",)
 
 log = logging.getLogger("gpuflow")
 # Whether the cuda target loads CUBINs from the disk cache: decided on the first cuda kernel,
 # turned off for the process if the driver refuses one of them.
 _use_cubin_cache: bool | None = None
-
-
-def cuda_options(root=None) -> tuple[str, ...]:
-    """The NVRTC options of every cuda kernel (tests/runtime/test_cupy_compile.py compiles with these);
-    `root`: the kernel folder, kernels/ by default. The CUBIN cache adds a few (kernels/nvrtc.py)."""
-    from .cuda_headers import include_dirs
-    return COMPILE_OPTIONS + (f"-I{root or kernel_dir()}",) + tuple(f"-I{d}" for d in include_dirs())
 
 
 class KernelLoader:
@@ -75,7 +66,6 @@ class KernelLoader:
 
     def _sim_file_modules(self, file, source, options):
         if file not in self._file_modules:
-            from ..kernels import instantiations
             from .sim import SimModule
             names = instantiations().get(file, [])
             # A stable split (by a hash of each name) so that listing one more instantiation

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gpuflow.kernels import instantiations
+from gpuflow.runtime.sources import instantiations
 from gpuflow.runtime.sources import kernel_files
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ import pytest
 pytest.importorskip("cuda.bindings.nvrtc", reason="cuda-python is not installed (pip install gpuflow[nvrtc])")
 
 from _cubin_elf import EM_CUDA, cuda_elf_sm  # noqa: E402
-from gpuflow.kernels import nvrtc as nvrtc_driver  # noqa: E402
+from gpuflow.runtime import nvrtc as nvrtc_driver  # noqa: E402
 from gpuflow.runtime import cubin_cache, loader  # noqa: E402
 from gpuflow.runtime.sources import kernel_dir  # noqa: E402
 
@@ -92,7 +92,7 @@ def test_an_elf_for_another_machine_is_not_a_cubin():
 
 
 def test_sample_names_are_instantiations_we_ship():
-    from gpuflow.kernels import instantiations
+    from gpuflow.runtime.sources import instantiations
     table = instantiations()
     for file, name in SAMPLE + [(FILE, TANH)]:
         assert name in table.get(file, []), f"{file}: {name} is not in kernels/instantiations.txt; pick another"
@@ -129,7 +129,7 @@ def test_the_second_get_is_a_disk_hit_without_nvrtc(cache, monkeypatch):
 def test_a_new_process_finds_the_cache(cache):
     first = cubin_cache.get(FILE, NAME, ARCH)
     script = textwrap.dedent(f"""
-        from gpuflow.kernels import nvrtc
+        from gpuflow.runtime import nvrtc
         from gpuflow.runtime import cubin_cache
         def refuse(*a, **k):
             raise SystemExit("NVRTC was called: the cache missed")

@@ -24,7 +24,7 @@ import pytest
 cupy = pytest.importorskip("cupy", reason="CuPy is not installed (pip install gpuflow[cuda12] or [cuda13])")
 
 from _cubin_elf import cuda_elf_sm  # noqa: E402
-from gpuflow.kernels import instantiations  # noqa: E402
+from gpuflow.runtime.sources import instantiations  # noqa: E402
 from gpuflow.runtime.loader import cuda_options  # noqa: E402
 from gpuflow.runtime.sources import kernel_files, read_source  # noqa: E402
 

@@ -12,8 +12,8 @@ import pytest
 pytest.importorskip("cuda.bindings.nvrtc", reason="cuda-python is not installed (pip install gpuflow[nvrtc])")
 
 from _cubin_elf import cuda_elf_sm  # noqa: E402
-from gpuflow.kernels import instantiations  # noqa: E402
-from gpuflow.kernels import nvrtc as nvrtc_driver  # noqa: E402
+from gpuflow.runtime.sources import instantiations  # noqa: E402
+from gpuflow.runtime import nvrtc as nvrtc_driver  # noqa: E402
 from gpuflow.runtime import cubin_cache  # noqa: E402
 
 if not cubin_cache.available():

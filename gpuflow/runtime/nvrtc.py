@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..runtime.sources import kernel_dir
+from .sources import cuda_options, kernel_dir
 
 
 @dataclass
@@ -58,7 +58,7 @@ def arch_name(arch) -> str:
 def cubin_options(arch, root: Path | None = None) -> tuple[str, ...]:
     """The options of every gpuflow kernel compiled to a CUBIN for `arch`.
 
-    The cuda loader's RawModule options (gpuflow.runtime.loader.cuda_options) plus what CuPy's
+    The cuda loader's RawModule options (gpuflow.runtime.sources.cuda_options) plus what CuPy's
     RawModule adds, with one deliberate difference:
     * --device-as-default-execution-space: CuPy passes it to NVRTC 12+; kept so an unannotated
       function means the same in both paths.
@@ -67,7 +67,6 @@ def cubin_options(arch, root: Path | None = None) -> tuple[str, ...]:
       too. Denormal-heavy float32 math costs little on sm_80+; bandwidth dominates our kernels.
     * CuPy's own include dirs (cub, thrust, libcudacxx) are left out: no kernel includes them.
     """
-    from ..runtime.loader import cuda_options
     extra = ("--device-as-default-execution-space",) if nvrtc_version()[0] >= 12 else ()
     return cuda_options(root) + extra + ("-ftz=false", f"-arch={arch_name(arch)}")
 
