@@ -15,6 +15,16 @@ log = logging.getLogger("gpuflow")
 
 KINDS = ("cpu", "cuda", "sim")
 
+# Device -> its Backend. The backend layer (gpuflow/backend) sits above this module and registers the lookup
+# when it is imported, which `import gpuflow` does before any tensor exists.
+_backend_lookup = None
+
+
+def register_backend_lookup(lookup) -> None:
+    """Called once by gpuflow.backend: `lookup(device)` gives the device's Backend."""
+    global _backend_lookup
+    _backend_lookup = lookup
+
 
 class Device:
     __slots__ = ("kind", "index", "_backend")
@@ -36,8 +46,10 @@ class Device:
     @property
     def backend(self):
         if self._backend is None:  # asked on every op: resolve once per Device object
-            from .backend import get_backend
-            self._backend = get_backend(self)
+            if _backend_lookup is None:
+                raise RuntimeError(f"{self}: no backend is registered; import gpuflow (its backend layer "
+                                   f"registers them) before running anything")
+            self._backend = _backend_lookup(self)
         return self._backend
 
 

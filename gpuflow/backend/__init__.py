@@ -12,6 +12,23 @@ import pkgutil
 
 import numpy as np
 
+from .. import devices
+
+
+# (primitive name, [(shape, DType)] of its inputs, params) -> [(shape, DType)] of its outputs: the primitive's own
+# shape inference, which the op layer above registers (sim allocates a queued op's outputs before it runs).
+_output_specs = None
+
+
+def register_output_specs(fn) -> None:
+    """Called once by gpuflow.ops.dispatch."""
+    global _output_specs
+    _output_specs = fn
+
+
+def output_specs(name: str, inputs, params) -> list:
+    return _output_specs(name, inputs, params)
+
 
 def import_family_modules(package: str, path) -> None:
     """Import every module of a backend package: each registers its primitives' impls on import,
@@ -25,6 +42,10 @@ class Backend:
     """What every backend offers besides its `impls` table."""
 
     name = "?"
+    # Where NaN/Inf checks (gpuflow/backend/numerics.py) run as device launches read at the next sync: the
+    # module with new_flag(backend), scan(backend, data, dtype, flag, seq), read_and_clear(backend, flag).
+    # None: checked on the host at once.
+    device_checks = None
 
     def __init__(self):
         self.impls: dict = {}
@@ -59,3 +80,6 @@ def _backend_for(kind: str, index: int) -> Backend:
 
 def get_backend(device) -> Backend:
     return _backend_for(device.kind, device.index)
+
+
+devices.register_backend_lookup(get_backend)  # Device.backend: devices.py sits below this layer

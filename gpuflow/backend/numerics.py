@@ -131,12 +131,12 @@ class NumericsCheck:
 
     def check_array(self, backend, data, dtype, described: Described):
         """Check one output: at once on cpu (raising), else by a device launch read at the next sync."""
-        if not getattr(backend, "checks_on_device", False):
+        if backend.device_checks is None:
             kinds = host_kinds(data)
             if kinds:
                 raise described.error(kinds, on_device=False)
             return
-        from .cuda.numerics import scan
+        scan = backend.device_checks.scan
         self.defer(backend, described, lambda flag, seq: scan(backend, data, dtype, flag, seq))
 
     def defer(self, backend, described, launch):
@@ -155,8 +155,7 @@ class NumericsCheck:
     def _device(self, backend) -> _DeviceState:
         state = self._devices.get(backend)
         if state is None:
-            from .cuda.numerics import new_flag
-            state = self._devices[backend] = _DeviceState(new_flag(backend))
+            state = self._devices[backend] = _DeviceState(backend.device_checks.new_flag(backend))
         return state
 
     # ---- the sync point (Backend.to_numpy) ----------------------------------------------------
@@ -164,7 +163,7 @@ class NumericsCheck:
         """Read `backend`'s flag if it has unread checks; raise for the first failing one."""
         if backend not in self.pending:
             return
-        from .cuda.numerics import read_and_clear
+        read_and_clear = backend.device_checks.read_and_clear
         with self._lock:
             if backend not in self.pending:
                 return

@@ -19,10 +19,11 @@ import threading
 from typing import Callable
 
 from .. import _traces as _trace_state
+from ..backend import register_output_specs
 from ..backend.numerics import NUMERICS
 from ..dtypes import DType
 from ..errors import InvalidArgumentError, UnimplementedError
-from ..tensor import AUTOCAST, Symbol, Tensor, TensorShape, Variable
+from ..tensor import AUTOCAST, Symbol, Tensor, TensorShape, TensorSpec, Variable
 
 PRIMITIVES: dict[str, "Primitive"] = {}
 
@@ -135,6 +136,16 @@ def _infer(prim: Primitive, inputs, params):
             cache.clear()
         cache[key] = specs
     return specs
+
+
+def _output_specs(name, inputs, params):
+    """Shape inference as the backends see it: [(shape, DType)] of the inputs in, of the outputs out."""
+    prim = PRIMITIVES[name]
+    specs = prim.infer(*[TensorSpec(shape, dtype) for shape, dtype in inputs], **params)
+    return [(tuple(s.shape), s.dtype) for s in (specs if prim.n_outputs != 1 else (specs,))]
+
+
+register_output_specs(_output_specs)  # sim's stream queues allocate an op's outputs before it runs
 
 
 def bind(prim: Primitive, *inputs: Tensor, **params):

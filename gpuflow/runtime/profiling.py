@@ -136,7 +136,6 @@ class _CudaClock:
 
     def __init__(self, session):
         import cupy
-        from ..backend import get_backend
         from ..devices import Device
         self.cupy, self.session, self.step = cupy, session, None
         self.pending = []   # (device, stream ptr, name, cat, start event, end event, args)
@@ -148,7 +147,7 @@ class _CudaClock:
                 origin = cupy.cuda.Event()
                 origin.record(cupy.cuda.Stream.null)
             self.origins[index] = origin
-            backend = get_backend(device)
+            backend = device.backend
             self.patched.append((backend, backend.impls))
             backend.impls = {name: self._timed(device, name, fn) for name, fn in backend.impls.items()}
 

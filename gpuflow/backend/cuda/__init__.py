@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import Backend
 from ..numerics import NUMERICS
-from . import _streamed
+from . import _streamed, numerics
 from ...devices import Device
 from ._registry import IMPLS
 from .storage import BFLOAT16_STORAGE
@@ -27,7 +27,7 @@ import_family_modules(__name__, __path__)  # each <family>.py fills IMPLS
 
 
 class CudaBackend(Backend):
-    checks_on_device = True  # NaN/Inf checks run as kernels, read at to_numpy (gpuflow/backend/numerics.py)
+    device_checks = numerics  # NaN/Inf checks run as kernels, read at to_numpy (gpuflow/backend/numerics.py)
 
     def __init__(self, kind: str, index: int = 0):
         super().__init__()

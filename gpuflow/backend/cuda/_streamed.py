@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import output_specs
 from ...runtime import streams
 from ...runtime.sim.queues import engine, fresh_outputs
 from ...runtime.timeline import COMPUTE, COPY
+from .storage import dtype_of
 
 
 def streamed_impls(impls: dict, device) -> dict:
@@ -62,15 +64,9 @@ def run_op(eng, queue, name, fn, arrays, params, out_specs, reads=None):
 
 
 def _infer(name, arrays, params):
-    # The primitive's own inference on specs of the inputs (sim stores every dtype as its NumPy dtype).
-    from ...dtypes import as_dtype
-    from ...ops.dispatch import PRIMITIVES
-    from ...tensor import TensorSpec
-    prim = PRIMITIVES[name]
-    specs = prim.infer(*[TensorSpec(a.shape, as_dtype(a.dtype)) for a in arrays], **params)
-    if prim.n_outputs == 1:
-        return [(tuple(specs.shape), specs.dtype.np)]
-    return tuple((tuple(s.shape), s.dtype.np) for s in specs)
+    # The primitive's own inference (the op layer's, registered with the backends) on the inputs' shapes
+    # and dtypes; sim stores every dtype as its NumPy dtype.
+    return [(shape, dtype.np) for shape, dtype in output_specs(name, [(a.shape, dtype_of(a)) for a in arrays], params)]
 
 
 def copy(data, device, copy_fn=np.copy):
