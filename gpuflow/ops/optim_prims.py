@@ -8,36 +8,16 @@ bias-correction powers): a tensor, so a traced step reads each step's values ins
 baking one step's numbers into the graph. The fixed hyper-parameters are float params
 (`nesterov` a bool). No grad rule: updates are never differentiated.
 
-RULES maps each primitive's name to its slots, its per-step scalars (the order of `step`) and
-the params the kernel takes by value, in kernel order; the backends read it so the three stay
-in step.
+The primitives are made from RULES (gpuflow/backend/optim_rules.py), the table the backends
+read too, so the three stay in step.
 """
 from __future__ import annotations
 
+from ..backend.optim_rules import RULES
 from ..errors import InvalidArgumentError
 from ..tensor import TensorSpec
 from ._util import require
 from .dispatch import primitive
-
-_LR = ("lr",)
-_ADAM_STEP = ("lr", "beta_1_power", "beta_2_power")
-# name: (slot names, per-step scalars in `step` order, fixed params in kernel order).
-# weight_decay (decoupled, Keras' rule) is in all.
-RULES = {
-    "sgd_update": ((), _LR, ("weight_decay",)),
-    "sgd_momentum_update": (("momentum",), _LR, ("momentum", "nesterov", "weight_decay")),
-    "adam_update": (("m", "v"), _ADAM_STEP, ("beta_1", "beta_2", "epsilon", "weight_decay")),
-    "adam_amsgrad_update": (("m", "v", "v_hat"), _ADAM_STEP, ("beta_1", "beta_2", "epsilon", "weight_decay")),
-    "adamax_update": (("m", "u"), ("lr", "beta_1_power"), ("beta_1", "beta_2", "epsilon", "weight_decay")),
-    "nadam_update": (("m", "v"), ("lr", "m_coef", "g_coef", "v_coef"), ("beta_1", "beta_2", "epsilon",
-                                                                        "weight_decay")),
-    "rmsprop_update": (("velocity",), _LR, ("rho", "epsilon", "weight_decay")),
-    "rmsprop_momentum_update": (("velocity", "momentum"), _LR, ("rho", "momentum", "epsilon", "weight_decay")),
-    "rmsprop_centered_update": (("velocity", "average"), _LR, ("rho", "epsilon", "weight_decay")),
-    "rmsprop_centered_momentum_update": (("velocity", "average", "momentum"), _LR,
-                                         ("rho", "momentum", "epsilon", "weight_decay")),
-    "adagrad_update": (("accumulator",), _LR, ("epsilon", "weight_decay")),
-}
 
 
 def _infer(name, slots, step_params, params):

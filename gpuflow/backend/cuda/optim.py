@@ -9,7 +9,7 @@ import numpy as np
 
 from ._registry import impl
 from .storage import ctype
-from ...ops.optim_prims import RULES
+from ..optim_rules import RULES
 
 # primitive: (kernel, the slots that kernel takes, in its parameter order)
 _KERNELS = {

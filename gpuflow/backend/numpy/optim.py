@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ._registry import impl, widen
-from ...ops.optim_prims import RULES
+from ..optim_rules import RULES
 
 
 def _rule(name):
