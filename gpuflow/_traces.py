@@ -1,6 +1,7 @@
-"""Each thread's trace stack (see ops/dispatch.py): here, below tensor.py, so Variables can ask it too."""
+"""Each thread's trace stack (see ops/dispatch.py): here, below the tensor layer, so Variables can ask it too."""
 from __future__ import annotations
 
+import contextlib
 import threading
 
 
@@ -23,3 +24,16 @@ def state_trace():
         if getattr(trace, "captures_state", False):
             return trace
     return None
+
+
+@contextlib.contextmanager
+def init_scope():
+    """TF's init_scope: run the block eagerly, outside every trace of this thread (tapes and gf.function
+    traces alike), e.g. a layer's build and a variable's initial value inside a traced call."""
+    stack = traces.stack
+    saved = stack[:]
+    del stack[:]
+    try:
+        yield
+    finally:
+        stack[:] = saved + stack  # traces the block itself opened (and left open) stay on top

@@ -9,10 +9,11 @@ from .. import devices as _device
 from .. import dtypes
 from ..errors import InvalidArgumentError
 from ..tensor import Tensor
+from ..tensor.convert import tensor_on_device_of
 from . import movement as sh
 from ._util import normalize_axis
 from .creation import constant
-from .math import operands, tensor_on_device_of
+from .math import operands
 
 # What gf exports from this module (gpuflow/ops/__init__.py takes its __all__): a new public op goes here.
 __all__ = ["broadcast_to", "concat", "expand_dims", "gather", "one_hot", "pad", "rank", "reshape", "reverse",

@@ -14,11 +14,11 @@ run in another thread (Dataset.map workers, a user's thread) never reach this th
 """
 from __future__ import annotations
 
-import contextlib
 import threading
 from typing import Callable
 
 from .. import _traces as _trace_state
+from .._traces import init_scope  # noqa: F401  (TF's init_scope, with the dispatch point: keras takes it from here)
 from ..backend import register_output_specs
 from ..backend.numerics import NUMERICS
 from ..dtypes import DType
@@ -230,16 +230,3 @@ def _refuse_symbols(prim, inputs):
 def _broken_promise(prim, device, data, spec):
     raise AssertionError(f"{prim.name} on {device.kind} returned {data.dtype}{list(data.shape)}, "
                          f"inferred {spec.dtype.name}{list(spec.shape)}: a backend bug")
-
-
-@contextlib.contextmanager
-def init_scope():
-    """TF's init_scope: run the block eagerly, outside every trace of this thread (tapes and gf.function
-    traces alike), e.g. a layer's build and a variable's initial value inside a traced call."""
-    stack = _traces.stack
-    saved = stack[:]
-    del stack[:]
-    try:
-        yield
-    finally:
-        stack[:] = saved + stack  # traces the block itself opened (and left open) stay on top

@@ -9,10 +9,10 @@ from .. import devices as _device
 from .. import dtypes
 from ..errors import InvalidArgumentError
 from ..tensor import AUTOCAST, Tensor
+from ..tensor.convert import convert_to_tensor, tensor_on_device_of
 from . import elementwise as ew
 from . import reduction as red
 from ._util import normalize_axes, normalize_axis
-from .creation import convert_to_tensor
 from .dispatch import autocast, bind
 from .math_docs import DOCS
 
@@ -65,14 +65,6 @@ def _python_scalar(value, like: Tensor) -> Tensor:
             _SCALARS.clear()
         _SCALARS[key] = tensor
     return tensor
-
-
-def tensor_on_device_of(like: Tensor, value, dtype_hint=None) -> Tensor:
-    """`value` as a tensor on `like`'s device (its own dtype rules, guided by dtype_hint)."""
-    if isinstance(value, Tensor):
-        return value
-    with _device.device(like._device):
-        return convert_to_tensor(value, dtype_hint=dtype_hint)
 
 
 def _named(op, name):

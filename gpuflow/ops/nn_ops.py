@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..errors import InvalidArgumentError
+from ..tensor.convert import tensor_on_device_of
 from . import nn_prims as prims
 from . import random_ops
 from ._util import normalize_axis
 from .array import transpose
-from .math import abs, exp, log1p, maximum, operands, reduce_sum, square, subtract, tensor_on_device_of  # noqa: A004
+from .math import abs, exp, log1p, maximum, operands, reduce_sum, square, subtract  # noqa: A004
 
 
 def _require_axis(op, x, what="logits"):

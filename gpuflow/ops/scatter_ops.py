@@ -14,11 +14,12 @@ import numpy as np
 from .. import devices, dtypes
 from ..errors import InvalidArgumentError
 from ..tensor import Tensor
+from ..tensor.convert import tensor_on_device_of
 from . import scatter_prims as sp
 from ._util import require
 from .array import concat
 from .creation import constant, zeros
-from .math import cast, negative, operands, tensor_on_device_of
+from .math import cast, negative, operands
 from .movement import broadcast_to, gather
 from .movement import reshape as _reshape
 

@@ -12,12 +12,12 @@ import numpy as np
 from .. import devices, dtypes
 from ..errors import InvalidArgumentError
 from ..tensor import Tensor
+from ..tensor.convert import tensor_on_device_of
 from . import scatter_prims as sp
 from ._util import require
 from .array import reshape
 from .creation import constant, fill, zeros
-from .math import (cast, greater, maximum, operands, reduce_all, reduce_max, reduce_min, tensor_on_device_of,
-                   where)
+from .math import cast, greater, maximum, operands, reduce_all, reduce_max, reduce_min, where
 
 __all__ = ["unsorted_segment_sum", "unsorted_segment_max", "unsorted_segment_min", "unsorted_segment_mean",
            "segment_sum", "segment_max", "segment_min", "segment_mean", "bincount"]

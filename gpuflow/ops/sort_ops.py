@@ -9,10 +9,11 @@ import collections
 from .. import dtypes
 from ..errors import InvalidArgumentError
 from ..tensor import Tensor
+from ..tensor.convert import tensor_on_device_of
 from . import sort_prims
 from ._util import normalize_axis
 from .array import strided, transpose
-from .math import operands, tensor_on_device_of
+from .math import operands
 
 __all__ = ["sort", "argsort", "top_k", "searchsorted"]
 

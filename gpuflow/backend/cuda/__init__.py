@@ -13,13 +13,12 @@ import math
 
 import numpy as np
 
-from .. import Backend
+from ..base import Backend, import_family_modules
 from ..numerics import NUMERICS
 from . import _streamed, numerics
 from ...devices import Device
 from ._registry import IMPLS
 from .storage import BFLOAT16_STORAGE
-from .. import import_family_modules
 from ...runtime.counters import COUNTERS
 from ...runtime.loader import KernelLoader
 

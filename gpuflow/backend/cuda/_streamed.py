@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import output_specs
+from ..base import output_specs
 from ...runtime import streams
 from ...runtime.sim.queues import engine, fresh_outputs
 from ...runtime.timeline import COMPUTE, COPY

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import Backend
+from ..base import Backend, import_family_modules
 from ._registry import IMPLS
-from .. import import_family_modules
 from ...runtime.counters import COUNTERS
 
 import_family_modules(__name__, __path__)  # each <family>.py fills IMPLS

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 
 import numpy as np
 
@@ -65,8 +66,12 @@ class _Owner:
     NumPy drops it."""
     __slots__ = ("__array_interface__", "pool", "block", "buffer")
 
-    def __del__(self):
-        self.pool.free(self.block)
+    def __del__(self, _exiting=sys.is_finalizing):
+        # At interpreter exit the modules are being torn down in an order nothing here controls (the
+        # allocator's may already be gone) and the pool goes with the process: give nothing back then.
+        # `_exiting` is bound at definition, since this module's globals may be cleared before this runs.
+        if not _exiting():
+            self.pool.free(self.block)
 
 
 class SimPool:

@@ -10,6 +10,8 @@ import html
 
 import numpy as np
 
+from .array import gather, reshape
+
 EDGE_ROWS, EDGE_COLS = 4, 4   # kept at each end of a long axis
 WHOLE_BELOW = 4096            # a tensor this small is read back whole
 
@@ -31,9 +33,8 @@ def _corner(tensor, rows: list, cols: list) -> np.ndarray:
     shape = tuple(tensor.shape)
     if int(np.prod(shape, dtype=np.int64)) <= WHOLE_BELOW:
         return tensor.numpy().reshape(-1, shape[-1])[np.ix_(rows, cols)]
-    from . import ops
-    flat = ops.reshape(tensor, (-1, shape[-1]))
-    return ops.gather(ops.gather(flat, rows, axis=0), cols, axis=1).numpy()
+    flat = reshape(tensor, (-1, shape[-1]))
+    return gather(gather(flat, rows, axis=0), cols, axis=1).numpy()
 
 
 def _row_label(index: int, lead: tuple) -> str:
