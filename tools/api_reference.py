@@ -194,6 +194,11 @@ def index() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _where(fn) -> str:
+    """The module a function is defined in, as the primitive table shows it."""
+    return f"`{fn.__module__.replace('gpuflow.', '')}`"
+
+
 def primitives_page() -> str:
     """Every primitive, the module (family) that defines it, and whether each backend implements it."""
     from gpuflow import devices
@@ -204,12 +209,12 @@ def primitives_page() -> str:
              "Every module of `gpuflow/ops/` is imported at start-up, so a primitive defined in a new module appears "
              "here with nothing else to edit; `tests/core/test_primitive_registry.py` checks that each has an impl on "
              "every device. See [Adding an op](../architecture.md#adding-an-op).", "",
-             "| primitive | defined in | grad rule | cpu impl | cuda and sim impl |", "|---|---|---|---|---|"]
+             "| primitive | defined in | grad rule in | cpu impl | cuda and sim impl |", "|---|---|---|---|---|"]
     yes = {True: "yes", False: "**missing**"}
     for name in sorted(PRIMITIVES, key=lambda n: (PRIMITIVES[n].infer.__module__, n)):
         prim = PRIMITIVES[name]
         lines.append(f"| `{name}` | `{prim.infer.__module__.replace('gpuflow.', '')}` | "
-                     f"{'yes' if prim.grad else 'no'} | {yes[name in cpu]} | {yes[name in cuda]} |")
+                     f"{_where(prim.grad) if prim.grad else 'none'} | {yes[name in cpu]} | {yes[name in cuda]} |")
     return "\n".join(lines) + "\n"
 
 

@@ -13,7 +13,7 @@ from ..tensor.convert import tensor_on_device_of
 from . import movement as sh
 from ._util import normalize_axis
 from .creation import constant
-from .math import operands
+from .math import add, operands
 
 # What gf exports from this module (gpuflow/ops/__init__.py takes its __all__): a new public op goes here.
 __all__ = ["broadcast_to", "concat", "expand_dims", "gather", "one_hot", "pad", "rank", "reshape", "reverse",
@@ -228,7 +228,6 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
 def _batched_gather(x, idx, axis, b):
     """gather with batch dims as one plain gather: batch k's indices are offset by k * N into a
     (..., batch * N, ...) view of params, so each batch reads only its own slice."""
-    from .math import add
     batch, n = int(np.prod(x.shape[:b])), x.shape[axis]
     mid, rest = tuple(x.shape[b:axis]), tuple(x.shape[axis + 1:])
     p = reshape(x, (batch,) + mid + (n,) + rest)

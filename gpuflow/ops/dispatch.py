@@ -55,11 +55,23 @@ class Primitive:
 
 def primitive(name: str, infer: Callable, grad: Callable | None = None, n_outputs: int = 1,
               crosses_devices: bool = False, none_for_unused_outputs: bool = False) -> Primitive:
-    """Define a primitive. `grad(g, out, *inputs, **params)` returns one gradient (or None) per input."""
+    """Define a primitive. `grad(g, out, *inputs, **params)` returns one gradient (or None) per input: given
+    here when written with the primitives below it, else attached later with `defgrad`."""
     if name in PRIMITIVES:
         raise ValueError(f"primitive {name!r} defined twice")
     PRIMITIVES[name] = prim = Primitive(name, infer, grad, n_outputs, crosses_devices, none_for_unused_outputs)
     return prim
+
+
+def defgrad(prim: Primitive):
+    """`@defgrad(prim)`: the decorated function becomes prim's grad rule (TF's RegisterGradient). Rules written
+    in the public ops sit above them, in gpuflow/autograd/grads/, and attach themselves from there."""
+    def attach(rule):
+        if prim.grad is not None:
+            raise ValueError(f"primitive {prim.name!r} has a grad rule already")
+        prim.grad = rule
+        return rule
+    return attach
 
 
 _rule_call = threading.local()  # .skip: (grad rule, input indices whose gradient the running tape drops)
@@ -214,7 +226,7 @@ def autocast(inputs, dtype):
     would round it twice."""
     if not any(isinstance(t, Variable) for t in inputs):  # isinstance: gf.distribute's MirroredVariable too
         return inputs
-    from .elementwise import cast
+    cast = PRIMITIVES["cast"]  # elementwise.py's, defined with this module's `primitive`
     return tuple(cast(t, dtype=dtype) if isinstance(t, Variable) and t._autocast and t._dtype.kind == "f"
                  and t._dtype is not dtype else t for t in inputs)
 

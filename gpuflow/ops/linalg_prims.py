@@ -1,10 +1,11 @@
-"""matmul: batched, with broadcasting batch dimensions and transpose flags, like tf.matmul."""
+"""matmul: batched, with broadcasting batch dimensions and transpose flags, like tf.matmul (its grad rule:
+gpuflow/autograd/grads/linalg.py)."""
 from __future__ import annotations
 
 from ..errors import InvalidArgumentError
 from ..tensor import TensorSpec
 from ._util import broadcast_shapes, require, same_dtype
-from .dispatch import grad_needed, primitive
+from .dispatch import primitive
 
 
 def _infer(a, b, transpose_a, transpose_b):
@@ -23,20 +24,4 @@ def _infer(a, b, transpose_a, transpose_b):
     return TensorSpec(batch + (m, n), dtype)
 
 
-def _grad(g, out, a, b, transpose_a, transpose_b):
-    from .elementwise import unbroadcast
-    ga = gb = None
-    if grad_needed(_grad, 0):  # not for a first layer's input data
-        if transpose_a:
-            ga = unbroadcast(matmul(b, g, transpose_a=transpose_b, transpose_b=True), a.shape)
-        else:
-            ga = unbroadcast(matmul(g, b, transpose_a=False, transpose_b=not transpose_b), a.shape)
-    if grad_needed(_grad, 1):
-        if transpose_b:
-            gb = unbroadcast(matmul(g, a, transpose_a=True, transpose_b=transpose_a), b.shape)
-        else:
-            gb = unbroadcast(matmul(a, g, transpose_a=not transpose_a, transpose_b=False), b.shape)
-    return ga, gb
-
-
-matmul = primitive("matmul", _infer, _grad)
+matmul = primitive("matmul", _infer)

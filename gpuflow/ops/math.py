@@ -11,7 +11,8 @@ from ..errors import InvalidArgumentError
 from ..tensor import AUTOCAST, Tensor
 from ..tensor.convert import convert_to_tensor, tensor_on_device_of
 from . import elementwise as ew
-from . import reduction as red
+from . import movement, reduction as red, scan_prims, scatter_prims
+from .creation import constant, zeros
 from ._util import normalize_axes, normalize_axis
 from .dispatch import autocast, bind
 from .math_docs import DOCS
@@ -121,12 +122,34 @@ def where(condition, x=None, y=None, name=None):
     """tf.where: elements of x where condition is true, else of y (broadcast together); with condition alone,
     the int64 (num_true, rank) coordinates of its true (non-zero) elements, read back to size the result."""
     if x is None and y is None:
-        from .selection_ops import where_indices  # it builds on the ops of this module
-        return where_indices(condition)
+        return _where_indices(condition)
     if x is None or y is None:
         raise ValueError("where: give both x and y, or neither (for the coordinates of the true elements)")
     x, y = operands(x, y)
     return ew.select(tensor_on_device_of(x, condition, dtype_hint=dtypes.bool), x, y)
+
+
+def _where_indices(condition):
+    """tf.where(condition): int64 (num_true, rank) coordinates of the true (non-zero) elements, in row-major
+    order. Computed on the device: positions are packed by an exclusive cumsum of the condition and one
+    scatter; only the count is read back (the output shape), like boolean_mask."""
+    c = condition if isinstance(condition, Tensor) else convert_to_tensor(condition)
+    if not c.dtype.is_bool:
+        c = not_equal(c, 0)
+    n, rank = c.shape.num_elements(), c.ndim
+    flat = movement.reshape(c, shape=(n,))
+    flags = cast(flat, dtypes.int64)
+    count = int(reduce_sum(flags).numpy()) if n else 0
+    with _device.device(c._device):
+        if count == 0 or rank == 0:
+            return zeros((count, rank), dtypes.int64)
+        positions = constant(np.arange(n, dtype=np.int64).reshape(n, 1))
+        base = zeros((count, 1), dtypes.int64)
+    slot = scan_prims.cumsum(flags, axis=0, exclusive=True, reverse=False)
+    ids = where(flat, slot, -1)
+    lin = scatter_prims.scatter_reduce(base, ids, positions, reduction="sum", drop_negative=True, op="where")
+    strides = np.cumprod((list(c.shape[1:]) + [1])[::-1])[::-1]
+    return movement.concat(*[mod(floordiv(lin, int(s)), int(d)) for s, d in zip(strides, c.shape)], axis=1)
 
 
 def cast(x, dtype, name=None):

@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import devices
 from ..errors import InvalidArgumentError
-from .array import reshape, transpose
+from . import solver_prims
+from .array import pad, reshape, transpose
 from .creation import constant, zeros_like
 from .math import abs, operands, pow, reduce_max, reduce_sum, sqrt, square, where  # noqa: A004
 from .movement import gather
@@ -100,7 +101,6 @@ def set_diag(input, diagonal, name=None, k=0):  # noqa: A002
 
 
 def _pad_last(x, extra):
-    from .array import pad
     return pad(x, [[0, 0]] * (x.ndim - 1) + [[0, extra]])
 
 
@@ -151,9 +151,8 @@ def _matrix_norm(x, ord, axes, keep):  # noqa: A002
         out = reduce_max(sums, axis=outer, keepdims=True)
         return out if keep else reshape(out, [d for k, d in enumerate(x.shape) if k not in axes])
     if ord in (2, 2.0):
-        from .solver_ops import svd
         rest = [k for k in range(x.ndim) if k not in axes]
-        s = svd(transpose(x, rest + axes), compute_uv=False)
+        s = solver_prims.svd(transpose(x, rest + axes), full_matrices=False)[0]  # the singular values
         out = reduce_max(s, axis=-1)
         if keep:
             shape = list(x.shape)

@@ -1,5 +1,6 @@
 """Data-movement primitives: reshape, transpose, broadcast_to, concat, strided slicing, pad,
-gather/scatter_add, tile, one_hot. No arithmetic; their grads are each other."""
+gather/scatter_add, tile, one_hot. No arithmetic. Where a grad rule is another of these primitives it is
+here; the others (written in the public ops) are in gpuflow/autograd/grads/movement.py."""
 from __future__ import annotations
 
 import math
@@ -8,11 +9,6 @@ from ..errors import InvalidArgumentError
 from ..tensor import TensorSpec
 from ._util import broadcast_shapes, require, same_dtype
 from .dispatch import primitive
-
-
-def _ops():
-    from .. import ops
-    return ops
 
 
 def _reshape_infer(x, shape):
@@ -27,7 +23,7 @@ def _reshape_infer(x, shape):
     return TensorSpec(shape, x.dtype)
 
 
-reshape = primitive("reshape", _reshape_infer, lambda g, out, x, shape: (_ops().reshape(g, x.shape),))
+reshape = primitive("reshape", _reshape_infer)
 
 
 def _transpose_infer(x, perm):
@@ -37,15 +33,7 @@ def _transpose_infer(x, perm):
     return TensorSpec(tuple(x.shape[p] for p in perm), x.dtype)
 
 
-def _inverse(perm):
-    inv = [0] * len(perm)
-    for i, p in enumerate(perm):
-        inv[p] = i
-    return tuple(inv)
-
-
-transpose = primitive("transpose", _transpose_infer,
-                      lambda g, out, x, perm: (_ops().transpose(g, _inverse(perm)),))
+transpose = primitive("transpose", _transpose_infer)
 
 
 def _broadcast_infer(x, shape):
@@ -55,12 +43,7 @@ def _broadcast_infer(x, shape):
     return TensorSpec(shape, x.dtype)
 
 
-def _broadcast_grad(g, out, x, shape):
-    from .elementwise import unbroadcast
-    return (unbroadcast(g, x.shape),)
-
-
-broadcast_to = primitive("broadcast_to", _broadcast_infer, _broadcast_grad)
+broadcast_to = primitive("broadcast_to", _broadcast_infer)
 
 
 def _concat_infer(*xs, axis):
@@ -73,12 +56,7 @@ def _concat_infer(*xs, axis):
     return TensorSpec(first[:axis] + (sum(x.shape[axis] for x in xs),) + first[axis + 1:], dtype)
 
 
-def _concat_grad(g, out, *xs, axis):
-    sizes = [x.shape[axis] for x in xs]
-    return tuple(_ops().split(g, sizes, axis=axis))
-
-
-concat = primitive("concat", _concat_infer, _concat_grad)
+concat = primitive("concat", _concat_infer)
 
 
 def slice_length(start, stop, step):
@@ -156,15 +134,15 @@ def _mirror_pad_grad(g, x_shape, paddings, symmetric):
     """Fold g (the padded shape) back onto x_shape one axis at a time: each border, read backwards
     by one strided slice, is zero-padded onto the input positions it was copied from and added to
     the interior, in a fixed order (deterministic, no atomics)."""
-    add, s = _ops().add, int(symmetric)
+    s = int(symmetric)
     for axis, ((lo, hi), d) in enumerate(zip(paddings, x_shape)):
         if lo == hi == 0:
             continue
         folded = _cut(g, axis, lo, lo + d, 1)
         if lo:  # output lo-1 .. 0 (read backwards) came from input 1-s .. lo-s
-            folded = add(folded, _place(_cut(g, axis, lo - 1, -1, -1), axis, 1 - s, d - lo - 1 + s))
+            folded = folded + _place(_cut(g, axis, lo - 1, -1, -1), axis, 1 - s, d - lo - 1 + s)
         if hi:  # output lo+d+hi-1 .. lo+d (read backwards) came from input d-1+s-hi .. d-2+s
-            folded = add(folded, _place(_cut(g, axis, lo + d + hi - 1, lo + d - 1, -1), axis, d - 1 + s - hi, 1 - s))
+            folded = folded + _place(_cut(g, axis, lo + d + hi - 1, lo + d - 1, -1), axis, d - 1 + s - hi, 1 - s)
         g = folded
     return g
 
@@ -214,13 +192,7 @@ def _tile_infer(x, multiples):
     return TensorSpec(tuple(d * m for d, m in zip(x.shape, multiples)), x.dtype)
 
 
-def _tile_grad(g, out, x, multiples):
-    ops = _ops()
-    split = tuple(v for m, d in zip(multiples, x.shape) for v in (m, d))
-    return (ops.reduce_sum(ops.reshape(g, split), axis=tuple(range(0, len(split), 2))),)
-
-
-tile = primitive("tile", _tile_infer, _tile_grad)
+tile = primitive("tile", _tile_infer)
 
 
 def _one_hot_infer(indices, depth, on_value, off_value, axis, dtype):

@@ -1,7 +1,8 @@
 """Fused neural-network primitives: softmax, log_softmax, the two softmax cross-entropies, dropout.
 
 Each is one kernel on cuda (one pass over a row where possible), so each is a primitive
-with its own grad rule rather than a composite of elementwise ops.
+with its own grad rule (gpuflow/autograd/grads/nn.py; dropout's, another dropout, is here)
+rather than a composite of elementwise ops.
 """
 from __future__ import annotations
 
@@ -13,11 +14,6 @@ from .dispatch import primitive
 from .random_prims import check_offset
 
 
-def _ops():
-    from .. import ops
-    return ops
-
-
 def _row_infer(name):
     def infer(x):
         require(name, x, "f", "a floating-point")
@@ -27,18 +23,8 @@ def _row_infer(name):
     return infer
 
 
-def _softmax_grad(g, out, x):
-    ops = _ops()
-    return (out * (g - ops.reduce_sum(g * out, axis=-1, keepdims=True)),)
-
-
-def _log_softmax_grad(g, out, x):
-    ops = _ops()
-    return (g - ops.exp(out) * ops.reduce_sum(g, axis=-1, keepdims=True),)
-
-
-softmax = primitive("softmax", _row_infer("softmax"), _softmax_grad)
-log_softmax = primitive("log_softmax", _row_infer("log_softmax"), _log_softmax_grad)
+softmax = primitive("softmax", _row_infer("softmax"))
+log_softmax = primitive("log_softmax", _row_infer("log_softmax"))
 
 
 def _sparse_xent_infer(logits, labels):
@@ -51,17 +37,6 @@ def _sparse_xent_infer(logits, labels):
     return TensorSpec(labels.shape, logits.dtype), TensorSpec(logits.shape, logits.dtype)
 
 
-def _sparse_xent_grad(grads, outs, logits, labels):
-    # d loss/d logits = g * (softmax - onehot), one fused primitive; the probs output, when it is used,
-    # adds softmax's own rule (the tape passes None for an output nothing depends on: no zeros to push back).
-    g, g_probs = grads
-    probs = outs[1]
-    d_logits = sparse_softmax_xent_grad(g, probs, labels)
-    if g_probs is not None:
-        d_logits = d_logits + _softmax_grad(g_probs, probs, logits)[0]
-    return d_logits, None
-
-
 def _sparse_xent_grad_infer(g, probs, labels):
     if tuple(g.shape) != tuple(labels.shape) or tuple(probs.shape[:-1]) != tuple(labels.shape) or \
             g.dtype != probs.dtype:
@@ -72,7 +47,7 @@ def _sparse_xent_grad_infer(g, probs, labels):
 
 
 # Outputs: the loss per row and the softmax, which the gradient needs (as TF's kernel does).
-sparse_softmax_xent = primitive("sparse_softmax_xent", _sparse_xent_infer, _sparse_xent_grad, n_outputs=2,
+sparse_softmax_xent = primitive("sparse_softmax_xent", _sparse_xent_infer, n_outputs=2,
                                 none_for_unused_outputs=True)
 # Its backward for the loss, fused: g[..., None] * (probs - onehot(labels)). Only ever made by that grad rule,
 # whose result is not differentiated again through this op (no rule: second derivatives of the sparse
@@ -89,18 +64,8 @@ def _xent_infer(logits, labels):
     return TensorSpec(logits.shape[:-1], logits.dtype), TensorSpec(logits.shape, logits.dtype)
 
 
-def _xent_grad(grads, outs, logits, labels):
-    # loss = -sum(labels * log_softmax(logits)); labels need not sum to 1, hence `total`.
-    ops = _ops()
-    g, g_logp = ops.expand_dims(grads[0], -1), grads[1]
-    log_probs = outs[1]
-    total = ops.reduce_sum(labels, axis=-1, keepdims=True)
-    d_logits = g * (ops.exp(log_probs) * total - labels) + _log_softmax_grad(g_logp, log_probs, logits)[0]
-    return d_logits, -g * log_probs
-
-
 # Outputs: the loss per row and log_softmax(logits), which both gradients need.
-softmax_xent = primitive("softmax_xent", _xent_infer, _xent_grad, n_outputs=2)
+softmax_xent = primitive("softmax_xent", _xent_infer, n_outputs=2)
 
 
 def _dropout_infer(x, offset, rate, key):

@@ -8,8 +8,8 @@ averages are updated from them.
     batch_norm(x[r, c],   gamma[c], beta[c], epsilon) -> y, mean[c],   var[c]   (biased variance)
 
 Callers (the Keras layers) move the normalised axes into place with reshape/transpose.
-The grad rules are written in gpuflow ops, so they run on every device and can be
-differentiated again; they include the statistics' own gradients, so a loss that uses
+The grad rules (gpuflow/autograd/grads/norm.py) are written in gpuflow ops, so they run on every
+device and can be differentiated again; they include the statistics' own gradients, so a loss that uses
 `mean` or `rstd`/`var` is differentiated correctly too.
 """
 from __future__ import annotations
@@ -18,11 +18,6 @@ from ..errors import InvalidArgumentError
 from ..tensor import TensorSpec
 from ._util import require, same_dtype
 from .dispatch import primitive
-
-
-def _ops():
-    from .. import ops
-    return ops
 
 
 def _check(name, x, gamma, beta, axis_name, size, epsilon):
@@ -54,43 +49,5 @@ def _batch_norm_infer(x, gamma, beta, epsilon):
     return TensorSpec(x.shape, x.dtype), stats, stats
 
 
-def _normalized_grad(g_y, g_mean, g_rstd, xhat, rstd, gamma, axis, count):
-    """dL/dx for y = xhat * gamma + beta, xhat = (x - mean) * rstd, statistics over `axis` of `count` items.
-
-    dxhat = g_y * gamma; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)); plus the
-    statistics' own terms: d mean/dx = 1/count, d rstd/dx = -rstd² * xhat / count.
-    """
-    ops = _ops()
-    dxhat = g_y * gamma
-    mean_d = ops.reduce_mean(dxhat, axis=axis, keepdims=True)
-    mean_dx = ops.reduce_mean(dxhat * xhat, axis=axis, keepdims=True)
-    dx = rstd * (dxhat - mean_d - xhat * mean_dx)
-    return dx + (g_mean - g_rstd * rstd * rstd * xhat) * (1.0 / count)
-
-
-def _layer_norm_grad(grads, outs, x, gamma, beta, epsilon):
-    ops = _ops()
-    g_y, g_mean, g_rstd = grads
-    _, mean, rstd = outs
-    mean, rstd = ops.expand_dims(mean, -1), ops.expand_dims(rstd, -1)
-    xhat = (x - mean) * rstd
-    dx = _normalized_grad(g_y, ops.expand_dims(g_mean, -1), ops.expand_dims(g_rstd, -1), xhat, rstd, gamma, -1,
-                          x.shape[-1])
-    rows = tuple(range(x.ndim - 1))
-    return dx, ops.reduce_sum(g_y * xhat, axis=rows), ops.reduce_sum(g_y, axis=rows)
-
-
-def _batch_norm_grad(grads, outs, x, gamma, beta, epsilon):
-    ops = _ops()
-    g_y, g_mean, g_var = grads
-    _, mean, var = outs
-    rstd = ops.rsqrt(var + epsilon)
-    xhat = (x - mean) * rstd
-    # var = 1/rstd² - eps, so d var = -2 / rstd³ d rstd: turn the var gradient into an rstd gradient.
-    g_rstd = g_var * (-2.0) / (rstd * rstd * rstd)
-    dx = _normalized_grad(g_y, g_mean, g_rstd, xhat, rstd, gamma, 0, x.shape[0])
-    return dx, ops.reduce_sum(g_y * xhat, axis=0), ops.reduce_sum(g_y, axis=0)
-
-
-layer_norm = primitive("layer_norm", _layer_norm_infer, _layer_norm_grad, n_outputs=3)
-batch_norm = primitive("batch_norm", _batch_norm_infer, _batch_norm_grad, n_outputs=3)
+layer_norm = primitive("layer_norm", _layer_norm_infer, n_outputs=3)
+batch_norm = primitive("batch_norm", _batch_norm_infer, n_outputs=3)

@@ -9,7 +9,7 @@ argmax is tf's `max_pool_with_argmax(include_batch_in_index=True)` index, ((n*H 
 of the first maximum in row-major window order (ties go to the first, as in tf). The backward
 primitives gather per input element from the windows covering it (no atomics, deterministic).
 avg_pool2d and avg_pool2d_grad are each other's adjoints, hence each other's gradients;
-max_pool2d_grad's own gradient (second order) is a gather at argmax.
+max_pool2d_grad's own gradient (second order) is a gather at argmax (gpuflow/autograd/grads/pool.py).
 """
 from __future__ import annotations
 
@@ -21,11 +21,6 @@ from .conv_prims import output_hw
 from .dispatch import primitive
 
 _NO_DILATION = (1, 1)
-
-
-def _ops():
-    from .. import ops
-    return ops
 
 
 def _pooled_spec(op, x, pool_size, strides, pads):
@@ -69,11 +64,6 @@ def _max_pool_grad(grads, outs, x, pool_size, strides, pads):
                             pads=pads),)
 
 
-def _max_pool_grad_grad(gg, out, g, argmax, input_shape, pool_size, strides, pads):
-    ops = _ops()
-    return ops.gather(ops.reshape(gg, [-1]), argmax), None
-
-
 def _avg_pool_grad_infer(g, input_hw, pool_size, strides, pads):
     if len(g.shape) != 4:
         raise InvalidArgumentError(f"avg_pool2d_grad: the gradient must be NHWC (rank 4), got {g.dtype.name}"
@@ -85,7 +75,7 @@ def _avg_pool_grad_infer(g, input_hw, pool_size, strides, pads):
 
 
 max_pool2d = primitive("max_pool2d", _max_pool_infer, _max_pool_grad, n_outputs=2)
-max_pool2d_grad = primitive("max_pool2d_grad", _max_pool_grad_infer, _max_pool_grad_grad)
+max_pool2d_grad = primitive("max_pool2d_grad", _max_pool_grad_infer)
 avg_pool2d = primitive(
     "avg_pool2d", lambda x, pool_size, strides, pads: _pooled_spec("avg_pool2d", x, pool_size, strides, pads),
     lambda g, out, x, pool_size, strides, pads: (

@@ -9,7 +9,7 @@
 Each has a fused backward primitive (one kernel pass recomputing the gates from z, which is
 cheaper than storing them). The backward primitives' own gradients (second order, rarely
 needed) differentiate the same backward formulas written in gpuflow ops, so they stay exact
-and can be differentiated again.
+and can be differentiated again: gpuflow/autograd/grads/rnn.py.
 """
 from __future__ import annotations
 
@@ -61,47 +61,6 @@ def _gru_grad_infer(zx, zh, h_prev, dh):
     return TensorSpec(zx.shape, zx.dtype), TensorSpec(zx.shape, zx.dtype), TensorSpec(h_prev.shape, zx.dtype)
 
 
-def _ops():
-    from .. import ops
-    return ops
-
-
-def _lstm_backward_ops(z, c_prev, c, dh, dc):
-    """lstm_cell_grad's formulas in gpuflow ops (what kernels/rnn.cu's lstm_cell_bwd computes)."""
-    ops = _ops()
-    zi, zf, zg, zo = ops.split(z, 4, axis=1)
-    i, f, g, o = ops.sigmoid(zi), ops.sigmoid(zf), ops.tanh(zg), ops.sigmoid(zo)
-    tc = ops.tanh(c)
-    dct = dc + dh * o * (1 - tc * tc)
-    dz = ops.concat([dct * g * i * (1 - i), dct * c_prev * f * (1 - f), dct * i * (1 - g * g),
-                     dh * tc * o * (1 - o)], axis=1)
-    return dz, dct * f
-
-
-def _gru_backward_ops(zx, zh, h_prev, dh):
-    """gru_cell_grad's formulas in gpuflow ops (what kernels/rnn.cu's gru_cell_bwd computes)."""
-    ops = _ops()
-    xz, xr, xh = ops.split(zx, 3, axis=1)
-    hz, hr, hh = ops.split(zh, 3, axis=1)
-    z, r = ops.sigmoid(xz + hz), ops.sigmoid(xr + hr)
-    cand = ops.tanh(xh + r * hh)
-    da_z = dh * (h_prev - cand) * z * (1 - z)
-    da_h = dh * (1 - z) * (1 - cand * cand)
-    da_r = da_h * hh * r * (1 - r)
-    return ops.concat([da_z, da_r, da_h], axis=1), ops.concat([da_z, da_r, da_h * r], axis=1), dh * z
-
-
-def _vjp_of(backward_ops):
-    """A grad rule for a fused backward primitive: the vector-Jacobian product of its formulas."""
-    def grad(grads, outs, *inputs):
-        from ..autograd.tape import GradientTape
-        with GradientTape() as tape:
-            tape.watch(list(inputs))
-            results = backward_ops(*inputs)
-        return tuple(tape.gradient(list(results), list(inputs), output_gradients=list(grads)))
-    return grad
-
-
 def _lstm_grad(grads, outs, z, c_prev):
     dh, dc = grads
     return lstm_cell_grad(z, c_prev, outs[1], dh, dc)
@@ -112,6 +71,6 @@ def _gru_grad(dh, out, zx, zh, h_prev):
 
 
 lstm_cell = primitive("lstm_cell", _lstm_infer, _lstm_grad, n_outputs=2)
-lstm_cell_grad = primitive("lstm_cell_grad", _lstm_grad_infer, _vjp_of(_lstm_backward_ops), n_outputs=2)
+lstm_cell_grad = primitive("lstm_cell_grad", _lstm_grad_infer, n_outputs=2)
 gru_cell = primitive("gru_cell", _gru_infer, _gru_grad)
-gru_cell_grad = primitive("gru_cell_grad", _gru_grad_infer, _vjp_of(_gru_backward_ops), n_outputs=3)
+gru_cell_grad = primitive("gru_cell_grad", _gru_grad_infer, n_outputs=3)

@@ -1,10 +1,9 @@
-"""Ops whose output size depends on the data: where(condition) (coordinates of the true elements),
-unique and unique_with_counts. Each computes on the device and reads one count back to the host
-(the output shape), like boolean_mask.
+"""Ops whose output size depends on the data: unique and unique_with_counts (where(condition), the
+coordinates of the true elements, is with `where` in math.py). Each computes on the device and reads one
+count back to the host (the output shape), like boolean_mask.
 
-Both are compositions: where packs positions by an exclusive cumsum of the condition and one
-scatter; unique sorts, marks where the sorted values change, numbers the groups by a cumsum and
-puts them back in order of first appearance by scatters and a sort of the groups' first positions."""
+unique is a composition: it sorts, marks where the sorted values change, numbers the groups by a cumsum
+and puts them back in order of first appearance by scatters and a sort of the groups' first positions."""
 from __future__ import annotations
 
 import collections
@@ -14,9 +13,9 @@ import numpy as np
 from .. import devices, dtypes
 from ..errors import InvalidArgumentError
 from . import scan_prims, scatter_prims, sort_prims
-from .array import concat, reshape, stack, strided
-from .creation import constant, convert_to_tensor, fill, zeros
-from .math import cast, floordiv, mod, not_equal, operands, reduce_sum, where
+from .array import concat, reshape, strided
+from .creation import constant, fill, zeros
+from .math import cast, not_equal, operands
 from .movement import gather
 
 __all__ = ["unique", "unique_with_counts"]
@@ -28,27 +27,6 @@ UniqueWithCounts = collections.namedtuple("UniqueWithCounts", ["y", "idx", "coun
 def _on(like, make):
     with devices.device(like._device):
         return make()
-
-
-def where_indices(condition):
-    """tf.where(condition): int64 (num_true, rank) coordinates of the true (non-zero) elements, in row-major order."""
-    c = condition if hasattr(condition, "_device") else convert_to_tensor(condition)
-    if not c.dtype.is_bool:
-        c = not_equal(c, 0)
-    n, rank = c.shape.num_elements(), c.ndim
-    flat = reshape(c, [n])
-    flags = cast(flat, dtypes.int64)
-    count = int(reduce_sum(flags).numpy()) if n else 0
-    if count == 0 or rank == 0:
-        return _on(c, lambda: zeros((count, rank), dtypes.int64))
-    slot = scan_prims.cumsum(flags, axis=0, exclusive=True, reverse=False)
-    ids = where(flat, slot, -1)
-    positions = _on(c, lambda: constant(np.arange(n, dtype=np.int64).reshape(n, 1)))
-    base = _on(c, lambda: zeros((count, 1), dtypes.int64))
-    lin = reshape(scatter_prims.scatter_reduce(base, ids, positions, reduction="sum", drop_negative=True, op="where"),
-                  [count])
-    strides = np.cumprod((list(c.shape[1:]) + [1])[::-1])[::-1]
-    return stack([mod(floordiv(lin, int(s)), int(d)) for s, d in zip(strides, c.shape)], axis=1)
 
 
 def _unique(op, x, out_idx):

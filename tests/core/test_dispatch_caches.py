@@ -240,13 +240,13 @@ def test_grad_rule_skips_do_not_leak_into_a_nested_call_of_the_same_rule():
     g = gf.constant(np.ones((2, 4), np.float32))
     seen = []
     # as if a tape were running the matmul rule with input 0 dropped ...
-    dispatch._rule_call.skip = (linalg_prims._grad, [0])
+    dispatch._rule_call.skip = (linalg_prims.matmul.grad, [0])
     try:
-        seen.append(dispatch.grad_needed(linalg_prims._grad, 0))
+        seen.append(dispatch.grad_needed(linalg_prims.matmul.grad, 0))
         # ... and that rule ran the same rule again, for a call whose gradients are all kept
         ga, gb = dispatch.call_grad_rule(linalg_prims.matmul, [], g, None, a, b, transpose_a=False,
                                          transpose_b=False)
-        seen.append(dispatch.grad_needed(linalg_prims._grad, 0))
+        seen.append(dispatch.grad_needed(linalg_prims.matmul.grad, 0))
     finally:
         dispatch._rule_call.skip = None
     assert ga is not None and ga.shape == (2, 3) and gb.shape == (3, 4)  # the inner call computed both

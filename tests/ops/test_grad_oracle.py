@@ -247,7 +247,7 @@ def test_l2_loss_and_bias_add():
     compare(gf.nn.bias_add, lambda t, c: t + c, [x, b])
 
 
-@pytest.mark.parametrize("activation", sorted(dense_prims.DERIVATIVES))
+@pytest.mark.parametrize("activation", sorted(dense_prims.ACTIVATIONS))
 def test_fused_bias_activation(activation):
     acts = {"linear": lambda z: z, "relu": lambda z: anp.maximum(z, 0.0),
             "relu6": lambda z: anp.minimum(anp.maximum(z, 0.0), 6.0), "sigmoid": _sigmoid, "tanh": anp.tanh,
