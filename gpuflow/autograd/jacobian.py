@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .. import devices, nest
+from .. import devices, nest, ops
 from ..errors import InvalidArgumentError
 from ..tensor import Tensor
 
@@ -45,13 +45,10 @@ def _one_hots(target, shape):
     eye = np.eye(n, dtype=target.dtype.np).reshape((n,) + tuple(shape))
     lead = tuple(target.shape[:len(target.shape) - len(shape)])
     with devices.device(target._device):
-        from ..ops import constant
-        return [constant(np.broadcast_to(row, lead + tuple(shape)).copy()) for row in eye]
+        return [ops.constant(np.broadcast_to(row, lead + tuple(shape)).copy()) for row in eye]
 
 
-def _assemble(tape, target, sources, seeds, out_shape_of, unconnected_gradients):
-    from .. import ops
-    from .tape import UnconnectedGradients
+def _assemble(tape, target, sources, seeds, out_shape_of, unconnected_gradients, zero_unconnected):
     flat = nest.flatten(sources)
     rows = [tape.gradient(target, flat, output_gradients=seed, unconnected_gradients=unconnected_gradients)
             for seed in seeds]
@@ -59,8 +56,7 @@ def _assemble(tape, target, sources, seeds, out_shape_of, unconnected_gradients)
     for k, s in enumerate(flat):
         parts = [r[k] for r in rows]
         if not parts or all(p is None for p in parts):
-            zero = unconnected_gradients in (UnconnectedGradients.ZERO, "zero") or not parts
-            result.append(_zeros(s, out_shape_of(s)) if zero else None)
+            result.append(_zeros(s, out_shape_of(s)) if zero_unconnected or not parts else None)
             continue
         parts = [ops.zeros_like(s) if p is None else p for p in parts]
         result.append(ops.reshape(ops.stack(parts, axis=0), out_shape_of(s)))
@@ -68,32 +64,30 @@ def _assemble(tape, target, sources, seeds, out_shape_of, unconnected_gradients)
 
 
 def _zeros(like, shape):
-    from .. import ops
     with devices.device(like._device):
         return ops.zeros(shape, like.dtype)
 
 
-def jacobian(tape, target, sources, unconnected_gradients, use_pfor):
+def jacobian(tape, target, sources, unconnected_gradients, zero_unconnected, use_pfor):
     if not isinstance(target, Tensor):
         raise InvalidArgumentError(f"GradientTape.jacobian: target must be a tensor, got {type(target).__name__}")
     with _reused(tape, use_pfor):
         seeds = _one_hots(target, tuple(target.shape))
         return _assemble(tape, target, sources, seeds, lambda s: tuple(target.shape) + tuple(s.shape),
-                         unconnected_gradients)
+                         unconnected_gradients, zero_unconnected)
 
 
-def batch_jacobian(tape, target, source, unconnected_gradients, use_pfor):
+def batch_jacobian(tape, target, source, unconnected_gradients, zero_unconnected, use_pfor):
     if not isinstance(target, Tensor) or not isinstance(source, Tensor):
         raise InvalidArgumentError("GradientTape.batch_jacobian: target and source must be tensors")
     if target.ndim < 1 or source.ndim < 1 or target.shape[0] != source.shape[0]:
         raise InvalidArgumentError(f"GradientTape.batch_jacobian: target {list(target.shape)} and source "
                                    f"{list(source.shape)} need the same first (batch) dimension")
     batch, per_example = target.shape[0], tuple(target.shape[1:])
-    from .. import ops
     with _reused(tape, use_pfor):
         seeds = _one_hots(target, per_example) if batch else []
         jac = _assemble(tape, target, source, seeds, lambda s: (math.prod(per_example),) + tuple(s.shape),
-                        unconnected_gradients)
+                        unconnected_gradients, zero_unconnected)
     if jac is None:
         return None
     # (outputs per example, batch, source dims...) -> (batch, target dims..., source dims...)

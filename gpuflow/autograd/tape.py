@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import enum
 
-from .. import nest
-from ..ops import dispatch as _dispatch
+from .. import nest, ops
+from ..ops import dispatch as _dispatch, state_prims
+from ..ops.math import operands
+from . import jacobian as _jacobian
 from ..tensor import Tensor, Variable
 
 
@@ -23,6 +25,11 @@ class UnconnectedGradients(enum.Enum):
     """
     NONE = "none"
     ZERO = "zero"
+
+
+def _zero(unconnected_gradients) -> bool:
+    """Whether an unconnected source gets zeros (UnconnectedGradients.ZERO, or TF's string for it)."""
+    return unconnected_gradients in (UnconnectedGradients.ZERO, "zero")
 
 
 def _differentiable(t: Tensor) -> bool:
@@ -119,7 +126,6 @@ class GradientTape:
             raise RuntimeError("GradientTape.gradient can only be called once on a non-persistent tape; "
                                "use GradientTape(persistent=True) to call it several times")
         self._used = True
-        from .. import ops
         targets = nest.flatten(target)
         seeds = nest.flatten(output_gradients) if output_gradients is not None else [None] * len(targets)
         if len(seeds) != len(targets):
@@ -162,7 +168,7 @@ class GradientTape:
         result = []
         for s in flat_sources:
             g = grads.get(s._id) if isinstance(s, Tensor) else None
-            if g is None and unconnected_gradients in (UnconnectedGradients.ZERO, "zero") and isinstance(s, Tensor):
+            if g is None and _zero(unconnected_gradients) and isinstance(s, Tensor):
                 g = ops.zeros_like(s)
             result.append(g)
         if not self._persistent:  # free what the backward pass needed; watched_variables() stays answerable
@@ -172,19 +178,17 @@ class GradientTape:
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE, parallel_iterations=None,
                  experimental_use_pfor=True):
         """d target / d sources, each of shape target.shape + source.shape (see autograd/jacobian.py)."""
-        from .jacobian import jacobian
-        return jacobian(self, target, sources, unconnected_gradients, experimental_use_pfor)
+        return _jacobian.jacobian(self, target, sources, unconnected_gradients, _zero(unconnected_gradients),
+                                  experimental_use_pfor)
 
     def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
                        parallel_iterations=None, experimental_use_pfor=True):
         """Per-example jacobians, (batch,) + target.shape[1:] + source.shape[1:] (see autograd/jacobian.py)."""
-        from .jacobian import batch_jacobian
-        return batch_jacobian(self, target, source, unconnected_gradients, experimental_use_pfor)
+        return _jacobian.batch_jacobian(self, target, source, unconnected_gradients, _zero(unconnected_gradients),
+                                        experimental_use_pfor)
 
 
 def stop_gradient(input, name=None):  # noqa: A002 - tf's argument name
     """The same values, but no gradient flows back through it (a primitive without a grad rule, so a traced
     function keeps it too)."""
-    from ..ops.math import operands
-    from ..ops.state_prims import stop_gradient as prim
-    return prim(operands(input)[0])
+    return state_prims.stop_gradient(operands(input)[0])
