@@ -10,7 +10,7 @@ from ..errors import InvalidArgumentError
 from ..tensor import TensorSpec
 from . import structure
 from ._args import as_int
-from .dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
+from .node import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Node
 
 
 def _groups(source, size, drop_remainder):
@@ -39,7 +39,7 @@ def _columns(group, what):
     return paths, columns
 
 
-class Batch(Dataset):
+class Batch(Node):
     def __init__(self, input_dataset, batch_size, drop_remainder, num_parallel_calls):
         self._input = input_dataset
         self._size = as_int(batch_size, "batch: batch_size", 1)
@@ -85,7 +85,7 @@ def _padded_shape(shape, spec, path):
     return dims
 
 
-class PaddedBatch(Dataset):
+class PaddedBatch(Node):
     def __init__(self, input_dataset, batch_size, padded_shapes, padding_values, drop_remainder):
         self._input = input_dataset
         self._size = as_int(batch_size, "padded_batch: batch_size", 1)
@@ -128,7 +128,7 @@ class PaddedBatch(Dataset):
         return _batched_cardinality(self._input._cardinality(), self._size, self._drop)
 
 
-class Unbatch(Dataset):
+class Unbatch(Node):
     def __init__(self, input_dataset):
         self._input = input_dataset
 

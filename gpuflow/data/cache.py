@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import dtypes, nest
 from ..errors import InvalidArgumentError
-from .dataset import Dataset
+from .node import Node
 
 CHUNK_ELEMENTS = 1024
 _FORMAT = "gpuflow.data.cache/1"
@@ -47,7 +47,7 @@ def _storable(a):
     return a.view(np.uint16) if a.dtype == dtypes.bfloat16.np else a
 
 
-class Cache(Dataset):
+class Cache(Node):
     def __init__(self, input_dataset, filename):
         self._input = input_dataset
         self._folder = os.fspath(filename) + ".gfcache" if os.fspath(filename) else None

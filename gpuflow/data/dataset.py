@@ -1,11 +1,9 @@
 """`gf.data.Dataset`: tf.data's input pipelines.
 
-A Dataset is a recipe; each iteration runs it afresh. Every node implements `_elements(probe)`,
-a generator of elements in the internal form (nested tuples/dicts of NumPy arrays, see structure.py),
-and `_cardinality()`. User functions (map, filter, reduce, ...) run on the host (`cpu` device), as
-tf.data runs on the host; only the elements handed to the user become Tensors on the current device.
-`probe=True` asks for elements only to learn their spec: it must not advance state such as a
-shuffle's epoch, and need not start threads.
+A Dataset is a recipe; each iteration runs it afresh. It holds the last node of its pipeline (node.py:
+sources and transformations, each in the module of its kind) and each method makes a new Dataset around a
+new node. User functions (map, filter, reduce, ...) run on the host (`cpu` device), as tf.data runs on
+the host; only the elements handed to the user become Tensors on the current device.
 """
 from __future__ import annotations
 
@@ -13,11 +11,15 @@ import numpy as np
 
 from .. import devices, dtypes, nest
 from ..errors import InvalidArgumentError
+from ..ops.creation import constant
+from . import batching as _batching
+from . import cache as _cache
+from . import prefetch as _prefetch
+from . import shuffle as _shuffle
+from . import sources as _sources
 from . import structure
-
-AUTOTUNE = -1
-INFINITE_CARDINALITY = -1
-UNKNOWN_CARDINALITY = -2
+from . import transforms as _transforms
+from .node import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Node  # noqa: F401  (tf.data's constants)
 
 
 class Dataset:
@@ -31,33 +33,22 @@ class Dataset:
             `map` runs its function eagerly in Python (not traced), so `.numpy()` works inside it; elements hold
             numbers and bools only (no strings).
     """
-    _spec = None
 
-    # --- what every node provides --------------------------------------------------------------
-    def _elements(self, probe=False):
-        raise NotImplementedError(f"{type(self).__name__} must implement _elements")
-
-    def _cardinality(self) -> int:
-        raise NotImplementedError(f"{type(self).__name__} must implement _cardinality")
-
-    def _compute_spec(self):
-        raise NotImplementedError(f"{type(self).__name__} must set _spec or implement _compute_spec")
+    def __init__(self, node: Node):
+        self._node = node  # made by the methods below: a user starts from a source (from_tensor_slices, ...)
 
     # --- inspecting ------------------------------------------------------------------------------
     @property
     def element_spec(self):
         """A structure of TensorSpecs like one element; None marks a dimension that varies (the batch dim)."""
-        if self._spec is None:
-            self._spec = self._compute_spec()
-        return self._spec
+        return self._node.element_spec
 
     def cardinality(self):
         """The number of elements as an int64 scalar tensor, or INFINITE_CARDINALITY / UNKNOWN_CARDINALITY."""
-        from ..ops.creation import constant
-        return constant(self._cardinality(), dtype=dtypes.int64)
+        return constant(self._node._cardinality(), dtype=dtypes.int64)
 
     def __len__(self):
-        n = self._cardinality()
+        n = self._node._cardinality()
         if n == INFINITE_CARDINALITY:
             raise TypeError("The dataset is infinite.")
         if n == UNKNOWN_CARDINALITY:
@@ -65,16 +56,16 @@ class Dataset:
         return n
 
     def __repr__(self):
-        return f"<{type(self).__name__}Dataset element_spec={structure.describe(self.element_spec)}>"
+        return f"<{type(self._node).__name__}Dataset element_spec={structure.describe(self.element_spec)}>"
 
     # --- iterating -------------------------------------------------------------------------------
     def __iter__(self):
         # A generator, so dropping the iterator closes the pipeline (and stops prefetch threads).
-        for element in self._elements():
+        for element in self._node._elements():
             yield structure.to_tensors(element)
 
     def as_numpy_iterator(self):
-        for element in self._elements():
+        for element in self._node._elements():
             yield nest.map_structure(np.array, element)  # copies: the caller may write to them
 
     def reduce(self, initial_state, reduce_func):
@@ -82,7 +73,7 @@ class Dataset:
         current device. The state must keep its structure and dtypes."""
         state = structure.normalize(initial_state, "reduce: initial_state")
         spec = structure.spec_of(state)
-        for element in self._elements():
+        for element in self._node._elements():
             with devices.device("cpu"):
                 new = reduce_func(structure.to_tensors(state), structure.to_tensors(element))
             state = structure.normalize(new, "reduce: reduce_func returned")
@@ -95,71 +86,71 @@ class Dataset:
     # --- sources ---------------------------------------------------------------------------------
     @staticmethod
     def from_tensor_slices(tensors, name=None):
-        return _sources.TensorSlices(tensors)
+        return Dataset(_sources.TensorSlices(tensors))
 
     @staticmethod
     def from_tensors(tensors, name=None):
-        return _sources.FromTensors(tensors)
+        return Dataset(_sources.FromTensors(tensors))
 
     @staticmethod
     def from_generator(generator, output_types=None, output_shapes=None, args=None, output_signature=None,
                        name=None):
-        return _sources.FromGenerator(generator, output_types, output_shapes, args, output_signature)
+        return Dataset(_sources.FromGenerator(generator, output_types, output_shapes, args, output_signature))
 
     @staticmethod
     def range(*args, dtype=dtypes.int64, name=None):  # noqa: A003 - tf's name
-        return _sources.Range(*args, dtype=dtype)
+        return Dataset(_sources.Range(*args, dtype=dtype))
 
     @staticmethod
     def zip(*datasets, name=None):  # noqa: A003 - tf's name
-        return _sources.Zip(datasets[0] if len(datasets) == 1 else datasets)
+        return Dataset(_sources.Zip(datasets[0] if len(datasets) == 1 else datasets))
 
     def concatenate(self, dataset, name=None):
-        return _sources.Concatenate(self, dataset)
+        return Dataset(_sources.Concatenate(self._node, dataset))
 
     # --- transformations -------------------------------------------------------------------------
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):  # noqa: A003
-        return _transforms.Map(self, map_func, num_parallel_calls, deterministic)
+        return Dataset(_transforms.Map(self._node, map_func, num_parallel_calls, deterministic))
 
     def filter(self, predicate, name=None):  # noqa: A003
-        return _transforms.Filter(self, predicate)
+        return Dataset(_transforms.Filter(self._node, predicate))
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True, name=None):
-        return _shuffle.Shuffle(self, buffer_size, seed, reshuffle_each_iteration)
+        return Dataset(_shuffle.Shuffle(self._node, buffer_size, seed, reshuffle_each_iteration))
 
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None, name=None):
-        return _batching.Batch(self, batch_size, drop_remainder, num_parallel_calls)
+        return Dataset(_batching.Batch(self._node, batch_size, drop_remainder, num_parallel_calls))
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False, name=None):
-        return _batching.PaddedBatch(self, batch_size, padded_shapes, padding_values, drop_remainder)
+        return Dataset(_batching.PaddedBatch(self._node, batch_size, padded_shapes, padding_values, drop_remainder))
 
     def unbatch(self, name=None):
-        return _batching.Unbatch(self)
+        return Dataset(_batching.Unbatch(self._node))
 
     def prefetch(self, buffer_size, name=None):
-        return _prefetch.Prefetch(self, buffer_size)
+        return Dataset(_prefetch.Prefetch(self._node, buffer_size))
 
     def cache(self, filename="", name=None):
-        return _cache.Cache(self, filename)
+        return Dataset(_cache.Cache(self._node, filename))
 
     def repeat(self, count=None, name=None):
-        return _transforms.Repeat(self, count)
+        return Dataset(_transforms.Repeat(self._node, count))
 
     def take(self, count, name=None):
-        return _transforms.Take(self, count)
+        return Dataset(_transforms.Take(self._node, count))
 
     def skip(self, count, name=None):
-        return _transforms.Skip(self, count)
+        return Dataset(_transforms.Skip(self._node, count))
 
     def shard(self, num_shards, index, name=None):
-        return _transforms.Shard(self, num_shards, index)
+        return Dataset(_transforms.Shard(self._node, num_shards, index))
 
     def interleave(self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
                    deterministic=None, name=None):
-        return _transforms.Interleave(self, map_func, cycle_length, block_length)
+        return Dataset(_transforms.Interleave(self._node, map_func, cycle_length, block_length))
 
     def flat_map(self, map_func, name=None):
-        return _transforms.Interleave(self, map_func, 1, 1)
+        return Dataset(_transforms.Interleave(self._node, map_func, 1, 1))
 
     def enumerate(self, start=0, name=None):  # noqa: A003
         count = Dataset.range(start, np.iinfo(np.int64).max)
@@ -167,12 +158,3 @@ class Dataset:
 
     def apply(self, transformation_func):
         return transformation_func(self)
-
-
-# The node modules subclass Dataset, so they load after it.
-from . import batching as _batching  # noqa: E402
-from . import cache as _cache  # noqa: E402
-from . import prefetch as _prefetch  # noqa: E402
-from . import shuffle as _shuffle  # noqa: E402
-from . import sources as _sources  # noqa: E402
-from . import transforms as _transforms  # noqa: E402

@@ -22,7 +22,8 @@ from ..errors import InvalidArgumentError
 from ..runtime import profiling, scheduler
 from ..tensor import Tensor
 from ._args import as_int
-from .dataset import AUTOTUNE, Dataset
+from .dataset import Dataset
+from .node import AUTOTUNE, Node
 from .prefetch import AUTOTUNE_BUFFER, Prefetch
 
 
@@ -117,10 +118,10 @@ def _constant_on(dev):
 
 # ---- tf.data.experimental ----------------------------------------------------------------------
 class PrefetchToDevice(Dataset):
-    """The last node of a pipeline: elements come out as tensors already on `device`."""
+    """The last step of a pipeline: elements come out as tensors already on `device`."""
 
     def __init__(self, input_dataset, device, buffer_size, threaded=True):
-        self._input = input_dataset
+        super().__init__(_OnDevice(input_dataset._node))
         self._device = devices.parse(device)
         size = as_int(AUTOTUNE if buffer_size is None else buffer_size, "prefetch_to_device: buffer_size", 1,
                       allow=(AUTOTUNE,))
@@ -129,8 +130,16 @@ class PrefetchToDevice(Dataset):
 
     def __iter__(self):
         # Host work upstream (map, shuffle, batch) runs in a prefetch thread; uploads go on the copy stream.
-        host = Prefetch(self._input, self._size if self._threaded else 0)._elements()
+        host = Prefetch(self._node._input, self._size if self._threaded else 0)._elements()
         yield from device_batches(host, self._device, lookahead=max(1, self._size - 1))
+
+
+class _OnDevice(Node):
+    """The node of a PrefetchToDevice dataset: it can be probed for its spec, but a transformation after it
+    (which would run on the host) cannot iterate it."""
+
+    def __init__(self, input_node):
+        self._input = input_node
 
     def _elements(self, probe=False):
         if probe:  # element_spec and friends only look

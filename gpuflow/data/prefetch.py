@@ -12,14 +12,14 @@ import threading
 
 from ..ops import random_ops
 from ._args import as_int
-from .dataset import AUTOTUNE, Dataset
+from .node import AUTOTUNE, Node
 
 AUTOTUNE_BUFFER = 2  # enough to overlap producing the next batch with the step that consumes this one
 _POLL_S = 0.05       # how often a producer blocked on a full queue checks whether it was told to stop
 _JOIN_S = 1.0        # how long closing waits for a producer stuck inside a slow upstream call
 
 
-class Prefetch(Dataset):
+class Prefetch(Node):
     def __init__(self, input_dataset, buffer_size):
         self._input = input_dataset
         size = as_int(buffer_size, "prefetch: buffer_size", 0, allow=(AUTOTUNE,))

@@ -7,12 +7,12 @@ import numpy as np
 
 from ..ops.random_ops import construction_seeds
 from ._args import as_int
-from .dataset import Dataset
+from .node import Node
 
 _SHUFFLE_TAG = 2  # keeps these generators apart from random_ops.host_generator's
 
 
-class Shuffle(Dataset):
+class Shuffle(Node):
     """Fill a buffer of `buffer_size` elements; then repeatedly yield one picked uniformly at random and put
     the next input element in its place; when the input ends, drain the buffer in random order.
 

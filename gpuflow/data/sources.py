@@ -8,7 +8,7 @@ from ..errors import InvalidArgumentError
 from ..tensor import Tensor, TensorSpec
 from . import structure
 from ._args import as_callable, as_int
-from .dataset import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
+from .node import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Node, node_of
 
 
 def _frozen(value, where):
@@ -20,7 +20,7 @@ def _frozen(value, where):
     return nest.map_structure(freeze, structure.normalize(value, where))
 
 
-class TensorSlices(Dataset):
+class TensorSlices(Node):
     def __init__(self, tensors):
         self._value = _frozen(tensors, "from_tensor_slices")
         leaves, paths = nest.flatten(self._value), structure.leaf_paths(self._value)
@@ -39,7 +39,7 @@ class TensorSlices(Dataset):
         return self._n
 
 
-class FromTensors(Dataset):
+class FromTensors(Node):
     def __init__(self, tensors):
         self._value = _frozen(tensors, "from_tensors")
         self._spec = structure.spec_of(self._value)
@@ -88,7 +88,7 @@ def _conform(value, spec, where):
     return array
 
 
-class FromGenerator(Dataset):
+class FromGenerator(Node):
     def __init__(self, generator, output_types, output_shapes, args, output_signature):
         self._generator = as_callable(generator, "from_generator: generator")
         self._args = tuple(structure.normalize(tuple(args), "from_generator: args")) if args is not None else ()
@@ -106,7 +106,7 @@ class FromGenerator(Dataset):
         return UNKNOWN_CARDINALITY
 
 
-class Range(Dataset):
+class Range(Node):
     def __init__(self, *args, dtype=dtypes.int64):
         if not 1 <= len(args) <= 3:
             raise InvalidArgumentError(f"range takes (stop), (start, stop) or (start, stop, step), got {len(args)} "
@@ -127,16 +127,9 @@ class Range(Dataset):
         return len(self._range)
 
 
-def _check_datasets(datasets, what):
-    for d in nest.flatten(datasets):
-        if not isinstance(d, Dataset):
-            raise InvalidArgumentError(f"{what} takes gf.data.Dataset objects, got {type(d).__name__} {d!r:.60}")
-
-
-class Zip(Dataset):
+class Zip(Node):
     def __init__(self, datasets):
-        _check_datasets(datasets, "zip")
-        self._datasets = datasets
+        self._datasets = nest.map_structure(lambda d: node_of(d, "zip takes gf.data.Dataset objects"), datasets)
 
     def _elements(self, probe=False):
         iterators = [d._elements(probe) for d in nest.flatten(self._datasets)]
@@ -161,10 +154,9 @@ class Zip(Dataset):
         return result
 
 
-class Concatenate(Dataset):
+class Concatenate(Node):
     def __init__(self, first, second):
-        _check_datasets(second, "concatenate")
-        self._first, self._second = first, second
+        self._first, self._second = first, node_of(second, "concatenate takes a gf.data.Dataset")
         self._spec = structure.merge_specs(first.element_spec, second.element_spec)
         if self._spec is None:
             raise InvalidArgumentError(

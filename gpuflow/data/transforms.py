@@ -13,7 +13,7 @@ from ..ops import random_ops
 from ..tensor import Tensor, TensorSpec
 from . import structure
 from ._args import as_callable, as_int
-from .dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
+from .node import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Node, node_of
 from .prefetch import ordered_parallel
 
 
@@ -43,7 +43,7 @@ def _first(dataset, what):
 _PROBE_STREAM = 0x9E0BE  # where map functions draw while gpuflow learns their element_spec
 
 
-class Map(Dataset):
+class Map(Node):
     def __init__(self, input_dataset, map_func, num_parallel_calls, deterministic):
         self._input, self._fn = input_dataset, as_callable(map_func, "map: map_func")
         if num_parallel_calls is None:
@@ -109,7 +109,7 @@ class Map(Dataset):
         return self._input._cardinality()
 
 
-class Filter(Dataset):
+class Filter(Node):
     def __init__(self, input_dataset, predicate):
         self._input, self._fn = input_dataset, as_callable(predicate, "filter: predicate")
 
@@ -131,7 +131,7 @@ class Filter(Dataset):
         return UNKNOWN_CARDINALITY
 
 
-class Repeat(Dataset):
+class Repeat(Node):
     def __init__(self, input_dataset, count):
         self._input = input_dataset
         self._count = -1 if count is None else as_int(count, "repeat: count", 0, allow=(-1,))
@@ -157,7 +157,7 @@ class Repeat(Dataset):
         return n if n in (INFINITE_CARDINALITY, UNKNOWN_CARDINALITY) else n * self._count
 
 
-class _Selection(Dataset):
+class _Selection(Node):
     """A dataset of some of its input's elements, in order (take, skip, shard): the same element_spec, and the
     input's iterator closed however iteration ends (a take stops early, a consumer breaks out)."""
 
@@ -226,7 +226,7 @@ class Shard(_Selection):
         return n // self._num + (self._index < n % self._num)
 
 
-class Interleave(Dataset):
+class Interleave(Node):
     """tf's order: `cycle_length` open datasets visited in turn, `block_length` elements from each; one that
     runs out ends its turn, and its slot takes the next input element's dataset on the following visit."""
 
@@ -237,12 +237,9 @@ class Interleave(Dataset):
         self._cycle = (os.cpu_count() or 1) if cycle == AUTOTUNE else cycle
         self._block = 1 if block_length is None else as_int(block_length, "interleave: block_length", 1)
 
-    def _dataset(self, element) -> Dataset:
-        dataset = call_on_host(self._fn, element)
-        if not isinstance(dataset, Dataset):
-            raise InvalidArgumentError(f"interleave: {_name(self._fn)} must return a gf.data.Dataset, got "
-                                       f"{type(dataset).__name__}")
-        return dataset
+    def _dataset(self, element) -> Node:
+        """The pipeline of the Dataset map_func makes from `element`."""
+        return node_of(call_on_host(self._fn, element), f"interleave: {_name(self._fn)} must return a gf.data.Dataset")
 
     def _elements(self, probe=False):
         source = self._input._elements(probe)
