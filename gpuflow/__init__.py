@@ -17,6 +17,7 @@ if not _log.handlers:  # say the default-device choice once, like TF's start-up 
     _log.propagate = False
 
 from . import dtypes, errors, nest  # noqa: E402
+from ._version import __version__  # noqa: E402,F401
 from .dtypes import (DType, as_dtype, bfloat16, bool, double, float16, float32, float64, half,  # noqa: E402,F401,A004
                      int32, int64)
 from .devices import device  # noqa: E402
@@ -34,7 +35,6 @@ from . import distribute  # noqa: E402,F401
 from . import saved_model  # noqa: E402,F401
 from . import experimental  # noqa: E402,F401
 
-__version__ = "0.1.0"
 newaxis = None
 
 

@@ -33,11 +33,11 @@ class BackupAndRestore(Callback):
         self._path = os.path.join(self.backup_dir, _FILE)
 
     def _strategy(self):
-        from ..distribute.keras_step import strategy_of
+        from .distributed_step import strategy_of
         return strategy_of(self.model, compiled=False)
 
     def on_train_begin(self, logs=None):
-        from ..distribute.keras_step import should_checkpoint
+        from .distributed_step import should_checkpoint
         model = self.model
         if not model.weights:
             raise ValueError(f"BackupAndRestore: {model.name} has no weights yet; build it (give its first layer an "
@@ -55,12 +55,12 @@ class BackupAndRestore(Callback):
                 model._initial_epoch = _restore(model, blob, self._path)
 
     def on_epoch_end(self, epoch, logs=None):
-        from ..distribute.keras_step import should_checkpoint
+        from .distributed_step import should_checkpoint
         if should_checkpoint(self.model):
             _save(self.model, epoch + 1, self._path)
 
     def on_train_end(self, logs=None):
-        from ..distribute.keras_step import should_checkpoint
+        from .distributed_step import should_checkpoint
         if self.delete_checkpoint and should_checkpoint(self.model) and os.path.exists(self._path):
             os.remove(self._path)
             try:

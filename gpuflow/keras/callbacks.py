@@ -329,7 +329,7 @@ class ModelCheckpoint(Callback):
             self.best = current
         elif self.verbose:
             print(f"Epoch {epoch + 1}: saving model to {path}")
-        from ..distribute.keras_step import should_checkpoint
+        from .distributed_step import should_checkpoint
         if not should_checkpoint(self.model):  # a multi-worker job: only the chief writes
             return
         directory = os.path.dirname(path)

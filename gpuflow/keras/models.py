@@ -10,6 +10,7 @@ from .engine.saving import deserialize_layer, serialize_layer
 from .engine.sequential import Sequential
 from .engine.training import Model
 from .saving.registration import custom_object_scope
+from . import as_saved_model  # noqa: F401,E402  (registers Keras models with gf.saved_model, which sits below)
 
 __all__ = ["Model", "Sequential", "Functional", "clone_model", "load_model", "save_model"]
 

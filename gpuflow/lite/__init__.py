@@ -8,6 +8,10 @@ int8 calibration and `gf.lite.Interpreter` need ai-edge-litert: pip install "gpu
 Importing gf.lite imports none of those packages; convert() and gf.lite.Interpreter do."""
 from __future__ import annotations
 
+import os
+
+from .._export.formats import file_exporter, no_more
+from ..keras.engine.export import EXPORTERS
 from .converter import (Optimize, OpsSet, RepresentativeDataset, TargetSpec, TFLiteConverter,  # noqa: F401
                         constants)
 
@@ -21,3 +25,12 @@ def __getattr__(name):
                               "pip install ai-edge-litert)") from None
         return Interpreter
     raise AttributeError(f"module 'gpuflow.lite' has no attribute {name!r}")
+
+
+def _write(model, filepath, **kwargs):
+    no_more(model, kwargs, "tflite")
+    with open(os.fspath(filepath), "wb") as f:
+        f.write(TFLiteConverter.from_keras_model(model).convert())
+
+
+EXPORTERS["tflite"] = file_exporter("tflite", _write)  # model.export(path, format="tflite")

@@ -6,6 +6,9 @@
 Importing gf.onnx does not import onnx; the first export does."""
 from __future__ import annotations
 
+from .._export.formats import file_exporter, no_more
+from ..keras.engine.export import EXPORTERS
+
 
 def _needs_onnx():
     try:
@@ -27,3 +30,11 @@ def to_onnx(model, opset=17):
     _needs_onnx()
     from .exporter import to_onnx as _to_onnx
     return _to_onnx(model, opset=opset)
+
+
+def _write(model, filepath, opset_version=17, **kwargs):
+    no_more(model, kwargs, "onnx")
+    export(model, filepath, opset=opset_version)
+
+
+EXPORTERS["onnx"] = file_exporter("onnx", _write)  # model.export(path, format="onnx")

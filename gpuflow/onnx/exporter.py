@@ -41,7 +41,7 @@ def to_onnx(model, opset=17):
     # load, rather than the newest the onnx package would stamp.
     model_proto = helper.make_model(proto, opset_imports=[opset_id], producer_name="gpuflow",
                                     ir_version=helper.find_min_ir_version_for([opset_id]))
-    from .. import __version__
+    from .._version import __version__
     model_proto.producer_version = __version__
     onnx.checker.check_model(model_proto, full_check=True)
     return model_proto

@@ -12,6 +12,7 @@ import re
 import shutil
 import socket
 
+from .._version import __version__
 from ..tensor import Variable
 from . import tensor_file
 from .assets import Asset, copy_assets
@@ -69,7 +70,6 @@ def _shape(shape):
 
 
 def _version() -> str:
-    from .. import __version__
     return __version__
 
 
@@ -100,31 +100,25 @@ def _variable_keys(variables, names):
     return keys
 
 
-class _KerasPart:
+class KerasPart:
+    """What a Keras model adds to its SavedModel: its config (None: it has none to give), the Keras path of each
+    variable by id, and extra tensors (its optimizer's state)."""
+
     def __init__(self, config, variable_names, extra_tensors):
         self.config, self.variable_names, self.extra_tensors = config, variable_names, extra_tensors
 
 
+# What objects of a type from the layers above save besides their graphs and variables, registered by that layer:
+# type -> fn(obj, include_optimizer) -> KerasPart. Keras registers its Model (gpuflow/keras/as_saved_model.py), so
+# this package never imports Keras.
+EXTRA_PARTS: dict = {}
+
+
 def _keras_part(obj, include_optimizer):
-    """A Keras model's config (with its compile config) and weight paths, so keras.models.load_model can
-    rebuild it, and its optimizer's state."""
-    from ..keras.engine.training import Model
-    if not isinstance(obj, Model):
-        return None
-    from ..keras.engine.model_file import _optimizer_state, model_config
-    from ..keras.engine.saving import weight_paths
-    from ..keras.optimizers import Optimizer
-    entries = weight_paths(obj)
-    try:
-        config, extra = model_config(obj), {}
-    except ValueError as e:  # the graphs still serve; only keras.models.load_model needs the config
-        log.warning("gf.saved_model.save: %s is saved without its Keras config, so keras.models.load_model cannot "
-                    "rebuild it (gf.saved_model.load still serves it): %s", obj.name, e)
-        return _KerasPart(None, {v._id: p for p, v in entries}, {})
-    if include_optimizer and isinstance(obj.optimizer, Optimizer) and obj.optimizer.built:
-        params, extra = _optimizer_state(obj, entries)
-        config["optimizer_params"] = params
-    return _KerasPart(config, {v._id: p for p, v in entries}, extra)
+    for cls, part in EXTRA_PARTS.items():
+        if isinstance(obj, cls):
+            return part(obj, include_optimizer)
+    return None
 
 
 def _write(export_dir, manifest, tensors, assets):

@@ -43,10 +43,15 @@ def collect(obj, signatures) -> list[Exported]:
     return [_exported(DEFAULT_SIGNATURE, signatures)]
 
 
+# The default signature of a type from the layers above, registered by that layer: type -> fn(obj). Keras registers
+# its Model with keras_serving_function (gpuflow/keras/as_saved_model.py), so this package never imports Keras.
+DEFAULT_SIGNATURES: dict = {}
+
+
 def _default(obj):
-    from ..keras.engine.training import Model
-    if isinstance(obj, Model):
-        return keras_serving_function(obj)
+    for cls, signature in DEFAULT_SIGNATURES.items():
+        if isinstance(obj, cls):
+            return signature(obj)
     if isinstance(obj, (Function, ConcreteFunction)):
         return obj
     found = [v for v in vars(obj).values() if isinstance(v, Function) and v.input_signature is not None] \

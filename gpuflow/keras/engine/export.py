@@ -1,22 +1,16 @@
-"""model.export(path, format=...): Keras 3's inference artifacts, one exporter per format (each imported on use)."""
+"""model.export(path, format=...): Keras 3's inference artifacts, one exporter per format. "onnx" and "tflite" are
+registered by gf.onnx and gf.lite, which sit above Keras; the SavedModel exporter is imported on use."""
 from __future__ import annotations
 
 import importlib
 
 
 def _saved_model(model, filepath, **kwargs):
-    return importlib.import_module("gpuflow.saved_model.keras_model").export_saved_model(model, filepath, **kwargs)
-
-
-def _file(format):  # noqa: A002 - Keras' name
-    """An exporter of another tool's file format (gpuflow/_export: ONNX, TFLite)."""
-    def export(model, filepath, **kwargs):
-        return importlib.import_module("gpuflow._export.formats").export_model(model, filepath, format, **kwargs)
-    return export
+    return importlib.import_module("gpuflow.keras.as_saved_model").export_saved_model(model, filepath, **kwargs)
 
 
 # format name → exporter(model, filepath, verbose=..., input_signature=..., **kwargs)
-EXPORTERS = {"tf_saved_model": _saved_model, "onnx": _file("onnx"), "tflite": _file("tflite")}
+EXPORTERS = {"tf_saved_model": _saved_model}
 
 
 def export_model(model, filepath, format="tf_saved_model", **kwargs):  # noqa: A002 - Keras' name

@@ -60,7 +60,7 @@ def save_model(model, filepath, overwrite=True, **kwargs):
     if not isinstance(model, Model):
         raise TypeError(f"save_model: expected a gf.keras Model, got {type(model).__name__}")
     if _is_saved_model_path(filepath, kwargs):  # TF2 Keras: model.save("saved_model/mnist") writes a SavedModel
-        from ...saved_model.keras_model import save_keras_model
+        from ..as_saved_model import save_keras_model
         return save_keras_model(model, filepath, overwrite=overwrite, **kwargs)
     unknown = sorted(set(kwargs) - _SAVE_OPTIONS)
     if unknown:
@@ -101,7 +101,7 @@ def save_model(model, filepath, overwrite=True, **kwargs):
 
 
 def _version() -> str:
-    from ... import __version__
+    from ..._version import __version__
     return __version__
 
 
@@ -342,7 +342,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     optimizer slots. `safe_mode` is accepted for Keras compatibility: loading never runs code from the file
     either way, so a file that would need unsafe deserialisation (a Lambda) cannot exist."""
     if os.path.isdir(filepath):  # TF2 Keras' whole-model SavedModel directory (model.save("dir"))
-        from ...saved_model.keras_model import load_keras_model
+        from ..as_saved_model import load_keras_model
         return load_keras_model(filepath, custom_objects=custom_objects, compile=compile)
     path = _check_path(filepath, "load_model")
     if not os.path.exists(path):

@@ -238,7 +238,7 @@ class Model(Layer):
         return self._compiled.steps_per_execution if self._compiled is not None and kind != "predict" else 1
 
     def _new_step_function(self, kind, step):
-        from ...distribute import keras_step
+        from .. import distributed_step as keras_step
         from ...graph import Function
         eager = self.run_eagerly
         if keras_step.strategy_of(self, compiled=kind != "predict") is not None:

@@ -18,9 +18,9 @@ from .. import devices as _device
 from .. import nest
 from ..autograd import GradientTape
 from ..ops.creation import copy_to
-from .input_lib import batch_size_of, shard_batch
-from .mirrored_variable import MirroredVariable
-from .values import PerReplica, local_results
+from ..distribute.input_lib import batch_size_of, shard_batch
+from ..distribute.mirrored_variable import MirroredVariable
+from ..distribute.values import PerReplica, local_results
 
 
 def strategy_of(model, compiled=True):
@@ -44,7 +44,7 @@ def train_function(model):
     strategy = strategy_of(model)
     if strategy is None:
         return model.train_step
-    from ..keras.engine.training import Model
+    from .engine.training import Model
     if type(model).train_step is not Model.train_step:
         raise NotImplementedError(f"{type(model).__name__} overrides train_step, which is not supported under a "
                                   f"distribution strategy yet; write a custom loop with strategy.run and "
@@ -90,7 +90,7 @@ def _replica_test(model, shard, rows, global_rows):
 
 
 def _step(model, strategy, replica_fn, batch):
-    from ..keras.engine.data_adapter import unpack_x_y_sample_weight
+    from .engine.data_adapter import unpack_x_y_sample_weight
     x, y, sample_weight = unpack_x_y_sample_weight(batch)
     shards, rows = shard_batch(strategy, (x, y, sample_weight))
     global_rows = batch_size_of(x)
@@ -106,7 +106,7 @@ def _step(model, strategy, replica_fn, batch):
 
 
 def _predict(model, strategy, batch):
-    from ..keras.engine.data_adapter import unpack_x_y_sample_weight
+    from .engine.data_adapter import unpack_x_y_sample_weight
     x, _, _ = unpack_x_y_sample_weight(batch)
     shards, _ = shard_batch(strategy, x)
     with strategy.scope():

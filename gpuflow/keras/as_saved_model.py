@@ -3,21 +3,34 @@
 The SavedModel serves without the model's classes (its traced serving signature); its "keras" entry (the
 .keras file's config.json content) and the weights under their Keras paths let load_model rebuild a trainable
 model, compiled and with its optimizer state, where the classes are available.
+
+gf.saved_model sits below Keras and knows nothing of it: importing this module (gpuflow/keras/models.py does)
+registers the Model's default signature and its Keras part with it, so gf.saved_model.save(model) writes them too.
 """
 from __future__ import annotations
 
+import logging
 import os
 
 from .. import devices as _devices
+from ..graph.function import Function
+from ..saved_model import tensor_file
+from ..saved_model.format import variables_path
+from ..saved_model.load import read
+from ..saved_model.save import EXTRA_PARTS, KerasPart, write_saved_model
+from ..saved_model.signatures import DEFAULT_SIGNATURES, keras_serving_function
 from ..tensor import TensorSpec
-from . import tensor_file
-from .format import variables_path
+from .engine.model_file import _optimizer_state, model_config, model_from_parts
+from .engine.saving import weight_paths
+from .engine.training import Model
+from .optimizers import Optimizer
+
+log = logging.getLogger("gpuflow")
 
 _OPTIONS = {"include_optimizer", "save_format", "signatures", "options"}
 
 
 def save_keras_model(model, filepath, overwrite=True, **kwargs):
-    from .save import write_saved_model
     unknown = sorted(set(kwargs) - _OPTIONS)
     if unknown:
         raise TypeError(f"save_model: unexpected argument(s) {', '.join(unknown)} for a SavedModel directory")
@@ -30,8 +43,6 @@ def save_keras_model(model, filepath, overwrite=True, **kwargs):
 def export_saved_model(model, filepath, verbose=True, input_signature=None, **kwargs):
     """Keras 3's model.export(path) (format "tf_saved_model"): the serving signature only matters to servers,
     but the directory is the same as model.save's."""
-    from ..graph.function import Function
-    from .save import write_saved_model
     if kwargs:
         raise TypeError(f"export: unexpected argument(s) {', '.join(sorted(kwargs))}")
     signatures = None
@@ -48,7 +59,6 @@ def export_saved_model(model, filepath, verbose=True, input_signature=None, **kw
 
 
 def _input_names(model, count):
-    from .signatures import keras_serving_function
     try:
         names = keras_serving_function(model).input_names
     except ValueError:  # not built: the specs given are all there is
@@ -57,8 +67,6 @@ def _input_names(model, count):
 
 
 def load_keras_model(export_dir, custom_objects=None, compile=True):
-    from ..keras.engine.model_file import model_from_parts
-    from .load import read
     path = os.fspath(export_dir)
     checked = read(path, _devices.current())   # every check of gf.saved_model.load, before anything is read
     config = checked.manifest.get("keras")
@@ -72,3 +80,23 @@ def load_keras_model(export_dir, custom_objects=None, compile=True):
     arrays = tensor_file.read(variables_path(path), entries, offset, keys)
     stored = {layer_keys.get(k, k): v for k, v in arrays.items()}
     return model_from_parts(config, stored, path, custom_objects, compile)
+
+
+def keras_part(model, include_optimizer):
+    """A Keras model's config (with its compile config) and weight paths, so keras.models.load_model can
+    rebuild it, and its optimizer's state."""
+    entries = weight_paths(model)
+    try:
+        config, extra = model_config(model), {}
+    except ValueError as e:  # the graphs still serve; only keras.models.load_model needs the config
+        log.warning("gf.saved_model.save: %s is saved without its Keras config, so keras.models.load_model cannot "
+                    "rebuild it (gf.saved_model.load still serves it): %s", model.name, e)
+        return KerasPart(None, {v._id: p for p, v in entries}, {})
+    if include_optimizer and isinstance(model.optimizer, Optimizer) and model.optimizer.built:
+        params, extra = _optimizer_state(model, entries)
+        config["optimizer_params"] = params
+    return KerasPart(config, {v._id: p for p, v in entries}, extra)
+
+
+DEFAULT_SIGNATURES[Model] = keras_serving_function
+EXTRA_PARTS[Model] = keras_part
