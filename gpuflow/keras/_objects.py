@@ -17,9 +17,17 @@ def snake(name: str) -> str:
 class Family:
     def __init__(self, what: str, classes, aliases=None):
         self.what = what
-        self.classes = {cls.__name__: cls for cls in classes}
-        self.names = {snake(n): cls for n, cls in self.classes.items()}
+        self.classes, self.names = {}, {}
+        for cls in classes:
+            self.register(cls)
         self.names.update(aliases or {})
+
+    def register(self, cls):
+        """Add `cls` under its class name and its snake_case name (a class defined after the table, e.g. one that
+        uses the table itself)."""
+        self.classes[cls.__name__] = cls
+        self.names[snake(cls.__name__)] = cls
+        return cls
 
     def lookup(self, name: str):
         cls = self.classes.get(name) or self.names.get(name) or self.names.get(snake(name))

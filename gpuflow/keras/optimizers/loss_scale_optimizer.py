@@ -17,8 +17,10 @@ from ... import devices as _device
 from ... import dtypes, ops
 from ...tensor import Variable
 from .base import HostMirror, Optimizer
+from .family import deserialize, register, serialize
 
 
+@register
 class LossScaleOptimizer(Optimizer):
     """Wraps `inner_optimizer`; `apply`/`apply_gradients` take gradients of the scaled loss (`scale_loss(loss)`),
     unscale them, and step the inner optimizer unless one is not finite. `iterations`, `learning_rate` and the
@@ -143,13 +145,11 @@ class LossScaleOptimizer(Optimizer):
 
     # ---- config --------------------------------------------------------------------------------------------
     def get_config(self):
-        from . import serialize
         return {"name": self.name, "inner_optimizer": serialize(self.inner_optimizer),
                 "initial_scale": self.initial_scale, "dynamic_growth_steps": self.dynamic_growth_steps}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from . import deserialize
         config = dict(config)
         inner = deserialize(config.pop("inner_optimizer"), custom_objects=custom_objects)
         return cls(inner, **config)

@@ -96,7 +96,7 @@ def _tables():
             "gpuflow.keras.regularizers": (regularizers._FAMILY.classes, {}),
             "gpuflow.keras.constraints": (constraints._FAMILY.classes, {}),
             "gpuflow.keras.optimizers.schedules": (schedules._FAMILY.classes, {}),
-            "gpuflow.keras.optimizers": (optimizers._FAMILY.classes, {}),
+            "gpuflow.keras.optimizers": (optimizers.family._FAMILY.classes, {}),
             "gpuflow.keras.losses": (losses.CLASSES, losses.FUNCTIONS),
             "gpuflow.keras.metrics": (metrics.CLASSES, metrics.FUNCTIONS),
             "gpuflow.keras.activations": ({}, dict(activations._BY_NAME))}
