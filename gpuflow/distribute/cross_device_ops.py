@@ -69,11 +69,3 @@ class HierarchicalCopyAllReduce(ReductionToOneDevice):
 
 def _on(t, device):
     return t if t._device == device else copy_to(t, device)
-
-
-def default_for(devices):
-    """NCCL when every replica is a GPU, the in-process reduction otherwise (TF picks the same way)."""
-    if devices and all(d.kind == "cuda" for d in devices):
-        from .nccl import NcclAllReduce
-        return NcclAllReduce()
-    return ReductionToOneDevice()

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from .. import config as _config
 from .. import devices as _device
-from .cross_device_ops import CrossDeviceOps, default_for
+from .cross_device_ops import CrossDeviceOps, ReductionToOneDevice
+from .nccl import NcclAllReduce
 from .strategy import Strategy, StrategyExtended
 
 
@@ -43,6 +44,13 @@ def default_devices():
     if gpus:
         return [_device.Device("cuda", i) for i in range(len(gpus))]
     return [_device.Device(_device.default_device().kind, 0)]
+
+
+def default_for(devices):
+    """NCCL when every replica is a GPU, the in-process reduction otherwise (TF picks the same way)."""
+    if devices and all(d.kind == "cuda" for d in devices):
+        return NcclAllReduce()
+    return ReductionToOneDevice()
 
 
 class MirroredStrategy(Strategy):
