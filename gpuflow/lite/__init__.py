@@ -8,10 +8,10 @@ int8 calibration and `gf.lite.Interpreter` need ai-edge-litert: pip install "gpu
 Importing gf.lite imports none of those packages; convert() and gf.lite.Interpreter do."""
 from __future__ import annotations
 
-import os
+import os as _os
 
-from .._export.formats import file_exporter, no_more
-from ..keras.engine.export import EXPORTERS
+from .._export import formats as _formats
+from ..keras.engine import export as _keras_export
 from .converter import (Optimize, OpsSet, RepresentativeDataset, TargetSpec, TFLiteConverter,  # noqa: F401
                         constants)
 
@@ -28,9 +28,9 @@ def __getattr__(name):
 
 
 def _write(model, filepath, **kwargs):
-    no_more(model, kwargs, "tflite")
-    with open(os.fspath(filepath), "wb") as f:
+    _formats.no_more(model, kwargs, "tflite")
+    with open(_os.fspath(filepath), "wb") as f:
         f.write(TFLiteConverter.from_keras_model(model).convert())
 
 
-EXPORTERS["tflite"] = file_exporter("tflite", _write)  # model.export(path, format="tflite")
+_keras_export.EXPORTERS["tflite"] = _formats.file_exporter("tflite", _write)  # model.export(path, format="tflite")

@@ -6,8 +6,8 @@
 Importing gf.onnx does not import onnx; the first export does."""
 from __future__ import annotations
 
-from .._export.formats import file_exporter, no_more
-from ..keras.engine.export import EXPORTERS
+from .._export import formats as _formats
+from ..keras.engine import export as _keras_export
 
 
 def _needs_onnx():
@@ -33,8 +33,8 @@ def to_onnx(model, opset=17):
 
 
 def _write(model, filepath, opset_version=17, **kwargs):
-    no_more(model, kwargs, "onnx")
+    _formats.no_more(model, kwargs, "onnx")
     export(model, filepath, opset=opset_version)
 
 
-EXPORTERS["onnx"] = file_exporter("onnx", _write)  # model.export(path, format="onnx")
+_keras_export.EXPORTERS["onnx"] = _formats.file_exporter("onnx", _write)  # model.export(path, format="onnx")
