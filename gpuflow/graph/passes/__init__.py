@@ -1,0 +1,25 @@
+"""The graph compiler's passes: pure functions from a traced Graph to a new, cheaper Graph.
+
+    optimize(graph) -> Graph      the passes that `gf.config.optimizer` leaves on, in PIPELINE order
+
+Each pass takes a Graph and returns a new one (never mutating its argument: a ConcreteFunction keeps the
+traced graph for printing, differentiation and export, and plans the optimized one). A pass must keep:
+every effect node (ir.READ/ASSIGN/FEED/PRINT/CALLBACK) and control-flow node, in order relative to the other
+effects; the graph's inputs and outputs (their symbols may be replaced by equal ones); and the values, within
+the float tolerance of the op it replaces.
+
+GPUFLOW_DUMP_GRAPH=dir writes the IR before the first pass and after each pass (see dump.py).
+"""
+from __future__ import annotations
+
+from ...config_optimizer import enabled_passes
+
+PIPELINE: tuple = ()  # (option name, pass function) in order; filled below as the passes land
+
+
+def optimize(graph):
+    """`graph` after every pass the optimizer options leave on (the same object when none is on)."""
+    for name, run in PIPELINE:
+        if name in enabled_passes():
+            graph = run(graph)
+    return graph
