@@ -48,7 +48,8 @@ class Plan:
             if isinstance(prim, Effect) or getattr(prim, "control_flow", False):
                 self.steps.append((None, node, ins, outs, drop))
             else:
-                impl = node.device.backend.impls.get(prim.name)
+                backend = node.device.backend
+                impl = prim.impl_for(backend) if hasattr(prim, "impl_for") else backend.impls.get(prim.name)
                 if impl is None:
                     from ..errors import UnimplementedError
                     raise UnimplementedError(f"{graph.name}: {prim.name} is not implemented on {node.device.kind}; "
@@ -113,15 +114,25 @@ def _in_place_updates(graph, last_use, keep):
     assigns = {n.inputs[0].index: n.params["var"] for n in graph.nodes if n.prim is ASSIGN}
     found = {}
     for i, node in enumerate(graph.nodes):
-        rule = RULES.get(node.prim.name)
-        if rule is None or getattr(node.prim, "control_flow", False) or node.device.kind == "cpu":
+        positions = _update_positions(node)
+        if positions is None or node.device.kind == "cpu":
             continue  # cpu: NumPy computes into new arrays anyway; copying them over the old ones only costs
-        positions = (0,) + tuple(range(2, 2 + len(rule[0])))  # (param, grad, *slots, step): param and slots
         pairs = [(node.inputs[k].index, node.outputs[o].index) for o, k in enumerate(positions)]
         if all(j in reads and assigns.get(out) == reads[j] and last_use.get(j) == i and j not in keep
                for j, out in pairs):
             found[i] = positions
     return found
+
+
+def _update_positions(node):
+    """For an optimizer update: the input positions its outputs may overwrite, in output order; else None."""
+    pairs = getattr(node.prim, "in_place_pairs", None)  # a multi-tensor update (graph/fusion/multi_update.py)
+    if pairs is not None:
+        return tuple(k for k, _ in sorted(pairs, key=lambda pair: pair[1]))
+    rule = RULES.get(node.prim.name)
+    if rule is None or getattr(node.prim, "control_flow", False):
+        return None
+    return (0,) + tuple(range(2, 2 + len(rule[0])))  # (param, grad, *slots, step): param and slots
 
 
 def _effect(plan, node, env, ins, outs):

@@ -13,8 +13,9 @@ GPUFLOW_DUMP_GRAPH=dir writes the IR before the first pass and after each pass (
 from __future__ import annotations
 
 from ...config_optimizer import enabled_passes
+from ..fusion import fuse
 
-PIPELINE: tuple = ()  # (option name, pass function) in order; filled below as the passes land
+PIPELINE: tuple = (("fusion", fuse),)  # (option name, pass function), in order
 
 
 def optimize(graph):
