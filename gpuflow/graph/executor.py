@@ -58,9 +58,15 @@ class Plan:
                     self.steps.append((_InPlace(impl, in_place[i]), node.params, ins, outs, drop))
                     continue
                 self.steps.append((impl, node.params, ins, outs if prim.n_outputs != 1 else outs[0], drop))
+        self.memory = _memory_plan(graph)
 
     def run(self, arrays):
         """Backend arrays of the outputs, given backend arrays of the inputs."""
+        if self.memory is not None:
+            return self.memory.run(self._run, arrays)
+        return self._run(arrays)
+
+    def _run(self, arrays):
         env = [None] * self.size
         for index, data in self.constants:
             env[index] = data
@@ -99,6 +105,21 @@ class _InPlace:
         else:
             result = self.impl(*[env[j] for j in ins], **params)
         return result if isinstance(result, tuple) else (result,)
+
+
+def _memory_plan(graph):
+    """A static memory plan (memory_plan.py) when the optimizer options allow one and the graph runs on one
+    cuda or sim device with no control flow (whose branches would allocate differently from call to call)."""
+    from ..config_optimizer import enabled
+    devices = {node.device for node in graph.nodes if node.device is not None}
+    if not enabled("memory_plan") or len(devices) != 1:
+        return None
+    device = next(iter(devices))
+    if device is None or device.kind not in ("cuda", "sim") or \
+            any(getattr(node.prim, "control_flow", False) for node in graph.nodes):
+        return None
+    from .memory_plan import MemoryPlan
+    return MemoryPlan(device, graph.name)
 
 
 def _sole_owner(base) -> bool:
