@@ -59,14 +59,21 @@ class Plan:
                     continue
                 self.steps.append((impl, node.params, ins, outs if prim.n_outputs != 1 else outs[0], drop))
         self.memory = _memory_plan(graph)
+        self.graphs = _graph_replay(self)
 
     def run(self, arrays):
         """Backend arrays of the outputs, given backend arrays of the inputs."""
+        if self.graphs is not None and self.graphs.ready():
+            out = self.graphs.run(arrays)
+            if out is not None:
+                return out
         if self.memory is not None:
             return self.memory.run(self._run, arrays)
         return self._run(arrays)
 
-    def _run(self, arrays):
+    def _run(self, arrays, effect=None):
+        """One replay of the steps; `effect`: how effect nodes run (a CUDA Graph capture runs them its way)."""
+        effect = effect or _effect
         env = [None] * self.size
         for index, data in self.constants:
             env[index] = data
@@ -74,7 +81,7 @@ class Plan:
             env[index] = data
         for impl, params, ins, outs, drop in self.steps:
             if impl is None:
-                _effect(self, params, env, ins, outs)
+                effect(self, params, env, ins, outs)
             elif type(impl) is _InPlace:
                 for j, value in zip(outs, impl(env, ins, params)):
                     env[j] = value
@@ -120,6 +127,16 @@ def _memory_plan(graph):
         return None
     from .memory_plan import MemoryPlan
     return MemoryPlan(device, graph.name)
+
+
+def _graph_replay(plan):
+    """CUDA Graph replay (cuda_graph.py) for a plan on cuda with a memory plan, when the options allow it."""
+    from ..config_optimizer import enabled
+    memory = plan.memory
+    if memory is None or memory.device.kind != "cuda" or not enabled("cuda_graphs"):
+        return None
+    from .cuda_graph import GraphReplay
+    return GraphReplay(plan)
 
 
 def _sole_owner(base) -> bool:

@@ -41,6 +41,7 @@ class MemoryPlan:
         self.device, self.name = device, name
         self.arena = None
         self.recordings = 0
+        self.replays = 0  # calls served from the arena (a CUDA Graph is captured only after one)
         self.disabled = False
 
     def run(self, fn, *args):
@@ -59,6 +60,9 @@ class MemoryPlan:
             allocator.set_hook(previous)
         if arena.broken:
             self.arena = None  # the requests changed: record the next call again
+            self.replays = 0
+        else:
+            self.replays += 1
         return out
 
     def _record(self, allocator, fn, args):
@@ -162,6 +166,7 @@ class Arena:
         self.pending = {}  # region → events of other streams that still use it
         self.total = total
         self.next, self.broken = 0, False
+        self.force_region = None  # 0 or 1: a CUDA Graph capture takes that region of every escaping request
 
     def begin(self) -> bool:
         """Start a call: False when a buffer of the previous call's inside is still alive."""
@@ -177,6 +182,12 @@ class Arena:
             self.broken = True
             return None
         if k in self.escaping:
+            if self.force_region is not None:
+                region, offset = self.region_of[k][self.force_region], self.escaping[k][self.force_region]
+                if self._free(region):
+                    return self._take(region, offset, size, stream)
+                self.broken = True
+                return None
             for region, offset in zip(self.region_of[k], self.escaping[k]):
                 if self._free(region):
                     return self._take(region, offset, size, stream)

@@ -4,8 +4,8 @@ One pass in node order. A node joins an open group when it can run inside that g
 
 - an elementwise node whose output has the group's current shape (the map shape before the group's
   reduction, the reduction's output shape after it: the epilogue), taking its inputs from the group or
-  from values made before it; first the group of one of its inputs, else (horizontally) the latest open
-  group whose current shape it has;
+  from values made before it; first the group of one of its inputs, else (horizontally) one of the latest
+  open groups whose current shape it has;
 - a reduction (sum, max, min) of a map value of the group, when the group has none yet.
 
 The fused node takes the place of its group's last member. So a value a member makes must not be needed
@@ -23,7 +23,8 @@ from .program import Program, Ref, Step
 
 POINTWISE = frozenset(UNARY) | frozenset(BINARY) | {"select", "cast", "sparse_softmax_xent_grad"}
 CTYPES = frozenset({"float", "double", "__half", "__nv_bfloat16", "int", "long long", "bool"})
-_BARRIERS = (FEED, CALLBACK, PRINT)  # effects that may observe a variable from the host
+_BARRIERS = (FEED, CALLBACK, PRINT)
+HORIZONTAL = 8  # open groups a node with no producer in a group tries to join  # effects that may observe a variable from the host
 
 
 def classify(node):
@@ -97,8 +98,10 @@ class Fuser:
             for g in reversed(self.open):
                 if s.index in g.stage_of and g not in producers:
                     producers.append(g)
-        rest = [g for g in reversed(self.open) if g not in producers][:1] if kind == "pointwise" else []
-        return producers + rest
+        if kind != "pointwise":
+            return producers
+        shape = tuple(node.outputs[0].shape)  # horizontally: the latest few open groups of the same shape
+        return producers + [g for g in reversed(self.open) if g not in producers and g.shape == shape][:HORIZONTAL]
 
     def _joinable(self, group, i, node, kind):
         """The assigns to defer if `node` (position i) may join `group`, else None."""
@@ -207,7 +210,39 @@ class Fuser:
         return Node(prim, inputs, {"ops": ops, "kernel": prim.kernel_name}, outputs, group.device, members[-1].where)
 
 
+def hoist(graph) -> Graph:
+    """`graph` with each reduction that may fuse moved up to just after the node making its input (after the
+    reductions already moved there), so the chain it ends is not cut by an unrelated node traced in between
+    (a GEMM reading the masked ReLU gradient before its column sum, say). Only these pure nodes move, and only
+    earlier: every effect keeps its order, and every value still exists before its use. (Elementwise nodes
+    stay: moved up too, they join other groups than the ones their neighbours in the trace form.)"""
+    nodes: list = []
+    made_at: dict[int, Node] = {}  # symbol index → the node that makes it
+    moved: set = set()
+    for node in graph.nodes:
+        if classify(node) != "reduce":
+            nodes.append(node)
+        else:
+            producers = {id(made_at[s.index]) for s in node.inputs if s.index in made_at}
+            at = 0
+            for k in range(len(nodes) - 1, -1, -1):
+                if id(nodes[k]) in producers:
+                    at = k + 1
+                    break
+            while at < len(nodes) and id(nodes[at]) in moved:
+                at += 1
+            nodes.insert(at, node)
+            moved.add(id(node))
+        for s in node.outputs:
+            made_at[s.index] = node
+    out = Graph(graph.name)
+    out.__dict__.update({k: v for k, v in graph.__dict__.items() if k not in ("nodes", "_plan")})
+    out.nodes = nodes
+    return out
+
+
 def fuse_elementwise(graph) -> Graph:
+    graph = hoist(graph)
     fuser = Fuser(graph)
     groups = fuser.run()
     return fuser.rewrite(groups) if groups else graph
