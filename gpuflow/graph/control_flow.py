@@ -81,6 +81,14 @@ def _trace(fn, name, args=()):
     return graph, out, trace
 
 
+def _forget_reads(*graphs):
+    """After a cond/while node: the enclosing trace reads again the Variables its sub-graphs assign (binding
+    the node read each captured Variable there, before the node runs)."""
+    parent = current_graph_trace()
+    assigned = {v._id for g in graphs for v in g.variables}
+    parent._reads = {k: v for k, v in parent._reads.items() if k not in assigned}
+
+
 def _is_value(x) -> bool:
     return isinstance(x, Tensor)
 
@@ -125,6 +133,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     captures, maps = _union_captures([true_trace, false_trace])
     prim = ControlFlow("cond", specs, _cond_grad)
     outs = bind(prim, pred, *captures, branches=(true_graph, false_graph), maps=maps)
+    _forget_reads(true_graph, false_graph)
     return _pack(true_out, outs if isinstance(outs, tuple) else (outs,))
 
 
@@ -235,6 +244,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     prim = ControlFlow("while_loop", [TensorSpec(t.shape, t.dtype) for t in flat], _while_grad)
     result = bind(prim, *flat, *captures, cond=cond_graph, body=body_graph, maps=maps, n_vars=len(flat),
                   maximum_iterations=None if maximum_iterations is None else int(maximum_iterations))
+    _forget_reads(cond_graph, body_graph)
     result = result if isinstance(result, tuple) else (result,)
     out = unpack(result)
     return out[0] if single else out
