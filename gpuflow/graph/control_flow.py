@@ -15,7 +15,7 @@ from ..errors import InvalidArgumentError, UnimplementedError
 from ..ops.dispatch import Primitive, bind
 from ..tensor import Symbol, Tensor, TensorSpec, Variable
 from .executor import run_traced
-from .ir import Graph
+from .ir import ASSIGN, Graph
 from .trace import GraphTrace, current_graph_trace
 
 
@@ -65,11 +65,13 @@ class BranchTrace(GraphTrace):
         return symbol
 
 
-def _trace(fn, name, args=()):
-    """Trace fn(*placeholders like args) into a sub-graph: (graph, its python output, its trace)."""
+def _trace(fn, name, args=(), live=frozenset()):
+    """Trace fn(*placeholders like args) into a sub-graph: (graph, its python output, its trace). `live`: ids of
+    Variables read inside the sub-graph on every run (a loop body that assigns them) rather than captured."""
     parent = current_graph_trace()
     graph = Graph(name)
     with BranchTrace(graph, parent) as trace:
+        trace.dirty |= set(live)
         placeholders = [trace.placeholder(a.shape, a.dtype, a._device) for a in args]
         out = fn(*placeholders)
         graph.outputs = [trace.symbol_of(t) for t in nest.flatten(out) if _is_value(t)]
@@ -79,6 +81,12 @@ def _trace(fn, name, args=()):
     if isinstance(parent, BranchTrace):
         parent.dirty |= assigned
     return graph, out, trace
+
+
+def _captured_and_assigned(graph, trace) -> set:
+    """Ids of the Variables `trace` captured (their value at the node's entry) that `graph` assigns."""
+    assigned = {graph.variables[n.params["var"]]._id for n in graph.nodes if n.prim is ASSIGN}
+    return {t._id for t in trace.captures if isinstance(t, Variable) and t._id in assigned}
 
 
 def _forget_reads(*graphs):
@@ -231,7 +239,13 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     cond_graph, _, cond_trace = _trace(lambda *v: cond(*unpack(v)), "while_cond", flat)
     if len(cond_graph.outputs) != 1 or cond_graph.symbols[cond_graph.outputs[0].index].dtype.name != "bool":
         raise InvalidArgumentError("while_loop: cond must return one scalar bool tensor")
-    body_graph, body_out, body_trace = _trace(lambda *v: _listify(body(*unpack(v))), "while_body", flat)
+    def trace_body(live=frozenset()):
+        return _trace(lambda *v: _listify(body(*unpack(v))), "while_body", flat, live)
+    body_graph, body_out, body_trace = trace_body()
+    stale = frozenset(_captured_and_assigned(body_graph, body_trace) | _captured_and_assigned(body_graph, cond_trace))
+    if stale:  # each iteration must read what the previous one assigned: trace again, reading those live
+        cond_graph, _, cond_trace = _trace(lambda *v: cond(*unpack(v)), "while_cond", flat, stale)
+        body_graph, body_out, body_trace = trace_body(stale)
     outs = nest.flatten(body_out)
     if len(outs) != len(flat):
         raise ValueError(f"while_loop: body returned {len(outs)} values for {len(flat)} loop variables")
