@@ -156,11 +156,14 @@ def _check_config_complete(cls, what):
     get_config does not return could not be rebuilt from its config: say so now, not when the file is loaded."""
     if _is_gpuflow(cls):
         return
-    owner = next((k for k in cls.__mro__ if "get_config" in vars(k)), None)
+    mro = cls.__mro__
+    owner = next((k for k in mro if "get_config" in vars(k)), None)
     if owner is None or not _is_gpuflow(owner):
         return  # the user wrote get_config
-    from .base_layer import _SHAPE_KWARGS
-    known = {"self", *_SHAPE_KWARGS, *inspect.signature(owner.__init__).parameters}
+    # The constructor that get_config describes: the one nearest the owner's (Layer's for LayerConfig, a mixin).
+    described = next(k for k in reversed(mro[:mro.index(owner) + 1]) if issubclass(k, owner) and "__init__" in vars(k))
+    from .base_layer import SHAPE_KWARGS
+    known = {"self", *SHAPE_KWARGS, *inspect.signature(described.__init__).parameters}
     extra = [p.name for p in inspect.signature(cls.__init__).parameters.values()
              if p.name not in known and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     if extra:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ... import nest, ops
 from ...tensor import TensorShape
-from ..engine.base_layer import Layer, _names
+from ..engine.base_layer import Layer, names_parameter
 
 
 class TimeDistributed(Layer):
@@ -53,7 +53,7 @@ class TimeDistributed(Layer):
                 raise ValueError(f"{self.name} (TimeDistributed): the mask must be shaped ({batch}, {steps}, ...) "
                                  f"like the inputs' first two axes, got mask shape {tuple(mask.shape)} for inputs "
                                  f"{shape}")
-            if _names(self.layer.call, "mask"):
+            if names_parameter(self.layer.call, "mask"):
                 kwargs["mask"] = ops.reshape(mask, (batch * steps,) + tuple(mask.shape[2:]))
         outputs = self.layer(ops.reshape(inputs, tuple(folded_shape)), **kwargs)
         return nest.map_structure(lambda y: ops.reshape(y, (batch, steps) + tuple(y.shape[1:])), outputs)
