@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ... import dtypes as _dtypes
 from .. import backend as _backend
+from . import op_layer  # noqa: F401  (gives KerasTensors their operators: see op_layer.py)
 from .base_layer import Layer
 from .keras_tensor import KerasTensor, Node
 
