@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from .. import nest
-from .engine.functional import _FUNCTIONAL_SUBCLASSES, Functional, takes_functional_arguments
+from .engine.functional import Functional
+from .engine.functional_config import takes_functional_arguments
 from .engine.input_layer import Input, InputLayer
 from .engine.keras_tensor import KerasTensor
-from .engine.model_file import load_model, save_model
-from .engine.saving import deserialize_layer, serialize_layer
+from .engine.model_file import save_model
+from .engine.model_loading import load_model
+from .engine.layer_serialization import deserialize_layer, serialize_layer
 from .engine.sequential import Sequential
 from .engine.training import Model
-from .saving.registration import custom_object_scope
+from .engine.registration import custom_object_scope
 
 __all__ = ["Model", "Sequential", "Functional", "clone_model", "load_model", "save_model"]
 
@@ -99,7 +101,4 @@ def _clone_functional(model, input_tensors, clone_function):
 def _user_class(cls):
     """`Custom(inputs, outputs)` is an instance of a copy of Custom with Functional mixed in (functional.py):
     the class to call is Custom itself."""
-    for user, made in _FUNCTIONAL_SUBCLASSES.items():
-        if made is cls:
-            return user
-    return cls
+    return vars(cls).get("_user_class", cls)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+from .layer_serialization import serialize_layer
+
 _REF = "__keras_tensor__"
 
 
@@ -56,5 +58,4 @@ def keras3_layout(entry: dict) -> dict:
 
 def model_to_keras_json(model) -> str:
     """`model.to_json()` as Keras 3 writes it (see the module docstring)."""
-    from ..saving import serialize_keras_object
-    return json.dumps(keras3_layout(serialize_keras_object(model)))
+    return json.dumps(keras3_layout(serialize_layer(model)))

@@ -6,10 +6,31 @@ import inspect
 
 from ..mixed_precision import policy as _policy
 
+# gpuflow's own public layer classes by name: the classes a config may name with no module and no registration.
+# Each joins when it is defined (LayerConfig.__init_subclass__), so the engine, below gf.keras.layers, finds
+# Dense without importing it; whoever reads configs imports gf.keras.layers first (model_loading, keras_json).
+BUILTIN_LAYERS: dict = {}
+
+
+def _is_builtin(cls) -> bool:
+    # (A user's Model subclass called functionally gets a copy with Functional mixed in: see functional.py.)
+    return cls.__module__.split(".")[0] == "gpuflow" and not cls.__name__.startswith("_") \
+        and "_user_class" not in vars(cls)
+
 
 class LayerConfig:
     """The part of `Layer` that describes it as a config. Layers whose constructor takes more arguments extend
     `get_config` (starting from `super().get_config()`)."""
+    _config_holds_layers = False  # True for Sequential and functional models: their config lists their layers'
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if _is_builtin(cls):
+            known = BUILTIN_LAYERS.get(cls.__name__)
+            if known is not None and known.__module__ != cls.__module__:
+                raise TypeError(f"two gpuflow layer classes are named {cls.__name__} ({known.__module__} and "
+                                f"{cls.__module__}): a config names a class by its name alone, so rename one")
+            BUILTIN_LAYERS[cls.__name__] = cls
 
     def get_config(self):
         """The constructor arguments that make this layer again (JSON-ready values), as a dict."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ... import nest, ops
 from ...tensor import TensorShape
 from ..engine.base_layer import Layer, names_parameter
+from ..engine.layer_serialization import deserialize_layer, serialize_layer
 
 
 class TimeDistributed(Layer):
@@ -17,7 +18,6 @@ class TimeDistributed(Layer):
     supports_masking = True
 
     def __init__(self, layer, **kwargs):
-        from ..engine.saving import deserialize_layer
         if isinstance(layer, dict):  # from_config: the wrapped layer's serialised entry
             layer = deserialize_layer(layer)
         if not isinstance(layer, Layer):
@@ -59,5 +59,4 @@ class TimeDistributed(Layer):
         return nest.map_structure(lambda y: ops.reshape(y, (batch, steps) + tuple(y.shape[1:])), outputs)
 
     def get_config(self):
-        from ..engine.saving import serialize_layer
         return {**super().get_config(), "layer": serialize_layer(self.layer)}

@@ -9,7 +9,7 @@ import pytest
 
 import gpuflow as gf
 from gpuflow.keras import layers
-from gpuflow.keras.saving import registration
+from gpuflow.keras.engine import registration
 
 keras = gf.keras
 
