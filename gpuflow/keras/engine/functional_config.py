@@ -66,6 +66,9 @@ def functional_from_config(cls, config, custom_objects=None):
     def decode(value):
         if isinstance(value, dict) and set(value) == {_REF}:
             name, k, i = value[_REF]
+            if name not in layers:
+                raise ValueError(f"model config: a tensor of layer {name!r} is used, but the model's layers list has "
+                                 f"no such layer")
             if (name, k) not in made:
                 raise ValueError(f"model config: call {k} of layer {name!r} is used before it is made; the config's "
                                  f"nodes are not in graph order")

@@ -17,6 +17,7 @@ from .base_layer import Layer, map_shapes, to_snake_case
 from .compile_utils import CompiledLoss, CompiledMetrics, RunningMean, match_targets
 from .data_adapter import unpack_x_y_sample_weight
 from .functional_config import functional_from_config, takes_functional_arguments
+from .keras_json import model_to_keras_json
 from .model_file import save_model
 from .saving import load_weights, save_weights
 from .step_logs import StepLogs
@@ -173,6 +174,11 @@ class Model(Layer):
         optimizer state as safetensors; see model_file.py. A path without an extension writes a SavedModel
         directory, as TF2 Keras does (gpuflow/saved_model). Nothing is pickled."""
         save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def to_json(self, **kwargs):
+        """The model's architecture (no weights) as a JSON string in Keras 3's layout; `kwargs` go to json.dumps.
+        `gf.keras.models.model_from_json` makes the model again; see keras_json.py."""
+        return model_to_keras_json(self, **kwargs)
 
     def export(self, filepath, format="tf_saved_model", verbose=True, input_signature=None, **kwargs):  # noqa: A002
         """Keras 3's model.export: an inference artifact, a SavedModel directory by default, or 'onnx' / 'tflite'
