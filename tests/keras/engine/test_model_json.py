@@ -7,20 +7,12 @@ import pytest
 
 import gpuflow as gf
 from gpuflow.keras import layers
-from gpuflow.keras.engine import registration
 
 keras = gf.keras
 model_from_json = keras.models.model_from_json
 
 
-@pytest.fixture(autouse=True)
-def _clean_registry():
-    objects, names = dict(registration._GLOBAL_OBJECTS), dict(registration._GLOBAL_NAMES)
-    yield
-    registration._GLOBAL_OBJECTS.clear()
-    registration._GLOBAL_OBJECTS.update(objects)
-    registration._GLOBAL_NAMES.clear()
-    registration._GLOBAL_NAMES.update(names)
+pytestmark = pytest.mark.usefixtures("clean_registry")  # each test registers its own classes
 
 
 def _x(shape, seed=0, dtype="float32"):
