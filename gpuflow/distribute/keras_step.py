@@ -72,27 +72,35 @@ def predict_function(model, compiled=True):
 
 class ReplicatedStep:
     """A Keras step under a strategy: `step(model, strategy, replica_fn, batch)` in cross-replica context, whose
-    replica_fn (each replica's part, run by strategy.run) is a gf.function when compiled. Reports that
-    function's traces like a gf.function does (tracing count, concrete functions: one per replica device and
-    input shape)."""
+    replica_fn (each replica's part, run by strategy.run) is, when compiled, a gf.function per replica device
+    (so each device's traces are its own: a new input shape retraces, a new device is not a "retrace").
+    Reports their traces like a gf.function does: tracing count, concrete functions."""
 
     def __init__(self, kind, step, model, strategy, replica_fn, compiled):
-        from ..graph import Function
         self._step, self._model, self._strategy = step, model, strategy
-        replica_fn = functools.partial(replica_fn, model)
-        self.replica_function = Function(replica_fn, name=f"{kind}_replica_step") if compiled else replica_fn
+        self._kind, self._replica_fn = kind, functools.partial(replica_fn, model)
+        self._functions = {} if compiled else None  # replica device → its gf.function
 
     def __call__(self, batch):
-        return self._step(self._model, self._strategy, self.replica_function, batch)
+        fn = self._replica_fn if self._functions is None else self._compiled_replica
+        return self._step(self._model, self._strategy, fn, batch)
+
+    def _compiled_replica(self, *args):
+        device = _device.current()  # the replica's own (strategy.run's threads run under their device)
+        function = self._functions.get(device)
+        if function is None:
+            from ..graph import Function
+            function = self._functions[device] = Function(self._replica_fn, name=f"{self._kind}_replica_step")
+        return function(*args)
 
     def experimental_get_tracing_count(self) -> int:
-        """How many times the replicas' step was traced (0 when it runs eagerly)."""
-        get = getattr(self.replica_function, "experimental_get_tracing_count", None)
-        return get() if get is not None else 0
+        """How many times the replicas' steps were traced, all devices together (0 when they run eagerly)."""
+        return sum(f.experimental_get_tracing_count() for f in (self._functions or {}).values())
 
     @property
     def concrete_functions(self) -> list:
-        return getattr(self.replica_function, "concrete_functions", [])
+        """Every replica device's traced steps, in the order the devices first ran."""
+        return [c for f in (self._functions or {}).values() for c in f.concrete_functions]
 
 
 def _replica_train(model, shard, rows, global_rows):

@@ -1,6 +1,8 @@
 """The compiled replicated step: each replica's step a traced gf.function whose graph holds the gradients'
 all-reduce as collective nodes, one per bucket, each started right after the backward op that completes its
 bucket; the same sums, in the same order, as the eager step."""
+import logging
+
 import numpy as np
 import pytest
 
@@ -88,6 +90,21 @@ def test_compiled_and_eager_replicated_steps_agree(two_cpus):
             model.train_function(pack(x[:128], y[:128]))
         counts.append(measured.delta["collectives"])
     assert counts == [4, 4]
+
+
+def test_each_replica_device_traces_its_own_function(three_cpus, caplog):
+    """6 traces (3 devices x 2 batch shapes) are not retraces: no warning about tracing too often."""
+    x, y = digits()
+    logger = logging.getLogger("gpuflow")  # it does not propagate: listen on it directly
+    logger.addHandler(caplog.handler)
+    try:
+        model, _ = fit_mirrored(three_cpus, None, x[:300], y[:300])
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert model.train_function.experimental_get_tracing_count() == 6
+    devices = {c.graph.nodes[0].device for c in model.train_function.concrete_functions}
+    assert devices == {gf.devices.parse(d) for d in three_cpus}
+    assert not [r for r in caplog.records if "has been traced" in r.getMessage()]
 
 
 def test_custom_loop_with_a_gf_function_per_replica(two_cpus):
