@@ -38,7 +38,8 @@ class ReplicaContext:
         replica must call it; arguments that differ between replicas arrive as PerReplica values. Each
         replica gets the result (its own component when the result is PerReplica)."""
         kwargs = kwargs or {}
-        if state_trace() is not None and not self._is_default():
+        alone = self._runner is None and self._strategy.extended._num_workers == 1
+        if not alone and state_trace() is not None:  # alone, the merge is a plain call, traced like any other
             raise NotImplementedError(
                 f"merge_call ({getattr(merge_fn, '__name__', 'a merge')}) inside a gf.function traced in a replica: "
                 f"the merge would run once, at trace time. all_reduce works in a traced replica step (it becomes "
