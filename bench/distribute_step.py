@@ -22,7 +22,7 @@ mean per step (an int when every step counted the same):
   and sim the sum runs at the start node, synchronously. With the default 25 MiB buckets this small model has
   one bucket, which completes with the last gradient: nothing to overlap (try --bytes-per-pack 65536).
 
-Prints one JSON line per mode (--json: only those), else also a table. --out DIR writes a results file
+Prints one JSON line per mode, its "step" saying which (--json: only those), else also a table. --out DIR writes a results file
 (distribute-step-<device>-<machine>-<time>.json) with the run's metadata.
 """
 from __future__ import annotations
@@ -107,7 +107,7 @@ def measure(gf, devices, mode: str, bytes_per_pack: int, steps: int, warmup: int
         counts.append(measured.delta)
     for d in devices:
         common.synchronize(d)
-    record = {"mode": mode, "devices": devices, "bytes_per_pack": bytes_per_pack}
+    record = {"step": mode, "devices": devices, "bytes_per_pack": bytes_per_pack}
     for key in COUNTS:
         values = [c[key] for c in counts]
         record[key] = values[0] if len(set(values)) == 1 else sum(values) / len(values)
@@ -140,8 +140,8 @@ def main(argv=None) -> int:
         records.append(record)
         print(json.dumps(record), flush=True)
     if not args.json:
-        common.print_table(["mode", *COUNTS, "host time"],
-                           [[r["mode"], *(r[k] for k in COUNTS), common.fmt_time(r["host_us"] / 1e6)] for r in records],
+        common.print_table(["step", *COUNTS, "host time"],
+                           [[r["step"], *(r[k] for k in COUNTS), common.fmt_time(r["host_us"] / 1e6)] for r in records],
                            title=f"one replicated MLP train step (global batch {BATCH}) on {', '.join(devices)}, "
                                  f"mean of {args.steps} steps")
     if args.out:

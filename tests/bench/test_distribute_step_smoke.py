@@ -17,7 +17,7 @@ def test_eager_and_compiled_on_two_sim_replicas(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     eager, compiled = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert (eager["mode"], compiled["mode"]) == ("eager", "compiled")
+    assert (eager["step"], compiled["step"]) == ("eager", "compiled")
     params = 784 * 128 + 128 + 128 * 10 + 10
     for r in (eager, compiled):
         assert r["devices"] == ["sim:0", "sim:1"] and r["launches"] > 0 and r["host_us"] > 0
