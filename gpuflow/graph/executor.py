@@ -21,7 +21,7 @@ import sys
 
 from ..ops.optim_prims import RULES
 from ..tensor import Tensor
-from .ir import ASSIGN, CALLBACK, FEED, PRINT, READ, Effect
+from .ir import ASSIGN, CALLBACK, COLLECTIVE, FEED, PRINT, READ, Effect
 
 
 class Plan:
@@ -188,6 +188,10 @@ def _effect(plan, node, env, ins, outs):
         else:
             from .printing import emit
             emit(params, values)
+    elif prim is COLLECTIVE:
+        values = [Tensor(env[j], s.dtype, node.device) for j, s in zip(ins, node.inputs)]
+        for j, t in zip(outs, params["fn"](values)):
+            env[j] = t._data
     else:
         from .control_flow import run_cond, run_while
         values = [Tensor(env[j], s.dtype, node.device) for j, s in zip(ins, node.inputs)]
@@ -230,6 +234,9 @@ def run_traced(graph, args):
             from .control_flow import traced_cond, traced_while
             results = traced_cond(node, ins) if prim.name == "cond" else traced_while(node, ins)
             results = results if isinstance(results, (list, tuple)) else (results,)
+        elif prim is COLLECTIVE:
+            from .collective import collective
+            results = collective(params, ins, node.outputs)
         else:
             out = bind(prim, *ins, device=node.device, **params)
             results = out if prim.n_outputs != 1 else (out,)

@@ -54,8 +54,9 @@ class Model(Layer):
 
         Differs from TF:
             `jit_compile` is accepted and changes nothing (every step is compiled the same way); a
-            LossScaleOptimizer or a distribution strategy makes the steps run eagerly. Models save to `.keras`
-            files or SavedModel directories (no HDF5).
+            LossScaleOptimizer makes the steps run eagerly. Under a distribution strategy each replica's
+            part of a step is compiled (one trace per replica device); splitting the batch and updating the
+            metrics run eagerly. Models save to `.keras` files or SavedModel directories (no HDF5).
     """
     _functional = None  # the Functional class (functional.py), which subclasses Model and names itself here
 
@@ -250,15 +251,15 @@ class Model(Layer):
         from ...distribute import keras_step
         from ...graph import Function
         eager = self.run_eagerly
-        if keras_step.strategy_of(self, compiled=kind != "predict") is not None:
-            # Under a gf.distribute strategy: its replicated step (one thread per replica), run eagerly for now.
-            _log_once("a model under a distribution strategy trains eagerly: its replicated step is not traced yet")
-            step, eager = getattr(keras_step, f"{kind}_function")(self), True
-        elif not eager and kind == "train" and type(self.optimizer).__name__ == "LossScaleOptimizer":
+        if not eager and kind == "train" and type(self.optimizer).__name__ == "LossScaleOptimizer":
             # Its skip-or-apply decision is a host read of the gradients' finiteness each step: not traced yet.
             _log_once("a LossScaleOptimizer (mixed_float16) trains eagerly: its dynamic loss scaling is not traced "
                       "yet")
             eager = True
+        if keras_step.strategy_of(self, compiled=kind != "predict") is not None:
+            # Under a gf.distribute strategy: the replicated step runs in cross-replica context, each replica's
+            # part of it a gf.function (keras_step.py) unless eager.
+            step, eager = getattr(keras_step, f"{kind}_function")(self, compiled=not eager), True
 
         def steps(batches):  # steps_per_execution: n batches per call, the logs of the last
             logs = None
