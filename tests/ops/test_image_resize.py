@@ -172,3 +172,11 @@ def test_errors():
         gf.image.resize(x, [2, 2], method="cubic")
     with pytest.raises(err, match=r"resize: bilinear needs a numeric image, got bool\[2, 2, 1\]"):
         gf.image.resize(gf.constant(np.ones((2, 2, 1), bool)), [3, 3])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16", "bfloat16"])
+def test_resampling_primitive_keeps_other_float_dtypes(device, dtype):
+    """resize returns float32 (TF), but its primitive runs in any float dtype: float64 for the gradient checks."""
+    x = rand((2, 5, 4, 3), dtype, seed=12)
+    for antialias in (False, True):
+        check_parity(lambda t: image_ops._linear(t, 5, 4, 3, 7, antialias), [x], device)
