@@ -9,7 +9,7 @@ import pytest
 
 import gpuflow as gf
 from gpuflow.ops import image_ops
-from tests.harness import check_grad, check_op, check_parity, rand
+from tests.harness import check_grad, check_op, check_parity, check_precision, rand
 
 # (input shape, size): up, down, both at once, odd, to and from 1, the same size, empty batch / channels
 CASES = [((2, 4, 4, 3), (8, 8)), ((1, 9, 7, 2), (4, 3)), ((2, 5, 6, 1), (3, 11)), ((1, 1, 1, 3), (3, 2)),
@@ -44,6 +44,18 @@ def antialias_ref(x, size):
         return w / w.sum(1, keepdims=True)
     wy, wx = weights(x.shape[-3], size[0]), weights(x.shape[-2], size[1])
     return np.einsum("yh,...hwc,xw->...yxc", wy, x.astype(np.float64), wx)
+
+
+def bilinear_matrix(n_in, n_out):
+    """ResizeBilinear along one axis as a dense (n_out, n_in) matrix, from the same definition as bilinear_ref."""
+    src = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
+    lower = np.maximum(np.floor(src), 0).astype(int)
+    upper = np.minimum(np.ceil(src), n_in - 1).astype(int)
+    lerp = src - np.floor(src)
+    w = np.zeros((n_out, n_in))
+    np.add.at(w, (np.arange(n_out), lower), 1 - lerp)
+    np.add.at(w, (np.arange(n_out), upper), lerp)
+    return w
 
 
 def nearest_ref(x, size):
@@ -122,6 +134,16 @@ def test_linear_gradient(shape, size, antialias):
     check_grad(lambda t: image_ops._linear(t, shape[1], shape[2], size[0], size[1], antialias), [x])
 
 
+def test_gradients_match_autograd():
+    """The tape's gradient of a bilinear resize against autograd differentiating the dense-matrix form."""
+    import autograd.numpy as anp
+    from tests.ops.test_grad_oracle import compare
+    x = rand((2, 5, 3, 2), "float64", seed=13)
+    wy, wx = bilinear_matrix(5, 8), bilinear_matrix(3, 2)
+    compare(lambda t: image_ops._linear(t, 5, 3, 8, 2, False),
+            lambda a: anp.einsum("yh,bhwc,xw->byxc", wy, a, wx), [x])
+
+
 def test_nearest_gradient_sums_into_the_source_pixel():
     x = rand((1, 3, 4, 2), "float64", seed=8)
     check_grad(lambda t: image_ops._nearest(t, 3, 4, 7, 2), [x])
@@ -180,3 +202,14 @@ def test_resampling_primitive_keeps_other_float_dtypes(device, dtype):
     x = rand((2, 5, 4, 3), dtype, seed=12)
     for antialias in (False, True):
         check_parity(lambda t: image_ops._linear(t, 5, 4, 3, 7, antialias), [x], device)
+
+
+def test_float32_precision(device):
+    """Within float32 roundings of float64: each output folds at most 2 x 2 taps (bilinear), or the ~2 * ratio
+    taps per axis of the antialiasing filter. TF computes the sample positions in float32 too, so a weight is
+    off by up to eps * (image size), times a difference of two pixels: 2 * 13 more ulps of the largest |x|."""
+    x = rand((2, 9, 13, 3), seed=14)
+    for size, antialias, taps in (((5, 20), False, 4), ((3, 4), True, 49)):
+        reference = antialias_ref if antialias else bilinear_ref
+        check_precision(lambda t: gf.image.resize(t, size, antialias=antialias), [x], lambda a: reference(a, size),
+                        device, n=taps, ulps=4 + 2 * 13, scale=np.abs(x).max())
