@@ -198,7 +198,8 @@ def test_errors():
             op(x[0, :, :, 0])
     with pytest.raises(err, match=r"central_crop: central_fraction must be within \(0, 1\], got 1.5"):
         gf.image.central_crop(x, 1.5)
-    with pytest.raises(err, match=r"random_crop: size \[4, 3, 3, 1\] needs one entry per axis of float32\[2, 3, 3, 1\]"):
+    with pytest.raises(err, match=r"random_crop: size \[4, 3, 3, 1\] needs one entry per axis of "
+                                  r"float32\[2, 3, 3, 1\]"):
         gf.image.random_crop(x, [4, 3, 3, 1])
     with pytest.raises(err, match=r"random_crop: size \[1, 1\] needs one entry per axis"):
         gf.image.random_crop(x, [1, 1])
