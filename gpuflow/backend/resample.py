@@ -24,11 +24,14 @@ import numpy as np
 METHODS = ("bilinear",)
 
 
+@functools.lru_cache(maxsize=256)
 def nearest_indices(n_in: int, n_out: int) -> np.ndarray:
     """int32 source index of each of n_out positions (TF's half-pixel nearest neighbour, in float32)."""
     scale = np.float32(n_in) / np.float32(n_out)
     src = np.floor((np.arange(n_out, dtype=np.float32) + np.float32(0.5)) * scale)
-    return np.clip(src, 0, n_in - 1).astype(np.int32)
+    idx = np.clip(src, 0, n_in - 1).astype(np.int32)
+    idx.setflags(write=False)
+    return idx
 
 
 def _bilinear(n_in, n_out, dt):

@@ -91,17 +91,18 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
         raise InvalidArgumentError(f"resize: unknown method {method!r}; use one of {sorted(_KNOWN_METHODS)}")
     new_h, new_w = _size(size)
     height, width = images.shape[-3], images.shape[-2]
-    if new_h <= 0 or new_w <= 0:
-        raise InvalidArgumentError(f"resize: size [{new_h}, {new_w}] must be positive (resizing "
-                                   f"{images.dtype.name}{list(images.shape)})")
     if height is None or width is None or height == 0 or width == 0:
         raise InvalidArgumentError(f"resize: the image needs a known, non-zero height and width, got "
                                    f"{images.dtype.name}{list(images.shape)}")
-    if preserve_aspect_ratio:
+    if preserve_aspect_ratio and new_h > 0 and new_w > 0:
         new_h, new_w = _aspect_size(height, width, (new_h, new_w))
+    if new_h <= 0 or new_w <= 0:
+        raise InvalidArgumentError(f"resize: size [{new_h}, {new_w}] must be positive (resizing "
+                                   f"{images.dtype.name}{list(images.shape)}"
+                                   f"{', after preserve_aspect_ratio' if preserve_aspect_ratio else ''})")
     if method == "nearest":
         return _batched("resize", images, lambda x: _nearest(x, height, width, new_h, new_w))
-    if not images.dtype.is_floating and not images.dtype.is_integer:
+    if images.dtype.kind not in ("f", "i", "u"):
         raise InvalidArgumentError(f"resize: bilinear needs a numeric image, got {images.dtype.name}"
                                    f"{list(images.shape)}")
     return _batched("resize", cast(images, dtypes.float32),

@@ -183,6 +183,8 @@ def test_errors():
         gf.image.resize(x[0, :, :, 0], [2, 2])
     with pytest.raises(err, match=r"resize: size \[-1, 2\] must be positive \(resizing float32\[2, 4, 4, 3\]\)"):
         gf.image.resize(x, [-1, 2])
+    with pytest.raises(err, match=r"resize: size \[0, 1\] must be positive .*after preserve_aspect_ratio"):
+        gf.image.resize(gf.constant(rand((1, 40, 1))), [10, 1], preserve_aspect_ratio=True)  # height 1/40 -> 0
     with pytest.raises(err, match=r"resize: size must be 2 integers \[new_height, new_width\], got \[3\]"):
         gf.image.resize(x, [3])
     with pytest.raises(err, match=r"resize: the image needs a known, non-zero height and width, got "
