@@ -23,7 +23,7 @@ from .devices import device  # noqa: E402
 from .tensor import Tensor, TensorShape, TensorSpec, Variable  # noqa: E402
 from .ops import *  # noqa: E402,F401,F403
 from .autograd import GradientTape, UnconnectedGradients, stop_gradient  # noqa: E402
-from . import math, nn, random, linalg, config, cuda, memory, profiler, keras  # noqa: E402,F401
+from . import math, nn, random, linalg, image, config, cuda, memory, profiler, keras  # noqa: E402,F401
 from . import data  # noqa: E402,F401
 from . import debugging  # noqa: E402,F401
 from .graph import function, cond, while_loop  # noqa: E402,F401

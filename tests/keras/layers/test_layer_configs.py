@@ -42,6 +42,17 @@ LAYERS = [
     (layers.LayerNormalization(axis=[1, 2], epsilon=1e-5, scale=False,
                                beta_initializer=initializers.Constant(0.2)), (2, 3, 4)),
     (layers.Rescaling(0.5, offset=2.0, dtype="float64"), (2, 3)),
+    (layers.Normalization(axis=(1, 2), mean=[[1.0, 2.0], [3.0, 4.0]], variance=[[1.0, 2.0], [0.5, 4.0]],
+                          invert=True), (2, 2, 2)),
+    (layers.Normalization(axis=None), (2, 3)),
+    (layers.Resizing(3, 5, interpolation="nearest", crop_to_aspect_ratio=True, data_format="channels_first"),
+     (2, 3, 4, 4)),
+    (layers.Resizing(2, 3, pad_to_aspect_ratio=True, fill_value=1.0), (2, 4, 4, 1)),
+    (layers.RandomFlip("vertical", seed=3), (2, 4, 4, 1)),
+    (layers.RandomRotation((-0.1, 0.2), fill_mode="wrap", interpolation="nearest", seed=1, fill_value=0.5),
+     (2, 4, 4, 1)),
+    (layers.RandomZoom(0.2, (-0.1, 0.3), fill_mode="constant", seed=2, data_format="channels_first"), (2, 1, 4, 4)),
+    (layers.RandomTranslation((-0.2, 0.1), 0.3, fill_mode="nearest", fill_value=1.0), (2, 4, 4, 1)),
     (layers.TimeDistributed(layers.Dense(3, activation="relu", kernel_regularizer="l2"), name="td"), (2, 4, 5)),
     (layers.TimeDistributed(layers.Conv2D(2, 3, padding="same")), (2, 3, 5, 5, 1)),
     (layers.Conv1D(3, 2, strides=1, padding="causal", dilation_rate=2, activation="tanh",
@@ -106,7 +117,9 @@ def test_round_trip(layer, shape):
     assert args - {"input_length"} <= set(config), f"missing from the config: {args - set(config)}"
     # With the same weights, the rebuilt layers compute the same thing.
     x = _inputs(shape)
-    kwargs = {"training": False} if isinstance(layer, (layers.Dropout, layers.BatchNormalization)) else {}
+    random = (layers.Dropout, layers.BatchNormalization, layers.RandomFlip, layers.RandomRotation, layers.RandomZoom,
+              layers.RandomTranslation)
+    kwargs = {"training": False} if isinstance(layer, random) else {}
     expected = _numpy(layer(x, **kwargs))
     for copy in (again, revived):
         copy(x, **kwargs)
