@@ -178,7 +178,7 @@ def _effect(plan, node, env, ins, outs):
     if prim is READ:
         env[outs[0]] = plan.variables[params["var"]]._data
     elif prim is FEED:
-        env[outs[0]] = node.device.backend.from_numpy(params["fn"](), params["dtype"], copy=False)
+        env[outs[0]] = _feed(node.device, params["fn"](), params["dtype"])
     elif prim is ASSIGN:
         plan.variables[params["var"]]._data = env[ins[0]]
     elif prim is PRINT or prim is CALLBACK:
@@ -198,6 +198,15 @@ def _effect(plan, node, env, ins, outs):
         results = run_cond(node, values) if prim.name == "cond" else run_while(node, values)
         for j, t in zip(outs, results):
             env[j] = t._data
+
+
+def _feed(device, value, dtype):
+    """A host feed's value on the device: on cuda and sim through the stream scheduler's copy stream (the compute
+    stream waits for its event, the host does not), else a plain upload."""
+    from ..runtime import scheduler
+    if device.kind != "cpu" and scheduler.enabled():
+        return scheduler.for_device(device).upload_value(value, dtype)
+    return device.backend.from_numpy(value, dtype, copy=False)
 
 
 def run_traced(graph, args):
