@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import ml_dtypes
 import numpy as np
 
 from .. import devices as _device
@@ -16,7 +17,7 @@ from .creation import convert_to_tensor
 from .dispatch import autocast, bind
 from .math_docs import DOCS
 
-__all__ = ["negative", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tanh", "sigmoid", "erf", "floor", "ceil", "round", "relu", "relu6", "softplus", "silu", "swish", "logical_not", "is_nan", "is_finite", "add", "subtract", "multiply", "floordiv", "mod", "floormod", "pow", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "divide", "truediv", "realdiv", "where", "cast", "clip_by_value", "add_n", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp", "reduce_mean", "reduce_any", "reduce_all", "reduce_variance", "reduce_std", "argmax", "argmin", "leaky_relu", "elu", "gelu", "count_nonzero"]
+__all__ = ["negative", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tanh", "sigmoid", "erf", "floor", "ceil", "round", "relu", "relu6", "softplus", "silu", "swish", "logical_not", "is_nan", "is_finite", "add", "subtract", "multiply", "floordiv", "mod", "floormod", "pow", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "divide", "truediv", "realdiv", "where", "cast", "saturate_cast", "clip_by_value", "add_n", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp", "reduce_mean", "reduce_any", "reduce_all", "reduce_variance", "reduce_std", "argmax", "argmin", "leaky_relu", "elu", "gelu", "count_nonzero"]
 
 
 def operands(*values):
@@ -155,6 +156,35 @@ def cast(x, dtype, name=None):
     x = operands(x)[0]
     dtype = dtypes.as_dtype(dtype)
     return x if x.dtype == dtype else ew.cast(x, dtype=dtype)
+
+
+def _range(dtype):
+    info = np.iinfo(dtype.np) if dtype.is_integer else ml_dtypes.finfo(dtype.np)
+    return info.min, info.max
+
+
+def saturate_cast(value, dtype, name=None):
+    """`value` cast to `dtype` after clipping it to the range `dtype` can hold, so that nothing wraps: int32 300 becomes
+    uint8 255 (gf.cast gives 44), -5 becomes 0, and float64 1e6 becomes float16's largest finite 65504, not inf.
+
+        NaN is not clipped: it casts to 0 in an integer dtype and stays NaN in a float one, as gf.cast does.
+    """
+    x = operands(value)[0]
+    dtype = dtypes.as_dtype(dtype)
+    if x.dtype == dtype or x.dtype.is_bool or dtype.is_bool:
+        return cast(x, dtype)
+    (lo, hi), (x_lo, x_hi) = _range(dtype), _range(x.dtype)
+    # Each bound in x's dtype: a float bound that rounds past an integer dtype's limit is saturated by cast itself.
+    if x_lo < lo:
+        x = maximum(x, _number_like(lo, x))
+    if x_hi > hi:
+        x = minimum(x, _number_like(hi, x))
+    return cast(x, dtype)
+
+
+def _number_like(number, like):
+    """`number` as a tensor of `like`'s dtype on its device (rounded as NumPy's astype rounds)."""
+    return tensor_on_device_of(like, np.asarray(number).astype(like.dtype.np))
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):

@@ -254,3 +254,14 @@ def test_dtype_objects():
     with pytest.raises(TypeError, match="gpuflow has no dtype 'uint16'"):
         gf.as_dtype("uint16")
     assert gf.constant(np.array([7], np.uint16)).dtype == gf.int32  # widened: no uint16 dtype (see DType)
+
+
+def test_saturate_cast_clips_instead_of_wrapping(device):
+    np.testing.assert_array_equal(gf.saturate_cast(gf.constant([300, -5, 7]), gf.uint8).numpy(), [255, 0, 7])
+    np.testing.assert_array_equal(gf.saturate_cast(gf.constant(np.array([200, 5], np.uint8)), gf.int8).numpy(), [127, 5])
+    np.testing.assert_array_equal(gf.saturate_cast(gf.constant(np.array([-100, 5], np.int8)), "uint32").numpy(), [0, 5])
+    np.testing.assert_array_equal(gf.saturate_cast(gf.constant([3e9, -1.5, np.nan]), gf.int32).numpy(),
+                                  [2**31 - 1, -1, 0])
+    halves = gf.saturate_cast(gf.constant([1e6, -1e6, np.nan], dtype=gf.float64), gf.float16).numpy()
+    np.testing.assert_array_equal(halves, np.array([65504, -65504, np.nan], np.float16))  # NaN where NaN
+    assert gf.saturate_cast(gf.constant([True]), gf.uint8).numpy().tolist() == [1]
