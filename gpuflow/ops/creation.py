@@ -43,7 +43,8 @@ def _checked_dtype(value, array: np.ndarray, dtype, op: str):
     if dtype.is_integer and array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.trunc(array))):
         raise InvalidArgumentError(f"{op}: {value!r:.80} has fractions but the dtype is {dtype.name}; "
                                    f"round it first or ask for a float dtype")
-    if dtype.is_integer and array.size and array.dtype.kind in "iuf" and not isinstance(value, (np.ndarray, np.generic)):
+    python_value = not isinstance(value, (np.ndarray, np.generic))
+    if dtype.is_integer and array.size and array.dtype.kind in "iuf" and python_value:
         # As TF: a Python number that does not fit is an error (`uint8_image + 300`); NumPy data is converted
         # as NumPy's astype does (wrapping), as tf.constant converts arrays.
         info = np.iinfo(dtype.np)
