@@ -1,14 +1,15 @@
 """Step anatomy: what one steady-state training step asks of the runtime, eager against gf.function.
 
-    python bench/step_anatomy.py [--device sim|cpu|cuda] [--json] [--steps N] [--warmup W] [--out DIR]
+    python bench/step_anatomy.py [--device sim|cpu|cuda] [--json] [--steps N] [--warmup W] [--out DIR] [--passes]
 
 The model is bench/fit.py's: the 784-128(relu)-10 MLP, Adam(1e-3), SparseCategoricalCrossentropy(from_logits=True),
 metrics=["accuracy"], on random MNIST-shaped data (float32 pixels in [0, 1), int32 labels), batch 128. Two
 modes, each on a fresh model with the same seed: `eager` (compile(run_eagerly=True)) and `function` (the
 default: fit's compiled step).
 
-A step is what fit() pays per batch: the batch's upload from host NumPy (data_adapter.pack(x, y), as fit's
-array batches do) plus `model.make_train_function()(batch)`. The logs stay on the device, as in fit between
+A step is what fit() pays per batch: the batch's upload from host NumPy through fit's path
+(gpuflow.data.device.device_batches: on cuda and sim the stream scheduler copies batch k+1 into its double
+buffer of static inputs on the copy stream; on cpu a conversion) plus `model.make_train_function()(batch)`. The logs stay on the device, as in fit between
 progress-bar draws: nothing here reads them. After --warmup steps (compiling kernels, tracing, filling the
 allocator's cache), --steps steps are counted one by one with gpuflow.runtime.counters; each count reported
 is the mean per step (an int when every step counted the same, as steady steps do):
@@ -22,10 +23,14 @@ is the mean per step (an int when every step counted the same, as steady steps d
 
 --json prints one JSON line per mode (bench/report.py draws them); otherwise a table. --out DIR also writes
 a results file (step-anatomy-<device>-<machine>-<time>.json) with the run's metadata.
+
+--passes measures the compiled mode once per prefix of the graph compiler's pass pipeline instead (none, +dce,
++cse, +fold, ...): see bench/pass_anatomy.py for its configurations and columns.
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -54,9 +59,10 @@ def make_model(gf, device: str, eager: bool):
     return model
 
 
-def anatomy(gf, device: str, mode: str, steps: int, warmup: int) -> dict:
-    """Per-step counts and host time of `steps` steady-state train steps of `mode` on `device`."""
-    from gpuflow.keras.engine.data_adapter import pack
+def anatomy(gf, device: str, mode: str, steps: int, warmup: int, after=None) -> dict:
+    """Per-step counts and host time of `steps` steady-state train steps of `mode` on `device`; `after(train
+    function)` is called once they are counted (--passes reads the function's graph)."""
+    from gpuflow.data.device import device_batches
     from gpuflow.runtime import counters
     rng = np.random.default_rng(0)
     x = rng.random((BATCH, FEATURES), dtype=np.float32)
@@ -65,8 +71,10 @@ def anatomy(gf, device: str, mode: str, steps: int, warmup: int) -> dict:
     with gf.device(device):
         function = model.make_train_function()
 
+        batches = device_batches(itertools.repeat((x, y)), device)  # fit's upload path, one batch ahead
+
         def step():
-            return function(pack(x, y))
+            return function(next(batches))
         for _ in range(warmup):
             step()
         common.synchronize(device)
@@ -78,6 +86,8 @@ def anatomy(gf, device: str, mode: str, steps: int, warmup: int) -> dict:
                 times.append(time.perf_counter() - start)
             counts.append(measured.delta)
         common.synchronize(device)
+    if after is not None:
+        after(function)
     record = {"mode": mode, "device": device}
     for key in COUNTS:
         values = [c[key] for c in counts]
@@ -94,11 +104,17 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=10, help="steady-state steps counted per mode (default 10)")
     ap.add_argument("--warmup", type=int, default=3, help="steps run first and not counted (default 3)")
     ap.add_argument("--out", default=None, help="also write a results file into this folder")
+    ap.add_argument("--passes", action="store_true",
+                    help="the compiled mode once per pass pipeline prefix (none, +dce, +cse, +fold, ...)")
     args = ap.parse_args(argv)
     if args.steps < 1 or args.warmup < 1:
         ap.error("--steps and --warmup must be at least 1 (the first step traces and compiles)")
 
     import gpuflow as gf
+    if args.passes:
+        import pass_anatomy
+        return pass_anatomy.main(gf, anatomy, args, f"the compiled MLP train step (batch {BATCH}) per pass "
+                                 f"configuration, mean of {args.steps} steps")
     records = []
     for mode in MODES:
         record = anatomy(gf, args.device, mode, args.steps, args.warmup)

@@ -9,6 +9,7 @@ them runs real replicas on one machine without a GPU. A GPU is not split: each p
 from __future__ import annotations
 
 from . import config_experimental as experimental  # noqa: F401
+from . import config_optimizer as optimizer  # noqa: F401
 from . import devices as _device
 
 

@@ -47,9 +47,11 @@ def default_devices():
 
 
 def default_for(devices):
-    """NCCL when every replica is a GPU, the in-process reduction otherwise (TF picks the same way)."""
+    """NCCL when every replica is a GPU, the in-process reduction otherwise (TF picks the same way). Unlike TF's
+    NcclAllReduce() (num_packs=1: one buffer, which a compiled step can only sum once the whole backward pass is
+    done), buckets of up to 25 MiB, so the first buckets' sums overlap the rest of the backward pass."""
     if devices and all(d.kind == "cuda" for d in devices):
-        return NcclAllReduce()
+        return NcclAllReduce(num_packs=None)
     return ReductionToOneDevice()
 
 

@@ -30,6 +30,7 @@ from .executor import run_traced
 from .ir import Graph
 from .trace import GraphTrace
 from .control_flow import graph_plan
+from .passes import optimize
 
 log = logging.getLogger("gpuflow")
 RETRACE_WARNING_AFTER = 5
@@ -133,7 +134,8 @@ class ConcreteFunction:
             template, [next(it) if isinstance(x, Tensor) else x for x in nest.flatten(template)]))
 
     def _make_plan(self):
-        self._plan = graph_plan(self.graph)
+        # The traced graph stays as traced (printing, tapes, export); the plan runs its optimized copy.
+        self._plan = graph_plan(optimize(self.graph))
         return self._plan
 
 

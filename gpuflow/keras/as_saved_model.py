@@ -20,7 +20,8 @@ from ..saved_model.load import read
 from ..saved_model.save import EXTRA_PARTS, KerasPart, write_saved_model
 from ..saved_model.signatures import DEFAULT_SIGNATURES, keras_serving_function
 from ..tensor import TensorSpec
-from .engine.model_file import _optimizer_state, model_config, model_from_parts
+from .engine.model_file import _optimizer_state, model_config
+from .engine.model_loading import model_from_parts
 from .engine.saving import weight_paths
 from .engine.training import Model
 from .optimizers import Optimizer

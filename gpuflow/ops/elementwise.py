@@ -12,8 +12,10 @@ from .dispatch import primitive
 
 # ---- shape/dtype rules -------------------------------------------------------------
 
-_KINDS = {"float": ("f", "a floating-point"), "numeric": ("fi", "a numeric (non-bool)"),
-          "bool": ("b", "a bool"), "any": ("fib", "any")}
+# Dtype classes as ops/_util.require names them; TF's op definitions say which op takes which
+# (negative, abs, sign and pow take no unsigned integers in TF; the other integer ops take all).
+_KINDS = {"float": ("f", "a floating-point"), "numeric": ("fisu", "a numeric (non-bool)"),
+          "signed": ("fis", "a signed numeric"), "bool": ("b", "a bool"), "any": ("fisub", "any")}
 
 
 def _unary_infer(name, accepts, result):
@@ -37,9 +39,9 @@ def _binary_infer(name, accepts, result):
 
 # name: (accepts, result)
 UNARY = {
-    "negative": ("numeric", "same"),
-    "abs": ("numeric", "same"),
-    "sign": ("numeric", "same"),
+    "negative": ("signed", "same"),
+    "abs": ("signed", "same"),
+    "sign": ("signed", "same"),
     "exp": ("float", "same"),
     "log": ("float", "same"),
     "log1p": ("float", "same"),
@@ -76,7 +78,7 @@ BINARY = {
     "divide": ("float", "same"),
     "floordiv": ("numeric", "same"),
     "mod": ("numeric", "same"),
-    "pow": ("numeric", "same"),
+    "pow": ("signed", "same"),
     "maximum": ("numeric", "same"),
     "minimum": ("numeric", "same"),
     "equal": ("any", "bool"),
