@@ -4,9 +4,12 @@ Inputs are (param, grad, *slots, step); outputs are the new (param, *slots), so 
 stays functional and goes through the dispatch point like any op; the optimizer assigns the
 outputs back into its variables. On cuda each is one kernel (kernels/optim.cu).
 `step` is a float64 vector of the per-step scalars (the learning rate first, then e.g. the
-bias-correction powers): a tensor, so a traced step reads each step's values instead of
-baking one step's numbers into the graph. The fixed hyper-parameters are float params
-(`nesterov` a bool). No grad rule: updates are never differentiated.
+bias-correction powers, last `apply`): a tensor, so a traced step reads each step's values
+instead of baking one step's numbers into the graph. `apply` is 1, or 0 for a step to skip:
+then every output is its input (a LossScaleOptimizer whose gradients were not finite; its
+compiled step decides that on the device, so the host cannot leave the launch out). The
+fixed hyper-parameters are float params (`nesterov` a bool). No grad rule: updates are
+never differentiated.
 
 RULES maps each primitive's name to its slots, its per-step scalars (the order of `step`) and
 the params the kernel takes by value, in kernel order; the backends read it so the three stay
@@ -19,8 +22,8 @@ from ..tensor import TensorSpec
 from ._util import require
 from .dispatch import primitive
 
-_LR = ("lr",)
-_ADAM_STEP = ("lr", "beta_1_power", "beta_2_power")
+_LR = ("lr", "apply")
+_ADAM_STEP = ("lr", "beta_1_power", "beta_2_power", "apply")
 # name: (slot names, per-step scalars in `step` order, fixed params in kernel order).
 # weight_decay (decoupled, Keras' rule) is in all.
 RULES = {
@@ -28,9 +31,9 @@ RULES = {
     "sgd_momentum_update": (("momentum",), _LR, ("momentum", "nesterov", "weight_decay")),
     "adam_update": (("m", "v"), _ADAM_STEP, ("beta_1", "beta_2", "epsilon", "weight_decay")),
     "adam_amsgrad_update": (("m", "v", "v_hat"), _ADAM_STEP, ("beta_1", "beta_2", "epsilon", "weight_decay")),
-    "adamax_update": (("m", "u"), ("lr", "beta_1_power"), ("beta_1", "beta_2", "epsilon", "weight_decay")),
-    "nadam_update": (("m", "v"), ("lr", "m_coef", "g_coef", "v_coef"), ("beta_1", "beta_2", "epsilon",
-                                                                        "weight_decay")),
+    "adamax_update": (("m", "u"), ("lr", "beta_1_power", "apply"), ("beta_1", "beta_2", "epsilon", "weight_decay")),
+    "nadam_update": (("m", "v"), ("lr", "m_coef", "g_coef", "v_coef", "apply"),
+                     ("beta_1", "beta_2", "epsilon", "weight_decay")),
     "rmsprop_update": (("velocity",), _LR, ("rho", "epsilon", "weight_decay")),
     "rmsprop_momentum_update": (("velocity", "momentum"), _LR, ("rho", "momentum", "epsilon", "weight_decay")),
     "rmsprop_centered_update": (("velocity", "average"), _LR, ("rho", "epsilon", "weight_decay")),

@@ -280,7 +280,7 @@ class Optimizer:
         count moves on (on the host; the device variable moves with it, see _step_tensor)."""
         step = self._step()
         _, hyper = self.update_rule(step)
-        hyper["lr"] = self._current_learning_rate()
+        hyper["lr"], hyper["apply"] = self._current_learning_rate(), 1.0
         if not probe:
             self._step_mirror.advance(step + 1)
         return np.array([hyper[k] for k in step_names], dtype=np.float64)
