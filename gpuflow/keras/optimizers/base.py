@@ -325,21 +325,27 @@ class Optimizer:
 
     def _counts_steps_on_device(self) -> bool:
         """Whether the device alone can make each step's scalars from `iterations`: every one is the learning
-        rate (a number or a callable, not a function of the step) or a power in _step_powers. Not so with a
-        LearningRateSchedule or Nadam's momentum schedule: those are computed on the host from the step."""
-        if isinstance(self._learning_rate, _schedules.LearningRateSchedule):
+        rate (a number, a callable, or a built-in schedule, see schedules.rate_on_device) or a power in
+        _step_powers. Not so with a schedule of the user's own or Nadam's momentum schedule: those are computed on
+        the host from the step."""
+        if self._schedule() is not None and not _schedules.rate_on_device(self._schedule(), None):
             return False
         name, _ = self.update_rule(self._step())
         return set(RULES[name][1]) <= {"lr", "apply"} | set(self._step_powers())
 
+    def _schedule(self):
+        lr = self._learning_rate
+        return lr if isinstance(lr, _schedules.LearningRateSchedule) else None
+
     def _gated_step_tensor(self, step_names, device, finite, stale):
         """The `step` input of a step that applies only where `finite` is true (a device bool), with no host read:
-        the host feeds the learning rate, the device computes base ** (iterations + 1) for each power and sets
-        `apply`; `iterations` advances by the flag. On each call the feed marks the host mirrors of the step
-        count and of `stale` unknown: the device alone knows whether the step applied. Only inside a gf.function
-        (eagerly the LossScaleOptimizer reads the flag and steps the plain way)."""
+        the host feeds the learning rate (the device computes a schedule's), the device computes
+        base ** (iterations + 1) for each power and sets `apply`; `iterations` advances by the flag. On each call
+        the feed marks the host mirrors of the step count and of `stale` unknown: the device alone knows whether
+        the step applied. Only inside a gf.function (eagerly the LossScaleOptimizer reads the flag and steps the
+        plain way)."""
         from ...ops.feeds import host_fed
-        powers = self._step_powers()
+        powers, schedule = self._step_powers(), self._schedule()
         mirrors = (self._step_mirror, *stale)
         names = list(step_names)
 
@@ -347,12 +353,14 @@ class Optimizer:
             if not probe:
                 for mirror in mirrors:
                     mirror.invalidate()
-            return np.array([self._current_learning_rate() if k == "lr" else 1.0 for k in names], np.float64)
+            lr = 1.0 if schedule is not None else self._current_learning_rate()  # never the step: not known here
+            return np.array([lr if k == "lr" else 1.0 for k in names], np.float64)
 
         with _device.device(device):
             # All elementwise: the scalars fuse with the LossScaleOptimizer's, the vector is one kernel (cuda, sim).
             iterations = self.iterations.value()
-            t = ops.cast(iterations, dtypes.float64) + 1.0  # the step as update_rule counts it, + 1
+            done = ops.cast(iterations, dtypes.float64)  # this update's step, as update_rule and schedules count it
+            power = done + 1.0  # the exponent of power(): made here, with the other scalars
             self.iterations.assign(iterations + ops.cast(finite, dtypes.int64))
             # apply = the flag, every other scalar times 1
             last = ops.constant([float(k == "apply") for k in names], dtype=dtypes.float64)
@@ -360,7 +368,10 @@ class Optimizer:
             if powers:
                 bases = ops.constant([float(powers.get(k, 1.0)) for k in names], dtype=dtypes.float64)
                 exponents = ops.constant([float(k in powers) for k in names], dtype=dtypes.float64)
-                step = step * ops.pow(bases, exponents * t)  # math.pow(base, step + 1), as power() on the host
+                step = step * ops.pow(bases, exponents * power)  # math.pow(base, step + 1), as power()
+            if schedule is not None:
+                at = ops.constant([k == "lr" for k in names], dtype=dtypes.bool)
+                step = ops.where(at, _schedules.rate_on_device(schedule, done), step)
         return step
 
     def _as_gradient(self, g, var) -> Tensor:

@@ -11,9 +11,10 @@ mirrors, like the base optimizer's step count. Eagerly, a step reads one boolean
 every gradient is finite (one reduction each). Inside a gf.function (a compiled fit) nothing is
 read back: the flag stays on the device, which updates the scale and the count with selects,
 and gives each update kernel an `apply` flag that skips the step (optim_prims.py). The per-step
-scalars (Adam's bias corrections) then come from the device's step count. An inner optimizer
-whose per-step scalars only the host can compute (a learning-rate schedule, Nadam) steps inside
-a gf.cond on the flag instead: compiled, but with the flag read back on each call.
+scalars (Adam's bias corrections, a built-in learning-rate schedule) then come from the device's
+step count. An inner optimizer whose per-step scalars only the host can compute (a schedule of
+the user's own, Nadam) steps inside a gf.cond on the flag instead: compiled, but with the flag
+read back on each call.
 """
 from __future__ import annotations
 
@@ -147,9 +148,9 @@ class LossScaleOptimizer(Optimizer):
             self._device_scale_step(finite)
             inner._update(pairs, finite=finite, stale=(self._scale_mirror, self._counter_mirror))
         else:
-            _log_once(f"LossScaleOptimizer: {type(inner).__name__}'s per-step scalars (a learning-rate schedule, or "
-                      f"Nadam's momentum schedule) are computed on the host from the step count, so the compiled "
-                      f"step reads the gradients' finiteness back on each call (gf.cond)")
+            _log_once(f"LossScaleOptimizer: {type(inner).__name__}'s per-step scalars (a learning-rate schedule of "
+                      f"your own, or Nadam's momentum schedule) are computed on the host from the step count, so the "
+                      f"compiled step reads the gradients' finiteness back on each call (gf.cond)")
             self._host_decided_step(pairs, finite)
         return self.iterations
 
