@@ -60,7 +60,9 @@ class LossScaleOptimizer(Optimizer):
         self.initial_scale, self.dynamic_growth_steps = scale, dynamic_growth_steps
         self.dynamic_scale = Variable(scale, trainable=False, dtype=dtypes.float32, name=f"{self.name}/dynamic_scale")
         self.step_counter = Variable(0, trainable=False, dtype=dtypes.int64, name=f"{self.name}/step_counter")
-        self._scale_mirror = HostMirror(self.dynamic_scale, float, scale)
+        # The variable's float32 value (not the number given, should it not be one): the scale a compiled step
+        # divides by is the variable's, and eager steps must divide by the same.
+        self._scale_mirror = HostMirror(self.dynamic_scale, float, float(np.float32(scale)))
         self._counter_mirror = HostMirror(self.step_counter, int, 0)
         self._unscaled = []  # gradients get_unscaled_gradients returned, held until apply sees them
 

@@ -188,3 +188,23 @@ def test_compiled_mixed_fit_is_not_eager():
     model.fit(x, y, batch_size=16, epochs=2, verbose=0)
     assert model.train_function.experimental_get_tracing_count() == 1
     assert int(model.optimizer.iterations.numpy()) > 0
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_scale_that_is_not_a_power_of_two_divides_alike(device):
+    """The compiled step divides by the float32 variable; eager steps divide by the same float32 number (not the
+    float64 one given), so float64 weights end bit for bit alike."""
+    results = []
+    for compiled in (False, True):
+        with gf.device(device):
+            v = gf.Variable(np.linspace(-1.0, 1.0, 5))
+            opt = mp.LossScaleOptimizer(optimizers.SGD(0.1), initial_scale=1000.1)
+
+            def step(scaled_gradient):
+                opt.apply_gradients([(scaled_gradient, v)])
+
+            run = gf.function(step) if compiled else step
+            for i in range(3):
+                run(gf.constant(np.linspace(1.0, 7.0, 5) * (i + 1)))
+            results.append(v.numpy())
+    np.testing.assert_array_equal(results[1], results[0])
