@@ -52,9 +52,8 @@ class Model(Layer):
 
         Differs from TF:
             `jit_compile` is accepted and changes nothing (every step is compiled the same way). Under a
-            distribution strategy each replica's
-            part of a step is compiled (one trace per replica device); splitting the batch and updating the
-            metrics run eagerly. Models save to `.keras` files or SavedModel directories (no HDF5).
+            distribution strategy each replica's part of a step is compiled (one trace per replica device);
+            splitting the batch and updating the metrics run eagerly. Models save to `.keras` files or SavedModel directories (no HDF5).
     """
     _functional = None  # the Functional class (functional.py), which subclasses Model and names itself here
 
