@@ -12,8 +12,9 @@
 // Per-step scalars (the learning rate, bias-correction powers, Nadam's momentum schedule) are
 // read from `step`, a small float64 array in device memory, not passed by value: so a traced
 // step (gf.function, a captured CUDA Graph) replays with each step's values, which the host
-// computes once per step and uploads in one copy. The rest of the hyper-parameters are fixed
-// per optimizer and passed by value.
+// computes once per step and uploads in one copy. The last of them, `apply`, is 1, or 0 for a
+// step to skip (every output keeps its input: optim.cuh's skipped/keep). The rest of the
+// hyper-parameters are fixed per optimizer and passed by value.
 // Optional slots (SGD momentum, AMSGrad's v_hat, RMSprop's mean gradient and momentum) are
 // switched on by int flags; when off, the caller passes the parameter's buffers in their
 // place and the kernel never touches them.

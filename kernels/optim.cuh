@@ -19,11 +19,25 @@ __device__ __forceinline__ A moving_average(A m, A x, A beta) {
   return m + (x - m) * (A(1) - beta);
 }
 
+// A skipped step: `apply`, the last of `step`, is 0 (a LossScaleOptimizer found the gradients not finite,
+// on the device: the host cannot leave the launch out). Every output keeps its input; in place (out == in)
+// nothing is written.
+__device__ __forceinline__ bool skipped(const double* step, int apply_index) {
+  return step[apply_index] == 0.0;
+}
+
+template <typename T>
+__device__ __forceinline__ void keep(gf::index_t i, const T* in, T* out) {
+  if (out != in) out[i] = in[i];
+}
+
 }  // namespace optim
 }  // namespace gf
 
 using gf::optim::decayed;
+using gf::optim::keep;
 using gf::optim::moving_average;
+using gf::optim::skipped;
 
 // SGD (momentum, nesterov):  m = momentum * m - lr * g
 //   p += m                          (classic)
@@ -34,6 +48,11 @@ __device__ __forceinline__ void sgd_element(gf::index_t i, const T* p, const T* 
                                             T* m_out, const double* step, gf::acc_t<T> momentum,
                                             int use_momentum, int nesterov, gf::acc_t<T> weight_decay) {
   typedef gf::acc_t<T> A;
+  if (skipped(step, 1)) {  // step: (lr, apply)
+    keep(i, p, p_out);
+    if (use_momentum) keep(i, m, m_out);
+    return;
+  }
   const A lr = A(step[0]);
   A pi = decayed(gf::load(p[i]), lr, weight_decay);
   A gi = gf::load(g[i]);
@@ -55,6 +74,13 @@ __device__ __forceinline__ void adam_element(gf::index_t i, const T* p, const T*
                                              const double* step, gf::acc_t<T> beta1, gf::acc_t<T> beta2,
                                              gf::acc_t<T> eps, int amsgrad, gf::acc_t<T> weight_decay) {
   typedef gf::acc_t<T> A;
+  if (skipped(step, 3)) {  // step: (lr, beta1_power, beta2_power, apply)
+    keep(i, p, p_out);
+    keep(i, m, m_out);
+    keep(i, v, v_out);
+    if (amsgrad) keep(i, vhat, vhat_out);
+    return;
+  }
   const A lr = A(step[0]), beta1_power = A(step[1]), beta2_power = A(step[2]);
   const A alpha = lr * sqrt(A(1) - beta2_power) / (A(1) - beta1_power);
   A pi = decayed(gf::load(p[i]), lr, weight_decay);
@@ -81,6 +107,12 @@ __device__ __forceinline__ void adamax_element(gf::index_t i, const T* p, const 
                                                gf::acc_t<T> beta1, gf::acc_t<T> beta2, gf::acc_t<T> eps,
                                                gf::acc_t<T> weight_decay) {
   typedef gf::acc_t<T> A;
+  if (skipped(step, 2)) {  // step: (lr, beta1_power, apply)
+    keep(i, p, p_out);
+    keep(i, m, m_out);
+    keep(i, u, u_out);
+    return;
+  }
   const A lr = A(step[0]), beta1_power = A(step[1]);
   A pi = decayed(gf::load(p[i]), lr, weight_decay);
   A gi = gf::load(g[i]);
@@ -104,6 +136,12 @@ __device__ __forceinline__ void nadam_element(gf::index_t i, const T* p, const T
                                               gf::acc_t<T> beta1, gf::acc_t<T> beta2, gf::acc_t<T> eps,
                                               gf::acc_t<T> weight_decay) {
   typedef gf::acc_t<T> A;
+  if (skipped(step, 4)) {  // step: (lr, m_coef, g_coef, v_coef, apply)
+    keep(i, p, p_out);
+    keep(i, m, m_out);
+    keep(i, v, v_out);
+    return;
+  }
   const A lr = A(step[0]), m_coef = A(step[1]), g_coef = A(step[2]), v_coef = A(step[3]);
   A pi = decayed(gf::load(p[i]), lr, weight_decay);
   A gi = gf::load(g[i]);
@@ -127,6 +165,13 @@ __device__ __forceinline__ void rmsprop_element(gf::index_t i, const T* p, const
                                                 gf::acc_t<T> momentum, gf::acc_t<T> eps, int centered,
                                                 int use_momentum, gf::acc_t<T> weight_decay) {
   typedef gf::acc_t<T> A;
+  if (skipped(step, 1)) {  // step: (lr, apply)
+    keep(i, p, p_out);
+    keep(i, vel, vel_out);
+    if (centered) keep(i, avg, avg_out);
+    if (use_momentum) keep(i, mom, mom_out);
+    return;
+  }
   const A lr = A(step[0]);
   A pi = decayed(gf::load(p[i]), lr, weight_decay);
   A gi = gf::load(g[i]);
@@ -152,6 +197,11 @@ __device__ __forceinline__ void adagrad_element(gf::index_t i, const T* p, const
                                                 T* acc_out, const double* step, gf::acc_t<T> eps,
                                                 gf::acc_t<T> weight_decay) {
   typedef gf::acc_t<T> A;
+  if (skipped(step, 1)) {  // step: (lr, apply)
+    keep(i, p, p_out);
+    keep(i, acc, acc_out);
+    return;
+  }
   const A lr = A(step[0]);
   A pi = decayed(gf::load(p[i]), lr, weight_decay);
   A gi = gf::load(g[i]);

@@ -7,18 +7,19 @@ lives in the backend layer, below the ops that are made from it.
 """
 from __future__ import annotations
 
-_LR = ("lr",)
-_ADAM_STEP = ("lr", "beta_1_power", "beta_2_power")
+_LR = ("lr", "apply")
+_ADAM_STEP = ("lr", "beta_1_power", "beta_2_power", "apply")
 # name: (slot names, per-step scalars in `step` order, fixed params in kernel order).
-# weight_decay (decoupled, Keras' rule) is in all.
+# weight_decay (decoupled, Keras' rule) is in all. `apply` (last in every `step`): 1, or 0 for a step to skip
+# (every output is its input: a LossScaleOptimizer's non-finite step, decided on the device).
 RULES = {
     "sgd_update": ((), _LR, ("weight_decay",)),
     "sgd_momentum_update": (("momentum",), _LR, ("momentum", "nesterov", "weight_decay")),
     "adam_update": (("m", "v"), _ADAM_STEP, ("beta_1", "beta_2", "epsilon", "weight_decay")),
     "adam_amsgrad_update": (("m", "v", "v_hat"), _ADAM_STEP, ("beta_1", "beta_2", "epsilon", "weight_decay")),
-    "adamax_update": (("m", "u"), ("lr", "beta_1_power"), ("beta_1", "beta_2", "epsilon", "weight_decay")),
-    "nadam_update": (("m", "v"), ("lr", "m_coef", "g_coef", "v_coef"), ("beta_1", "beta_2", "epsilon",
-                                                                        "weight_decay")),
+    "adamax_update": (("m", "u"), ("lr", "beta_1_power", "apply"), ("beta_1", "beta_2", "epsilon", "weight_decay")),
+    "nadam_update": (("m", "v"), ("lr", "m_coef", "g_coef", "v_coef", "apply"),
+                     ("beta_1", "beta_2", "epsilon", "weight_decay")),
     "rmsprop_update": (("velocity",), _LR, ("rho", "epsilon", "weight_decay")),
     "rmsprop_momentum_update": (("velocity", "momentum"), _LR, ("rho", "momentum", "epsilon", "weight_decay")),
     "rmsprop_centered_update": (("velocity", "average"), _LR, ("rho", "epsilon", "weight_decay")),

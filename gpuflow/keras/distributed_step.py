@@ -9,7 +9,7 @@ A model compiled inside `strategy.scope()` has mirrored weights and optimizer st
      gathered in batch order: exactly what one replica would report for the whole batch.
 The loss means (host numbers, weighted by rows) take every replica's contribution; with several
 workers, their sums are added across workers too.
-Steps 2-3 are compiled (unless compile(run_eagerly=True), or a LossScaleOptimizer): each replica's part is a
+Steps 2-3 are compiled (unless compile(run_eagerly=True)): each replica's part is a
 gf.function, traced once per replica device and input shape, whose graph holds the gradients' all-reduce as
 collective nodes started as soon as the backward pass has made each bucket (graph_all_reduce.py).
 """

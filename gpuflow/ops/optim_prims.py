@@ -4,9 +4,12 @@ Inputs are (param, grad, *slots, step); outputs are the new (param, *slots), so 
 stays functional and goes through the dispatch point like any op; the optimizer assigns the
 outputs back into its variables. On cuda each is one kernel (kernels/optim.cu).
 `step` is a float64 vector of the per-step scalars (the learning rate first, then e.g. the
-bias-correction powers): a tensor, so a traced step reads each step's values instead of
-baking one step's numbers into the graph. The fixed hyper-parameters are float params
-(`nesterov` a bool). No grad rule: updates are never differentiated.
+bias-correction powers, last `apply`): a tensor, so a traced step reads each step's values
+instead of baking one step's numbers into the graph. `apply` is 1, or 0 for a step to skip:
+then every output is its input (a LossScaleOptimizer whose gradients were not finite; its
+compiled step decides that on the device, so the host cannot leave the launch out). The
+fixed hyper-parameters are float params (`nesterov` a bool). No grad rule: updates are
+never differentiated.
 
 The primitives are made from RULES (gpuflow/backend/optim_rules.py), the table the backends
 read too, so the three stay in step.

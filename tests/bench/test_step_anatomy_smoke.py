@@ -38,7 +38,7 @@ def test_json_lines_per_mode(device, tmp_path):
         assert function["d2h"] == 0 and function["raw_allocs"] == 0
         assert function["launches"] < eager["launches"]
         assert function["h2d"] == 3  # x, y and the optimizer's step vector
-        assert function["h2d_bytes"] == 128 * 784 * 4 + 128 * 4 + 3 * 8
+        assert function["h2d_bytes"] == 128 * 784 * 4 + 128 * 4 + 4 * 8  # Adam: (lr, beta powers, apply)
     (path,) = tmp_path.glob(f"step-anatomy-{device}-*.json")
     data = json.loads(path.read_text())
     assert data["complete"] is True and data["results"] == lines and data["meta"]["git"]["commit"]

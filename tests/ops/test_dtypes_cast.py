@@ -92,6 +92,9 @@ def test_public_cast(device):
     x = gf.constant([1.7, -2.5, np.nan])
     assert gf.cast(x, gf.float32) is x  # no copy, no primitive for a no-op cast
     np.testing.assert_array_equal(gf.cast(x, "int32").numpy(), [1, -2, 0])
+    for value, want in [(3.7, 3), (-1e30, np.iinfo(np.int64).min), (1e30, np.iinfo(np.int64).max)]:  # 0-d: scalars
+        scalar = gf.cast(gf.constant(value, gf.float64), gf.int64)
+        assert scalar.shape == () and scalar.numpy() == want
     np.testing.assert_array_equal(gf.cast(gf.constant(70000), gf.float16).numpy(), np.float16(np.inf))
     big = gf.cast(gf.constant(np.arange(70_000, dtype=np.int32) - 35_000), gf.bfloat16)
     np.testing.assert_array_equal(big.numpy().astype(np.float64),

@@ -125,7 +125,7 @@ def _cast(x, target):
         info = np.iinfo(target)
         wide = np.nan_to_num(widen(x).astype(np.float64), nan=0.0)
         too_big = wide >= float(info.max)
-        out = np.trunc(np.clip(wide, info.min, info.max)).astype(target)
+        out = np.asarray(np.trunc(np.clip(wide, info.min, info.max))).astype(target)  # 0-d: a ufunc gives a scalar
         out[too_big] = info.max
         return out
     if x.dtype == np.bool_ or target == np.bool_:

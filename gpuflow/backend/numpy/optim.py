@@ -14,27 +14,37 @@ from ..optim_rules import RULES
 
 def _rule(name):
     """Register an update: its per-step scalars (the `step` vector, last input) and float params become scalars
-    of the kernel's acc_t<T>, so that derived constants like 1 - beta_2 round as they do in the kernel."""
-    step_names = RULES[name][1]
+    of the kernel's acc_t<T>, so that derived constants like 1 - beta_2 round as they do in the kernel. The
+    last per-step scalar, `apply`, is not the rule's: 0 skips the step, every output a copy of its input."""
+    step_names = RULES[name][1][:-1]
 
     def register(fn):
         def run(p, *arrays, out=None, **hyper):
             acc = np.float64 if p.dtype == np.float64 else np.float32
             *arrays, step = arrays
+            values = step.tolist()
+            if values[-1] == 0.0:
+                result = tuple(a.copy() for a in (p, *arrays[1:]))  # (param, *slots): the gradient is arrays[0]
+                result = result if len(result) > 1 else result[0]
+                return _store(result, out)
             for k, v in hyper.items():  # `hyper` is this call's own dict: convert in place, no second dict
                 if not isinstance(v, bool):
                     hyper[k] = acc(v)
-            for k, v in zip(step_names, step.tolist()):
+            for k, v in zip(step_names, values):
                 hyper[k] = acc(v)
-            result = fn(p, *arrays, **hyper)
-            if out is None:
-                return result
-            for target, value in zip(out, result if isinstance(result, tuple) else (result,)):
-                np.copyto(target, value)  # `out`: the new values stored in the given buffers (the update in place)
-            return out[0] if len(out) == 1 else tuple(out)
+            return _store(fn(p, *arrays, **hyper), out)
         impl(name)(run)
         return fn
     return register
+
+
+def _store(result, out):
+    """`out`: the new values stored in the given buffers (the update in place); else `result` as it is."""
+    if out is None:
+        return result
+    for target, value in zip(out, result if isinstance(result, tuple) else (result,)):
+        np.copyto(target, value)
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def narrow(result, like):

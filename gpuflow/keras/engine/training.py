@@ -5,8 +5,6 @@ writing `call` makes a subclassed one. Both share everything here.
 """
 from __future__ import annotations
 
-import logging
-
 from ... import nest
 from ... import ops
 from ...tensor import TensorSpec
@@ -53,10 +51,9 @@ class Model(Layer):
         `compile(run_eagerly=True)`; `steps_per_execution=N` runs N steps per call.
 
         Differs from TF:
-            `jit_compile` is accepted and changes nothing (every step is compiled the same way); a
-            LossScaleOptimizer makes the steps run eagerly. Under a distribution strategy each replica's
-            part of a step is compiled (one trace per replica device); splitting the batch and updating the
-            metrics run eagerly. Models save to `.keras` files or SavedModel directories (no HDF5).
+            `jit_compile` is accepted and changes nothing (every step is compiled the same way). Under a
+            distribution strategy each replica's part of a step is compiled (one trace per replica device);
+            splitting the batch and updating the metrics run eagerly. Models save to `.keras` files or SavedModel directories (no HDF5).
     """
     _functional = None  # the Functional class (functional.py), which subclasses Model and names itself here
 
@@ -251,11 +248,6 @@ class Model(Layer):
         from .. import distributed_step as keras_step
         from ...graph import Function
         eager = self.run_eagerly
-        if not eager and kind == "train" and type(self.optimizer).__name__ == "LossScaleOptimizer":
-            # Its skip-or-apply decision is a host read of the gradients' finiteness each step: not traced yet.
-            _log_once("a LossScaleOptimizer (mixed_float16) trains eagerly: its dynamic loss scaling is not traced "
-                      "yet")
-            eager = True
         if keras_step.strategy_of(self, compiled=kind != "predict") is not None:
             # Under a gf.distribute strategy: the replicated step runs in cross-replica context, each replica's
             # part of it a gf.function (distributed_step.py) unless eager.
@@ -433,15 +425,6 @@ class Model(Layer):
         """One batch through the step function of `kind` (steps_per_execution does not apply to *_on_batch)."""
         fn = getattr(self, f"make_{kind}_function")()
         return fn([batch]) if self._steps_per_call(kind) > 1 else fn(batch)
-
-
-_said = set()
-
-
-def _log_once(message):
-    if message not in _said:
-        _said.add(message)
-        logging.getLogger("gpuflow").info("gpuflow: %s", message)
 
 
 def _format_result(logs, return_dict):

@@ -44,6 +44,9 @@ class Adam(_AdamBase):
     def slot_names(self):
         return ("m", "v", "v_hat") if self.amsgrad else ("m", "v")
 
+    def _step_powers(self):
+        return {"beta_1_power": self.beta_1, "beta_2_power": self.beta_2}
+
     def update_rule(self, step):
         return ("adam_amsgrad_update" if self.amsgrad else "adam_update"), {
             "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
@@ -74,6 +77,9 @@ class Adamax(_AdamBase):
                  clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, name="adamax", **kwargs):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, name, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema, **kwargs)
+
+    def _step_powers(self):
+        return {"beta_1_power": self.beta_1}
 
     def update_rule(self, step):
         return "adamax_update", {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,

@@ -64,6 +64,11 @@ class HostMirror:
             state[:] = variable._version, self._convert(variable.numpy())
         return state[1]
 
+    def invalidate(self):
+        """The device value changes in a way the host does not follow (a compiled step that the device may skip):
+        the next `get` reads it back."""
+        self._state()[0] = None
+
     def advance(self, value):
         """The variable's device value becomes `value` by a traced step's own assign: no read, no write here."""
         self._state()[1] = self._convert(value)
@@ -250,14 +255,23 @@ class Optimizer:
         if len(grads) != len(variables):
             raise ValueError(f"{self.name}: got {len(grads)} gradients for {len(variables)} variables")
         pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
-        if not pairs:
-            return self.iterations
+        if pairs:
+            self._update(pairs)
+        return self.iterations
+
+    def _update(self, pairs, finite=None, stale=()):
+        """One step on (gradient, variable) pairs. `finite` (inside a gf.function only): a scalar bool tensor, the
+        step applies only where it is true, decided on the device (a LossScaleOptimizer's check: no host read).
+        Then the per-step scalars come from the device's step count (see _gated_step_tensor), and each call marks
+        the host mirrors of the step count and of `stale` unknown."""
         self.build([v for _, v in pairs])
         grads = self._clip([self._as_gradient(g, v) for g, v in pairs])
         name, hyper = self.update_rule(self._step())  # its fixed hyper-parameters (per-step ones come in `step`)
         prim, (_, step_names, fixed) = UPDATES[name], RULES[name]
         hyper = {k: hyper[k] for k in fixed if k != "weight_decay"}
-        step = self._step_tensor(step_names, pairs[0][1]._device)
+        device = pairs[0][1]._device
+        step = self._step_tensor(step_names, device) if finite is None else \
+            self._gated_step_tensor(step_names, device, finite, stale)
         slot_tuples, decays = self._slot_tuples, self._decay_table()
         for g, (_, var) in zip(grads, pairs):
             slots = slot_tuples[id(var)]
@@ -272,15 +286,17 @@ class Optimizer:
             else:
                 var.assign(new)
             if var.constraint is not None:
-                var.assign(var.constraint(var.value()))
-        return self.iterations
+                constrained = var.constraint(var.value())
+                # A skipped step leaves the variable as it was: not even the constraint runs again (Keras' MaxNorm
+                # is not idempotent).
+                var.assign(constrained if finite is None else ops.where(finite, constrained, var.value()))
 
     def _step_values(self, step_names, probe=False):
         """The per-step scalars of the coming update (float64, `step_names` order); unless probing, the step
         count moves on (on the host; the device variable moves with it, see _step_tensor)."""
         step = self._step()
         _, hyper = self.update_rule(step)
-        hyper["lr"] = self._current_learning_rate()
+        hyper["lr"], hyper["apply"] = self._current_learning_rate(), 1.0
         if not probe:
             self._step_mirror.advance(step + 1)
         return np.array([hyper[k] for k in step_names], dtype=np.float64)
@@ -300,6 +316,63 @@ class Optimizer:
             values = host_fed(lambda probe=False: self._step_values(step_names, probe), dtypes.float64, device)
             self.iterations.assign_add(ops.ones((), dtype=dtypes.int64))
             return values
+
+    # ---- steps the device may skip ---------------------------------------------------------------
+    def _step_powers(self) -> dict:
+        """{per-step scalar: base} for those that are base ** (step + 1) (Adam's bias corrections): what the
+        device computes from its step count when it decides which steps apply."""
+        return {}
+
+    def _counts_steps_on_device(self) -> bool:
+        """Whether the device alone can make each step's scalars from `iterations`: every one is the learning
+        rate (a number, a callable, or a built-in schedule, see schedules.rate_on_device) or a power in
+        _step_powers. Not so with a schedule of the user's own or Nadam's momentum schedule: those are computed on
+        the host from the step."""
+        if self._schedule() is not None and not _schedules.rate_on_device(self._schedule(), None):
+            return False
+        name, _ = self.update_rule(self._step())
+        return set(RULES[name][1]) <= {"lr", "apply"} | set(self._step_powers())
+
+    def _schedule(self):
+        lr = self._learning_rate
+        return lr if isinstance(lr, _schedules.LearningRateSchedule) else None
+
+    def _gated_step_tensor(self, step_names, device, finite, stale):
+        """The `step` input of a step that applies only where `finite` is true (a device bool), with no host read:
+        the host feeds the learning rate (the device computes a schedule's), the device computes
+        base ** (iterations + 1) for each power and sets `apply`; `iterations` advances by the flag. On each call
+        the feed marks the host mirrors of the step count and of `stale` unknown: the device alone knows whether
+        the step applied. Only inside a gf.function (eagerly the LossScaleOptimizer reads the flag and steps the
+        plain way)."""
+        from ...ops.feeds import host_fed
+        powers, schedule = self._step_powers(), self._schedule()
+        mirrors = (self._step_mirror, *stale)
+        names = list(step_names)
+
+        def rate(probe=False):
+            if not probe:
+                for mirror in mirrors:
+                    mirror.invalidate()
+            lr = 1.0 if schedule is not None else self._current_learning_rate()  # never the step: not known here
+            return np.array([lr if k == "lr" else 1.0 for k in names], np.float64)
+
+        with _device.device(device):
+            # All elementwise: the scalars fuse with the LossScaleOptimizer's, the vector is one kernel (cuda, sim).
+            iterations = self.iterations.value()
+            done = ops.cast(iterations, dtypes.float64)  # this update's step, as update_rule and schedules count it
+            power = done + 1.0  # the exponent of power(): made here, with the other scalars
+            self.iterations.assign(iterations + ops.cast(finite, dtypes.int64))
+            # apply = the flag, every other scalar times 1
+            last = ops.constant([float(k == "apply") for k in names], dtype=dtypes.float64)
+            step = host_fed(rate, dtypes.float64, device) * (1.0 - last * (1.0 - ops.cast(finite, dtypes.float64)))
+            if powers:
+                bases = ops.constant([float(powers.get(k, 1.0)) for k in names], dtype=dtypes.float64)
+                exponents = ops.constant([float(k in powers) for k in names], dtype=dtypes.float64)
+                step = step * ops.pow(bases, exponents * power)  # math.pow(base, step + 1), as power()
+            if schedule is not None:
+                at = ops.constant([k == "lr" for k in names], dtype=dtypes.bool)
+                step = ops.where(at, _schedules.rate_on_device(schedule, done), step)
+        return step
 
     def _as_gradient(self, g, var) -> Tensor:
         if not isinstance(g, Tensor):

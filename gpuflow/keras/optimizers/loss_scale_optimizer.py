@@ -3,18 +3,29 @@
 float16 gradients of small losses underflow to zero. The loss is multiplied by a large power of two
 (the scale) before the backward pass and the gradients divided by it after, which is exact in
 binary floating point. When a step's gradients hold an inf or NaN the scale was too large: the
-step is skipped and the scale halved. After `dynamic_growth_steps` good steps in a row it doubles.
+step is skipped (no update of the weights, the slots or `iterations`) and the scale halved. After
+`dynamic_growth_steps` good steps in a row it doubles.
 
 The scale and the good-step count are Variables (`dynamic_scale`, `step_counter`) with host
-mirrors, like the base optimizer's step count: the one device read per step is the finiteness
-check, a single reduction over every gradient.
+mirrors, like the base optimizer's step count. Eagerly, a step reads one boolean back: whether
+every gradient is finite (one reduction each). Inside a gf.function (a compiled fit) nothing is
+read back: the flag stays on the device, which updates the scale and the count with selects,
+and gives each update kernel an `apply` flag that skips the step (optim_prims.py). The per-step
+scalars (Adam's bias corrections, a built-in learning-rate schedule) then come from the device's
+step count. An inner optimizer whose per-step scalars only the host can compute (a schedule of
+the user's own, Nadam) steps inside a gf.cond on the flag instead: compiled, but with the flag
+read back on each call.
 """
 from __future__ import annotations
 
+import functools
+import logging
 import math
 
-from ... import devices as _device
+import numpy as np
+
 from ... import dtypes, ops
+from ..._traces import state_trace
 from ...tensor import Variable
 from .base import HostMirror, Optimizer
 from .family import deserialize, register, serialize
@@ -51,7 +62,9 @@ class LossScaleOptimizer(Optimizer):
         self.initial_scale, self.dynamic_growth_steps = scale, dynamic_growth_steps
         self.dynamic_scale = Variable(scale, trainable=False, dtype=dtypes.float32, name=f"{self.name}/dynamic_scale")
         self.step_counter = Variable(0, trainable=False, dtype=dtypes.int64, name=f"{self.name}/step_counter")
-        self._scale_mirror = HostMirror(self.dynamic_scale, float, scale)
+        # The variable's float32 value (not the number given, should it not be one): the scale a compiled step
+        # divides by is the variable's, and eager steps must divide by the same.
+        self._scale_mirror = HostMirror(self.dynamic_scale, float, float(np.float32(scale)))
         self._counter_mirror = HostMirror(self.step_counter, int, 0)
         self._unscaled = []  # gradients get_unscaled_gradients returned, held until apply sees them
 
@@ -93,24 +106,24 @@ class LossScaleOptimizer(Optimizer):
         """The current scale as a Python float (tf.keras 2 name; `dynamic_scale` is the Variable)."""
         return self._scale_mirror.get()
 
+    def _scale_for(self, x):
+        """The scale in x's dtype: the host's number eagerly, the variable's value inside a gf.function (a number
+        would be baked into the graph at its traced value)."""
+        if state_trace() is None:
+            return self._scale_mirror.get()
+        return ops.cast(self.dynamic_scale.value(), x.dtype)
+
     def scale_loss(self, loss):
         """The loss times the current scale: take the gradients of this (Keras 3)."""
-        return loss * self._scale_mirror.get()
+        return loss * self._scale_for(loss)
 
     get_scaled_loss = scale_loss  # tf.keras 2
 
     def get_unscaled_gradients(self, grads):
         """tf.keras 2: the gradients divided by the scale. apply_gradients will not divide these again."""
-        inverse = 1.0 / self._scale_mirror.get()  # a power of two while the scale is one: exact
-        out = [None if g is None else g * inverse for g in grads]
+        out = [None if g is None else g / self._scale_for(g) for g in grads]
         self._unscaled.extend(g for g in out if g is not None)
         return out
-
-    def _all_finite(self, grads) -> bool:
-        """Whether every gradient is finite: one reduction per gradient into one boolean, one device read."""
-        flags = [ops.reduce_all(ops.is_finite(g)) for g in grads]
-        with _device.device(grads[0]._device):
-            return bool(ops.reduce_all(ops.stack(flags)))
 
     # ---- updates -------------------------------------------------------------------------------------------
     def apply(self, grads, trainable_variables=None):
@@ -122,23 +135,77 @@ class LossScaleOptimizer(Optimizer):
         variables = list(trainable_variables)
         if len(grads) != len(variables):
             raise ValueError(f"{self.name}: got {len(grads)} gradients for {len(variables)} variables")
-        pairs = [(self.inner_optimizer._as_gradient(g, v), v) for g, v in zip(grads, variables) if g is not None]
+        inner = self.inner_optimizer
+        pairs = [(inner._as_gradient(g, v), v) for g, v in zip(grads, variables) if g is not None]
         if not pairs:
             return self.iterations
-        if not self._all_finite([g for g, _ in pairs]):
-            self._counter_mirror.assign(0)
-            self._scale_mirror.assign(self._scale_mirror.get() / 2.0)
-            return self.iterations
-        inverse = 1.0 / self._scale_mirror.get()
-        unscaled = [g if id(g) in already else g * inverse for g, _ in pairs]
-        self.inner_optimizer.apply(unscaled, [v for _, v in pairs])
-        count = self._counter_mirror.get() + 1
-        if count >= self.dynamic_growth_steps:
-            self._counter_mirror.assign(0)
-            self._scale_mirror.assign(self._scale_mirror.get() * 2.0)
+        # Keras 3's order: unscale with the current scale, check the unscaled gradients (a scale below 1 can make
+        # a finite gradient overflow), then update the scale and step (or not).
+        pairs = [(g if id(g) in already else g / self._scale_for(g), v) for g, v in pairs]
+        finite = functools.reduce(ops.logical_and, [ops.reduce_all(ops.is_finite(g)) for g, _ in pairs])
+        if state_trace() is None:
+            finite = bool(finite)  # the one read back of an eager step
+            if finite:
+                inner._update(pairs)
+            self._set_scale(*self._next_scale(finite))
+        elif inner._counts_steps_on_device():
+            self._device_scale_step(finite)
+            inner._update(pairs, finite=finite, stale=(self._scale_mirror, self._counter_mirror))
         else:
-            self._counter_mirror.assign(count)
+            _log_once(f"LossScaleOptimizer: {type(inner).__name__}'s per-step scalars (a learning-rate schedule of "
+                      f"your own, or Nadam's momentum schedule) are computed on the host from the step count, so the "
+                      f"compiled step reads the gradients' finiteness back on each call (gf.cond)")
+            self._host_decided_step(pairs, finite)
         return self.iterations
+
+    def _next_scale(self, finite: bool):
+        """(scale, good-step count) after a step whose gradients were finite or not, from the host mirrors."""
+        scale, count = self._scale_mirror.get(), self._counter_mirror.get() + 1
+        if not finite:
+            return scale / 2.0, 0
+        return (scale * 2.0, 0) if count >= self.dynamic_growth_steps else (scale, count)
+
+    def _set_scale(self, scale, count):
+        if scale != self._scale_mirror.get():
+            self._scale_mirror.assign(scale)
+        self._counter_mirror.assign(count)
+
+    def _device_scale_step(self, finite):
+        """_next_scale on the device, with selects on the flag: nothing read back."""
+        scale, count = self.dynamic_scale.value(), self.step_counter.value()
+        count = count + 1
+        grow = ops.logical_and(finite, count >= self.dynamic_growth_steps)
+        self.step_counter.assign(ops.where(ops.logical_or(grow, ops.logical_not(finite)), ops.zeros_like(count),
+                                           count))
+        self.dynamic_scale.assign(ops.where(finite, ops.where(grow, scale * 2.0, scale), scale * 0.5))
+
+    def _host_decided_step(self, pairs, finite):
+        """Inside a gf.function, for an inner optimizer whose step scalars the host computes: a gf.cond on the
+        flag (read back on each call), its branches the eager logic, the scale and count fed from the host."""
+        from ...graph.control_flow import cond
+
+        def branch(applied):
+            def run():
+                if applied:
+                    self.inner_optimizer._update(pairs)
+                self._fed_scale_step(applied, pairs[0][1]._device)
+                return ops.constant(True)
+            return run
+        cond(finite, branch(True), branch(False))
+
+    def _fed_scale_step(self, finite: bool, device):
+        from ...ops.feeds import host_fed
+
+        def next_scale(probe=False):
+            scale, count = self._next_scale(finite)
+            if not probe:
+                self._scale_mirror.advance(scale)
+                self._counter_mirror.advance(count)
+            return np.array([scale, count], np.float64)
+
+        values = host_fed(next_scale, dtypes.float64, device)
+        self.dynamic_scale.assign(ops.cast(values[0], dtypes.float32))
+        self.step_counter.assign(ops.cast(values[1], dtypes.int64))
 
     def update_rule(self, step):
         return self.inner_optimizer.update_rule(step)
@@ -156,3 +223,12 @@ class LossScaleOptimizer(Optimizer):
 
     def __repr__(self):
         return f"<LossScaleOptimizer '{self.name}' scale={self.loss_scale:g} inner={self.inner_optimizer!r}>"
+
+
+_said = set()
+
+
+def _log_once(message):
+    if message not in _said:
+        _said.add(message)
+        logging.getLogger("gpuflow").info("gpuflow: %s", message)

@@ -9,7 +9,7 @@ from harness import TOL, assert_close, rand
 # Realistic hyper-parameters for each param name (step 3's bias-correction powers and Nadam coefficients).
 HYPER = {"lr": 0.01, "weight_decay": 0.02, "momentum": 0.9, "nesterov": True, "beta_1": 0.9, "beta_2": 0.999,
          "epsilon": 1e-7, "beta_1_power": 0.9 ** 3, "beta_2_power": 0.999 ** 3, "m_coef": 1.9, "g_coef": 0.4,
-         "v_coef": 1 / (1 - 0.999 ** 3), "rho": 0.9}
+         "v_coef": 1 / (1 - 0.999 ** 3), "rho": 0.9, "apply": 1.0}
 # An odd size spanning more than one 256-thread block, a 2-D one, and an empty one.
 SHAPES = [(517,), (3, 7), (0,)]
 SIGNED = {"m", "momentum", "average"}
@@ -49,6 +49,27 @@ def test_kernel_matches_numpy(name, device):
                          _run(name, arrays, "cpu", **dict(hyper, nesterov=False)), *TOL["float32"], name)
 
 
+@pytest.mark.parametrize("name", sorted(RULES))
+@pytest.mark.parametrize("device", ["cpu", "sim", pytest.param("cuda", marks=pytest.mark.gpu)])
+def test_a_skipped_step_keeps_every_input(name, device):
+    """apply = 0 (a LossScaleOptimizer's step with non-finite gradients): the parameter and slots come out as they
+    went in, bit for bit, even with an inf gradient, a huge rate and weight decay."""
+    hyper = {k: HYPER[k] for k in RULES[name][1] + RULES[name][2]}
+    hyper.update(apply=0.0, lr=1e30, weight_decay=0.5)
+    for shape in SHAPES:
+        arrays = _inputs(name, shape, "float32")
+        arrays[1] = np.full(shape, np.inf, np.float32)
+        _, step_names, fixed = RULES[name]
+        with gf.device(device):
+            out = UPDATES[name](*[gf.constant(a) for a in arrays], gf.constant(np.array([hyper[k] for k in step_names])),
+                                **{k: v for k, v in hyper.items() if k in fixed})
+        out = [o.numpy() for o in (out if isinstance(out, tuple) else (out,))]
+        kept = [arrays[0]] + arrays[2:]
+        assert len(out) == len(kept)
+        for got, want in zip(out, kept):
+            np.testing.assert_array_equal(got, want, err_msg=f"{name}{shape} on {device}")
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float16", "bfloat16"])
 @pytest.mark.parametrize("device", ["sim", pytest.param("cuda", marks=pytest.mark.gpu)])
 def test_kernel_dtypes(dtype, device):
@@ -77,8 +98,8 @@ def test_optimizer_steps_on_device_match_cpu(device):
 
 def test_update_rejects_mismatched_gradient():
     with pytest.raises(gf.errors.InvalidArgumentError, match="gradient is float64"):
-        UPDATES["sgd_update"](gf.constant(np.ones(3, np.float32)), gf.constant(np.ones(3)), gf.constant(np.array([0.1])),
-                              weight_decay=0.0)
+        UPDATES["sgd_update"](gf.constant(np.ones(3, np.float32)), gf.constant(np.ones(3)),
+                              gf.constant(np.array([0.1, 1.0])), weight_decay=0.0)
 
 
 def test_update_rejects_a_bad_step_vector():

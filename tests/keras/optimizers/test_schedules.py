@@ -82,3 +82,46 @@ def test_optimizer_reads_the_schedule_each_step():
     assert isinstance(again.get_config()["learning_rate"], dict) and float(again.learning_rate) == pytest.approx(0.1)
     with pytest.raises(TypeError, match="schedule"):
         optimizer.learning_rate = 0.01
+
+
+BUILT_IN = [schedules.ExponentialDecay(0.1, 10, 0.5), schedules.ExponentialDecay(0.1, 10, 0.5, staircase=True),
+            schedules.InverseTimeDecay(0.2, 5, 0.3), schedules.InverseTimeDecay(0.2, 5, 0.3, staircase=True),
+            schedules.PiecewiseConstantDecay([1, 10, 20], [1.0, 0.5, 0.25, 0.1]),
+            schedules.PolynomialDecay(0.1, 20, 0.01, power=2.0),
+            schedules.PolynomialDecay(0.1, 20, 0.01, power=0.5, cycle=True), schedules.CosineDecay(0.1, 20, alpha=0.1),
+            schedules.CosineDecay(0.0, 20, warmup_target=0.2, warmup_steps=10)]
+
+
+@pytest.mark.parametrize("device", ["cpu", "sim", pytest.param("cuda", marks=pytest.mark.gpu)])
+@pytest.mark.parametrize("schedule", BUILT_IN, ids=lambda s: f"{type(s).__name__}{sorted(s.get_config().items())}")
+def test_the_same_formula_on_a_device_step(schedule, device):
+    """What a compiled step that counts its steps on the device computes (a LossScaleOptimizer's): the host's rate,
+    bit for bit where the device's libm is the host's (cpu, sim); on a GPU within an ulp or two of float32."""
+    assert schedules.rate_on_device(schedule, None)
+    with gf.device(device):
+        for step in STEPS + [9, 10, 11, 77]:
+            got = schedules.rate_on_device(schedule, gf.constant(float(step), dtype="float64"))
+            assert got.dtype == gf.float64 and got.shape == ()
+            want = float(schedule(step))
+            if device == "cuda":
+                assert float(got) == pytest.approx(want, rel=3e-7)
+            else:
+                assert float(got) == want, f"step {step}"
+
+
+def test_only_the_built_in_formulas_run_on_a_device():
+    class Own(schedules.LearningRateSchedule):
+        def value(self, step):
+            return 0.1
+
+    class Tweaked(schedules.ExponentialDecay):
+        def value(self, step):
+            return 2 * super().value(step)
+
+    class Called(schedules.CosineDecay):
+        def __call__(self, step):
+            return super().__call__(step) * 2
+
+    for schedule in (Own(), Tweaked(0.1, 10, 0.5), Called(0.1, 10)):
+        assert schedules.rate_on_device(schedule, None) is None
+        assert schedules.rate_on_device(schedule, gf.constant(1.0, dtype="float64")) is None
