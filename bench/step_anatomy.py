@@ -1,6 +1,6 @@
 """Step anatomy: what one steady-state training step asks of the runtime, eager against gf.function.
 
-    python bench/step_anatomy.py [--device sim|cpu|cuda] [--json] [--steps N] [--warmup W] [--out DIR]
+    python bench/step_anatomy.py [--device sim|cpu|cuda] [--json] [--steps N] [--warmup W] [--out DIR] [--passes]
 
 The model is bench/fit.py's: the 784-128(relu)-10 MLP, Adam(1e-3), SparseCategoricalCrossentropy(from_logits=True),
 metrics=["accuracy"], on random MNIST-shaped data (float32 pixels in [0, 1), int32 labels), batch 128. Two
@@ -22,6 +22,9 @@ is the mean per step (an int when every step counted the same, as steady steps d
 
 --json prints one JSON line per mode (bench/report.py draws them); otherwise a table. --out DIR also writes
 a results file (step-anatomy-<device>-<machine>-<time>.json) with the run's metadata.
+
+--passes measures the compiled mode once per prefix of the graph compiler's pass pipeline instead (none, +dce,
++cse, +fold, ...): see bench/pass_anatomy.py for its configurations and columns.
 """
 from __future__ import annotations
 
@@ -54,8 +57,9 @@ def make_model(gf, device: str, eager: bool):
     return model
 
 
-def anatomy(gf, device: str, mode: str, steps: int, warmup: int) -> dict:
-    """Per-step counts and host time of `steps` steady-state train steps of `mode` on `device`."""
+def anatomy(gf, device: str, mode: str, steps: int, warmup: int, after=None) -> dict:
+    """Per-step counts and host time of `steps` steady-state train steps of `mode` on `device`; `after(train
+    function)` is called once they are counted (--passes reads the function's graph)."""
     from gpuflow.keras.engine.data_adapter import pack
     from gpuflow.runtime import counters
     rng = np.random.default_rng(0)
@@ -78,6 +82,8 @@ def anatomy(gf, device: str, mode: str, steps: int, warmup: int) -> dict:
                 times.append(time.perf_counter() - start)
             counts.append(measured.delta)
         common.synchronize(device)
+    if after is not None:
+        after(function)
     record = {"mode": mode, "device": device}
     for key in COUNTS:
         values = [c[key] for c in counts]
@@ -94,11 +100,17 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=10, help="steady-state steps counted per mode (default 10)")
     ap.add_argument("--warmup", type=int, default=3, help="steps run first and not counted (default 3)")
     ap.add_argument("--out", default=None, help="also write a results file into this folder")
+    ap.add_argument("--passes", action="store_true",
+                    help="the compiled mode once per pass pipeline prefix (none, +dce, +cse, +fold, ...)")
     args = ap.parse_args(argv)
     if args.steps < 1 or args.warmup < 1:
         ap.error("--steps and --warmup must be at least 1 (the first step traces and compiles)")
 
     import gpuflow as gf
+    if args.passes:
+        import pass_anatomy
+        return pass_anatomy.main(gf, anatomy, args, f"the compiled MLP train step (batch {BATCH}) per pass "
+                                 f"configuration, mean of {args.steps} steps")
     records = []
     for mode in MODES:
         record = anatomy(gf, args.device, mode, args.steps, args.warmup)

@@ -20,161 +20,51 @@
 //
 // Napkin math per element, S = sizeof(T), k slots: reads (2 + k) * S, writes (1 + k) * S.
 // Adam float32: 28 bytes and ~15 FLOPs per element: bandwidth-bound, one sqrt + one divide.
-#include "common.cuh"
+#include "optim.cuh"
 
-namespace {
-
-template <typename A>
-__device__ __forceinline__ A decayed(A p, A lr, A weight_decay) {
-  return p - lr * weight_decay * p;
-}
-
-// A moment's moving average, Keras' form: m + (x - m)(1 - beta) (Adam, Adamax and Nadam's m and v).
-template <typename A>
-__device__ __forceinline__ A moving_average(A m, A x, A beta) {
-  return m + (x - m) * (A(1) - beta);
-}
-
-}  // namespace
-
-// SGD (momentum, nesterov):  m = momentum * m - lr * g
-//   p += m                          (classic)
-//   p += momentum * m - lr * g      (nesterov)
-//   p -= lr * g                     (no momentum)
 template <typename T>
 __global__ void sgd_update(const T* p, const T* g, const T* m, T* p_out, T* m_out, gf::index_t n,
                            const double* step, gf::acc_t<T> momentum, int use_momentum, int nesterov,
                            gf::acc_t<T> weight_decay) {
-  typedef gf::acc_t<T> A;
-  const A lr = A(step[0]);
-  GF_GRID_STRIDE_LOOP(i, n) {
-    A pi = decayed(gf::load(p[i]), lr, weight_decay);
-    A gi = gf::load(g[i]);
-    if (use_momentum) {
-      A mi = momentum * gf::load(m[i]) - lr * gi;
-      pi += nesterov ? momentum * mi - lr * gi : mi;
-      m_out[i] = gf::store<T>(mi);
-    } else {
-      pi -= lr * gi;
-    }
-    p_out[i] = gf::store<T>(pi);
-  }
+  GF_GRID_STRIDE_LOOP(i, n) sgd_element<T>(i, p, g, m, p_out, m_out, step, momentum, use_momentum, nesterov,
+                      weight_decay);
 }
 
-// Adam:  m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2);  [AMSGrad: v_hat = max(v_hat, v)]
-//        p -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v or v_hat) + eps)
 template <typename T>
 __global__ void adam_update(const T* p, const T* g, const T* m, const T* v, const T* vhat, T* p_out, T* m_out,
                             T* v_out, T* vhat_out, gf::index_t n, const double* step, gf::acc_t<T> beta1,
                             gf::acc_t<T> beta2, gf::acc_t<T> eps, int amsgrad, gf::acc_t<T> weight_decay) {
-  typedef gf::acc_t<T> A;
-  const A lr = A(step[0]), beta1_power = A(step[1]), beta2_power = A(step[2]);
-  const A alpha = lr * sqrt(A(1) - beta2_power) / (A(1) - beta1_power);
-  GF_GRID_STRIDE_LOOP(i, n) {
-    A pi = decayed(gf::load(p[i]), lr, weight_decay);
-    A gi = gf::load(g[i]);
-    A mi = gf::load(m[i]);
-    A vi = gf::load(v[i]);
-    mi = moving_average(mi, gi, beta1);
-    vi = moving_average(vi, gi * gi, beta2);
-    A denom_v = vi;
-    if (amsgrad) {
-      A hi = gf::load(vhat[i]);
-      denom_v = hi > vi ? hi : vi;
-      vhat_out[i] = gf::store<T>(denom_v);
-    }
-    p_out[i] = gf::store<T>(pi - mi * alpha / (sqrt(denom_v) + eps));
-    m_out[i] = gf::store<T>(mi);
-    v_out[i] = gf::store<T>(vi);
-  }
+  GF_GRID_STRIDE_LOOP(i, n) adam_element<T>(i, p, g, m, v, vhat, p_out, m_out, v_out, vhat_out, step, beta1,
+                      beta2, eps, amsgrad, weight_decay);
 }
 
-// Adamax:  m += (g - m)(1 - b1);  u = max(b2 * u, |g|);  p -= lr * m / ((1 - b1^t)(u + eps))
 template <typename T>
 __global__ void adamax_update(const T* p, const T* g, const T* m, const T* u, T* p_out, T* m_out, T* u_out,
                               gf::index_t n, const double* step, gf::acc_t<T> beta1, gf::acc_t<T> beta2,
                               gf::acc_t<T> eps, gf::acc_t<T> weight_decay) {
-  typedef gf::acc_t<T> A;
-  const A lr = A(step[0]), beta1_power = A(step[1]);
-  GF_GRID_STRIDE_LOOP(i, n) {
-    A pi = decayed(gf::load(p[i]), lr, weight_decay);
-    A gi = gf::load(g[i]);
-    A mi = gf::load(m[i]);
-    A ui = beta2 * gf::load(u[i]);
-    A ag = gi < A(0) ? -gi : gi;
-    mi = moving_average(mi, gi, beta1);
-    ui = ui > ag ? ui : ag;
-    p_out[i] = gf::store<T>(pi - lr * mi / ((A(1) - beta1_power) * (ui + eps)));
-    m_out[i] = gf::store<T>(mi);
-    u_out[i] = gf::store<T>(ui);
-  }
+  GF_GRID_STRIDE_LOOP(i, n) adamax_element<T>(i, p, g, m, u, p_out, m_out, u_out, step, beta1, beta2, eps,
+                      weight_decay);
 }
 
-// Nadam:  m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2)
-//         m_hat = m * m_coef + g * g_coef;  v_hat = v * v_coef;  p -= lr * m_hat / (sqrt(v_hat) + eps)
-// with m_coef = u_{t+1} / (1 - prod_{i<=t+1} u_i), g_coef = (1 - u_t) / (1 - prod_{i<=t} u_i),
-// v_coef = 1 / (1 - b2^t), all computed on the host and read from `step`.
 template <typename T>
 __global__ void nadam_update(const T* p, const T* g, const T* m, const T* v, T* p_out, T* m_out, T* v_out,
                              gf::index_t n, const double* step, gf::acc_t<T> beta1, gf::acc_t<T> beta2,
                              gf::acc_t<T> eps, gf::acc_t<T> weight_decay) {
-  typedef gf::acc_t<T> A;
-  const A lr = A(step[0]), m_coef = A(step[1]), g_coef = A(step[2]), v_coef = A(step[3]);
-  GF_GRID_STRIDE_LOOP(i, n) {
-    A pi = decayed(gf::load(p[i]), lr, weight_decay);
-    A gi = gf::load(g[i]);
-    A mi = gf::load(m[i]);
-    A vi = gf::load(v[i]);
-    mi = moving_average(mi, gi, beta1);
-    vi = moving_average(vi, gi * gi, beta2);
-    A m_hat = mi * m_coef + gi * g_coef;
-    p_out[i] = gf::store<T>(pi - m_hat * lr / (sqrt(vi * v_coef) + eps));
-    m_out[i] = gf::store<T>(mi);
-    v_out[i] = gf::store<T>(vi);
-  }
+  GF_GRID_STRIDE_LOOP(i, n) nadam_element<T>(i, p, g, m, v, p_out, m_out, v_out, step, beta1, beta2, eps,
+                      weight_decay);
 }
 
-// RMSprop:  vel = rho * vel + (1 - rho) g^2
-//           centered: avg = rho * avg + (1 - rho) g;  denom = vel - avg^2 + eps;  else denom = vel + eps
-//           step = lr * g / sqrt(denom);  momentum: mom = momentum * mom + step, p -= mom;  else p -= step
 template <typename T>
 __global__ void rmsprop_update(const T* p, const T* g, const T* vel, const T* avg, const T* mom, T* p_out,
                                T* vel_out, T* avg_out, T* mom_out, gf::index_t n, const double* step,
                                gf::acc_t<T> rho, gf::acc_t<T> momentum, gf::acc_t<T> eps, int centered,
                                int use_momentum, gf::acc_t<T> weight_decay) {
-  typedef gf::acc_t<T> A;
-  const A lr = A(step[0]);
-  GF_GRID_STRIDE_LOOP(i, n) {
-    A pi = decayed(gf::load(p[i]), lr, weight_decay);
-    A gi = gf::load(g[i]);
-    A vi = rho * gf::load(vel[i]) + (A(1) - rho) * gi * gi;
-    A denom = vi + eps;
-    if (centered) {
-      A ai = rho * gf::load(avg[i]) + (A(1) - rho) * gi;
-      denom = vi - ai * ai + eps;
-      avg_out[i] = gf::store<T>(ai);
-    }
-    A step = lr * gi / sqrt(denom);
-    if (use_momentum) {
-      step += momentum * gf::load(mom[i]);
-      mom_out[i] = gf::store<T>(step);
-    }
-    p_out[i] = gf::store<T>(pi - step);
-    vel_out[i] = gf::store<T>(vi);
-  }
+  GF_GRID_STRIDE_LOOP(i, n) rmsprop_element<T>(i, p, g, vel, avg, mom, p_out, vel_out, avg_out, mom_out, step,
+                      rho, momentum, eps, centered, use_momentum, weight_decay);
 }
 
-// Adagrad:  acc += g^2;  p -= lr * g / sqrt(acc + eps)
 template <typename T>
 __global__ void adagrad_update(const T* p, const T* g, const T* acc, T* p_out, T* acc_out, gf::index_t n,
                                const double* step, gf::acc_t<T> eps, gf::acc_t<T> weight_decay) {
-  typedef gf::acc_t<T> A;
-  const A lr = A(step[0]);
-  GF_GRID_STRIDE_LOOP(i, n) {
-    A pi = decayed(gf::load(p[i]), lr, weight_decay);
-    A gi = gf::load(g[i]);
-    A ai = gf::load(acc[i]) + gi * gi;
-    p_out[i] = gf::store<T>(pi - lr * gi / sqrt(ai + eps));
-    acc_out[i] = gf::store<T>(ai);
-  }
+  GF_GRID_STRIDE_LOOP(i, n) adagrad_element<T>(i, p, g, acc, p_out, acc_out, step, eps, weight_decay);
 }

@@ -48,7 +48,8 @@ class Plan:
             if isinstance(prim, Effect) or getattr(prim, "control_flow", False):
                 self.steps.append((None, node, ins, outs, drop))
             else:
-                impl = node.device.backend.impls.get(prim.name)
+                backend = node.device.backend
+                impl = prim.impl_for(backend) if hasattr(prim, "impl_for") else backend.impls.get(prim.name)
                 if impl is None:
                     from ..errors import UnimplementedError
                     raise UnimplementedError(f"{graph.name}: {prim.name} is not implemented on {node.device.kind}; "
@@ -57,9 +58,22 @@ class Plan:
                     self.steps.append((_InPlace(impl, in_place[i]), node.params, ins, outs, drop))
                     continue
                 self.steps.append((impl, node.params, ins, outs if prim.n_outputs != 1 else outs[0], drop))
+        self.memory = _memory_plan(graph)
+        self.graphs = _graph_replay(self)
 
     def run(self, arrays):
         """Backend arrays of the outputs, given backend arrays of the inputs."""
+        if self.graphs is not None and self.graphs.ready():
+            out = self.graphs.run(arrays)
+            if out is not None:
+                return out
+        if self.memory is not None:
+            return self.memory.run(self._run, arrays)
+        return self._run(arrays)
+
+    def _run(self, arrays, effect=None):
+        """One replay of the steps; `effect`: how effect nodes run (a CUDA Graph capture runs them its way)."""
+        effect = effect or _effect
         env = [None] * self.size
         for index, data in self.constants:
             env[index] = data
@@ -67,7 +81,7 @@ class Plan:
             env[index] = data
         for impl, params, ins, outs, drop in self.steps:
             if impl is None:
-                _effect(self, params, env, ins, outs)
+                effect(self, params, env, ins, outs)
             elif type(impl) is _InPlace:
                 for j, value in zip(outs, impl(env, ins, params)):
                     env[j] = value
@@ -100,6 +114,31 @@ class _InPlace:
         return result if isinstance(result, tuple) else (result,)
 
 
+def _memory_plan(graph):
+    """A static memory plan (memory_plan.py) when the optimizer options allow one and the graph runs on one
+    cuda or sim device with no control flow (whose branches would allocate differently from call to call)."""
+    from ..config_optimizer import enabled
+    devices = {node.device for node in graph.nodes if node.device is not None}
+    if not enabled("memory_plan") or len(devices) != 1:
+        return None
+    device = next(iter(devices))
+    if device is None or device.kind not in ("cuda", "sim") or \
+            any(getattr(node.prim, "control_flow", False) for node in graph.nodes):
+        return None
+    from .memory_plan import MemoryPlan
+    return MemoryPlan(device, graph.name)
+
+
+def _graph_replay(plan):
+    """CUDA Graph replay (cuda_graph.py) for a plan on cuda with a memory plan, when the options allow it."""
+    from ..config_optimizer import enabled
+    memory = plan.memory
+    if memory is None or memory.device.kind != "cuda" or not enabled("cuda_graphs"):
+        return None
+    from .cuda_graph import GraphReplay
+    return GraphReplay(plan)
+
+
 def _sole_owner(base) -> bool:
     """A buffer's base allows writing in place: none (it owns its memory), or an allocator's owner object (sim's
     pool) that only this array refers to (its own reference, this parameter's and getrefcount's)."""
@@ -113,15 +152,25 @@ def _in_place_updates(graph, last_use, keep):
     assigns = {n.inputs[0].index: n.params["var"] for n in graph.nodes if n.prim is ASSIGN}
     found = {}
     for i, node in enumerate(graph.nodes):
-        rule = RULES.get(node.prim.name)
-        if rule is None or getattr(node.prim, "control_flow", False) or node.device.kind == "cpu":
+        positions = _update_positions(node)
+        if positions is None or node.device.kind == "cpu":
             continue  # cpu: NumPy computes into new arrays anyway; copying them over the old ones only costs
-        positions = (0,) + tuple(range(2, 2 + len(rule[0])))  # (param, grad, *slots, step): param and slots
         pairs = [(node.inputs[k].index, node.outputs[o].index) for o, k in enumerate(positions)]
         if all(j in reads and assigns.get(out) == reads[j] and last_use.get(j) == i and j not in keep
                for j, out in pairs):
             found[i] = positions
     return found
+
+
+def _update_positions(node):
+    """For an optimizer update: the input positions its outputs may overwrite, in output order; else None."""
+    pairs = getattr(node.prim, "in_place_pairs", None)  # a multi-tensor update (graph/fusion/multi_update.py)
+    if pairs is not None:
+        return tuple(k for k, _ in sorted(pairs, key=lambda pair: pair[1]))
+    rule = RULES.get(node.prim.name)
+    if rule is None or getattr(node.prim, "control_flow", False):
+        return None
+    return (0,) + tuple(range(2, 2 + len(rule[0])))  # (param, grad, *slots, step): param and slots
 
 
 def _effect(plan, node, env, ins, outs):

@@ -1,6 +1,7 @@
 """`python -m gpuflow.kernels check [--arch sm_80 --arch sm_90]` and `python -m gpuflow.kernels warm [--arch sm_90]`
 
-check: compiles every kernel file in kernels/ with NVRTC (no GPU or driver needed), prints one row
+check: compiles every kernel file in kernels/, and the graph compiler's generated kernels (its samples),
+with NVRTC (no GPU or driver needed), prints one row
 per kernel and architecture (registers, spills, shared memory, stack), and exits non-zero on
 any compile error or on spills in the elementwise and reduction families.
 warm: fills the CUBIN cache with every listed instantiation for one architecture (the GPU's by
@@ -37,6 +38,7 @@ def check(archs, out=sys.stdout) -> int:
                     failures += 1
                 rows.append((path.name, arch, demangled.get(k.name, k.name), k.registers, spills, k.shared_bytes,
                              k.stack_bytes))
+    failures += _check_generated(archs, rows, out)
     width = max((len(r[2]) for r in rows), default=10)
     print(f"{'file':<16} {'arch':<6} {'kernel':<{width}} {'regs':>5} {'spill B':>8} {'smem B':>7} {'stack B':>8}",
           file=out)
@@ -46,6 +48,24 @@ def check(archs, out=sys.stdout) -> int:
     print(f"\n{len(rows)} kernel builds over {len(kernel_files())} files for {', '.join(archs)}: "
           f"{'OK' if not failures else f'{failures} FAILED'}", file=out)
     return 1 if failures else 0
+
+
+def _check_generated(archs, rows, out) -> int:
+    """The graph compiler's generated kernels, as its samples (gpuflow/graph/fusion/samples.py) stand for them."""
+    from ..graph.fusion.samples import sample_kernels
+    from .nvrtc import compile_program, cubin_options
+    failures = 0
+    for name, source in sample_kernels():
+        for arch in archs:
+            result = compile_program(source.encode(), f"{name}.cu", [name], cubin_options(arch) + ("--ptxas-options=-v",))
+            if not result.ok:
+                failures += 1
+                print(f"\ngenerated {name} [{arch}]: COMPILE ERROR\n{result.log}\n{source}\n", file=out)
+                continue
+            for k in result.kernels:
+                rows.append(("<generated>", arch, name, k.registers, k.spill_stores + k.spill_loads, k.shared_bytes,
+                             k.stack_bytes))
+    return failures
 
 
 def main(argv=None) -> int:

@@ -86,12 +86,14 @@ def kernel_headers(root: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(root.glob("*.cuh"))}
 
 
-def get(file: str, name: str, arch, root: Path | None = None) -> Entry:
+def get(file: str, name: str, arch, root: Path | None = None, source: bytes | None = None) -> Entry:
     """The CUBIN of `name` (a name expression) from kernels/`file` for `arch` ('90' or 'sm_90'):
-    from the cache when a whole entry with this key is there, else compiled by NVRTC and stored."""
+    from the cache when a whole entry with this key is there, else compiled by NVRTC and stored.
+    `source`: the text to compile instead of the file's (a generated kernel, which includes kernels/ headers)."""
     from ..kernels.nvrtc import arch_name, compile_program, cubin_options, nvrtc_version
     root = Path(root) if root is not None else kernel_dir()
-    source = (root / file).read_bytes()  # read once: the key and the compile see the same bytes
+    if source is None:
+        source = (root / file).read_bytes()  # read once: the key and the compile see the same bytes
     options = cubin_options(arch, root)
     key = cache_key(file, source, kernel_headers(root), name, options, nvrtc_version())
     folder = cache_dir()

@@ -30,6 +30,9 @@ from .sources import kernel_dir, read_source
 
 # (file, name expression) pairs launched in this process, per target: the sim test gate reads it.
 launched: dict[str, set] = {"cuda": set(), "sim": set()}
+# The graph compiler's generated kernels launched, per target: (kind of template, kernel name).
+launched_generated: dict[str, set] = {"cuda": set(), "sim": set()}
+GENERATED = "<generated>"  # the `file` of a generated kernel in the loader's cache
 
 COMPILE_OPTIONS = ("-std=c++17",)
 
@@ -62,6 +65,28 @@ class KernelLoader:
                 self._cache[key] = kernel
         return kernel
 
+    def generated(self, name: str, source: str, kind: str):
+        """A kernel the graph compiler generated (`source`, an extern "C" kernel `name` that includes kernels/
+        headers), compiled once per process (and cached on disk as the shipped kernels are). `kind` names its
+        template (map, reduce, multi_update) for the kernel-coverage gate."""
+        key = (GENERATED, name)
+        kernel = self._cache.get(key)
+        if kernel is None:
+            with self._lock:
+                kernel = self._cache.get(key)
+                if kernel is None:
+                    kernel = _Counted(self._compile_generated(name, source), (kind, name),
+                                      launched_generated[self.target])
+                    self._cache[key] = kernel
+        return kernel
+
+    def _compile_generated(self, name, source):
+        if self.target == "cuda":
+            return _cuda_function(f"{name}.cu", name, source)
+        from .sim import SimModule
+        options = COMPILE_OPTIONS + (f"-I{kernel_dir()}",)
+        return SimModule(code=source, options=options, name_expressions=(name,), name=f"{name}.cu").get_function(name)
+
     def _compile(self, file: str, name: str):
         source = read_source(file)
         if self.target == "cuda":
@@ -91,12 +116,13 @@ class KernelLoader:
 
 
 def _cuda_function(file: str, name: str, source: str):
+    """`name` from `source` (kernels/`file`, or a generated source named `file`)."""
     import cupy
     failure = None
     if _cubin_cache_enabled():
         from . import cubin_cache
         try:
-            entry = cubin_cache.get(file, name, cupy.cuda.Device().compute_capability)
+            entry = cubin_cache.get(file, name, cupy.cuda.Device().compute_capability, source=source.encode())
         except (RuntimeError, OSError) as e:
             # NVRTC refused (e.g. one older than the GPU, where CuPy compiles PTX instead; or a real error
             # in the kernel, which CuPy's compile below reports too), or the cache folder is unusable.

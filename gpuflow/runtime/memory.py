@@ -19,6 +19,7 @@ frees before it lets go (CuPy's memory pool defers its frees the same way).
 from __future__ import annotations
 
 import bisect
+import threading
 from dataclasses import dataclass, field
 
 from ..errors import ResourceExhaustedError
@@ -42,9 +43,21 @@ class Block:
     users: set = field(default_factory=set)       # streams besides `stream` that used the block
 
 
+@dataclass(eq=False)
+class ArenaBlock(Block):
+    """A region of a compiled function's arena (gpuflow/graph/memory_plan.py): handed out and taken back by the
+    arena itself, never by the allocator's lists."""
+    arena: object = None
+    request: int = -1
+
+
 class CachingAllocator:
     def __init__(self, raw_malloc, raw_free, make_event=None, out_of_memory=(MemoryError,)):
         self._raw_malloc, self._raw_free = raw_malloc, raw_free
+        # A compiled function's memory plan, while it replays on this thread: it serves (or records) the
+        # requests first. Thread-local: another thread's allocations never take the plan's regions.
+        self._hooks = threading.local()
+        self.on_free = None  # a memory plan's recording call watches frees: free(block) calls on_free(block)
         self._make_event = make_event          # stream → event with .query() -> bool (done?)
         self._oom = out_of_memory
         self._free: dict[int, list] = {}       # stream → sorted [(size, ptr, block)]
@@ -57,6 +70,24 @@ class CachingAllocator:
     # ---- allocation ---------------------------------------------------------------------
     def malloc(self, size: int, stream: int = 0) -> Block:
         size = round_size(size)
+        hook = getattr(self._hooks, "hook", None)
+        if hook is not None:
+            block = hook.malloc(size, stream)
+            if block is not None:
+                return block
+        block = self._malloc(size, stream)
+        if hook is not None:
+            hook.allocated(block)
+        return block
+
+    def set_hook(self, hook) -> object:
+        """Install `hook` (None: none) for this thread; returns the one it replaces. A hook's malloc(size, stream)
+        returns a Block it serves or None (the allocator serves it, then calls hook.allocated(block))."""
+        previous = getattr(self._hooks, "hook", None)
+        self._hooks.hook = hook
+        return previous
+
+    def _malloc(self, size: int, stream: int) -> Block:
         COUNTERS.pool_allocs += 1
         with self._lock:
             self._collect_deferred()
@@ -100,6 +131,11 @@ class CachingAllocator:
     # ---- freeing --------------------------------------------------------------------------
     def free(self, block: Block) -> None:
         """Give `block` back; never waits for the lock (it runs from finalisers), see the module docstring."""
+        if type(block) is ArenaBlock:
+            block.arena.release(block, self._make_event)
+            return
+        if self.on_free is not None:
+            self.on_free(block)
         events = None
         if block.users and self._make_event is not None:
             # Made before the lock: recording an event calls CUDA and allocates Python objects,

@@ -25,6 +25,20 @@ def streamed_impls(impls: dict, device) -> dict:
     return {name: _streamed(name, fn, eng, device) for name, fn in impls.items()}
 
 
+def streamed_call(name, fn, device, out_specs):
+    """fn (a generated kernel's launch: arrays in, arrays out) as one op on the current stream of `device`;
+    out_specs() -> [(shape, numpy dtype)] of its outputs."""
+    eng = engine()
+
+    def impl(*arrays, **params):
+        if not eng.tracking or eng.executing():
+            return fn(*arrays, **params)
+        specs = out_specs()
+        return run_op(eng, streams.current_handle(device), name, fn, arrays, params,
+                      lambda: tuple(specs) if len(specs) > 1 else specs)  # a tuple: several outputs
+    return impl
+
+
 def _streamed(name, fn, eng, device):
     def impl(*arrays, **params):
         if not eng.tracking or eng.executing():

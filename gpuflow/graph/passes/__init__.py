@@ -13,13 +13,33 @@ GPUFLOW_DUMP_GRAPH=dir writes the IR before the first pass and after each pass (
 from __future__ import annotations
 
 from ...config_optimizer import enabled_passes
+from ..fusion import fuse
+from . import dump
+from .cse import eliminate_common_subexpressions
+from .dce import eliminate_dead_code
+from .fold import fold_constants
 
-PIPELINE: tuple = ()  # (option name, pass function) in order; filled below as the passes land
+# (option name, pass function) in order. DCE first (less for the others to look at), CSE before folding (merged
+# constants fold once), fusion after folding (constants are known), DCE again last: folding leaves the constants
+# it consumed.
+PIPELINE: tuple = (
+    ("dead_code_elimination", eliminate_dead_code),
+    ("common_subexpression_elimination", eliminate_common_subexpressions),
+    ("constant_folding", fold_constants),
+    ("fusion", fuse),
+    ("dead_code_elimination", eliminate_dead_code),
+)
 
 
 def optimize(graph):
     """`graph` after every pass the optimizer options leave on (the same object when none is on)."""
+    written = dump.start(graph)
+    if written:
+        written.write("traced", graph)
+    enabled = enabled_passes()
     for name, run in PIPELINE:
-        if name in enabled_passes():
+        if name in enabled:
             graph = run(graph)
+            if written:
+                written.write(name, graph)
     return graph

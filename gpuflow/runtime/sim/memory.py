@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-from ..memory import CachingAllocator
+from ..memory import ArenaBlock, CachingAllocator
 
 ALIGN = 256
 
@@ -84,7 +84,9 @@ class SimPool:
         nbytes = math.prod(shape) * dtype.itemsize
         block = self.allocator.malloc(nbytes)
         owner = _Owner()
-        owner.pool, owner.block, owner.buffer = self.allocator, block, self.blocks.buffers[block.ptr]
+        owner.pool, owner.block = self.allocator, block
+        # an arena's region lives in the arena's own buffer (gpuflow/graph/memory_plan.py)
+        owner.buffer = block.arena.backing if type(block) is ArenaBlock else self.blocks.buffers[block.ptr]
         if dtype.kind == "V":  # ml_dtypes' bfloat16 & co. have no typestr of their own: their bytes, viewed
             owner.__array_interface__ = {"shape": (nbytes,), "typestr": "|u1", "data": (block.ptr, False),
                                          "version": 3}
