@@ -14,8 +14,8 @@ the plan is written out once as straight-line Python, compiled, and called on ev
 
 Values live in locals, each deleted right after its last use (as Plan drops them, so memory is given back
 as eager code gives it back); impls, params, constants and variables are bound once as the function's
-globals. Every primitive runs through `node.device.backend.impls[prim.name]`, as in the executor, so any
-primitive with a cpu impl (fused ones included) replays here.
+globals. Every primitive runs through the impl the executor would call (`backend.impls[prim.name]`, or a
+fused primitive's own `impl_for(backend)`), so any primitive with a cpu impl replays here.
 
 Optimizer updates run in place (the NumPy rules take `out=`, gpuflow/backend/numpy/optim.py): when an
 update's param and slot inputs are reads of the very variables its outputs are assigned to, used by nothing
@@ -46,7 +46,7 @@ def cpu_replay(graph):
         if isinstance(node.prim, Effect):
             if node.prim not in (READ, ASSIGN, FEED):
                 return None
-        elif node.device.backend.impls.get(node.prim.name) is None:
+        elif _impl(node) is None:
             return None  # Plan says which primitive, on which device
     return CpuReplay(graph)
 
@@ -118,7 +118,7 @@ def _node_lines(i, node, ins, outs, targets, variables, namespace):
         namespace[f"feed{i}"], namespace[f"dtype{i}"] = params["fn"], params["dtype"]
         namespace[f"from_numpy{i}"] = node.device.backend.from_numpy
         return [f"    {outs[0]} = from_numpy{i}(feed{i}(), dtype{i}, copy=False)  # host_feed"]
-    namespace[f"f{i}"] = node.device.backend.impls[prim.name]
+    namespace[f"f{i}"] = _impl(node)
     call_args = ins + _param_args(i, params, namespace)
     lhs = outs[0] if prim.n_outputs == 1 else ", ".join(outs) + ("," if len(outs) == 1 else "")
     call = f"f{i}({', '.join(call_args)})"
@@ -133,6 +133,12 @@ def _node_lines(i, node, ins, outs, targets, variables, namespace):
             f"        {lhs} = {in_place}  # {prim.name}, in place",
             "    else:",
             f"        {lhs} = {call}  # {prim.name}"]
+
+
+def _impl(node):
+    """The node's function on its device, as the executor finds it (a fused primitive brings its own)."""
+    backend = node.device.backend
+    return node.prim.impl_for(backend) if hasattr(node.prim, "impl_for") else backend.impls.get(node.prim.name)
 
 
 def _param_args(i, params, namespace):
