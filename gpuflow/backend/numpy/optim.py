@@ -83,10 +83,14 @@ def _chunked(fn, targets, inputs, acc, hyper):
         fn([o[lo:hi] for o in outs], *[a[lo:hi] for a in ins], t[:hi - lo], s[:hi - lo], **hyper)
 
 
-def _decay_into(out, p, lr, weight_decay, s):
-    """out = p - lr * weight_decay * p: Keras' decoupled weight decay (weight_decay 0 leaves p)."""
+def _decayed(out, p, lr, weight_decay, s):
+    """p - lr * weight_decay * p (Keras' decoupled weight decay), written into `out` and returned. weight_decay 0
+    (the default) returns p itself, two passes fewer: p - 0 * p differs from p only for a parameter of -0 (+0)
+    and an infinite one (NaN)."""
+    if weight_decay == 0:
+        return p
     np.multiply(p, lr * weight_decay, out=s)
-    np.subtract(p, s, out=out)
+    return np.subtract(p, s, out=out)
 
 
 def _average_into(out, old, x, beta, t):
@@ -99,8 +103,7 @@ def _average_into(out, old, x, beta, t):
 @_rule("sgd_update")
 def sgd_update(outs, p, g, t, s, lr, weight_decay):
     np.multiply(g, lr, out=t)
-    _decay_into(outs[0], p, lr, weight_decay, s)
-    np.subtract(outs[0], t, out=outs[0])
+    np.subtract(_decayed(outs[0], p, lr, weight_decay, s), t, out=outs[0])
 
 
 @_rule("sgd_momentum_update")
@@ -114,8 +117,7 @@ def sgd_momentum_update(outs, p, g, m, t, s, lr, momentum, nesterov, weight_deca
         np.multiply(m_out, momentum, out=s)
         np.subtract(s, t, out=t)
         step = t
-    _decay_into(p_out, p, lr, weight_decay, s)
-    np.add(p_out, step, out=p_out)
+    np.add(_decayed(p_out, p, lr, weight_decay, s), step, out=p_out)
 
 
 def _adam(outs, p, g, m, v, v_hat, t, s, lr, beta_1, beta_2, epsilon, beta_1_power, beta_2_power, weight_decay):
@@ -129,8 +131,7 @@ def _adam(outs, p, g, m, v, v_hat, t, s, lr, beta_1, beta_2, epsilon, beta_1_pow
     np.sqrt(denom, out=s)
     np.add(s, epsilon, out=s)
     np.divide(t, s, out=t)
-    _decay_into(p_out, p, lr, weight_decay, s)
-    np.subtract(p_out, t, out=p_out)
+    np.subtract(_decayed(p_out, p, lr, weight_decay, s), t, out=p_out)
 
 
 @_rule("adam_update")
@@ -154,8 +155,7 @@ def adamax_update(outs, p, g, m, u, t, s, lr, beta_1, beta_2, epsilon, beta_1_po
     np.add(u_out, epsilon, out=s)
     np.multiply(s, 1 - beta_1_power, out=s)
     np.divide(t, s, out=t)  # lr * m_new / ((1 - beta_1_power) * (u_new + epsilon))
-    _decay_into(p_out, p, lr, weight_decay, s)
-    np.subtract(p_out, t, out=p_out)
+    np.subtract(_decayed(p_out, p, lr, weight_decay, s), t, out=p_out)
 
 
 @_rule("nadam_update")
@@ -172,8 +172,7 @@ def nadam_update(outs, p, g, m, v, t, s, lr, beta_1, beta_2, epsilon, m_coef, g_
     np.sqrt(s, out=s)
     np.add(s, epsilon, out=s)
     np.divide(t, s, out=t)  # m_hat * lr / (sqrt(v_new * v_coef) + epsilon)
-    _decay_into(p_out, p, lr, weight_decay, s)
-    np.subtract(p_out, t, out=p_out)
+    np.subtract(_decayed(p_out, p, lr, weight_decay, s), t, out=p_out)
 
 
 def _rmsprop(outs, p, g, vel, avg, mom, t, s, lr, rho, epsilon, weight_decay, momentum=0.0):
@@ -201,8 +200,7 @@ def _rmsprop(outs, p, g, vel, avg, mom, t, s, lr, rho, epsilon, weight_decay, mo
         step = outs[-1]
         np.multiply(mom, momentum, out=step)
         np.add(t, step, out=step)
-    _decay_into(p_out, p, lr, weight_decay, s)
-    np.subtract(p_out, step, out=p_out)
+    np.subtract(_decayed(p_out, p, lr, weight_decay, s), step, out=p_out)
 
 
 @_rule("rmsprop_update")
@@ -234,5 +232,4 @@ def adagrad_update(outs, p, g, acc, t, s, lr, epsilon, weight_decay):
     np.sqrt(s, out=s)
     np.multiply(g, lr, out=t)
     np.divide(t, s, out=t)  # lr * g / sqrt(acc_new + epsilon)
-    _decay_into(p_out, p, lr, weight_decay, s)
-    np.subtract(p_out, t, out=p_out)
+    np.subtract(_decayed(p_out, p, lr, weight_decay, s), t, out=p_out)
