@@ -25,6 +25,7 @@ from ...ops.optim_prims import RULES
 
 CHUNK = 1 << 17  # elements per pass: the scratch is 2 x 512 KiB (float32) per thread
 _SCRATCH = threading.local()  # per thread: updates run in Dataset workers and replica threads too
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _FLUSH = flush_denormals()
 
 
@@ -46,18 +47,25 @@ def _rule(name):
     n_out = 1 + len(RULES[name][0])
 
     def register(fn):
+        fixed = {}  # (dtype, the call's params) → them as acc_t scalars: a graph node passes the same every step
+
         def run(p, *arrays, out=None, **hyper):
-            acc = np.dtype(np.float64) if p.dtype == np.float64 else np.dtype(np.float32)
+            acc = _F64 if p.dtype == _F64 else _F32
             *arrays, step = arrays
-            for k, v in hyper.items():  # `hyper` is this call's own dict: convert in place, no second dict
-                if not isinstance(v, bool):
-                    hyper[k] = acc.type(v)
+            key = (acc, *hyper.items())
+            scalars = fixed.get(key)
+            if scalars is None:
+                if len(fixed) > 256:  # params that change call after call (a sweep): keep the table small
+                    fixed.clear()
+                scalars = fixed[key] = {k: v if isinstance(v, bool) else acc.type(v) for k, v in hyper.items()}
+            hyper = scalars.copy()
             for k, v in zip(step_names, step.tolist()):
                 hyper[k] = acc.type(v)
-            direct = out is not None and all(type(o) is np.ndarray and o.dtype == acc and o.flags.c_contiguous for o in out)
+            direct = out is not None and all(type(o) is np.ndarray and o.dtype == acc for o in out)
             targets = out if direct else [np.empty(p.shape, acc) for _ in range(n_out)]
+            inputs = (p, *arrays) if p.dtype == acc else [widen(a) for a in (p, *arrays)]
             with _FLUSH:  # decayed moments reach denormals, ~10x as slow on x86: flushed to 0, as TF's cpu does
-                _chunked(fn, targets, [widen(p)] + [widen(a) for a in arrays], acc, hyper)
+                _chunked(fn, targets, inputs, acc, hyper)
             if not direct:
                 results = [t.astype(p.dtype, copy=False) for t in targets]  # half/bfloat16: rounded once
                 if out is None:
@@ -71,16 +79,24 @@ def _rule(name):
 
 
 def _chunked(fn, targets, inputs, acc, hyper):
-    """fn(outs, *inputs, t, s, **hyper) over the flattened arrays, CHUNK elements at a time."""
-    outs = [t.reshape(-1) for t in targets]  # C-contiguous: views
-    ins = [a.reshape(-1) for a in inputs]
+    """fn(outs, *inputs, t, s, **hyper), CHUNK elements at a time (all arrays have the param's shape)."""
     t, s = _scratch(acc)
-    n = outs[0].size
-    if n <= CHUNK:
-        return fn(outs, *ins, t[:n], s[:n], **hyper)
+    n = inputs[0].size
+    if n <= CHUNK:  # one pass: the arrays as they are, any layout
+        shape = inputs[0].shape
+        return fn(targets, *inputs, t[:n].reshape(shape), s[:n].reshape(shape), **hyper)
+    if not all(o.flags.c_contiguous for o in targets):  # chunks of a flattened copy would not write through
+        fresh = [np.empty(o.shape, acc) for o in targets]
+        _chunked(fn, fresh, inputs, acc, hyper)
+        for o, value in zip(targets, fresh):
+            np.copyto(o, value)
+        return None
+    outs = [o.reshape(-1) for o in targets]  # C-contiguous: views
+    ins = [a.reshape(-1) for a in inputs]
     for lo in range(0, n, CHUNK):
         hi = min(lo + CHUNK, n)
         fn([o[lo:hi] for o in outs], *[a[lo:hi] for a in ins], t[:hi - lo], s[:hi - lo], **hyper)
+    return None
 
 
 def _decayed(out, p, lr, weight_decay, s):
