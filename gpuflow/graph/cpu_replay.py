@@ -121,18 +121,20 @@ def _node_lines(i, node, ins, outs, targets, variables, namespace):
     namespace[f"f{i}"] = _impl(node)
     call_args = ins + _param_args(i, params, namespace)
     lhs = outs[0] if prim.n_outputs == 1 else ", ".join(outs) + ("," if len(outs) == 1 else "")
+    lhs = f"{lhs} = " if outs else ""
     call = f"f{i}({', '.join(call_args)})"
+    name = "".join(c if c.isprintable() else "?" for c in prim.name)  # a comment: never a line break
     if targets is None:
-        return [f"    {lhs} = {call}  # {prim.name}"]
+        return [f"    {lhs}{call}  # {name}"]
     # An update that may write into its param and slot buffers (see the module doc): only if they are held
     # by their variable and this local alone, and own their memory.
     names = [ins[k] for k in targets]
     free = " and ".join(f"_rc({t}) == BASE_REFS and {t}.base is None" for t in names)
     in_place = f"f{i}({', '.join(call_args)}, out=({', '.join(names)},))"
     return [f"    if {free}:",
-            f"        {lhs} = {in_place}  # {prim.name}, in place",
+            f"        {lhs}{in_place}  # {name}, in place",
             "    else:",
-            f"        {lhs} = {call}  # {prim.name}"]
+            f"        {lhs}{call}  # {name}"]
 
 
 def _impl(node):

@@ -161,3 +161,41 @@ def test_other_devices_use_the_executor_plan():
 
         f(gf.constant(np.ones(3, np.float32)))
     assert type(f.concrete_functions[0]._plan) is Plan
+
+
+def test_an_update_whose_gradient_is_one_of_its_slots_does_not_write_in_place():
+    """The gradient is the v slot's own value: writing v in place would change the gradient halfway through."""
+    from gpuflow.ops.optim_prims import UPDATES
+    results = []
+    for compiled in (True, False):
+        with gf.device("cpu"):
+            p, m, v = (gf.Variable(np.linspace(a, 1, 6, dtype=np.float32)) for a in (-1.0, 0.1, 0.2))
+            step_values = gf.constant(np.array([0.1, 1.9, 0.4, 1.5]))  # lr, m_coef, g_coef, v_coef
+
+            def step():  # Nadam reads the gradient again after writing v
+                new = UPDATES["nadam_update"](p.value(), v.value(), m.value(), v.value(), step_values,
+                                              beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=0.0)
+                for var, value in zip((p, m, v), new):
+                    var.assign(value)
+            step = gf.function(step) if compiled else step
+            for _ in range(3):
+                step()
+            results.append([var.numpy() for var in (p, m, v)])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_long_graph_replays():
+    with gf.device("cpu"):
+        @gf.function
+        def f(x):
+            for _ in range(2000):
+                x = x * 1.0001 + 0.5
+            return x
+
+        got = f(gf.constant(np.zeros(3, np.float32)))
+        expected = np.zeros(3, np.float32)
+        for _ in range(2000):
+            expected = expected * np.float32(1.0001) + np.float32(0.5)
+    assert isinstance(f.concrete_functions[0]._plan, cpu_replay.CpuReplay)
+    np.testing.assert_array_equal(got.numpy(), expected)
