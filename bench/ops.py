@@ -154,6 +154,23 @@ def segment_np(d, ids):
     return out
 
 
+def image_batch(n):
+    """(batch, 32, 32, 3) images holding about n values."""
+    return (max(1, n // (32 * 32 * 3)), 32, 32, 3)
+
+
+def resize_np(x, size):
+    """Bilinear resize with TF 2's half-pixel centers, two taps per axis by fancy indexing (float32)."""
+    def taps(n_in, n_out):
+        src = (np.arange(n_out, dtype=np.float32) + np.float32(0.5)) * np.float32(n_in / n_out) - np.float32(0.5)
+        lo = np.maximum(np.floor(src), 0).astype(np.intp)
+        return lo, np.minimum(np.ceil(src), n_in - 1).astype(np.intp), (src - np.floor(src)).astype(np.float32)
+    top, bottom, ly = taps(x.shape[1], size[0])
+    left, right, lx = taps(x.shape[2], size[1])
+    rows = x[:, top] + (x[:, bottom] - x[:, top]) * ly[:, None, None]
+    return rows[:, :, left] + (rows[:, :, right] - rows[:, :, left]) * lx[:, None]
+
+
 def attention_shapes(n):
     batch = max(1, n // (4 * HEAD * HEAD))
     return (batch, 4, HEAD, HEAD)
@@ -176,6 +193,9 @@ def breadth_ops() -> list[Op]:
            lambda n, r: (normal(rows(n), r), r.integers(0, SEGMENTS, rows(n)[0], dtype=np.int32)),
            lambda gf, d, i: gf.math.unsorted_segment_sum(d, i, SEGMENTS), segment_np,
            note=f"rows of 1000 into {SEGMENTS} segments; NumPy: np.add.at"),
+        Op("resize_bilinear", "image", lambda n, r: (normal(image_batch(n), r),),
+           lambda gf, x: gf.image.resize(x, [48, 48]), lambda x: resize_np(x, (48, 48)),
+           note="(batch, 32, 32, 3) images to 48x48, half-pixel centers; NumPy: two taps per axis by indexing"),
         Op("einsum_attention", "matmul",
            lambda n, r: (normal(attention_shapes(n), r), normal(attention_shapes(n), r)),
            lambda gf, q, k: gf.einsum("bhqd,bhkd->bhqk", q, k), lambda q, k: np.einsum("bhqd,bhkd->bhqk", q, k),

@@ -7,8 +7,9 @@ metrics=["accuracy"], on random MNIST-shaped data (float32 pixels in [0, 1), int
 modes, each on a fresh model with the same seed: `eager` (compile(run_eagerly=True)) and `function` (the
 default: fit's compiled step).
 
-A step is what fit() pays per batch: the batch's upload from host NumPy (data_adapter.pack(x, y), as fit's
-array batches do) plus `model.make_train_function()(batch)`. The logs stay on the device, as in fit between
+A step is what fit() pays per batch: the batch's upload from host NumPy through fit's path
+(gpuflow.data.device.device_batches: on cuda and sim the stream scheduler copies batch k+1 into its double
+buffer of static inputs on the copy stream; on cpu a conversion) plus `model.make_train_function()(batch)`. The logs stay on the device, as in fit between
 progress-bar draws: nothing here reads them. After --warmup steps (compiling kernels, tracing, filling the
 allocator's cache), --steps steps are counted one by one with gpuflow.runtime.counters; each count reported
 is the mean per step (an int when every step counted the same, as steady steps do):
@@ -29,6 +30,7 @@ a results file (step-anatomy-<device>-<machine>-<time>.json) with the run's meta
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -60,7 +62,7 @@ def make_model(gf, device: str, eager: bool):
 def anatomy(gf, device: str, mode: str, steps: int, warmup: int, after=None) -> dict:
     """Per-step counts and host time of `steps` steady-state train steps of `mode` on `device`; `after(train
     function)` is called once they are counted (--passes reads the function's graph)."""
-    from gpuflow.keras.engine.data_adapter import pack
+    from gpuflow.data.device import device_batches
     from gpuflow.runtime import counters
     rng = np.random.default_rng(0)
     x = rng.random((BATCH, FEATURES), dtype=np.float32)
@@ -69,8 +71,10 @@ def anatomy(gf, device: str, mode: str, steps: int, warmup: int, after=None) -> 
     with gf.device(device):
         function = model.make_train_function()
 
+        batches = device_batches(itertools.repeat((x, y)), device)  # fit's upload path, one batch ahead
+
         def step():
-            return function(pack(x, y))
+            return function(next(batches))
         for _ in range(warmup):
             step()
         common.synchronize(device)

@@ -18,12 +18,12 @@ if not _log.handlers:  # say the default-device choice once, like TF's start-up 
 
 from . import dtypes, errors, nest  # noqa: E402
 from .dtypes import (DType, as_dtype, bfloat16, bool, double, float16, float32, float64, half,  # noqa: E402,F401,A004
-                     int32, int64)
+                     int8, int16, int32, int64, uint8, uint32)
 from .devices import device  # noqa: E402
 from .tensor import Tensor, TensorShape, TensorSpec, Variable  # noqa: E402
 from .ops import *  # noqa: E402,F401,F403
 from .autograd import GradientTape, UnconnectedGradients, stop_gradient  # noqa: E402
-from . import math, nn, random, linalg, config, cuda, memory, profiler, keras  # noqa: E402,F401
+from . import math, nn, random, linalg, image, config, cuda, memory, profiler, keras  # noqa: E402,F401
 from . import data  # noqa: E402,F401
 from . import debugging  # noqa: E402,F401
 from .graph import function, cond, while_loop  # noqa: E402,F401

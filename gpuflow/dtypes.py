@@ -7,16 +7,19 @@ import numpy as np
 import ml_dtypes
 
 # Public names: what the API reference shows and `import *` takes (imported helpers are not API).
-__all__ = ["DType", "as_dtype", "bfloat16", "bool", "double", "float16", "float32", "float64", "half", "int32",
-           "int64"]
+__all__ = ["DType", "as_dtype", "bfloat16", "bool", "double", "float16", "float32", "float64", "half", "int8",
+           "int16", "int32", "int64", "uint8", "uint32"]
 
 
 class DType:
-    """A tensor element type: `gf.float16`, `bfloat16`, `float32`, `float64`, `int32`, `int64` or `bool`.
+    """A tensor element type: `gf.float16`, `bfloat16`, `float32`, `float64`, `int8`, `int16`, `int32`,
+    `int64`, `uint8`, `uint32` or `bool`.
 
         Differs from TF:
-            There are no 8/16-bit integer, unsigned, complex or string dtypes; NumPy arrays of narrow integer
-            types are widened to int32 (uint32 to int64) when they become tensors.
+            There are no uint16, uint64, complex, string or quantized dtypes; NumPy uint16 arrays are widened
+            to int32 when they become tensors (on a GPU, uint16 buffers are how bfloat16 is stored).
+            int8, int16, uint8 and uint32 are for storage, casts, comparisons, elementwise integer arithmetic
+            (wrapping on overflow) and reductions; ops that take only int32/int64 or floats say so.
     """
     __slots__ = ("name", "np", "ctype", "kind")
 
@@ -24,10 +27,11 @@ class DType:
         self.name = name
         self.np = np.dtype(np_dtype)
         self.ctype = ctype      # the template argument naming this dtype in kernels/*.cu
-        self.kind = kind        # 'f' float, 'i' signed integer, 'b' bool
+        self.kind = kind        # 'f' float, 'i' signed integer, 'u' unsigned integer, 'b' bool (NumPy's letters)
 
     is_floating = property(lambda self: self.kind == "f")
-    is_integer = property(lambda self: self.kind == "i")
+    is_integer = property(lambda self: self.kind in "iu")
+    is_unsigned = property(lambda self: self.kind == "u")
     is_bool = property(lambda self: self.kind == "b")
     itemsize = property(lambda self: self.np.itemsize)
     size = itemsize
@@ -52,12 +56,16 @@ float16 = DType("float16", np.float16, "__half", "f")
 bfloat16 = DType("bfloat16", ml_dtypes.bfloat16, "__nv_bfloat16", "f")
 float32 = DType("float32", np.float32, "float", "f")
 float64 = DType("float64", np.float64, "double", "f")
+int8 = DType("int8", np.int8, "signed char", "i")  # not `char`, whose signedness C++ leaves open
+int16 = DType("int16", np.int16, "short", "i")
 int32 = DType("int32", np.int32, "int", "i")
 int64 = DType("int64", np.int64, "long long", "i")
+uint8 = DType("uint8", np.uint8, "unsigned char", "u")
+uint32 = DType("uint32", np.uint32, "unsigned", "u")
 bool = DType("bool", np.bool_, "bool", "b")  # noqa: A001 - tf.bool
 
 half, double = float16, float64
-ALL = (float16, bfloat16, float32, float64, int32, int64, bool)
+ALL = (float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, uint32, bool)
 FLOATS = (float16, bfloat16, float32, float64)
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update(half=float16, double=float64, float=float32, int=int64)
@@ -85,10 +93,9 @@ def as_dtype(value) -> DType:
     return found
 
 
-# gpuflow's integer dtypes are int32 and int64: narrower NumPy integers (MNIST's uint8 images and
-# labels) widen losslessly instead of failing. Used by gf.constant and by gf.data alike.
-_WIDENED = {np.dtype(t): np.dtype(np.int32) for t in (np.int8, np.uint8, np.int16, np.uint16)}
-_WIDENED[np.dtype(np.uint32)] = np.dtype(np.int64)
+# gpuflow has no uint16 (CuPy buffers of uint16 hold bfloat16's bits): NumPy uint16 data widens losslessly
+# to int32 instead of failing. Used by gf.constant and by gf.data alike.
+_WIDENED = {np.dtype(np.uint16): np.dtype(np.int32)}
 
 
 def widened(np_dtype) -> np.dtype:

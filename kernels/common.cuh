@@ -23,6 +23,13 @@ typedef long long index_t;  // element counts and offsets: tensors may exceed 2^
 template <typename T> struct acc { typedef T type; };
 template <> struct acc<__half> { typedef float type; };
 template <> struct acc<__nv_bfloat16> { typedef float type; };
+// The 8/16-bit integers compute in int (C++ promotes them to int anyway) and uint32 in long long,
+// where + - * floordiv mod of in-range values are exact; store() keeps the low bits, so results
+// wrap around exactly as in the storage type (two's complement, as NumPy and TF).
+template <> struct acc<signed char> { typedef int type; };
+template <> struct acc<unsigned char> { typedef int type; };
+template <> struct acc<short> { typedef int type; };
+template <> struct acc<unsigned> { typedef long long type; };
 template <typename T> using acc_t = typename acc<T>::type;
 
 template <typename T> __device__ __forceinline__ acc_t<T> load(T v) { return v; }

@@ -14,11 +14,13 @@
 // meta (int64, on the device): the output shape after collapsing adjacent dims that broadcast
 // alike, then each operand's element strides (0 where broadcast), rank <= 8. The last dim's
 // coordinate is what is left of i, so a collapsed rank-1 launch does no division at all.
-// Dtypes: T in {__half, __nv_bfloat16, float, double, int, long long, bool} as the op accepts;
-// half/bfloat16 compute in float (gf::load/store). Comparisons, logical ops, is_nan and
-// is_finite write bool (Op::out<T>).
+// Dtypes: T in {__half, __nv_bfloat16, float, double, signed char, short, int, long long,
+// unsigned char, unsigned, bool} as the op accepts; half/bfloat16 compute in float, the 8/16-bit
+// integers in int and unsigned in long long (gf::load/store, common.cuh). Comparisons, logical
+// ops, is_nan and is_finite write bool (Op::out<T>).
 // Semantics shared with gpuflow/backend/numpy/elementwise.py, bit for bit where NumPy is exact:
-//   integer +, -, *, negative, abs, square wrap around (two's complement, as NumPy);
+//   integer +, -, *, negative, abs, square wrap around (two's complement, as NumPy), in the
+//   storage type (an int8 -128 * -1 is -128, a uint8 0 - 1 is 255);
 //   integer floordiv/mod by 0 give 0, MIN // -1 = MIN; float floordiv/mod follow NumPy's divmod
 //   (Python signs); integer pow by squaring, wrapping; a negative exponent gives 1 for base 1,
 //   +-1 for base -1, else 0; maximum/minimum return NaN when either input is NaN;

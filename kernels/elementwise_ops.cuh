@@ -22,6 +22,28 @@ template <> struct int_traits<long long> {
   typedef unsigned long long wrap;
   static constexpr long long lo = -9223372036854775807LL - 1, hi = 9223372036854775807LL;
 };
+// The storage-only integers: the functors never see them (gf::load widens them to int or long long,
+// common.cuh), but gf::convert casts to and from them.
+template <> struct int_traits<signed char> {
+  static constexpr bool is_int = true;
+  typedef unsigned char wrap;
+  static constexpr int lo = -128, hi = 127;
+};
+template <> struct int_traits<short> {
+  static constexpr bool is_int = true;
+  typedef unsigned short wrap;
+  static constexpr int lo = -32768, hi = 32767;
+};
+template <> struct int_traits<unsigned char> {
+  static constexpr bool is_int = true;
+  typedef unsigned char wrap;
+  static constexpr int lo = 0, hi = 255;
+};
+template <> struct int_traits<unsigned> {
+  static constexpr bool is_int = true;
+  typedef unsigned wrap;
+  static constexpr unsigned lo = 0, hi = 4294967295u;
+};
 
 template <typename T, int V> struct alignas(sizeof(T) * V) Pack { T v[V]; };
 

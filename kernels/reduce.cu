@@ -15,7 +15,8 @@
 //   reduce_cols      1-D blocks, a thread per (outer, chunk, inner): consecutive threads read
 //                    consecutive addresses, so every load is coalesced; any grid
 //   reduce_partials  block (32, 8): a warp per output; any grid
-// Dtypes: the operators of reduce.cuh over __half, __nv_bfloat16, float, double, int, long long
+// Dtypes: the operators of reduce.cuh over __half, __nv_bfloat16, float, double, int, long long,
+// and (sum, prod, max, min, argmax, argmin) signed char, short, unsigned char, unsigned
 // (argmax/argmin output int or long long).
 //
 // Napkin math (1e8 float32 elements, H100 ~3.3 TB/s copy): one read of 400 MB, rows read with

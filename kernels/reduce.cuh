@@ -9,8 +9,9 @@
 //                             shape give the same result up to float rounding; argmax's is exact)
 //   Op::shfl_xor(s, d)       __shfl_xor_sync of every field
 //   Op::finish(s)             the result
-// Floats accumulate in float (half/bfloat16/float) or double; integers in their own type with
-// two's-complement wrap-around, as NumPy's int32/int64 results are.
+// Floats accumulate in float (half/bfloat16/float) or double; int32/int64 in their own type with
+// two's-complement wrap-around, as NumPy's results are; int8/int16/uint8 in int and uint32 in long long
+// (acc_t), which wraps the same once the result is stored.
 #pragma once
 #include "common.cuh"
 
@@ -39,6 +40,25 @@ template <> struct Limits<long long> {
   __device__ static long long highest() { return 0x7fffffffffffffffll; }
 };
 
+// The storage-only integers accumulate in a wider type (acc_t, common.cuh): an identity taken from the
+// accumulator's limits (max's INT_MIN) is clamped to the element type's, so that an empty max of int8
+// gives -128, as in TF and NumPy.
+template <typename T> struct Narrow { static constexpr bool value = false; static constexpr int lo = 0, hi = 0; };
+template <> struct Narrow<signed char> { static constexpr bool value = true; static constexpr int lo = -128, hi = 127; };
+template <> struct Narrow<unsigned char> { static constexpr bool value = true; static constexpr int lo = 0, hi = 255; };
+template <> struct Narrow<short> { static constexpr bool value = true; static constexpr int lo = -32768, hi = 32767; };
+template <> struct Narrow<unsigned> {
+  static constexpr bool value = true;
+  static constexpr long long lo = 0, hi = 4294967295ll;
+};
+template <typename T, typename A> __device__ __forceinline__ A fit(A v) {
+  if constexpr (Narrow<T>::value) {
+    return v < (A)Narrow<T>::lo ? (A)Narrow<T>::lo : v > (A)Narrow<T>::hi ? (A)Narrow<T>::hi : v;
+  } else {
+    return v;
+  }
+}
+
 template <typename A> __device__ __forceinline__ bool is_nan(A v) { return v != v; }
 __device__ __forceinline__ float exp_(float v) { return expf(v); }
 __device__ __forceinline__ double exp_(double v) { return exp(v); }
@@ -66,7 +86,7 @@ template <typename T, typename Kind> struct ScalarOp {
   typedef T out_t;
   typedef acc_t<T> A;
   struct State { A v; };
-  __device__ static State identity() { return State{Kind::template identity<A>()}; }
+  __device__ static State identity() { return State{fit<T>(Kind::template identity<A>())}; }
   __device__ static State lift(T x, index_t) { return State{load(x)}; }
   __device__ static State combine(State a, State b) { return State{Kind::apply(a.v, b.v)}; }
   __device__ static State shfl_xor(State s, int d) { return State{__shfl_xor_sync(0xffffffffu, s.v, d)}; }

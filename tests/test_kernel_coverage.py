@@ -9,7 +9,7 @@ import re
 import pytest
 
 from gpuflow.kernels import instantiations
-from gpuflow.runtime.loader import launched
+from gpuflow.runtime.loader import launched, launched_generated
 from gpuflow.runtime.sources import kernel_files
 
 _GLOBAL = re.compile(r"__global__\s+(?:__launch_bounds__\([^)]*\)\s+)?void\s+(\w+)")
@@ -38,3 +38,11 @@ def test_every_launched_instantiation_is_compile_checked(whole_suite):
     assert not missing, ("instantiations launched but not in kernels/instantiations.txt, so NVRTC never checks "
                          "them; run `GPUFLOW_UPDATE_INSTANTIATIONS=1 python -m pytest`: "
                          + ", ".join(f"{f}:{n}" for f, n in missing[:20]))
+
+
+def test_every_kind_of_generated_kernel_ran_on_sim(whole_suite):
+    """The graph compiler's templates (kernels/fused.cuh): elementwise maps, reductions with epilogues and
+    multi-tensor optimizer updates each ran on sim (their NVRTC check: gpuflow/graph/fusion/samples.py)."""
+    kinds = {kind for kind, _ in launched_generated["sim"]}
+    assert kinds >= {"map", "reduce", "multi_update"}, f"generated kernel kinds never launched on sim: " \
+        f"{sorted({'map', 'reduce', 'multi_update'} - kinds)}"

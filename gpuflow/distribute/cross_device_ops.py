@@ -10,8 +10,11 @@ NCCL's ring adds each chunk starting from a different rank, so the last bits may
 """
 from __future__ import annotations
 
+import math
+
 from .. import devices as _device
 from ..ops.creation import convert_to_tensor, copy_to
+from ..runtime.counters import COUNTERS
 
 
 class CrossDeviceOps:
@@ -29,6 +32,13 @@ class CrossDeviceOps:
         sums over every replica in sync (those of other workers too, through `workers`)."""
         raise NotImplementedError
 
+    def start_sum_buffers(self, per_replica, devices, workers=None):
+        """sum_buffers, started without making the replicas' devices wait for it: returns (the sums, per local
+        replica what its device must wait for before reading them: a gf.cuda.Event, or None when they are
+        ready). A compiled replica step starts a bucket's sum as soon as the backward pass has made it and
+        waits only where the update reads it (graph_all_reduce.py). Here: the sums, ready at once."""
+        return self.sum_buffers(per_replica, devices, workers), [None] * len(devices)
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -45,6 +55,7 @@ class ReductionToOneDevice(CrossDeviceOps):
         self.reduce_to_device = None if reduce_to_device is None else _device.parse(reduce_to_device)
 
     def sum_buffers(self, per_replica, devices, workers=None):
+        count_collectives(per_replica[0])
         target = self.reduce_to_device or devices[0]
         sums = []
         for b in range(len(per_replica[0])):
@@ -67,13 +78,21 @@ class HierarchicalCopyAllReduce(ReductionToOneDevice):
         super().__init__(num_packs=num_packs)
 
 
+def count_collectives(buffers) -> None:
+    """The runtime counters: one collective per buffer, of one replica's bytes (counters.py)."""
+    for t in buffers:
+        COUNTERS.collective(math.prod(t.shape) * t.dtype.size)
+
+
 def _on(t, device):
     return t if t._device == device else copy_to(t, device)
 
 
 def default_for(devices):
-    """NCCL when every replica is a GPU, the in-process reduction otherwise (TF picks the same way)."""
+    """NCCL when every replica is a GPU, the in-process reduction otherwise (TF picks the same way). Unlike TF's
+    NcclAllReduce() (num_packs=1: one buffer, which a compiled step can only sum once the whole backward pass is
+    done), buckets of up to 25 MiB, so the first buckets' sums overlap the rest of the backward pass."""
     if devices and all(d.kind == "cuda" for d in devices):
         from .nccl import NcclAllReduce
-        return NcclAllReduce()
+        return NcclAllReduce(num_packs=None)
     return ReductionToOneDevice()

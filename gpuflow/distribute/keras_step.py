@@ -9,6 +9,9 @@ A model compiled inside `strategy.scope()` has mirrored weights and optimizer st
      gathered in batch order: exactly what one replica would report for the whole batch.
 The loss means (host numbers, weighted by rows) take every replica's contribution; with several
 workers, their sums are added across workers too.
+Steps 2-3 are compiled (unless compile(run_eagerly=True), or a LossScaleOptimizer): each replica's part is a
+gf.function, traced once per replica device and input shape, whose graph holds the gradients' all-reduce as
+collective nodes started as soon as the backward pass has made each bucket (graph_all_reduce.py).
 """
 from __future__ import annotations
 
@@ -39,8 +42,9 @@ def strategy_of(model, compiled=True):
     return mirrored._strategy
 
 
-def train_function(model):
-    """What fit calls for each batch: model.train_step, or the distributed step when compiled under a strategy."""
+def train_function(model, compiled=True):
+    """What fit calls for each batch: model.train_step, or the distributed step when compiled under a strategy
+    (each replica's part a gf.function unless `compiled` is False)."""
     strategy = strategy_of(model)
     if strategy is None:
         return model.train_step
@@ -49,21 +53,54 @@ def train_function(model):
         raise NotImplementedError(f"{type(model).__name__} overrides train_step, which is not supported under a "
                                   f"distribution strategy yet; write a custom loop with strategy.run and "
                                   f"gf.nn.compute_average_loss (docs/distributed.md), or use the built-in train_step")
-    return functools.partial(_step, model, strategy, _replica_train)
+    return ReplicatedStep("train", _step, model, strategy, _replica_train, compiled)
 
 
-def test_function(model):
+def test_function(model, compiled=True):
     strategy = strategy_of(model)
     if strategy is None:
         return model.test_step
-    return functools.partial(_step, model, strategy, _replica_test)
+    return ReplicatedStep("test", _step, model, strategy, _replica_test, compiled)
 
 
-def predict_function(model):
+def predict_function(model, compiled=True):
     strategy = strategy_of(model, compiled=False)
     if strategy is None:
         return model.predict_step
-    return functools.partial(_predict, model, strategy)
+    return ReplicatedStep("predict", _predict, model, strategy, _replica_predict, compiled)
+
+
+class ReplicatedStep:
+    """A Keras step under a strategy: `step(model, strategy, replica_fn, batch)` in cross-replica context, whose
+    replica_fn (each replica's part, run by strategy.run) is, when compiled, a gf.function per replica device
+    (so each device's traces are its own: a new input shape retraces, a new device is not a "retrace").
+    Reports their traces like a gf.function does: tracing count, concrete functions."""
+
+    def __init__(self, kind, step, model, strategy, replica_fn, compiled):
+        self._step, self._model, self._strategy = step, model, strategy
+        self._kind, self._replica_fn = kind, functools.partial(replica_fn, model)
+        self._functions = {} if compiled else None  # replica device → its gf.function
+
+    def __call__(self, batch):
+        fn = self._replica_fn if self._functions is None else self._compiled_replica
+        return self._step(self._model, self._strategy, fn, batch)
+
+    def _compiled_replica(self, *args):
+        device = _device.current()  # the replica's own (strategy.run's threads run under their device)
+        function = self._functions.get(device)
+        if function is None:
+            from ..graph import Function
+            function = self._functions[device] = Function(self._replica_fn, name=f"{self._kind}_replica_step")
+        return function(*args)
+
+    def experimental_get_tracing_count(self) -> int:
+        """How many times the replicas' steps were traced, all devices together (0 when they run eagerly)."""
+        return sum(f.experimental_get_tracing_count() for f in (self._functions or {}).values())
+
+    @property
+    def concrete_functions(self) -> list:
+        """Every replica device's traced steps, in the order the devices first ran."""
+        return [c for f in (self._functions or {}).values() for c in f.concrete_functions]
 
 
 def _replica_train(model, shard, rows, global_rows):
@@ -89,6 +126,10 @@ def _replica_test(model, shard, rows, global_rows):
     return y_pred
 
 
+def _replica_predict(model, x):
+    return model(x, training=False)
+
+
 def _step(model, strategy, replica_fn, batch):
     from ..keras.engine.data_adapter import unpack_x_y_sample_weight
     x, y, sample_weight = unpack_x_y_sample_weight(batch)
@@ -96,7 +137,7 @@ def _step(model, strategy, replica_fn, batch):
     global_rows = batch_size_of(x)
     before = [(t.total, t.count) for t in _loss_trackers(model)]
     with strategy.scope():
-        out = strategy.run(replica_fn, args=(model, _per_replica(shards), _per_replica(rows), global_rows))
+        out = strategy.run(replica_fn, args=(_per_replica(shards), _per_replica(rows), global_rows))
         _add_across_workers(strategy, _loss_trackers(model), before)
         primary = strategy.extended._local_devices[0]
         with _device.device(primary):
@@ -105,12 +146,12 @@ def _step(model, strategy, replica_fn, batch):
             return model.compute_metrics(x, y, y_pred, sample_weight)
 
 
-def _predict(model, strategy, batch):
+def _predict(model, strategy, replica_fn, batch):
     from ..keras.engine.data_adapter import unpack_x_y_sample_weight
     x, _, _ = unpack_x_y_sample_weight(batch)
     shards, _ = shard_batch(strategy, x)
     with strategy.scope():
-        out = strategy.run(lambda part: model(part, training=False), args=(_per_replica(shards),))
+        out = strategy.run(replica_fn, args=(_per_replica(shards),))
         primary = strategy.extended._local_devices[0]
         return _gather(strategy, local_results(out), primary)
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import devices as _device
-from ..tensor import Tensor, Variable
+from .._traces import traces
+from ..tensor import Tensor, Variable, _check_creation_in_trace
 from . import context
 
 
@@ -22,6 +23,13 @@ class MirroredVariable(Variable):
     __slots__ = ("_values", "_devices", "_strategy", "_versions")
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None, constraint=None):
+        from ..ops.dispatch import init_scope
+        if traces.stack:  # made in a compiled replica step's first trace (optimizer slots): eagerly, as TF does
+            _check_creation_in_trace(name, initial_value)
+        with init_scope():
+            self._init(initial_value, trainable, name, dtype, constraint)
+
+    def _init(self, initial_value, trainable, name, dtype, constraint):
         from ..ops.creation import convert_to_tensor, copy_to
         strategy = context.get_strategy()
         self._strategy, self._devices = strategy, tuple(strategy.extended._local_devices)
@@ -85,6 +93,12 @@ class MirroredVariable(Variable):
             self._versions = [version] * len(self._devices)
         else:
             self._versions[index] = version
+
+    @property
+    def _local_copy(self) -> int:
+        """Which copy this thread reads: its replica's, or the primary (0) in cross-replica context."""
+        index = context.replica_index(self._strategy)
+        return 0 if index is None else index
 
     @property
     def _device(self):

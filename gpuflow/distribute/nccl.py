@@ -5,16 +5,21 @@ the unique id comes from get_unique_id() here and the ranks are 0..n-1; with sev
 id arrives over the worker group (worker_group.py) and each worker's GPUs take the ranks of its replicas.
 One process, one GPU (nranks=1) goes through exactly this code, which is what the gpu test runs.
 
-Each all-reduce is one ncclAllReduce per buffer (see buckets.py) per GPU, inside one group call, on
-the stream each GPU's work is queued on (CuPy's current stream for that device), so it is ordered
-after the backward pass that produced the gradients without a host synchronisation.
+Each all-reduce is one ncclAllReduce per buffer (see buckets.py) per GPU, inside one group call, on a
+communication stream of each GPU that first waits (an event, no host synchronisation) for the work queued
+so far on that GPU's current stream: the backward pass that produced the buffer. The sums come back with
+an event per GPU marking them done. `sum_buffers` makes each GPU's current stream wait for it at once; a
+compiled replica step (graph_all_reduce.py) waits only where the update reads the sums, so the NCCL kernels
+run beside the rest of the backward pass. The buffers are recorded as used by the communication stream
+(gf.memory.record_stream), so the allocator does not hand their memory out again before NCCL is done.
 Needs gpuflow[distributed] (the nvidia-nccl-cu12 wheel; gpuflow[distributed-cuda13] for CUDA 13).
 """
 from __future__ import annotations
 
 from ..errors import UnimplementedError
+from ..runtime import streams
 from ..tensor import Tensor
-from .cross_device_ops import CrossDeviceOps
+from .cross_device_ops import CrossDeviceOps, count_collectives
 
 _NCCL_TYPES = {"float16": "NCCL_FLOAT16", "float32": "NCCL_FLOAT32", "float64": "NCCL_FLOAT64",
                "int32": "NCCL_INT32", "int64": "NCCL_INT64", "bfloat16": "NCCL_BFLOAT16"}
@@ -53,6 +58,7 @@ class NcclAllReduce(CrossDeviceOps):
     def __init__(self, num_packs=1):
         super().__init__(num_packs)
         self._comms = {}  # tuple of local devices → their communicators, made on first use
+        self._sides = {}  # device → the stream its NCCL calls run on
 
     def communicators(self, devices, workers=None):
         key = tuple(devices)
@@ -79,26 +85,44 @@ class NcclAllReduce(CrossDeviceOps):
         return comms
 
     def sum_buffers(self, per_replica, devices, workers=None):
+        sums, events = self.start_sum_buffers(per_replica, devices, workers)
+        for device, event in zip(devices, events):
+            event.wait(streams.current_stream(device))
+        return sums
+
+    def start_sum_buffers(self, per_replica, devices, workers=None):
         import cupy
+        from ..memory import record_stream
         nccl = nccl_module()
         comms = self.communicators(devices, workers)
+        count_collectives(per_replica[0])
+        sides = [self._side_stream(device) for device in devices]
+        for device, side in zip(devices, sides):  # NCCL reads what the backward pass queued so far
+            side.wait_stream(streams.current_stream(device))
         out = [[None] * len(per_replica[0]) for _ in devices]
         keep = []  # every send buffer lives until the group is launched (groupEnd may run the calls together)
         nccl.groupStart()
         try:
-            for r, (device, comm) in enumerate(zip(devices, comms)):
+            for r, (device, comm, side) in enumerate(zip(devices, comms, sides)):
                 with cupy.cuda.Device(device.index):
-                    stream = cupy.cuda.get_current_stream()
                     for b, tensor in enumerate(per_replica[r]):
                         send = cupy.ascontiguousarray(tensor._data)
                         recv = cupy.empty_like(send)
                         keep.append(send)
                         comm.allReduce(send.data.ptr, recv.data.ptr, send.size, nccl_type(nccl, tensor.dtype),
-                                       nccl.NCCL_SUM, stream.ptr)
+                                       nccl.NCCL_SUM, side.ptr)
                         out[r][b] = Tensor(recv, tensor.dtype, device)
+                        record_stream(Tensor(send, tensor.dtype, device), side)
+                        record_stream(out[r][b], side)
         finally:
             nccl.groupEnd()
-        return out
+        return out, [side.record_event() for side in sides]  # after groupEnd: the group's calls are queued now
+
+    def _side_stream(self, device):
+        side = self._sides.get(device)
+        if side is None:
+            side = self._sides[device] = streams.Stream(device, name=f"nccl {device}")
+        return side
 
     def abort(self, *_):
         """Abort every communicator (another worker is gone): NCCL calls waiting on it return instead of hanging."""

@@ -1,6 +1,7 @@
 """ReplicaContext: what code inside `strategy.run` sees (TF's tf.distribute.ReplicaContext)."""
 from __future__ import annotations
 
+from .._traces import state_trace
 from .reduce_op import as_reduce_op
 
 
@@ -37,6 +38,12 @@ class ReplicaContext:
         replica must call it; arguments that differ between replicas arrive as PerReplica values. Each
         replica gets the result (its own component when the result is PerReplica)."""
         kwargs = kwargs or {}
+        alone = self._runner is None and self._strategy.extended._num_workers == 1
+        if not alone and state_trace() is not None:  # alone, the merge is a plain call, traced like any other
+            raise NotImplementedError(
+                f"merge_call ({getattr(merge_fn, '__name__', 'a merge')}) inside a gf.function traced in a replica: "
+                f"the merge would run once, at trace time. all_reduce works in a traced replica step (it becomes "
+                f"collective nodes of the graph); for all_gather or a merge of your own, run that part eagerly")
         if self._runner is None:  # a lone replica: the merge is the call itself
             from . import context
             previous = context.set_replica(None)
@@ -53,6 +60,9 @@ class ReplicaContext:
         gets the result on its own device. Tensors are packed into a few flat buckets and summed in replica
         order, the same on every device and every run."""
         op = as_reduce_op(reduce_op)
+        if state_trace() is not None and not self._is_default():  # a compiled replica step: nodes of its graph
+            from .graph_all_reduce import all_reduce_in_graph
+            return all_reduce_in_graph(self._strategy, op, value)
         return self.merge_call(lambda strategy, v: strategy.extended._all_reduce_per_replica(op, v, options),
                                args=(value,))
 
@@ -60,6 +70,11 @@ class ReplicaContext:
         """The replicas' values concatenated along `axis`, in replica order, on every replica."""
         return self.merge_call(lambda strategy, v: strategy.extended._all_gather_per_replica(v, axis, options),
                                args=(value,))
+
+    def _is_default(self) -> bool:
+        """The default strategy's one replica (outside any strategy): its merges are plain calls, traced or not."""
+        from .default import default_strategy
+        return self._strategy is default_strategy()
 
     def __repr__(self):
         return (f"ReplicaContext(strategy={type(self._strategy).__name__}, "

@@ -10,10 +10,11 @@ import contextlib
 
 from .. import devices as _device
 from .. import nest
+from .._traces import state_trace
 from ..ops.creation import convert_to_tensor, copy_to
 from ..tensor import Tensor, Variable
 from . import context
-from .buckets import BUCKET_BYTES, Plan
+from .buckets import Plan
 from .mirrored_variable import MirroredVariable
 from .reduce_op import ReduceOp, as_reduce_op
 from .values import DistributedValues, PerReplica, local_results, regroup, select_replica
@@ -70,8 +71,7 @@ class StrategyExtended:
         if not flats[0]:
             return value
         reducer = self._cross_device_ops
-        plan = Plan.for_tensors(flats[0], bucket_bytes=reducer.bytes_per_pack or BUCKET_BYTES,
-                                num_packs=reducer.num_packs)
+        plan = Plan.for_reducer(flats[0], reducer)
         for i, flat in enumerate(flats[1:], 1):
             plan.check(flat, f"replica {i}")
         buffers = [plan.pack(flat) for flat in flats]
@@ -164,6 +164,11 @@ class Strategy:
                                f"call it from cross-replica context")
         kwargs = kwargs or {}
         devices = self._extended._local_devices
+        if len(devices) > 1 and state_trace() is not None:
+            raise NotImplementedError(
+                f"{type(self).__name__}.run inside a gf.function: the replicas run in threads of their own, which "
+                f"this trace does not see. Hand strategy.run a gf.function instead (strategy.run(gf.function(step), "
+                f"...)): each replica traces and runs its own graph, with its all-reduces as collective nodes")
         calls = [(self._place(select_replica(i, args), d), self._place(select_replica(i, kwargs), d))
                  for i, d in enumerate(devices)]
         from .replica_threads import run_replicas

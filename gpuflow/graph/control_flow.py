@@ -15,7 +15,7 @@ from ..errors import InvalidArgumentError, UnimplementedError
 from ..ops.dispatch import Primitive, bind
 from ..tensor import Symbol, Tensor, TensorSpec, Variable
 from .executor import run_traced
-from .ir import Graph
+from .ir import ASSIGN, Graph
 from .trace import GraphTrace, current_graph_trace
 
 
@@ -65,11 +65,13 @@ class BranchTrace(GraphTrace):
         return symbol
 
 
-def _trace(fn, name, args=()):
-    """Trace fn(*placeholders like args) into a sub-graph: (graph, its python output, its trace)."""
+def _trace(fn, name, args=(), live=frozenset()):
+    """Trace fn(*placeholders like args) into a sub-graph: (graph, its python output, its trace). `live`: ids of
+    Variables read inside the sub-graph on every run (a loop body that assigns them) rather than captured."""
     parent = current_graph_trace()
     graph = Graph(name)
     with BranchTrace(graph, parent) as trace:
+        trace.dirty |= set(live)
         placeholders = [trace.placeholder(a.shape, a.dtype, a._device) for a in args]
         out = fn(*placeholders)
         graph.outputs = [trace.symbol_of(t) for t in nest.flatten(out) if _is_value(t)]
@@ -79,6 +81,20 @@ def _trace(fn, name, args=()):
     if isinstance(parent, BranchTrace):
         parent.dirty |= assigned
     return graph, out, trace
+
+
+def _captured_and_assigned(graph, trace) -> set:
+    """Ids of the Variables `trace` captured (their value at the node's entry) that `graph` assigns."""
+    assigned = {graph.variables[n.params["var"]]._id for n in graph.nodes if n.prim is ASSIGN}
+    return {t._id for t in trace.captures if isinstance(t, Variable) and t._id in assigned}
+
+
+def _forget_reads(*graphs):
+    """After a cond/while node: the enclosing trace reads again the Variables its sub-graphs assign (binding
+    the node read each captured Variable there, before the node runs)."""
+    parent = current_graph_trace()
+    assigned = {v._id for g in graphs for v in g.variables}
+    parent._reads = {k: v for k, v in parent._reads.items() if k not in assigned}
 
 
 def _is_value(x) -> bool:
@@ -125,6 +141,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     captures, maps = _union_captures([true_trace, false_trace])
     prim = ControlFlow("cond", specs, _cond_grad)
     outs = bind(prim, pred, *captures, branches=(true_graph, false_graph), maps=maps)
+    _forget_reads(true_graph, false_graph)
     return _pack(true_out, outs if isinstance(outs, tuple) else (outs,))
 
 
@@ -222,7 +239,13 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     cond_graph, _, cond_trace = _trace(lambda *v: cond(*unpack(v)), "while_cond", flat)
     if len(cond_graph.outputs) != 1 or cond_graph.symbols[cond_graph.outputs[0].index].dtype.name != "bool":
         raise InvalidArgumentError("while_loop: cond must return one scalar bool tensor")
-    body_graph, body_out, body_trace = _trace(lambda *v: _listify(body(*unpack(v))), "while_body", flat)
+    def trace_body(live=frozenset()):
+        return _trace(lambda *v: _listify(body(*unpack(v))), "while_body", flat, live)
+    body_graph, body_out, body_trace = trace_body()
+    stale = frozenset(_captured_and_assigned(body_graph, body_trace) | _captured_and_assigned(body_graph, cond_trace))
+    if stale:  # each iteration must read what the previous one assigned: trace again, reading those live
+        cond_graph, _, cond_trace = _trace(lambda *v: cond(*unpack(v)), "while_cond", flat, stale)
+        body_graph, body_out, body_trace = trace_body(stale)
     outs = nest.flatten(body_out)
     if len(outs) != len(flat):
         raise ValueError(f"while_loop: body returned {len(outs)} values for {len(flat)} loop variables")
@@ -235,6 +258,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     prim = ControlFlow("while_loop", [TensorSpec(t.shape, t.dtype) for t in flat], _while_grad)
     result = bind(prim, *flat, *captures, cond=cond_graph, body=body_graph, maps=maps, n_vars=len(flat),
                   maximum_iterations=None if maximum_iterations is None else int(maximum_iterations))
+    _forget_reads(cond_graph, body_graph)
     result = result if isinstance(result, tuple) else (result,)
     out = unpack(result)
     return out[0] if single else out

@@ -21,7 +21,7 @@ import sys
 
 from ..ops.optim_prims import RULES
 from ..tensor import Tensor
-from .ir import ASSIGN, CALLBACK, FEED, PRINT, READ, Effect
+from .ir import ASSIGN, CALLBACK, COLLECTIVE, FEED, PRINT, READ, Effect
 
 
 class Plan:
@@ -178,7 +178,7 @@ def _effect(plan, node, env, ins, outs):
     if prim is READ:
         env[outs[0]] = plan.variables[params["var"]]._data
     elif prim is FEED:
-        env[outs[0]] = node.device.backend.from_numpy(params["fn"](), params["dtype"], copy=False)
+        env[outs[0]] = _feed(node.device, params["fn"](), params["dtype"])
     elif prim is ASSIGN:
         plan.variables[params["var"]]._data = env[ins[0]]
     elif prim is PRINT or prim is CALLBACK:
@@ -188,12 +188,25 @@ def _effect(plan, node, env, ins, outs):
         else:
             from .printing import emit
             emit(params, values)
+    elif prim is COLLECTIVE:
+        values = [Tensor(env[j], s.dtype, node.device) for j, s in zip(ins, node.inputs)]
+        for j, t in zip(outs, params["fn"](values)):
+            env[j] = t._data
     else:
         from .control_flow import run_cond, run_while
         values = [Tensor(env[j], s.dtype, node.device) for j, s in zip(ins, node.inputs)]
         results = run_cond(node, values) if prim.name == "cond" else run_while(node, values)
         for j, t in zip(outs, results):
             env[j] = t._data
+
+
+def _feed(device, value, dtype):
+    """A host feed's value on the device: on cuda and sim through the stream scheduler's copy stream (the compute
+    stream waits for its event, the host does not), else a plain upload."""
+    from ..runtime import scheduler
+    if device.kind != "cpu" and scheduler.enabled():
+        return scheduler.for_device(device).upload_value(value, dtype)
+    return device.backend.from_numpy(value, dtype, copy=False)
 
 
 def run_traced(graph, args):
@@ -230,6 +243,9 @@ def run_traced(graph, args):
             from .control_flow import traced_cond, traced_while
             results = traced_cond(node, ins) if prim.name == "cond" else traced_while(node, ins)
             results = results if isinstance(results, (list, tuple)) else (results,)
+        elif prim is COLLECTIVE:
+            from .collective import collective
+            results = collective(params, ins, node.outputs)
         else:
             out = bind(prim, *ins, device=node.device, **params)
             results = out if prim.n_outputs != 1 else (out,)

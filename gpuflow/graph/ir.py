@@ -27,6 +27,10 @@ ASSIGN = Effect("assign_variable")   # inputs: (value,), params: var
 PRINT = Effect("print")              # inputs: the tensors; params: template, sep, end, output_stream
 FEED = Effect("host_feed")           # params: fn (host callable → NumPy value, run on every call), dtype
 CALLBACK = Effect("host_callback")   # inputs: tensors; params: fn (called with their host values on every call)
+# inputs: tensors; params: fn (called with them as Tensors on every call, returns the outputs as Tensors) and what
+# it is, for printing; a cross-device exchange of gf.distribute (graph/collective.py). Not in EFFECTS: it holds a
+# live object (the strategy's communicators), never written to a file.
+COLLECTIVE = Effect("collective")
 EFFECTS = {e.name: e for e in (READ, ASSIGN, PRINT, FEED, CALLBACK)}
 # cond and while_loop nodes hold a control_flow.ControlFlow primitive (made per call, with sub-graphs in params).
 

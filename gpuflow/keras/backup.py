@@ -89,7 +89,7 @@ def _save(model, epochs_done, path):
 
 def _restore(model, blob, path) -> int:
     """Assigns the backup's weights and optimizer state to `model`; returns the number of epochs done."""
-    from .engine.model_file import _restore_optimizer, assign_layer_weights
+    from .engine.model_loading import _restore_optimizer, assign_layer_weights
     from .engine.saving import read_safetensors
     metadata = _metadata(blob, path)
     stored = read_safetensors(blob)

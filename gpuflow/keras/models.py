@@ -1,17 +1,31 @@
-"""`gf.keras.models`: Model, Sequential, clone_model, and load_model/save_model for `.keras` files."""
+"""`gf.keras.models`: Model, Sequential, clone_model, load_model/save_model for `.keras` files, and
+model_from_json for what `model.to_json()` writes."""
 from __future__ import annotations
 
 from .. import nest
-from .engine.functional import _FUNCTIONAL_SUBCLASSES, Functional, takes_functional_arguments
+from .engine.functional import Functional
+from .engine.functional_config import takes_functional_arguments
 from .engine.input_layer import Input, InputLayer
+from .engine.keras_json import model_from_keras_json
 from .engine.keras_tensor import KerasTensor
-from .engine.model_file import load_model, save_model
-from .engine.saving import deserialize_layer, serialize_layer
+from .engine.model_file import save_model
+from .engine.model_loading import load_model
+from .engine.layer_serialization import deserialize_layer, serialize_layer
 from .engine.sequential import Sequential
 from .engine.training import Model
-from .saving.registration import custom_object_scope
+from .engine.registration import custom_object_scope
 
-__all__ = ["Model", "Sequential", "Functional", "clone_model", "load_model", "save_model"]
+__all__ = ["Model", "Sequential", "Functional", "clone_model", "load_model", "save_model", "model_from_json"]
+
+
+def model_from_json(json_string, custom_objects=None):
+    """The model that `model.to_json()` described, with freshly initialised weights (Keras 3's function).
+
+    Runs no code from the text: each class it names must be one of gf.keras' own, registered with
+    `gf.keras.saving.register_keras_serializable`, or given in `custom_objects` ({name: class}). Reads
+    Keras 3's layout, and tf.keras 2's inbound nodes; a layer config with arguments gpuflow's class of the
+    same name does not take is refused by that class."""
+    return model_from_keras_json(json_string, custom_objects)
 
 
 def clone_model(model, input_tensors=None, clone_function=None):
@@ -99,7 +113,4 @@ def _clone_functional(model, input_tensors, clone_function):
 def _user_class(cls):
     """`Custom(inputs, outputs)` is an instance of a copy of Custom with Functional mixed in (functional.py):
     the class to call is Custom itself."""
-    for user, made in _FUNCTIONAL_SUBCLASSES.items():
-        if made is cls:
-            return user
-    return cls
+    return vars(cls).get("_user_class", cls)

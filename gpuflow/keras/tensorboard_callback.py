@@ -253,7 +253,7 @@ class TensorBoard(Callback):
         metadata = summary_pb2.SummaryMetadata(
             plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="graph_keras_model", content=b"1"))
         with self._recording("train", 0):
-            summary.write("keras", model_to_keras_json(self.model), metadata=metadata)
+            summary.write("keras", model_to_keras_json(self.model, flat_io=True), metadata=metadata)
 
     def _write_traced_step_graph(self):
         """The op graph of the compiled train step, after the first batch, when fit has traced one

@@ -10,17 +10,17 @@ from .._export.graph import ExportError
 from . import quantize as q
 from .ops import WRITERS
 from .tensors import Tensors
-from .writer import ModelWriter
+from .writer import TYPES, ModelWriter
 
 _COVERED = ", ".join(sorted(WRITERS))
 
 
 def _input(t, value, int8_input):
-    if value.dtype not in ("float32", "int32"):
+    dtype = np.dtype(value.dtype)
+    if dtype not in TYPES or dtype.kind not in "fiu" or dtype == np.float16:
         raise ExportError(f"TFLiteConverter: input {value.name!r} has dtype {value.dtype}; TFLite inputs here are "
-                          f"float32 (or int32 ids for an Embedding)")
-    if not t.int8 or value.dtype == "int32":
-        dtype = np.int32 if value.dtype == "int32" else np.float32
+                          f"float32 or integers (uint8 images, int32 ids for an Embedding)")
+    if not t.int8 or dtype.kind != "f":  # integer inputs keep their dtype in every mode (the graph casts them)
         t.index[id(value)] = t.w.tensor(value.name, value.shape, dtype)
         return t.index[id(value)]
     params = q.activation_params(*t.ranges[value.name])

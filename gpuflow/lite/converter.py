@@ -78,8 +78,9 @@ def _inference_type(value, what):
         return np.float32
     if name == "int8":
         return np.int8
-    raise ExportError(f"TFLiteConverter: {what} must be float32 (the default) or int8 (np.int8, "
-                      f"gf.lite.constants.INT8 or 'int8'), got {value!r}; uint8 and int16 are not supported")
+    raise ExportError(f"TFLiteConverter: {what} must be float32 (the default) or int8 (np.int8, gf.int8, "
+                      f"gf.lite.constants.INT8 or 'int8'), got {value!r}; uint8 and int16 are not supported (a model "
+                      f"whose Input is uint8 keeps it as its input dtype: see docs/export.md)")
 
 
 def _is_float16(t):

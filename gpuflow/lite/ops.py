@@ -243,6 +243,19 @@ def pad(t, op):
     t.w.operator(OP.PAD, [x, pads], [t.output(op.outputs[0], like=x)])
 
 
+def cast(t, op):
+    """An integer input (uint8 images into Rescaling) to float32; in 'int8' mode the float values are
+    QUANTIZEd with the calibrated range of the cast's output, as a float model input is."""
+    x = _x(t, op)
+    y = t.output(op.outputs[0])
+    if not t.int8:
+        t.w.operator(OP.CAST, [x], [y])
+        return
+    wide = t.w.tensor(f"{op.outputs[0].name}/float", op.outputs[0].shape, np.float32)
+    t.w.operator(OP.CAST, [x], [wide])
+    t.w.operator(OP.QUANTIZE, [wide], [y])
+
+
 def identity(t, op):
     x = _x(t, op)
     shape = t.ints(f"{op.outputs[0].name}/shape", (-1,) + tuple(op.outputs[0].shape[1:]))
@@ -251,4 +264,4 @@ def identity(t, op):
 
 WRITERS = {"dense": dense, "conv": conv, "pool": pool, "reduce": reduce, "reshape": reshape,
            "transpose": transpose, "activation": activation, "affine": affine, "merge": merge, "concat": concat,
-           "embedding": embedding, "pad": pad, "identity": identity}
+           "embedding": embedding, "pad": pad, "cast": cast, "identity": identity}

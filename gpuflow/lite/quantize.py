@@ -87,8 +87,8 @@ def calibrate(float_model, dataset, input_names):
             interpreter.allocate_tensors()
             shapes = [x.shape for x in sample]
             details = [d for d in interpreter.get_tensor_details() if d["dtype"] == np.float32]
-        for index, x in zip(inputs, sample):
-            interpreter.set_tensor(index, x)
+        for detail, x in zip(interpreter.get_input_details(), sample):
+            interpreter.set_tensor(detail["index"], x.astype(detail["dtype"], copy=False))  # uint8 images too
         interpreter.invoke()
         for d in details:
             try:

@@ -15,7 +15,8 @@ import tflite
 SCHEMA_VERSION = 3
 TYPES = {np.dtype(np.float32): tflite.TensorType.FLOAT32, np.dtype(np.float16): tflite.TensorType.FLOAT16,
          np.dtype(np.int32): tflite.TensorType.INT32, np.dtype(np.int64): tflite.TensorType.INT64,
-         np.dtype(np.int8): tflite.TensorType.INT8, np.dtype(np.uint8): tflite.TensorType.UINT8}
+         np.dtype(np.int8): tflite.TensorType.INT8, np.dtype(np.uint8): tflite.TensorType.UINT8,
+         np.dtype(np.int16): tflite.TensorType.INT16, np.dtype(np.uint32): tflite.TensorType.UINT32}
 _BUFFER_ALIGNMENT = 16  # constant data starts on 16 bytes, as TF's converter aligns it (SIMD loads)
 
 

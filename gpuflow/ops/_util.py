@@ -1,6 +1,7 @@
 """Shape and dtype helpers shared by the primitive definitions (no compute here)."""
 from __future__ import annotations
 
+from .. import dtypes
 from ..errors import InvalidArgumentError
 from ..tensor import TensorSpec
 
@@ -27,19 +28,30 @@ def same_dtype(op: str, *specs: TensorSpec):
     first = specs[0].dtype
     if all(s.dtype is first for s in specs[1:]):
         return first
-    dtypes = {s.dtype for s in specs}
-    if len(dtypes) > 1:
+    if len({s.dtype for s in specs}) > 1:
         shown = ", ".join(f"{s.dtype.name}{list(s.shape)}" for s in specs)
         raise InvalidArgumentError(f"{op}: inputs have different dtypes ({shown}); gpuflow does not promote "
                                    f"dtypes implicitly: use gf.cast on one of them")
     return specs[0].dtype
 
 
+# The classes `require` names dtypes by: 'f' floats, 'i' int32/int64, 's' int8/int16, 'u' uint8/uint32,
+# 'b' bool. int32/int64 are a class of their own because TF takes them (and not the 8/16-bit or unsigned
+# integers) for indices, labels and most ops beyond elementwise arithmetic and reductions; 's' apart
+# from 'u' because TF's negative, abs, sign and pow take signed integers only.
+_CLASSES = {"int8": "s", "int16": "s"}
+
+
+def dtype_class(dtype) -> str:
+    return _CLASSES.get(dtype.name, dtype.kind)
+
+
 def require(op: str, spec: TensorSpec, kinds: str, what: str):
-    """Raise unless spec.dtype.kind is one of `kinds` ('f' float, 'i' int, 'b' bool)."""
-    if spec.dtype.kind not in kinds:
+    """Raise unless spec.dtype's class (above) is one of `kinds`."""
+    if dtype_class(spec.dtype) not in kinds:
+        accepted = ", ".join(d.name for d in dtypes.ALL if dtype_class(d) in kinds)
         raise InvalidArgumentError(f"{op}: needs {what} input, got {spec.dtype.name}{list(spec.shape)}; "
-                                   f"cast it with gf.cast first")
+                                   f"{op} takes {accepted}: cast it with gf.cast first")
 
 
 def normalize_axes(op: str, axis, rank: int) -> tuple:

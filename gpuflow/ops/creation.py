@@ -43,6 +43,14 @@ def _checked_dtype(value, array: np.ndarray, dtype, op: str):
     if dtype.is_integer and array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.trunc(array))):
         raise InvalidArgumentError(f"{op}: {value!r:.80} has fractions but the dtype is {dtype.name}; "
                                    f"round it first or ask for a float dtype")
+    python_value = not isinstance(value, (np.ndarray, np.generic))
+    if dtype.is_integer and array.size and array.dtype.kind in "iuf" and python_value:
+        # As TF: a Python number that does not fit is an error (`uint8_image + 300`); NumPy data is converted
+        # as NumPy's astype does (wrapping), as tf.constant converts arrays.
+        info = np.iinfo(dtype.np)
+        if array.min() < info.min or array.max() > info.max:
+            raise InvalidArgumentError(f"{op}: {value!r:.80} does not fit in {dtype.name} ({info.min} to {info.max}); "
+                                       f"use a wider dtype, or cast after making the tensor")
     return dtype
 
 

@@ -14,8 +14,10 @@ from .dispatch import grad_needed, primitive
 
 # ---- shape/dtype rules -------------------------------------------------------------
 
-_KINDS = {"float": ("f", "a floating-point"), "numeric": ("fi", "a numeric (non-bool)"),
-          "bool": ("b", "a bool"), "any": ("fib", "any")}
+# Dtype classes as ops/_util.require names them; TF's op definitions say which op takes which
+# (negative, abs, sign and pow take no unsigned integers in TF; the other integer ops take all).
+_KINDS = {"float": ("f", "a floating-point"), "numeric": ("fisu", "a numeric (non-bool)"),
+          "signed": ("fis", "a signed numeric"), "bool": ("b", "a bool"), "any": ("fisub", "any")}
 
 
 def _unary_infer(name, accepts, result):
@@ -98,9 +100,9 @@ def _where_pos(x, a, b):
 
 # name: (accepts, result, grad(g, out, x, alpha) -> tuple)
 UNARY = {
-    "negative": ("numeric", "same", lambda g, out, x, **p: (-g,)),
-    "abs": ("numeric", "same", lambda g, out, x, **p: (g * _ops().sign(x),)),
-    "sign": ("numeric", "same", _zero_grad),
+    "negative": ("signed", "same", lambda g, out, x, **p: (-g,)),
+    "abs": ("signed", "same", lambda g, out, x, **p: (g * _ops().sign(x),)),
+    "sign": ("signed", "same", _zero_grad),
     "exp": ("float", "same", lambda g, out, x, **p: (g * out,)),
     "log": ("float", "same", lambda g, out, x, **p: (g / x,)),
     "log1p": ("float", "same", lambda g, out, x, **p: (g / (1.0 + x),)),
@@ -145,7 +147,7 @@ BINARY = {
     "divide": ("float", "same", lambda g, o, x, y: g / y, lambda g, o, x, y: -g * o / y),
     "floordiv": ("numeric", "same", None, None),
     "mod": ("numeric", "same", lambda g, o, x, y: g, lambda g, o, x, y: -g * _ops().floordiv(x, y)),
-    "pow": ("numeric", "same", lambda g, o, x, y: g * y * _ops().pow(x, y - 1), _pow_grad_y),
+    "pow": ("signed", "same", lambda g, o, x, y: g * y * _ops().pow(x, y - 1), _pow_grad_y),
     "maximum": ("numeric", "same", lambda g, o, x, y: g * _ops().cast(x >= y, g.dtype),
                 lambda g, o, x, y: g * _ops().cast(x < y, g.dtype)),
     "minimum": ("numeric", "same", lambda g, o, x, y: g * _ops().cast(x <= y, g.dtype),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import ml_dtypes
 import numpy as np
 
 from .. import devices as _device
@@ -16,7 +17,7 @@ from .creation import convert_to_tensor
 from .dispatch import autocast, bind
 from .math_docs import DOCS
 
-__all__ = ["negative", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tanh", "sigmoid", "erf", "floor", "ceil", "round", "relu", "relu6", "softplus", "silu", "swish", "logical_not", "is_nan", "is_finite", "add", "subtract", "multiply", "floordiv", "mod", "floormod", "pow", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "divide", "truediv", "realdiv", "where", "cast", "clip_by_value", "add_n", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp", "reduce_mean", "reduce_any", "reduce_all", "reduce_variance", "reduce_std", "argmax", "argmin", "leaky_relu", "elu", "gelu", "count_nonzero"]
+__all__ = ["negative", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tanh", "sigmoid", "erf", "floor", "ceil", "round", "relu", "relu6", "softplus", "silu", "swish", "logical_not", "is_nan", "is_finite", "add", "subtract", "multiply", "floordiv", "mod", "floormod", "pow", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "divide", "truediv", "realdiv", "where", "cast", "saturate_cast", "clip_by_value", "add_n", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp", "reduce_mean", "reduce_any", "reduce_all", "reduce_variance", "reduce_std", "argmax", "argmin", "leaky_relu", "elu", "gelu", "count_nonzero"]
 
 
 def operands(*values):
@@ -113,11 +114,16 @@ floormod = mod
 swish = silu
 
 
+# TF's truediv: integers are divided in a float wide enough to hold them exactly.
+_TRUEDIV = {dtypes.int8: dtypes.float32, dtypes.int16: dtypes.float32, dtypes.uint8: dtypes.float32,
+            dtypes.int32: dtypes.float64, dtypes.int64: dtypes.float64, dtypes.uint32: dtypes.float64}
+
+
 def divide(x, y, name=None):
-    """True division; integer inputs give float64, as in TensorFlow."""
+    """True division; integer inputs give float32 (8/16-bit) or float64 (int32, int64, uint32), as in TensorFlow."""
     x, y = operands(x, y)
-    if not x.dtype.is_floating and not y.dtype.is_floating:
-        x, y = cast(x, dtypes.float64), cast(y, dtypes.float64)
+    if x.dtype == y.dtype and x.dtype in _TRUEDIV:
+        x, y = cast(x, _TRUEDIV[x.dtype]), cast(y, _TRUEDIV[x.dtype])
     return _divide(x, y)
 
 
@@ -140,12 +146,45 @@ def where(condition, x=None, y=None, name=None):
 def cast(x, dtype, name=None):
     """`x` converted to `dtype` (a no-op when it already has it). Floating-to-floating casts pass the gradient.
 
+        Integer to integer keeps the low bits (300 becomes 44 in uint8); float to integer truncates toward zero,
+        saturates at the dtype's limits (-1.5 becomes 0 and 300.0 becomes 255 in uint8) and sends NaN to 0, on
+        every device; to bool is `x != 0`. TF leaves out-of-range float to integer casts to the platform.
+
         Differs from TF:
-            gpuflow has no complex, string or 8/16-bit integer dtypes to cast to.
+            gpuflow has no complex, string, uint16, uint64 or quantized dtypes to cast to.
     """
     x = operands(x)[0]
     dtype = dtypes.as_dtype(dtype)
     return x if x.dtype == dtype else ew.cast(x, dtype=dtype)
+
+
+def _range(dtype):
+    info = np.iinfo(dtype.np) if dtype.is_integer else ml_dtypes.finfo(dtype.np)
+    return info.min, info.max
+
+
+def saturate_cast(value, dtype, name=None):
+    """`value` cast to `dtype` after clipping it to the range `dtype` can hold, so that nothing wraps: int32 300 becomes
+    uint8 255 (gf.cast gives 44), -5 becomes 0, and float64 1e6 becomes float16's largest finite 65504, not inf.
+
+        NaN is not clipped: it casts to 0 in an integer dtype and stays NaN in a float one, as gf.cast does.
+    """
+    x = operands(value)[0]
+    dtype = dtypes.as_dtype(dtype)
+    if x.dtype == dtype or x.dtype.is_bool or dtype.is_bool:
+        return cast(x, dtype)
+    (lo, hi), (x_lo, x_hi) = _range(dtype), _range(x.dtype)
+    # Each bound in x's dtype: a float bound that rounds past an integer dtype's limit is saturated by cast itself.
+    if x_lo < lo:
+        x = maximum(x, _number_like(lo, x))
+    if x_hi > hi:
+        x = minimum(x, _number_like(hi, x))
+    return cast(x, dtype)
+
+
+def _number_like(number, like):
+    """`number` as a tensor of `like`'s dtype on its device (rounded as NumPy's astype rounds)."""
+    return tensor_on_device_of(like, np.asarray(number).astype(like.dtype.np))
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
@@ -183,7 +222,8 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     """Mean over `axis` (an int, a list of ints, or None for every axis); `keepdims` keeps reduced axes.
 
         float16 and bfloat16 inputs are summed and divided in float32 and rounded once. Integer means truncate
-        toward zero, as in TF.
+        toward zero, as in TF, and are summed in int64, so the mean of uint8 pixels or of large int32 values does
+        not overflow (an int64 sum still wraps, as in TF).
 
         Differs from TF:
             A 0-d input accepts `axis` 0 or -1, as NumPy does (TF raises).
@@ -193,6 +233,9 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
         # Sum and divide in float32, round once: a half-precision sum or count overflows at 65504
         # (70,000 halves of 0.5 would average to 0) and 257 is not a bfloat16.
         return cast(reduce_mean(cast(x, dtypes.float32), axis, keepdims), x.dtype)
+    if x.dtype.is_integer and x.dtype != dtypes.int64:
+        # The mean of an image of uint8 pixels: a uint8 sum would wrap at 256. The mean lies within x's range.
+        return cast(reduce_mean(cast(x, dtypes.int64), axis, keepdims), x.dtype)
     axes = normalize_axes("reduce_mean", axis, x.ndim)
     count = 1
     for a in axes:

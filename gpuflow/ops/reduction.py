@@ -16,7 +16,7 @@ def reduced_shape(shape, axes, keepdims):
     return tuple((1 if i in axes else d) for i, d in enumerate(shape) if keepdims or i not in axes)
 
 
-def _infer(name, accepts="fi"):
+def _infer(name, accepts="fisu"):  # every integer dtype, as TF's Sum/Prod/Max/Min (ops/_util.require)
     def infer(x, axes, keepdims):
         require(name, x, accepts, "a numeric" if "i" in accepts else "a floating-point")
         return TensorSpec(reduced_shape(x.shape, axes, keepdims), x.dtype)
@@ -70,7 +70,7 @@ reduce_logsumexp = primitive("reduce_logsumexp", _infer("reduce_logsumexp", "f")
 
 def _arg_infer(name):
     def infer(x, axis, output_type):
-        require(name, x, "fi", "a numeric")
+        require(name, x, "fisu", "a numeric")
         if x.shape[axis] == 0:
             from ..errors import InvalidArgumentError
             raise InvalidArgumentError(f"{name}: axis {axis} of {x.dtype.name}{list(x.shape)} is empty")

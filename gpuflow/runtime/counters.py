@@ -8,6 +8,9 @@
     pool_allocs every request to the caching allocator, hits and misses (cuda and sim)
     h2d, d2h    host-to-device uploads and device-to-host reads (cuda and sim; on cpu the host is the device,
                 so none), with their bytes in h2d_bytes and d2h_bytes
+    collectives gf.distribute all-reduce calls: one per bucket of packed values (gradients) summed across the
+                replicas in sync, whatever carries it (NCCL, the in-process sum, the workers' TCP ring); their
+                bytes (one replica's buffer, the size of what is summed) in collective_bytes
 
 Counts are process-wide (all devices summed) plain ints bumped under the GIL: cheap enough for every op, and
 exact for one thread; threads racing on the same counter may, rarely, lose an increment.
@@ -22,7 +25,8 @@ from __future__ import annotations
 
 import contextlib
 
-FIELDS = ("launches", "raw_allocs", "pool_allocs", "h2d", "h2d_bytes", "d2h", "d2h_bytes")
+FIELDS = ("launches", "raw_allocs", "pool_allocs", "h2d", "h2d_bytes", "d2h", "d2h_bytes", "collectives",
+          "collective_bytes")
 
 
 class Counters:
@@ -45,6 +49,10 @@ class Counters:
     def download(self, nbytes: int) -> None:
         self.d2h += 1
         self.d2h_bytes += int(nbytes)
+
+    def collective(self, nbytes: int) -> None:
+        self.collectives += 1
+        self.collective_bytes += int(nbytes)
 
     @contextlib.contextmanager
     def measure(self):

@@ -32,15 +32,16 @@ class CudaDriver:
         return self.cupy.cuda.Stream.null
 
     def record(self, handle, event):
-        if event._cuda_event is None:
-            event._cuda_event = self.cupy.cuda.Event(block=event.blocking, disable_timing=not event.enable_timing,
-                                                     interprocess=event.interprocess)
-        with self.cupy.cuda.Device(event._device.index):
+        with self.cupy.cuda.Device(event._device.index):  # made there too: an event records on its own device only
+            if event._cuda_event is None:
+                event._cuda_event = self.cupy.cuda.Event(block=event.blocking, disable_timing=not event.enable_timing,
+                                                         interprocess=event.interprocess)
             event._cuda_event.record(handle)
         return event._cuda_event
 
-    def wait(self, handle, token):
-        handle.wait_event(token)
+    def wait(self, handle, token, device):
+        with self.cupy.cuda.Device(device.index):  # the default stream (handle 0) is the current device's
+            handle.wait_event(token)
 
     def synchronize_token(self, token):
         token.synchronize()

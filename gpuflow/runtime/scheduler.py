@@ -7,9 +7,12 @@ two staging rings of pinned host buffers carry uploads and downloads.
 Upload of a batch (`upload`):
   1. take a staging slot: the host waits for the event of that slot's last copy (never earlier);
   2. write the host arrays into it;
-  3. allocate the device buffers on the copy stream and copy into them there (`ndarray.set(...,
-     stream=copy)` on cuda), then `record_stream` them for the compute stream, so the allocator
-     keeps their memory until the compute stream's work on them is done too;
+  3. take the device buffers from the scheduler's own double buffer (two sets per batch signature:
+     the static inputs a compiled step reads, with no allocator call per batch) and copy into them on
+     the copy stream (`ndarray.set(..., stream=copy)` on cuda). A set is reused for batch k+1 once
+     nothing on the host holds its arrays (the step that read them has returned and fit dropped
+     batch k-1) and after the copy stream waits for an event recorded on the compute stream: every
+     step enqueued so far, batch k-1's included, has read it. A set still held gets new buffers;
   4. record an event on the copy stream after the copies: the compute stream waits on it
      (`ready`), the host never does.
 Download (`download`): the copy stream waits for an event recorded on the compute stream after the
@@ -22,11 +25,13 @@ copy to overlap and uploads are plain conversions (gpuflow.data.device skips the
 from __future__ import annotations
 
 import os
+import sys
 import threading
 
 import numpy as np
 
 from . import profiling, streams
+from .counters import COUNTERS
 from .staging import StagingRing
 from .timeline import COPY
 
@@ -65,6 +70,8 @@ class Scheduler:
         self.copy_stream = streams.Stream(device, name="copy stream")
         self.uploads = StagingRing(device.kind, slots)
         self.downloads = StagingRing(device.kind, slots)
+        self.feeds = StagingRing(device.kind, slots)  # host feeds: small, their own ring (never wait on a batch)
+        self.inputs: dict = {}  # batch signature → [the buffer sets, index of the next]: the static inputs
         if device.kind == "sim":
             from .sim.queues import engine
             self._engine = engine()
@@ -82,24 +89,61 @@ class Scheduler:
             if self.device.kind == "sim":
                 self._engine.host_access(view, f"staging write (batch {batch})", write=True)
         compute = streams.current_stream(self.device)
-        datas = [self._to_device(view, compute, batch) for view in views]
+        targets = self._input_buffers([(h.shape, h.dtype) for h in hosts], compute)
+        datas = [self._to_device(view, target, compute, batch) for view, target in zip(views, targets)]
         slot.event = self.copy_stream.record_event()
         return datas, slot.event
 
-    def _to_device(self, view, compute, batch):
-        if self.device.kind == "sim":
-            data = np.empty(view.shape, view.dtype)
+    def _input_buffers(self, specs, compute) -> list:
+        """The next set of static input buffers for a batch of `specs` (see the module doc, step 3)."""
+        key = tuple((tuple(shape), np.dtype(dtype).str) for shape, dtype in specs)
+        ring = self.inputs.get(key)
+        if ring is None:
+            if len(self.inputs) >= 8:  # a new batch signature each time (ragged data): keep a few only
+                self.inputs.clear()
+            ring = self.inputs[key] = [[None] * SLOTS, 0]
+        sets, k = ring
+        ring[1] = (k + 1) % SLOTS
+        buffers = sets[k]
+        # the ring's list, the loop variable and getrefcount's argument: nobody else holds the array
+        if buffers is None or any(sys.getrefcount(b) > 3 for b in buffers):
+            with streams.stream(self.copy_stream):  # cuda: from the copy stream's pool
+                buffers = sets[k] = [self.backend.xp.empty(shape, dtype) for shape, dtype in specs]
+        else:
+            self.copy_stream.wait_event(compute.record_event())  # the steps that read them are done first
+        return buffers
 
+    def upload_value(self, host, dtype):
+        """A graph's host feed (a few bytes computed on the host each call, gpuflow/graph/executor.py) as a device
+        buffer copied on the copy stream, as batches are: the compute stream waits for its event, not the host,
+        and the compute stream's queue holds kernels only."""
+        storage = self.backend.storage_dtype(dtype)
+        host = np.asarray(host, dtype=dtype.np)
+        host = host.view(storage) if host.dtype != storage else host
+        slot = self.feeds.acquire([(host.shape, host.dtype)])
+        view = slot.views([(host.shape, host.dtype)])[0]
+        np.copyto(view, host)
+        if self.device.kind == "sim":
+            self._engine.host_access(view, "staging write (feed)", write=True)
+        compute = streams.current_stream(self.device)
+        with streams.stream(self.copy_stream):  # cuda: allocated on the copy stream (a memory plan's arena serves it)
+            data = self.backend.xp.empty(host.shape, host.dtype)
+        self._to_device(view, data, compute, None)
+        slot.event = self.copy_stream.record_event()
+        self.ready(slot.event, compute)
+        return data
+
+    def _to_device(self, view, data, compute, batch):
+        COUNTERS.upload(view.nbytes)
+        if self.device.kind == "sim":
             def run():
                 np.copyto(data, view)
                 return None, [view], [data]
             self._engine.submit(self.copy_stream._handle, "copy host->device", COPY, run, nbytes=view.nbytes,
                                 batch=batch)
             return data
-        import cupy
         from . import memory
-        with streams.stream(self.copy_stream):  # allocated from the copy stream's pool, so reused only in its order
-            data = cupy.empty(view.shape, view.dtype)
+        with streams.stream(self.copy_stream):
             with profiling.cuda_span(self.device, self.copy_stream._handle, "copy host->device", COPY, batch=batch):
                 data.set(view, stream=self.copy_stream._handle)
         block = memory.block_of(data)
@@ -125,6 +169,7 @@ class Scheduler:
         return slot.values
 
     def _to_host(self, data, view):
+        COUNTERS.download(view.nbytes)
         if self.device.kind == "sim":
             def run():
                 np.copyto(view, data)

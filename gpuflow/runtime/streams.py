@@ -48,7 +48,7 @@ class HostDriver:
     def record(self, handle, event):
         return time.perf_counter()
 
-    def wait(self, handle, token):
+    def wait(self, handle, token, device):
         pass
 
     def synchronize_token(self, token):
@@ -87,7 +87,7 @@ class SimDriver:
     def record(self, handle, event):
         return self.engine.record(handle)
 
-    def wait(self, handle, token):
+    def wait(self, handle, token, device):
         self.engine.wait(handle, token)
 
     def synchronize_token(self, token):
@@ -160,7 +160,7 @@ class Stream:
         if event._token is None:  # never recorded: nothing to wait for, as in CUDA
             return
         self._same_device(event._device, "wait_event")
-        self._driver.wait(self._handle, event._token)
+        self._driver.wait(self._handle, event._token, self._device)
 
     def wait_stream(self, stream: "Stream") -> None:
         """Work issued to this stream later runs after all work issued to `stream` so far."""

@@ -93,7 +93,7 @@ def overlap_summary(spans, compute_track: str) -> dict:
     kernels = [s for s in spans if s.track == compute_track and s.cat == COMPUTE]
     uploads: dict[int, list] = {}
     for s in spans:
-        if s.cat == COPY and "batch" in s.args:
+        if s.cat == COPY and s.args.get("batch") is not None:  # a feed's copy belongs to no batch
             uploads.setdefault(s.args["batch"], []).append((s.start, s.end))
     overlapped = 0
     for k, copies in uploads.items():

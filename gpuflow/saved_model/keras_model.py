@@ -57,7 +57,7 @@ def _input_names(model, count):
 
 
 def load_keras_model(export_dir, custom_objects=None, compile=True):
-    from ..keras.engine.model_file import model_from_parts
+    from ..keras.engine.model_loading import model_from_parts
     from .load import read
     path = os.fspath(export_dir)
     checked = read(path, _devices.current())   # every check of gf.saved_model.load, before anything is read

@@ -67,15 +67,22 @@ class SignatureFunction:
 
 def as_array(value, dtype, what) -> np.ndarray:
     """`value` (a NumPy array or nested lists) as a NumPy array of `dtype`: numbers convert as NumPy does, but
-    fractions never truncate into an integer dtype and non-numbers are refused."""
+    fractions never truncate into an integer dtype, integers out of its range never wrap (TF Serving refuses
+    a JSON 300 for a uint8 input too) and non-numbers are refused."""
     try:
         array = np.asarray(value)
     except ValueError as e:  # ragged lists
         raise InvalidArgumentError(f"{what}: not a rectangular array ({e})") from None
     if array.dtype.kind not in "biuf":
         raise InvalidArgumentError(f"{what}: expected numbers for a {dtype.name} tensor, got {array.dtype} values")
-    if dtype.kind in "ib" and array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.trunc(array))):
+    if dtype.kind in "iub" and array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.trunc(array))):
         raise InvalidArgumentError(f"{what}: has fractions but the signature takes {dtype.name}")
+    if dtype.is_integer and array.size and array.dtype.kind in "iuf" and array.dtype != dtype.np:
+        info = np.iinfo(dtype.np)
+        low, high = array.min(), array.max()
+        if low < info.min or high > info.max:
+            raise InvalidArgumentError(f"{what}: holds {low if low < info.min else high}, out of range for "
+                                       f"{dtype.name} ({info.min} to {info.max})")
     return np.ascontiguousarray(array, dtype=dtype.np)
 
 

@@ -20,7 +20,8 @@ from .format import HEADER_CAP, Where
 
 # safetensors' dtype names for gpuflow's dtypes (the only ones a SavedModel holds)
 _NAMES = {"F16": dtypes.float16, "BF16": dtypes.bfloat16, "F32": dtypes.float32, "F64": dtypes.float64,
-          "I32": dtypes.int32, "I64": dtypes.int64, "BOOL": dtypes.bool}
+          "I8": dtypes.int8, "I16": dtypes.int16, "I32": dtypes.int32, "I64": dtypes.int64, "U8": dtypes.uint8,
+          "U32": dtypes.uint32, "BOOL": dtypes.bool}
 EXTRA_PREFIXES = ("optimizer/",)   # tensors no graph reads: a Keras model's optimizer state
 
 

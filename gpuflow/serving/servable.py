@@ -9,7 +9,8 @@ import numpy as np
 from .errors import invalid, not_found
 
 _DT = {"float16": "DT_HALF", "bfloat16": "DT_BFLOAT16", "float32": "DT_FLOAT", "float64": "DT_DOUBLE",
-       "int32": "DT_INT32", "int64": "DT_INT64", "bool": "DT_BOOL"}
+       "int8": "DT_INT8", "int16": "DT_INT16", "int32": "DT_INT32", "int64": "DT_INT64", "uint8": "DT_UINT8",
+       "uint32": "DT_UINT32", "bool": "DT_BOOL"}
 DEFAULT_SIGNATURE = "serving_default"
 
 

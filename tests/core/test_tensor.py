@@ -137,10 +137,11 @@ def test_variable_does_not_alias_its_initial_value():
     assert t.numpy()[0] == 1.0
 
 
-def test_narrow_numpy_integers_widen_losslessly():
-    assert gf.constant(np.array([0, 255], np.uint8)).dtype == gf.int32
+def test_numpy_integers_keep_their_dtype_and_uint16_widens_losslessly():
+    assert gf.constant(np.array([0, 255], np.uint8)).dtype == gf.uint8
     assert gf.constant(np.array([-3], np.int16)).numpy().tolist() == [-3]
-    assert gf.constant(np.array([2**32 - 1], np.uint32)).dtype == gf.int64
+    assert gf.constant(np.array([2**32 - 1], np.uint32)).dtype == gf.uint32
+    assert gf.constant(np.array([65535], np.uint16)).dtype == gf.int32  # no uint16 dtype (see gf.DType)
 
 
 def test_integer_mean_truncates_toward_zero_like_tf():

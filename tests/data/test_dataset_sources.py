@@ -33,8 +33,10 @@ def test_python_values_get_tf_dtypes_and_numpy_dtypes_are_kept_or_widened():
     assert Dataset.from_tensor_slices([2**40, 1]).element_spec.dtype == gf.int64
     assert Dataset.from_tensor_slices(np.zeros(2, np.float64)).element_spec.dtype == gf.float64
     assert Dataset.from_tensor_slices([True, False]).element_spec.dtype == gf.bool
-    pixels = Dataset.from_tensor_slices(np.array([[255, 0]], np.uint8))  # gpuflow has no uint8: widened, exact
-    assert pixels.element_spec == spec((2,), gf.int32) and values(pixels) == [[255, 0]]
+    pixels = Dataset.from_tensor_slices(np.array([[255, 0]], np.uint8))  # image data stays uint8
+    assert pixels.element_spec == spec((2,), gf.uint8) and values(pixels) == [[255, 0]]
+    counts = Dataset.from_tensor_slices(np.array([7, 65535], np.uint16))  # gpuflow has no uint16: widened, exact
+    assert counts.element_spec == spec((), gf.int32) and values(counts) == [7, 65535]
 
 
 def test_from_tensor_slices_of_tensors_and_namedtuples():

@@ -9,10 +9,10 @@ def digits():
     return x.reshape(len(x), -1).astype(np.float32) / 16.0, y
 
 
-def mlp(optimizer="adam"):
+def mlp(optimizer="adam", run_eagerly=False):
     """Built and compiled where it is called (inside a strategy's scope, or not)."""
     model = gf.keras.Sequential([gf.keras.layers.Input((64,)), gf.keras.layers.Dense(128, activation="relu"),
                                  gf.keras.layers.Dense(10)])
     model.compile(optimizer=optimizer, loss=gf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], run_eagerly=run_eagerly)
     return model

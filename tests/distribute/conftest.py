@@ -6,24 +6,27 @@ import gpuflow as gf
 from gpuflow import config as gf_config
 
 
-@pytest.fixture
-def two_cpus():
-    """cpu:0 and cpu:1 as logical devices, as in TF: set_logical_device_configuration(CPU, [config] * 2)."""
+def _logical(kind, n):
+    """`kind`:0 ... `kind`:n-1 as logical devices, as in TF: set_logical_device_configuration(device, [config] * n);
+    the configuration before is put back afterwards."""
     before = dict(gf_config._logical_counts)
-    gf.config.set_logical_device_configuration(gf.config.list_physical_devices("CPU")[0],
-                                               [gf.config.LogicalDeviceConfiguration()] * 2)
-    yield ["cpu:0", "cpu:1"]
+    gf.config.set_logical_device_configuration(gf.config.list_physical_devices(kind.upper())[0],
+                                               [gf.config.LogicalDeviceConfiguration()] * n)
+    yield [f"{kind}:{i}" for i in range(n)]
     gf_config._logical_counts.clear()
     gf_config._logical_counts.update(before)
+
+
+@pytest.fixture
+def two_cpus():
+    yield from _logical("cpu", 2)
 
 
 @pytest.fixture
 def three_cpus():
-    before = dict(gf_config._logical_counts)
-    gf.config.set_logical_device_configuration(gf.config.list_physical_devices("CPU")[0],
-                                               [gf.config.LogicalDeviceConfiguration()] * 3)
-    yield ["cpu:0", "cpu:1", "cpu:2"]
-    gf_config._logical_counts.clear()
-    gf_config._logical_counts.update(before)
+    yield from _logical("cpu", 3)
 
 
+@pytest.fixture
+def two_sims():
+    yield from _logical("sim", 2)

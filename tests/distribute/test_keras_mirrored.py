@@ -26,6 +26,9 @@ def test_two_replicas_end_with_the_weights_of_one(two_cpus):
     two, h2 = train(gf.distribute.MirroredStrategy(two_cpus), x, y)
     assert isinstance(two.weights[0], gf.distribute.MirroredVariable)
     assert max_difference(one, two) < 1e-5
+    # both compiled: one trace per batch shape (128 rows and the last 30), and per replica device (64 and 15 rows)
+    assert one.train_function.experimental_get_tracing_count() == 2
+    assert two.train_function.experimental_get_tracing_count() == 4
     for w in two.weights:  # every replica applied the same updates: the copies are identical
         assert np.array_equal(w.values[0].numpy(), w.values[1].numpy())
     np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-6)
@@ -41,25 +44,20 @@ def test_sgd_three_replicas_and_validation(three_cpus):
     one, h1 = train(gf.distribute.get_strategy(), x[200:], y[200:], **kwargs)
     three, h3 = train(gf.distribute.MirroredStrategy(three_cpus), x[200:], y[200:], **kwargs)
     assert max_difference(one, three) < 1e-5
+    assert three.train_function.experimental_get_tracing_count() == 3  # 100 rows: 34, 33, 33 per replica
+    assert three.make_test_function().experimental_get_tracing_count() == 3  # validation: 200 rows, 2 batches
     np.testing.assert_allclose(h1["val_loss"], h3["val_loss"], rtol=1e-5)
     assert h1["val_accuracy"] == h3["val_accuracy"]
 
 
-def test_two_sim_replicas_run_our_kernels():
-    from gpuflow import config
-    before = dict(config._logical_counts)
-    gf.config.set_logical_device_configuration(gf.config.list_physical_devices("SIM")[0],
-                                               [gf.config.LogicalDeviceConfiguration()] * 2)
-    try:
-        x, y = digits()
-        with gf.device("sim"):
-            one, _ = train(gf.distribute.get_strategy(), x[:256], y[:256], epochs=1)
-            two, _ = train(gf.distribute.MirroredStrategy(["sim:0", "sim:1"]), x[:256], y[:256], epochs=1)
-        assert [t.device for t in two.weights[0].values] == ["sim:0", "sim:1"]
-        assert max_difference(one, two) < 1e-5
-    finally:
-        config._logical_counts.clear()
-        config._logical_counts.update(before)
+def test_two_sim_replicas_run_our_kernels(two_sims):
+    x, y = digits()
+    with gf.device("sim"):
+        one, _ = train(gf.distribute.get_strategy(), x[:256], y[:256], epochs=1)
+        two, _ = train(gf.distribute.MirroredStrategy(two_sims), x[:256], y[:256], epochs=1)
+    assert [t.device for t in two.weights[0].values] == ["sim:0", "sim:1"]
+    assert max_difference(one, two) < 1e-5
+    assert two.train_function.experimental_get_tracing_count() == 2
 
 
 def test_custom_loop_with_run_and_compute_average_loss(two_cpus):

@@ -67,6 +67,8 @@ def test_two_workers_end_with_the_weights_of_one_replica(tmp_path):
     for code, stdout, stderr in results:
         assert code == 0, stderr
         assert "replicas in sync: 2" in stdout
+        # compiled: one trace per batch shape (64 and 15 rows per worker); one bucket summed per step (12 x 3)
+        assert "replica step traces: 2, collectives: 36" in stdout
     expected = reference_weights()
     for out in outs:
         for got, want in zip(load(out), expected):

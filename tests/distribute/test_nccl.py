@@ -50,3 +50,23 @@ def test_mirrored_strategy_on_one_gpu_trains_through_nccl():
         mirrored.fit(x[:512], y[:512], batch_size=128, epochs=1, verbose=0, shuffle=False)
     for a, b in zip(plain.weights, mirrored.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+
+
+@pytest.mark.gpu
+def test_compiled_all_reduce_runs_nccl_on_its_stream():
+    """A gf.function traced in the replica: its all-reduce is collective start/done nodes, the sum queued by NCCL on
+    a communication stream and waited for by the replica's stream before the values are read."""
+    from gpuflow.graph.ir import COLLECTIVE
+    from gpuflow.runtime import counters
+    strategy = gf.distribute.MirroredStrategy(["cuda:0"], cross_device_ops=gf.distribute.NcclAllReduce(num_packs=None))
+    step = gf.function(lambda v: gf.distribute.get_replica_context().all_reduce("sum", [v, v * 2.0]))
+    with gf.device("cuda:0"):
+        v = gf.constant(np.arange(1000, dtype=np.float32))
+    for _ in range(2):  # the trace, then a replay of the graph
+        with counters.measure() as measured:
+            out = strategy.run(step, args=(v,))
+        assert measured.delta["collectives"] == 1
+        np.testing.assert_array_equal(out[0].numpy(), np.arange(1000))
+        np.testing.assert_array_equal(out[1].numpy(), 2 * np.arange(1000))
+    ops = [n.params["op"] for n in step.concrete_functions[0].graph.nodes if n.prim is COLLECTIVE]
+    assert ops == ["all_reduce_start", "all_reduce_done"]

@@ -13,6 +13,7 @@ import sys
 import numpy as np
 
 import gpuflow as gf
+from gpuflow.runtime import counters
 from _models import digits, mlp  # noqa: E402 - tests/distribute is the script's directory
 
 
@@ -51,9 +52,12 @@ def main():
     if args.checkpoint:
         path = args.checkpoint.replace("TASK", str(strategy.cluster_resolver.task_id))
         callbacks.append(gf.keras.callbacks.ModelCheckpoint(path, save_weights_only=True))
-    history = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, verbose=0, callbacks=callbacks,
-                        shuffle=not args.no_shuffle)
+    with counters.measure() as measured:
+        history = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, verbose=0, callbacks=callbacks,
+                            shuffle=not args.no_shuffle)
     print("loss:", history.history["loss"], flush=True)
+    print(f"replica step traces: {model.train_function.experimental_get_tracing_count()}, "
+          f"collectives: {measured.delta['collectives']}", flush=True)
     np.savez(args.out, *[w.numpy() for w in model.weights])
     strategy.close()
     return 0

@@ -351,3 +351,19 @@ def test_dataset_map_workers_never_reach_a_tape():
     with gf.GradientTape() as tape:
         total = sum(float(x) for x in ds)
     assert total == sum(range(64)) and tape.watched_variables() == ()
+
+
+@pytest.mark.parametrize("use_while", [False, True])
+def test_a_variable_assigned_in_control_flow_is_read_afresh_after_it(use_while):
+    v = gf.Variable(1.0)
+
+    def f(p):
+        before = v * 2.0
+        if use_while:
+            gf.while_loop(lambda i: i < 2, lambda i: (v.assign_add(0.5), i + 1)[1], [gf.constant(0)])
+        else:
+            gf.cond(p, lambda: v.assign_add(1.0), lambda: v.assign_add(0.0))
+        return before, v * 2.0
+
+    before, after = gf.function(f)(gf.constant(True))
+    assert (float(before), float(after)) == (2.0, 4.0)

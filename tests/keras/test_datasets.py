@@ -61,7 +61,7 @@ def test_digits_feed_a_dataset():
     (x, y), _ = digits.load_data()
     ds = gf.data.Dataset.from_tensor_slices((x, y)).batch(32)
     xb, yb = next(iter(ds))
-    assert xb.shape == (32, 8, 8) and xb.dtype == gf.int32 and yb.dtype == gf.int32
+    assert xb.shape == (32, 8, 8) and xb.dtype == gf.uint8 and yb.dtype == gf.uint8  # as load_data gives them
 
 
 # --- mnist -----------------------------------------------------------------------------------------

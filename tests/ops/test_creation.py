@@ -73,7 +73,7 @@ def test_eye(device):
     assert gf.eye(2, batch_shape=[3]).shape == (3, 2, 2)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "int32", "int64", "bool", "float64"])
+@pytest.mark.parametrize("dtype", [d.name for d in gf.dtypes.ALL])
 def test_copy_between_devices(dtype):
     value = rand((3, 5), dtype, seed=3)
     with gf.device("cpu"):

@@ -10,7 +10,7 @@ import gpuflow as gf
 from gpuflow.ops import creation
 from gpuflow.runtime.loader import launched
 
-DTYPES = ["float32", "float16", "bfloat16", "float64", "int32", "int64", "bool"]
+DTYPES = ["float32", "float16", "bfloat16", "float64", "int8", "int16", "int32", "int64", "uint8", "uint32", "bool"]
 
 
 def _bits(a: np.ndarray) -> np.ndarray:
@@ -34,7 +34,7 @@ def test_constant_never_aliases_the_callers_array(device, make):
 
 @pytest.mark.parametrize("view", [
     lambda a: a[:, ::2], lambda a: np.asfortranarray(a), lambda a: a.T, lambda a: a[1:, 1:],
-    lambda a: a.astype(np.float64), lambda a: a.astype(np.int16),
+    lambda a: a.astype(np.float64), lambda a: a.astype(np.int16), lambda a: a.astype(np.uint16),
 ])
 def test_constant_of_views_and_other_dtypes(device, view):
     a = view(np.arange(20, dtype=np.float32).reshape(4, 5))
@@ -55,8 +55,8 @@ def test_owned_arrays_are_kept_without_a_copy_on_cpu():
         a = np.arange(6, dtype=np.float32)
         t = creation._from_owned_array(a)
         assert np.shares_memory(t._data, a) and t.dtype == gf.float32
-        # A dtype that must change (int16 is stored as int32) or a layout that must change is still converted.
-        b = np.arange(6, dtype=np.int16)
+        # A dtype that must change (uint16 is stored as int32) or a layout that must change is still converted.
+        b = np.arange(6, dtype=np.uint16)
         t = creation._from_owned_array(b)
         assert t.dtype == gf.int32 and not np.shares_memory(t._data, b)
         np.testing.assert_array_equal(t.numpy(), b)
@@ -67,7 +67,7 @@ def test_owned_arrays_are_kept_without_a_copy_on_cpu():
 
 
 def test_owned_arrays_follow_constants_dtype_rules(device):
-    assert creation._from_owned_array(np.array([1, 2], np.uint8)).dtype == gf.int32
+    assert creation._from_owned_array(np.array([1, 2], np.uint16)).dtype == gf.int32
     t = creation._from_owned_array(np.ones(3, ml_dtypes.bfloat16))
     assert t.dtype == gf.bfloat16 and t.numpy().tolist() == [1, 1, 1]
 

@@ -1,4 +1,4 @@
-"""cast: every pair of the 7 dtypes, on cpu and sim, against rules written out here independently:
+"""cast: every pair of the 11 dtypes, on cpu and sim, against rules written out here independently:
 float -> int truncates toward zero, saturates, NaN -> 0; int -> int wraps; -> bool is x != 0;
 bool -> 0/1; -> float16/bfloat16/float32 rounds the exact value once, to nearest even."""
 import numpy as np

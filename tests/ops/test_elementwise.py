@@ -41,7 +41,7 @@ UNARY_REF = {
 DOMAIN = {"log": (0.1, 3.0), "sqrt": (0.1, 3.0), "rsqrt": (0.1, 3.0), "reciprocal": (0.2, 3.0), "log1p": (-0.5, 3.0)}
 FLOAT_UNARY = [n for n, (acc, _, _) in ew.UNARY.items() if acc != "bool"]
 DIFFERENTIABLE_UNARY = [n for n, (_, _, grad) in ew.UNARY.items() if grad is not None]
-INT_UNARY = [n for n, (acc, _, _) in ew.UNARY.items() if acc == "numeric"]
+INT_UNARY = [n for n, (acc, _, _) in ew.UNARY.items() if acc in ("numeric", "signed")]
 
 
 def unary_op(name):

@@ -9,7 +9,7 @@ import gpuflow as gf
 from gpuflow.ops import movement as prims
 from tests.harness import check_grad, check_op, check_parity, rand
 
-PARITY_DTYPES = ["float32", "float16", "bfloat16", "int32", "int64"]
+PARITY_DTYPES = ["float32", "float16", "bfloat16", "int32", "int64", "uint8", "int16"]
 
 KEYS = [
     2, -1, (1, -2), slice(1, 4), slice(None, None, 2), slice(None, None, -1), slice(4, 0, -2), slice(-2, None),

@@ -210,8 +210,9 @@ def test_linalg_parity(device, dtype):
 
 
 def test_linalg_errors(device):
-    with pytest.raises(gf.errors.InvalidArgumentError, match=r"inv: needs float32 or float64 input, got float16"):
-        gf.linalg.inv(gf.constant(np.eye(2, dtype=np.float16)))
+    with pytest.raises(gf.errors.InvalidArgumentError, match=r"inv: needs float32 or float64 input, got int32"):
+        gf.linalg.inv(gf.constant(np.eye(2, dtype=np.int32)))
+    assert gf.linalg.inv(gf.constant(np.eye(2, dtype=np.float16))).dtype == gf.float16  # solved in float32
     with pytest.raises(gf.errors.InvalidArgumentError, match=r"cholesky: needs square matrices \(\.\.\., n, n\), got "
                                                              r"float32\[2, 3\]"):
         gf.linalg.cholesky(gf.constant(rand((2, 3))))

@@ -11,7 +11,7 @@ import gpuflow as gf
 from gpuflow.ops import movement as prims
 from tests.harness import check_grad, check_op, check_parity, rand
 
-PARITY_DTYPES = ["float32", "float16", "bfloat16", "int32", "int64"]
+PARITY_DTYPES = ["float32", "float16", "bfloat16", "int32", "int64", "uint8", "int16"]
 BIG = (250, 280)  # 70_000 elements: many tiles and many grid-stride rounds on sim's 4 blocks
 
 

@@ -59,7 +59,7 @@ def test_batches_keep_their_dtypes_and_tensors_pass_through():
         resident = gf.constant([1.0, 2.0])
     elements = [(np.arange(4, dtype=np.uint8), resident, None, np.array([True, False]))]
     ((u8, same, none, flags),) = list(device_batches(elements, "sim"))
-    assert u8.dtype == gf.int32 and u8.device == "sim:0"  # widened as gf.constant does
+    assert u8.dtype == gf.uint8 and u8.device == "sim:0"  # kept as gf.constant keeps it
     assert same is resident and none is None and flags.dtype == gf.bool
     np.testing.assert_array_equal(u8.numpy(), [0, 1, 2, 3])
 

@@ -130,6 +130,6 @@ def _cast(x, target):
         return out
     if x.dtype == np.bool_ or target == np.bool_:
         return (x != 0).astype(target) if target == np.bool_ else x.astype(target)
-    if target in _HALVES and (x.dtype == np.float64 or x.dtype.kind == "i"):
+    if target in _HALVES and (x.dtype == np.float64 or x.dtype.kind in "iu"):
         return round_once(x.astype(np.float64), target)
     return widen(x).astype(target)

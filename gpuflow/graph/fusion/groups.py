@@ -10,21 +10,24 @@ One pass in node order. A node joins an open group when it can run inside that g
 
 The fused node takes the place of its group's last member. So a value a member makes must not be needed
 earlier by a node outside the group; the one exception is an assign_variable, which moves to just after
-the fused node when no node between reads, assigns or could observe that variable (host feeds and
-callbacks, control flow). Only nodes on cuda/sim with known shapes fuse; a group of one node stays as it was.
+the fused node when no node between reads, assigns or could observe that variable (a host callback,
+control flow). Only nodes on cuda/sim with known shapes fuse; a group of one node stays as it was.
 """
 from __future__ import annotations
 
 from ...backend.cuda.elementwise import BINARY, UNARY
-from ..ir import ASSIGN, CALLBACK, FEED, PRINT, READ, Effect, Graph, Node
+from ..ir import ASSIGN, CALLBACK, READ, Effect, Graph, Node
 from .codegen import REDUCE_OPS
 from .kernel import FusedKernel
 from .program import Program, Ref, Step
 
 POINTWISE = frozenset(UNARY) | frozenset(BINARY) | {"select", "cast", "sparse_softmax_xent_grad"}
 CTYPES = frozenset({"float", "double", "__half", "__nv_bfloat16", "int", "long long", "bool"})
-_BARRIERS = (FEED, CALLBACK, PRINT)
-HORIZONTAL = 8  # open groups a node with no producer in a group tries to join  # effects that may observe a variable from the host
+# Effects that may observe a variable from the host: a user's host callback could read one. A FEED's function
+# reads host-side state only (the optimizer's step mirror, RNG offsets: never a device value, which would be a
+# read back), and gf.print prints the values it is given, so neither keeps an assign from moving past it.
+_BARRIERS = (CALLBACK,)
+HORIZONTAL = 8  # open groups a node with no producer in a group tries to join
 
 
 def classify(node):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ... import devices as _device
 from ... import dtypes, ops
+from ...graph.printing import host_call, is_symbolic
 from ...tensor import Variable
 from ..losses import apply_mask, reduce_weighted_values
 from ..metrics.base import MeanMetricWrapper, divide_no_nan
@@ -59,8 +60,9 @@ class RunningMean:
     """A weighted mean of scalar losses over batches, how `loss` is reported per epoch. Kept on the device
     (two scalar Variables, made on the first update where the loss lives), so a training step never reads
     the loss back: the logs are read when a progress bar or callback needs them. Under a gf.distribute
-    strategy (whose replicated steps run eagerly, one thread per replica) the replicas' sums meet on the
-    host instead, as Python floats in `total` and `count` (added across workers by gpuflow.distribute)."""
+    strategy (one thread per replica, each running its own step) the replicas' sums meet on the host
+    instead, as Python floats in `total` and `count` (added across workers by gpuflow.distribute); in a
+    compiled replica step a host callback of its graph adds each step's value."""
 
     def __init__(self, name):
         self.name, self.total, self.count = name, None, None
@@ -73,8 +75,10 @@ class RunningMean:
             if self._on_host:
                 self.total, self.count = 0.0, 0.0
         if self._on_host:
-            self.total += float(value) * weight
-            self.count += weight
+            if is_symbolic(value):  # traced: added on the host on every run of the step
+                host_call(lambda v: self._add(v, weight), [value])
+            else:
+                self._add(value, weight)
             return
         value = ops.cast(value, dtypes.float32)
         if self.total is None:
@@ -83,6 +87,10 @@ class RunningMean:
                 self.count = Variable(ops.zeros((), dtypes.float32), trainable=False, name=f"{self.name}/count")
         self.total.assign_add(value * float(weight))
         self.count.assign_add(float(weight))
+
+    def _add(self, value, weight):
+        self.total += float(value) * weight
+        self.count += weight
 
     def result(self):
         if self.total is None:

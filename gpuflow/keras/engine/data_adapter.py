@@ -315,9 +315,9 @@ def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False, 
     if batch_size is not None:
         raise ValueError(f"{what}: batch_size cannot be used with a dataset or generator, which makes its own "
                          f"batches")
-    from .py_dataset import PyDataset, PyDatasetBatches
-    if isinstance(x, PyDataset):
-        return PyDatasetBatches(x, steps, shuffle=shuffle, what=what)
+    own = getattr(x, "_keras_batches", None)  # an input that knows its own epochs: a PyDataset (py_dataset.py)
+    if own is not None:
+        return own(steps, shuffle=shuffle, what=what)
     return IterableBatches(x, steps, what=what)
 
 

@@ -5,13 +5,12 @@ a layer called several times (a shared layer) has one Node per call.
 """
 from __future__ import annotations
 
-import inspect
-
 from ... import nest
 from ...tensor import Tensor
 from .. import backend as _backend
-from .base_layer import to_snake_case
+from .functional_config import functional_config
 from .input_layer import InputLayer
+from .layer_naming import to_snake_case
 from .keras_tensor import KerasTensor
 from .training import Model
 
@@ -53,32 +52,17 @@ def functional_subclass(cls):
     made = _FUNCTIONAL_SUBCLASSES.get(cls)
     if made is None:
         made = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
-                                                      "__doc__": cls.__doc__})
+                                                      "__doc__": cls.__doc__, "_user_class": cls})
         _FUNCTIONAL_SUBCLASSES[cls] = made
     return made
 
 
-def takes_functional_arguments(cls) -> bool:
-    """Whether `cls(inputs, outputs, name=...)` builds a `cls`, so a functional config can be revived as one
-    (Keras's rule): its __init__ is Model's or Functional's, or starts (inputs, outputs, ...), or is
-    (*args, **kwargs). A subclass whose __init__ takes its own arguments is made by cls(**config) instead."""
-    init = cls.__init__
-    if init is Model.__init__ or init is Functional.__init__:
-        return True
-    try:
-        params = list(inspect.signature(init).parameters.values())[1:]
-    except (TypeError, ValueError):
-        return False
-    kinds = [p.kind for p in params]
-    return [p.name for p in params[:2]] == ["inputs", "outputs"] or kinds == [inspect.Parameter.VAR_POSITIONAL,
-                                                                             inspect.Parameter.VAR_KEYWORD]
-
-
-class Functional(Model):
+class Functional(Model, functional=True):
     """A Model defined by a graph of layer calls from `Input` tensors to outputs: what
         `gf.keras.Model(inputs, outputs)` returns.
     """
     _masks_from_graph = True  # each layer attaches its output mask as the graph runs
+    _config_holds_layers = True
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         _check_keras_tensors(inputs, "input")
@@ -196,6 +180,9 @@ class Functional(Model):
                 values[id(kt)] = value
         return nest.pack_sequence_as(self._nested_outputs, [values[id(t)] for t in self.outputs])
 
+    @staticmethod
+    def _subclass_for(cls):
+        return functional_subclass(cls)
+
     def get_config(self):
-        from .saving import functional_config
         return functional_config(self)

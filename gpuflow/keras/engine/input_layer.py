@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ... import dtypes as _dtypes
 from .. import backend as _backend
+from . import op_layer  # noqa: F401  (gives KerasTensors their operators: see op_layer.py)
 from .base_layer import Layer
 from .keras_tensor import KerasTensor, Node
 
@@ -16,6 +17,8 @@ class InputLayer(Layer):
             raise ValueError("InputLayer: sparse and ragged inputs are not supported by gpuflow; pass dense tensors")
         if "shape" in kwargs:  # Keras 3 spelling
             input_shape = kwargs.pop("shape")
+        if "batch_shape" in kwargs:  # Keras 3's config spelling
+            batch_input_shape = kwargs.pop("batch_shape")
         if batch_input_shape is None:
             if input_shape is None:
                 raise ValueError("InputLayer: give the shape of one sample, e.g. Input(shape=(784,)), "

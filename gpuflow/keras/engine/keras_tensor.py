@@ -2,7 +2,8 @@
 
 A KerasTensor has a shape (None for unknown dims) and a dtype but no value. Each one
 remembers the Node (one call of one layer) that made it, so `Model(inputs, outputs)` can
-walk the graph back from its outputs.
+walk the graph back from its outputs. Its arithmetic operators (`x + y`) make layers, so
+op_layer.py, where that layer is, defines them.
 """
 from __future__ import annotations
 
@@ -67,24 +68,6 @@ class KerasTensor:
     def __getitem__(self, key):
         raise TypeError("a KerasTensor cannot be indexed directly; slice it inside a layer (e.g. a Layer subclass "
                         "whose call does the indexing)")
-
-
-def _operator(function, reflected=False, unary=False):
-    def method(self, *other):
-        from .op_layer import OpLayer
-        operands = [self] if unary else ([other[0], self] if reflected else [self, other[0]])
-        return OpLayer(function)(operands)
-    return method
-
-
-# Operator → gpuflow op (see op_layer.py): only ops whose operands may be tensors or plain numbers.
-OPERATORS = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide", "pow": "pow",
-             "matmul": "matmul", "neg": "negative", "abs": "abs"}
-for _op, _function in OPERATORS.items():
-    _unary = _op in ("neg", "abs")
-    setattr(KerasTensor, f"__{_op}__", _operator(_function, unary=_unary))
-    if not _unary:
-        setattr(KerasTensor, f"__r{_op}__", _operator(_function, reflected=True))
 
 
 def is_keras_tensor(x) -> bool:

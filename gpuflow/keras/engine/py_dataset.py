@@ -57,6 +57,11 @@ class PyDataset:
     def on_epoch_end(self):
         """Called after each epoch, e.g. to reshuffle the samples behind the batches."""
 
+    def _keras_batches(self, steps, shuffle, what):
+        """How fit/evaluate/predict take it (data_adapter.make_batches asks the input itself, as it cannot
+        import this module, which builds on it)."""
+        return PyDatasetBatches(self, steps, shuffle=shuffle, what=what)
+
 
 Sequence = PyDataset  # Keras 3 keeps the tf.keras name as an alias
 

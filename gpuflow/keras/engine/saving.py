@@ -1,8 +1,4 @@
-"""Weights files (safetensors, keyed by weight path like `dense/kernel`) and model configs.
-
-Configs name each layer's class and hold its `get_config()`; classes are looked up in
-`gf.keras.layers` (or `custom_objects`). Code (Lambda layers) is never serialised.
-"""
+"""Weights files: safetensors, keyed by weight path like `dense/kernel` (`save_weights` / `load_weights`)."""
 from __future__ import annotations
 
 import os
@@ -10,12 +6,9 @@ import os
 import ml_dtypes
 import numpy as np
 
-from ... import nest
 from ...tensor import Variable
 from .atomic_file import atomic_file
-from .base_layer import to_snake_case
-from .input_layer import InputLayer
-from .keras_tensor import KerasTensor
+from .layer_naming import to_snake_case
 
 _SUFFIXES = (".weights.h5", ".h5", ".safetensors")
 
@@ -133,139 +126,3 @@ def match_weights(entries, stored):
 def assign_all(pairs):
     for var, value in pairs:
         var.assign(value.astype(var.dtype.np))
-
-
-# ---------------------------------------------------------------- configs
-def serialize_layer(layer) -> dict:
-    if type(layer).__name__ == "Lambda":
-        raise ValueError(f"layer {layer.name!r} is a Lambda layer: its Python code is never serialised. Write a Layer "
-                         f"subclass with get_config(), decorate it with @gf.keras.saving.register_keras_serializable() "
-                         f"(or pass it in custom_objects when loading) and use it instead")
-    return {"class_name": type(layer).__name__, "name": layer.name, "config": layer.get_config(),
-            **custom_class_fields(type(layer))}
-
-
-def custom_class_fields(cls) -> dict:
-    """For a class that is not gpuflow's own: its registered name (how loading finds it) and its module (only
-    named in errors; nothing is ever imported from a file)."""
-    if cls.__module__.split(".")[0] == "gpuflow":
-        return {}
-    from ..saving.registration import registered_name_or_none
-    from .functional import Functional
-    if len(cls.__bases__) == 2 and cls.__bases__[1] is Functional and cls.__bases__[0].__name__ == cls.__name__:
-        cls = cls.__bases__[0]  # `Custom(inputs, outputs)` is a copy of Custom with Functional mixed in (functional.py)
-    registered = registered_name_or_none(cls)
-    return {"module": cls.__module__, **({"registered_name": registered} if registered else {})}
-
-
-def unknown_class_error(class_name, what, registered_name=None, module=None) -> ValueError:
-    origin = f" (from module {module!r}{', registered as ' + repr(registered_name) if registered_name else ''})" \
-        if module else ""
-    return ValueError(f"unknown {what} class {class_name!r}{origin}: it is not one of gf.keras' own classes and not "
-                      f"registered. Decorate it with @gf.keras.saving.register_keras_serializable() in code that runs "
-                      f"before loading, or pass custom_objects={{{class_name!r}: {class_name}}}")
-
-
-def _find_class(class_name, custom_objects, registered_name=None, module=None):
-    from ..saving.registration import lookup
-    found = lookup(class_name, registered_name, custom_objects)
-    if found is not None:
-        return found
-    from .base_layer import Layer
-    from .functional import Functional
-    from .op_layer import OpLayer
-    from .sequential import Sequential
-    from .training import Model
-    engine = {"InputLayer": InputLayer, "Sequential": Sequential, "Functional": Functional, "Model": Model,
-              "OpLayer": OpLayer}
-    if class_name in engine and not module:
-        return engine[class_name]
-    from .. import layers
-    cls = None if module else getattr(layers, class_name, None)
-    # Only Layer classes: a name from a file must never reach some other attribute of the module.
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        raise unknown_class_error(class_name, "layer", registered_name, module)
-    return cls
-
-
-def deserialize_layer(entry, custom_objects=None):
-    cls = _find_class(entry["class_name"], custom_objects, entry.get("registered_name"), entry.get("module"))
-    from .training import Model
-    if isinstance(cls, type) and issubclass(cls, Model) and "layers" in entry["config"]:
-        return cls.from_config(entry["config"], custom_objects=custom_objects)
-    return cls.from_config(entry["config"])
-
-
-def sequential_config(model) -> dict:
-    inp = model._input_tensor
-    return {"name": model.name, "trainable": model.trainable,
-            "build_input_shape": list(inp.shape) if inp is not None else None,
-            "input_dtype": inp.dtype.name if inp is not None else None,
-            "layers": [serialize_layer(layer) for layer in model.layers]}
-
-
-def sequential_from_config(cls, config, custom_objects=None):
-    from .input_layer import Input
-    model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-    if config.get("build_input_shape") is not None:
-        model.add(Input(batch_shape=tuple(config["build_input_shape"]), dtype=config.get("input_dtype")))
-    for entry in config["layers"]:
-        model.add(deserialize_layer(entry, custom_objects))
-    return model
-
-
-_REF = "__keras_tensor__"
-
-
-def functional_config(model) -> dict:
-    index, counts = {}, {}
-    for node in model._nodes:
-        k = counts.get(id(node.layer), 0)
-        index[id(node)] = (node.layer.name, k)
-        counts[id(node.layer)] = k + 1
-
-    def encode(value):
-        if isinstance(value, KerasTensor):
-            name, k = index[id(value.node)]
-            return {_REF: [name, k, value.index]}
-        if isinstance(value, dict):
-            return {key: encode(v) for key, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [encode(v) for v in value]
-        return value
-    nodes = [{"layer": n.layer.name, "args": encode(list(n.args)), "kwargs": encode(n.kwargs)}
-             for n in model._nodes if not isinstance(n.layer, InputLayer)]
-    return {"name": model.name, "trainable": model.trainable,
-            "layers": [serialize_layer(layer) for layer in model.layers], "nodes": nodes,
-            "inputs": encode(model._nested_inputs), "outputs": encode(model._nested_outputs)}
-
-
-def functional_from_config(cls, config, custom_objects=None):
-    layers = {entry["name"]: deserialize_layer(entry, custom_objects) for entry in config["layers"]}
-    made, counts = {}, {}
-    for name, layer in layers.items():
-        if isinstance(layer, InputLayer):
-            made[(name, 0)] = [layer.output]
-
-    def decode(value):
-        if isinstance(value, dict) and set(value) == {_REF}:
-            name, k, i = value[_REF]
-            if (name, k) not in made:
-                raise ValueError(f"model config: call {k} of layer {name!r} is used before it is made; the config's "
-                                 f"nodes are not in graph order")
-            return made[(name, k)][i]
-        if isinstance(value, dict):
-            return {key: decode(v) for key, v in value.items()}
-        if isinstance(value, list):
-            return [decode(v) for v in value]
-        return value
-    for node in config["nodes"]:
-        name = node["layer"]
-        if name not in layers:
-            raise ValueError(f"model config: a node calls layer {name!r}, which is not in its layers list")
-        out = layers[name](*decode(node["args"]), **decode(node["kwargs"]))
-        k = counts.get(name, 0)
-        made[(name, k)] = nest.flatten(out)
-        counts[name] = k + 1
-    return cls(decode(config["inputs"]), decode(config["outputs"]), name=config.get("name"),
-               trainable=config.get("trainable", True))

@@ -11,6 +11,7 @@ from ...tensor import Tensor
 from .base_layer import Layer, structure_changed
 from .input_layer import Input, InputLayer
 from .keras_tensor import KerasTensor
+from .layer_serialization import deserialize_layer, serialize_layer
 from .training import Model
 
 
@@ -19,6 +20,7 @@ class Sequential(Model):
         `input_shape=` on the first layer) builds it at once.
     """
     _masks_from_graph = True  # each layer attaches its output mask as the stack runs
+    _config_holds_layers = True
 
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
@@ -135,10 +137,17 @@ class Sequential(Model):
         return self.outputs[0].shape
 
     def get_config(self):
-        from .saving import sequential_config
-        return sequential_config(self)
+        inp = self._input_tensor
+        return {"name": self.name, "trainable": self.trainable,
+                "build_input_shape": list(inp.shape) if inp is not None else None,
+                "input_dtype": inp.dtype.name if inp is not None else None,
+                "layers": [serialize_layer(layer) for layer in self.layers]}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from .saving import sequential_from_config
-        return sequential_from_config(cls, config, custom_objects)
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        if config.get("build_input_shape") is not None:
+            model.add(Input(batch_shape=tuple(config["build_input_shape"]), dtype=config.get("input_dtype")))
+        for entry in config["layers"]:
+            model.add(deserialize_layer(entry, custom_objects))
+        return model

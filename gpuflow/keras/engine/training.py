@@ -13,9 +13,13 @@ from ...tensor import TensorSpec
 from ...autograd import GradientTape
 from .. import backend as _backend
 from . import data_adapter as _data
-from .base_layer import Layer, to_snake_case
+from .base_layer import Layer, map_shapes, to_snake_case
 from .compile_utils import CompiledLoss, CompiledMetrics, RunningMean, match_targets
 from .data_adapter import unpack_x_y_sample_weight
+from .functional_config import functional_from_config, takes_functional_arguments
+from .keras_json import model_to_keras_json
+from .model_file import save_model
+from .saving import load_weights, save_weights
 from .step_logs import StepLogs
 
 
@@ -50,24 +54,31 @@ class Model(Layer):
 
         Differs from TF:
             `jit_compile` is accepted and changes nothing (every step is compiled the same way); a
-            LossScaleOptimizer or a distribution strategy makes the steps run eagerly. Models save to `.keras`
-            files or SavedModel directories (no HDF5).
+            LossScaleOptimizer makes the steps run eagerly. Under a distribution strategy each replica's
+            part of a step is compiled (one trace per replica device); splitting the batch and updating the
+            metrics run eagerly. Models save to `.keras` files or SavedModel directories (no HDF5).
     """
+    _functional = None  # the Functional class (functional.py), which subclasses Model and names itself here
+
+    def __init_subclass__(cls, functional=False, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if functional:
+            Model._functional = cls
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and _functional_arguments(args, kwargs):
-            from .functional import Functional
-            return object.__new__(Functional)
+            return object.__new__(Model._functional)
         return object.__new__(cls)
 
     def __init__(self, *args, **kwargs):
         if _functional_arguments(args, kwargs):
-            from .functional import Functional, functional_subclass
-            if not isinstance(self, Functional):
+            functional = Model._functional
+            if not isinstance(self, functional):
                 # A Model subclass given (inputs, outputs), as tf.keras' "customizing fit()" guide does, or from
                 # its own __init__ via super().__init__(inputs=..., outputs=...): this instance becomes the
                 # subclass with Functional mixed in, so its train_step & co. run on the graph of layers.
-                object.__setattr__(self, "__class__", functional_subclass(type(self)))
-            Functional.__init__(self, *args, **kwargs)
+                object.__setattr__(self, "__class__", functional._subclass_for(type(self)))
+            functional.__init__(self, *args, **kwargs)
             return
         if args or "inputs" in kwargs or "outputs" in kwargs:
             cls = type(self).__name__
@@ -115,7 +126,6 @@ class Model(Layer):
             raise NotImplementedError(f"{type(self).__name__} has no call(); subclasses of Model must define "
                                       f"call(self, inputs, training=None)")
         from ...graph.abstract import abstract_specs
-        from .base_layer import map_shapes
         specs = map_shapes(lambda shape: TensorSpec(shape, self._dtype), input_shape)
         saved_losses = {id(layer): list(layer._call_losses) for layer in self._flatten_layers()}
         try:
@@ -143,18 +153,14 @@ class Model(Layer):
         print_summary(self, line_length=line_length, print_fn=print_fn)
 
     def save_weights(self, filepath, overwrite=True):
-        from .saving import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False):
-        from .saving import load_weights
         load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from .functional import takes_functional_arguments
         if "nodes" in config and "layers" in config and takes_functional_arguments(cls):
-            from .saving import functional_from_config
             return functional_from_config(cls, config, custom_objects)
         # A subclassed model, or a functional subclass whose own __init__ takes other arguments (Keras does the same).
         try:
@@ -168,8 +174,12 @@ class Model(Layer):
         """Keras 3's whole-model `.keras` file: a zip of the JSON config (and compile config) and the weights and
         optimizer state as safetensors; see model_file.py. A path without an extension writes a SavedModel
         directory, as TF2 Keras does (gpuflow/saved_model). Nothing is pickled."""
-        from .model_file import save_model
         save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def to_json(self, **kwargs):
+        """The model's architecture (no weights) as a JSON string in Keras 3's layout; `kwargs` go to json.dumps.
+        `gf.keras.models.model_from_json` makes the model again; see keras_json.py."""
+        return model_to_keras_json(self, **kwargs)
 
     def export(self, filepath, format="tf_saved_model", verbose=True, input_signature=None, **kwargs):  # noqa: A002
         """Keras 3's model.export: an inference artifact, a SavedModel directory by default, or 'onnx' / 'tflite'
@@ -241,15 +251,15 @@ class Model(Layer):
         from ...distribute import keras_step
         from ...graph import Function
         eager = self.run_eagerly
-        if keras_step.strategy_of(self, compiled=kind != "predict") is not None:
-            # Under a gf.distribute strategy: its replicated step (one thread per replica), run eagerly for now.
-            _log_once("a model under a distribution strategy trains eagerly: its replicated step is not traced yet")
-            step, eager = getattr(keras_step, f"{kind}_function")(self), True
-        elif not eager and kind == "train" and type(self.optimizer).__name__ == "LossScaleOptimizer":
+        if not eager and kind == "train" and type(self.optimizer).__name__ == "LossScaleOptimizer":
             # Its skip-or-apply decision is a host read of the gradients' finiteness each step: not traced yet.
             _log_once("a LossScaleOptimizer (mixed_float16) trains eagerly: its dynamic loss scaling is not traced "
                       "yet")
             eager = True
+        if keras_step.strategy_of(self, compiled=kind != "predict") is not None:
+            # Under a gf.distribute strategy: the replicated step runs in cross-replica context, each replica's
+            # part of it a gf.function (keras_step.py) unless eager.
+            step, eager = getattr(keras_step, f"{kind}_function")(self, compiled=not eager), True
 
         def steps(batches):  # steps_per_execution: n batches per call, the logs of the last
             logs = None

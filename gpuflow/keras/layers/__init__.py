@@ -8,7 +8,8 @@ from .core import (Activation, Dense, Dropout, Embedding, Flatten, Lambda, Leaky
 from .merge import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average,  # noqa: F401
                     concatenate, maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
-from .preprocessing import Rescaling  # noqa: F401
+from .preprocessing import Normalization, Rescaling  # noqa: F401
+from .image_preprocessing import RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Resizing  # noqa: F401
 from .convolutional import Conv1D, Conv2D, Convolution1D, Convolution2D  # noqa: F401
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, GlobalAveragePooling1D,  # noqa: F401
                       GlobalAveragePooling2D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,

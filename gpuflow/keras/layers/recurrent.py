@@ -23,6 +23,7 @@ from ...ops import nn_ops, rnn_prims
 from ...tensor import TensorShape
 from .. import activations, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
+from ..engine.layer_serialization import deserialize_layer, serialize_layer
 
 __all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional"]
 
@@ -317,7 +318,6 @@ class Bidirectional(Layer):
     supports_masking = True
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
-        from ..engine.saving import deserialize_layer, serialize_layer
         if isinstance(layer, dict):
             layer = deserialize_layer(layer)
         if isinstance(backward_layer, dict):
@@ -407,6 +407,5 @@ class Bidirectional(Layer):
         return merged + states if states or self.merge_mode is None else out
 
     def get_config(self):
-        from ..engine.saving import serialize_layer
         return {**super().get_config(), "layer": self._layer_entry, "merge_mode": self.merge_mode,
                 "backward_layer": serialize_layer(self.backward_layer)}

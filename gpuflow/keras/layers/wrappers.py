@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ... import nest, ops
 from ...tensor import TensorShape
-from ..engine.base_layer import Layer, _names
+from ..engine.base_layer import Layer, names_parameter
+from ..engine.layer_serialization import deserialize_layer, serialize_layer
 
 
 class TimeDistributed(Layer):
@@ -17,7 +18,6 @@ class TimeDistributed(Layer):
     supports_masking = True
 
     def __init__(self, layer, **kwargs):
-        from ..engine.saving import deserialize_layer
         if isinstance(layer, dict):  # from_config: the wrapped layer's serialised entry
             layer = deserialize_layer(layer)
         if not isinstance(layer, Layer):
@@ -53,11 +53,10 @@ class TimeDistributed(Layer):
                 raise ValueError(f"{self.name} (TimeDistributed): the mask must be shaped ({batch}, {steps}, ...) "
                                  f"like the inputs' first two axes, got mask shape {tuple(mask.shape)} for inputs "
                                  f"{shape}")
-            if _names(self.layer.call, "mask"):
+            if names_parameter(self.layer.call, "mask"):
                 kwargs["mask"] = ops.reshape(mask, (batch * steps,) + tuple(mask.shape[2:]))
         outputs = self.layer(ops.reshape(inputs, tuple(folded_shape)), **kwargs)
         return nest.map_structure(lambda y: ops.reshape(y, (batch, steps) + tuple(y.shape[1:])), outputs)
 
     def get_config(self):
-        from ..engine.saving import serialize_layer
         return {**super().get_config(), "layer": serialize_layer(self.layer)}

@@ -40,25 +40,33 @@ class HostMirror:
     Every eager `Variable.assign` bumps the variable's version, so "the version is the one this value
     was read at (or written with)" means the value is current. A traced step (gf.function) updates the
     variable on the device without a version bump and tells the mirror with `advance`, so its replays
-    never read the variable back.
+    never read the variable back. A gf.distribute MirroredVariable has one copy per replica, each stepped
+    by its own replica's step (in its own thread): the mirror keeps one (version, value) per copy, that of
+    the copy the calling thread reads (`_local_copy`; a plain Variable has one).
     """
-    __slots__ = ("variable", "_convert", "_version", "_value")
+    __slots__ = ("variable", "_convert", "_copies")
 
     def __init__(self, variable, convert, value):
         """`value`: the number `variable` was just created from."""
         self.variable, self._convert = variable, convert
-        self._version, self._value = variable._version, convert(value)
+        self._copies = [[variable._version, convert(value)]]  # [version, value] per copy; others on first use
+
+    def _state(self) -> list:
+        index = getattr(self.variable, "_local_copy", 0)
+        copies = self._copies
+        while len(copies) <= index:
+            copies.append([None, None])  # not read yet: the first get reads it
+        return copies[index]
 
     def get(self):
-        variable = self.variable
-        if self._version != variable._version:  # assigned from outside (restore, callback, user): read it once
-            self._value = self._convert(variable.numpy())
-            self._version = variable._version
-        return self._value
+        variable, state = self.variable, self._state()
+        if state[0] != variable._version:  # assigned from outside (restore, callback, user): read it once
+            state[:] = variable._version, self._convert(variable.numpy())
+        return state[1]
 
     def advance(self, value):
         """The variable's device value becomes `value` by a traced step's own assign: no read, no write here."""
-        self._value = self._convert(value)
+        self._state()[1] = self._convert(value)
 
     def assign(self, value):
         """Assign `value` (a Python number) to the variable and remember it: no read back. The number is kept
@@ -67,7 +75,7 @@ class HostMirror:
         variable = self.variable
         with _device.device(variable._device):
             variable.assign(ops.constant(value, dtype=variable.dtype))
-        self._version, self._value = variable._version, self._convert(value)
+        self._state()[:] = variable._version, self._convert(value)
 
 
 class Optimizer:

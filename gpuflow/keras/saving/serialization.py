@@ -14,8 +14,10 @@ import inspect
 import numpy as np
 
 from ... import dtypes as _dtypes
-from ..engine.saving import custom_class_fields, deserialize_layer, serialize_layer, unknown_class_error
-from .registration import lookup, registered_name_or_none
+from .. import layers  # noqa: F401  (defines gpuflow's layer classes, which configs name: see layer_config.py)
+from ..engine.base_layer import Layer
+from ..engine.layer_serialization import custom_class_fields, deserialize_layer, serialize_layer, unknown_class_error
+from ..engine.registration import lookup, registered_name_or_none
 
 _PLAIN = (type(None), bool, int, float, str)
 
@@ -23,7 +25,6 @@ _PLAIN = (type(None), bool, int, float, str)
 def serialize_keras_object(obj):
     """`obj` as JSON-ready values: plain values and lists/dicts of them as they are, layers as their config
     entry, other objects by class and get_config(), functions by name."""
-    from ..engine.base_layer import Layer
     if isinstance(obj, _PLAIN):
         return obj
     if isinstance(obj, np.generic):
@@ -81,7 +82,6 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         return deserialize_layer(config, custom_objects)
     if found is None:
         raise unknown_class_error(name, "object", registered, module)
-    from ..engine.base_layer import Layer
     if isinstance(found, type) and issubclass(found, Layer):
         return deserialize_layer({**config, "class_name": found.__name__}, {**(custom_objects or {}),
                                                                              found.__name__: found})

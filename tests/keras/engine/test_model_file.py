@@ -9,20 +9,11 @@ import pytest
 
 import gpuflow as gf
 from gpuflow.keras import layers
-from gpuflow.keras.saving import registration
 
 keras = gf.keras
 
 
-@pytest.fixture(autouse=True)
-def _clean_registry():
-    """Each test registers its own classes; leave the global registry as it was."""
-    objects, names = dict(registration._GLOBAL_OBJECTS), dict(registration._GLOBAL_NAMES)
-    yield
-    registration._GLOBAL_OBJECTS.clear()
-    registration._GLOBAL_OBJECTS.update(objects)
-    registration._GLOBAL_NAMES.clear()
-    registration._GLOBAL_NAMES.update(names)
+pytestmark = pytest.mark.usefixtures("clean_registry")  # each test registers its own classes
 
 
 def _data(seed=0, n=32, d=4, k=2):

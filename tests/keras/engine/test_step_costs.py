@@ -116,14 +116,14 @@ def test_train_on_batch_copies_the_callers_arrays():
 
 
 def test_symbolic_call_check_matches_any_symbolic():
-    from gpuflow.keras.engine.base_layer import _any_symbolic_call
+    from gpuflow.keras.engine.layer_symbolic import any_symbolic_call
     from gpuflow.keras.engine.keras_tensor import any_symbolic
     kt, t = keras.Input((3,)), gf.constant([[1.0, 2.0, 3.0]])
     cases = [((t,), {}), ((t,), {"training": True}), ((kt,), {}), ((t,), {"mask": kt}), ((t, [t, (kt,)]), {}),
              ((t,), {"extra": {"a": [t], "b": {"c": kt}}}), (([t, t],), {"training": None}), ((t, 3.0), {"k": "s"}),
              (({"x": t},), {"extra": [[t]]})]
     for args, kwargs in cases:
-        assert _any_symbolic_call(args, kwargs) == any_symbolic((args, kwargs)), (args, kwargs)
+        assert any_symbolic_call(args, kwargs) == any_symbolic((args, kwargs)), (args, kwargs)
 
 
 class _MaybeLoss(keras.layers.Layer):
