@@ -43,7 +43,10 @@ def device_batches(elements, device=None, lookahead: int = 1, convert=None, uplo
             for k, element in enumerate(source):
                 profiling.step(dev, k)
                 with profiling.batch(dev, k):
-                    element = nest.map_structure(lambda leaf: _leaf_now(leaf, convert), element)
+                    if type(element) is tuple and not any(nest.is_nested(leaf) for leaf in element):
+                        element = tuple([_leaf_now(leaf, convert) for leaf in element])  # (x, y, w): no walk
+                    else:
+                        element = nest.map_structure(lambda leaf: _leaf_now(leaf, convert), element)
                 yield element
             return
         sched = scheduler.for_device(dev)

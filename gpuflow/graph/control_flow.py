@@ -304,9 +304,10 @@ def traced_while(node, ins):
 
 
 def graph_plan(graph):
-    """The graph's replay plan, made once."""
+    """The graph's replay plan, made once: a cpu graph's straight-line replay, else the executor's Plan."""
     plan = graph._plan
     if plan is None:
+        from .cpu_replay import cpu_replay
         from .executor import Plan
-        plan = graph._plan = Plan(graph)
+        plan = graph._plan = cpu_replay(graph) or Plan(graph)
     return plan

@@ -86,6 +86,7 @@ class ConcreteFunction:
         self.input_specs = input_specs         # TensorSpec per tensor leaf, in order
         self._devices = [x.device for x in nest.flatten(args_template) if _is_placeholder(x)]
         self._plan = None
+        self._pack = _packer(output_template)
 
     @property
     def structured_input_signature(self):
@@ -126,17 +127,29 @@ class ConcreteFunction:
             plan = self._plan or self._make_plan()
             arrays = plan.run([t._data for t in tensors])
             flat = [Tensor(a, s.dtype, _output_device(self.graph, s, tensors)) for a, s in zip(arrays, self.graph.outputs)]
-        template = self._output_template
-        if type(template) is Tensor:  # one tensor out: nothing to pack
-            return flat[0]
-        it = iter(flat)
-        return _in_order_of(template, nest.pack_sequence_as(
-            template, [next(it) if isinstance(x, Tensor) else x for x in nest.flatten(template)]))
+        return self._pack(flat)
 
     def _make_plan(self):
         # The traced graph stays as traced (printing, tapes, export); the plan runs its optimized copy.
         self._plan = graph_plan(optimize(self.graph))
         return self._plan
+
+
+def _packer(template):
+    """flat outputs → the function's output structure. Made once: one tensor and a flat dict of tensors (a Keras
+    step's logs) need no walk of the template per call."""
+    if type(template) is Tensor:
+        return lambda flat: flat[0]
+    if type(template) is dict and all(type(v) is Tensor for v in template.values()):
+        position = {k: i for i, k in enumerate(sorted(template))}  # the graph's outputs: nest's sorted key order
+        order = [(k, position[k]) for k in template]  # the dict itself: the function's own key order
+        return lambda flat: {k: flat[i] for k, i in order}
+
+    def pack(flat):
+        it = iter(flat)
+        return _in_order_of(template, nest.pack_sequence_as(
+            template, [next(it) if isinstance(x, Tensor) else x for x in nest.flatten(template)]))
+    return pack
 
 
 def _in_order_of(template, value):
@@ -238,15 +251,15 @@ class Function:
     def __call__(self, *args, **kwargs):
         if _RUN_EAGERLY[0]:
             return self._python_function(*args, **kwargs)
-        if not kwargs and all(type(a) is Tensor for a in args):
-            # The common call, positional tensors only: its signature is their shapes, dtypes and devices, looked
-            # up directly (the general key walks nests and Python values: ~10 µs a call).
-            fast_key = tuple([(a._shape, a._dtype, a._device) for a in args])
+        fast_key, leaves = (None, None) if kwargs else _tensors_key(args)
+        if fast_key is not None:
+            # The common call, positional tensors (or tuples of them: a Keras batch): its signature is their
+            # shapes, dtypes and devices, looked up directly (the general key walks nests and Python values).
             concrete = self._by_tensors.get(fast_key)
             if concrete is None:
-                concrete, leaves = self._concrete(args, kwargs)
+                concrete = self._concrete(args, kwargs)[0]
                 self._by_tensors[fast_key] = concrete
-            return concrete._call_flat(args)
+            return concrete._call_flat(leaves)
         concrete, leaves = self._concrete(args, kwargs)
         return concrete._call_flat(leaves)
 
@@ -393,6 +406,22 @@ class Function:
         log.warning("gf.function %s has been traced %d times; the last trace came from a change in %s. Tracing is "
                     "expensive: pass tensors rather than Python numbers, give an input_signature with None for "
                     "dimensions that vary, or use reduce_retracing=True", self._name, self._tracing_count + 1, changed)
+
+
+def _tensors_key(args):
+    """(signature, tensor leaves) when every argument is a Tensor or a tuple of Tensors: per argument its (shape,
+    dtype, device), or a tuple of those (so f(x, y) and f((x, y)) differ); (None, None) for any other call."""
+    key, leaves = [], []
+    for a in args:
+        if type(a) is Tensor:
+            key.append((a._shape, a._dtype, a._device))
+            leaves.append(a)
+        elif type(a) is tuple and a and all(type(t) is Tensor for t in a):
+            key.append(tuple([(t._shape, t._dtype, t._device) for t in a]))
+            leaves += a
+        else:
+            return None, None
+    return tuple(key), leaves
 
 
 def _changed_argument(fn, previous, key, args, kwargs) -> str:

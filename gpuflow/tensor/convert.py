@@ -70,6 +70,10 @@ def _from_owned_array(array: np.ndarray) -> Tensor:
 
 
 def _constant(value, dtype, shape, owned):
+    if type(value) is np.ndarray and dtype is None and shape is None and value.dtype.kind != "O":
+        # The common call (a batch of training data, every step): its own dtype, nothing to check or reshape.
+        dtype, device = _infer_dtype(value, value), _device.current()
+        return Tensor(device.backend.from_numpy(value, dtype, copy=not owned), dtype, device)
     if isinstance(value, Tensor):
         value, owned = value.numpy(), True  # numpy() is a fresh host copy: no need to copy it again
     array = to_array(value)

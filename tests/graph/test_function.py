@@ -51,6 +51,20 @@ def test_the_structure_of_nested_arguments_is_part_of_the_signature():
     np.testing.assert_allclose(d({"a": one * 3.0, "b": one}).numpy(), [2.0, 2.0])
 
 
+def test_tuples_of_tensors_are_looked_up_by_their_shapes_and_keep_their_structure():
+    """A Keras batch (x, y) takes the positional-tensor lookup; f((x, y)) and f(x, y) stay different traces."""
+    f = gf.function(lambda *args: {"b": gf.reduce_sum(args[0][0] if isinstance(args[0], tuple) else args[0]),
+                                   "a": gf.constant(1.0)})
+    x, y = gf.ones((2,)), gf.ones((3,))
+    for _ in range(3):
+        out = f((x, y))
+    assert list(out) == ["b", "a"] and out["b"].numpy() == 2.0  # the function's own key order
+    f(x, y)
+    f((y, x))
+    f((x, y))
+    assert f.experimental_get_tracing_count() == 3
+
+
 def test_python_values_change_the_graph():
     f = gf.function(lambda x, flag: x * 2.0 if flag else x - 1.0)
     x = gf.constant([1.0])

@@ -20,7 +20,7 @@ def _buffers(model):
     return [id(v._data) for v in model.weights + slots]
 
 
-@pytest.mark.parametrize("device", ["sim", pytest.param("cuda", marks=pytest.mark.gpu)])
+@pytest.mark.parametrize("device", ["cpu", "sim", pytest.param("cuda", marks=pytest.mark.gpu)])
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
 def test_updates_write_into_the_variables_own_buffers(device, optimizer):
     rng = np.random.default_rng(0)

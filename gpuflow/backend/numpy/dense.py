@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import impl, narrow, widen
+from ._registry import impl, narrow, quiet, widen
 
+# Each takes z = x + b, a fresh array of its own: an activation may write into it.
 ACTIVATIONS = {
     "linear": lambda z: z,
-    "relu": lambda z: np.maximum(z, 0),
+    "relu": lambda z: np.maximum(z, 0, out=z),
     "relu6": lambda z: np.clip(z, 0, 6),
     "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
     "tanh": np.tanh,
@@ -17,5 +18,5 @@ ACTIVATIONS = {
 
 @impl("bias_act")
 def bias_act(x, b, activation):
-    with np.errstate(over="ignore"):  # sigmoid of a very negative z: exp overflows to inf, 1/inf = 0
+    with quiet():  # sigmoid of a very negative z: exp overflows to inf, 1/inf = 0
         return narrow(ACTIVATIONS[activation](widen(x) + widen(b)), x.dtype)
