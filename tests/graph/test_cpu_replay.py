@@ -157,7 +157,7 @@ def test_an_update_whose_gradient_is_one_of_its_slots_does_not_write_in_place():
     for compiled in (True, False):
         with gf.device("cpu"):
             p, m, v = (gf.Variable(np.linspace(a, 1, 6, dtype=np.float32)) for a in (-1.0, 0.1, 0.2))
-            step_values = gf.constant(np.array([0.1, 1.9, 0.4, 1.5]))  # lr, m_coef, g_coef, v_coef
+            step_values = gf.constant(np.array([0.1, 1.9, 0.4, 1.5, 1.0]))  # lr, m_coef, g_coef, v_coef, apply
 
             def step():  # Nadam reads the gradient again after writing v
                 new = UPDATES["nadam_update"](p.value(), v.value(), m.value(), v.value(), step_values,

@@ -24,7 +24,7 @@ def _arrays(name, shape, dtype):
 
 def _call(name, arrays, out=None, **changes):
     _, step_names, fixed = RULES[name]
-    hyper = dict(HYPER, **changes)
+    hyper = dict(HYPER, apply=1.0, **changes)  # apply: the step is taken (0 would skip it)
     step = np.array([hyper[k] for k in step_names], np.float64)
     result = IMPLS[name](*arrays, step, out=out, **{k: hyper[k] for k in fixed})
     return list(result) if isinstance(result, tuple) else [result]
