@@ -14,6 +14,7 @@ import gpuflow as gf
 from gpuflow.ops import dense_prims, image_prims, norm_prims, rnn_prims
 from gpuflow.ops import elementwise as ew
 from gpuflow.ops.dispatch import PRIMITIVES
+from gpuflow.ops.image_ops import projective_transform
 from tests.harness import EPS, check_parity
 
 HALVES = ["float16", "bfloat16"]
@@ -115,12 +116,11 @@ CASES.update({
     "qr": (lambda x: gf.abs(gf.linalg.qr(x)[1]), [_spd()], 64),  # |R|: the signs of a QR are a convention
     "svd": (lambda x: gf.linalg.svd(x, compute_uv=False), [_spd()], 64),
     "eigh": (lambda x: gf.linalg.eigh(x)[0], [_spd()], 64),
-    # gf.image: resize's bilinear weights (image_resample), and a shift through the projective transform
-    "image_resample": (lambda x: image_prims.image_resample(x, axis=2, n_in=5, n_out=9, method="bilinear",
-                                                            antialias=False, adjoint=False), [_u((1, 4, 5, 2))], 8),
-    "image_projective_transform": (lambda x: image_prims.image_projective_transform(
-        x, gf.constant([[1.0, 0.0, 1.0, 0.0, 1.0, 2.0, 0.0, 0.0]]), output_shape=(4, 5), interpolation="bilinear",
-        fill_mode="reflect", fill_value=0.0), [_u((1, 4, 5, 2))], 4),
+    # gf.image.resize returns float32 from halves, as TF's does: the primitive itself keeps the dtype.
+    "image_resample": (lambda x: image_prims.image_resample(x, axis=2, n_in=9, n_out=6, method="bilinear",
+                                                            antialias=True, adjoint=False), [_u((1, 4, 9, 2))], 8),
+    "image_projective_transform": (lambda x, t: projective_transform(x, t), [_u((1, 5, 6, 2)), (np.array(
+        [[1.0, 0.1, 0.2, 0.05, 0.9, 0.1, 0.0, 0.0]], np.float32), "keep")], 8),
 })
 # Primitives that only run inside another's gradient, with the case whose gradient runs them.
 BY_GRADIENT = {"col2im": "im2col", "max_pool2d_grad": "max_pool2d", "avg_pool2d_grad": "avg_pool2d",
