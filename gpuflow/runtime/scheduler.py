@@ -128,23 +128,24 @@ class Scheduler:
         compute = streams.current_stream(self.device)
         with streams.stream(self.copy_stream):  # cuda: allocated on the copy stream (a memory plan's arena serves it)
             data = self.backend.xp.empty(host.shape, host.dtype)
-        self._to_device(view, data, compute, None)
+        self._to_device(view, data, compute, None, "copy host->device (feed)")
         slot.event = self.copy_stream.record_event()
         self.ready(slot.event, compute)
         return data
 
-    def _to_device(self, view, data, compute, batch):
+    def _to_device(self, view, data, compute, batch, what="copy host->device"):
         COUNTERS.upload(view.nbytes)
         if self.device.kind == "sim":
             def run():
                 np.copyto(data, view)
                 return None, [view], [data]
-            self._engine.submit(self.copy_stream._handle, "copy host->device", COPY, run, nbytes=view.nbytes,
-                                batch=batch)
+            tags = {} if batch is None else {"batch": batch}  # a feed's copy belongs to no batch
+            self._engine.submit(self.copy_stream._handle, what, COPY, run, nbytes=view.nbytes, **tags)
             return data
         from . import memory
         with streams.stream(self.copy_stream):
-            with profiling.cuda_span(self.device, self.copy_stream._handle, "copy host->device", COPY, batch=batch):
+            with profiling.cuda_span(self.device, self.copy_stream._handle, what, COPY,
+                                     **({} if batch is None else {"batch": batch})):
                 data.set(view, stream=self.copy_stream._handle)
         block = memory.block_of(data)
         if block is not None and compute._handle.ptr != self.copy_stream.ptr:
