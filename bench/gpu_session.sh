@@ -12,7 +12,7 @@
 # ops.log (ops and overhead), fit.log and the benchmarks' three JSON files: 8 files, the most a device
 # command brings back, so a new step appends to an existing log. The defaults fit one 10-minute device
 # command; STEPS picks steps, e.g. STEPS="info smoke tests" TESTS_S=500, then STEPS="info ops overhead fit".
-# Env: STEPS, PYTHON (python3), WARM_S, TESTS_S, OPS_S, OVERHEAD_S, FIT_S (seconds), TEST_TIMEOUT_S (120, per
+# Env: STEPS, PYTHON (python3), WARM_S, TESTS_S, OPS_S, OVERHEAD_S, FIT_S, GRAPHS_S (seconds), TEST_TIMEOUT_S (120, per
 # test), PYTEST_ARGS, PYTEST_WORKERS (8;
 # pytest-xdist workers where it is installed, 1 = none), OPS_ARGS, OVERHEAD_ARGS, FIT_ARGS.
 # Exit status: 0 when every step that ran passed, else the number of steps that failed or timed out.
@@ -20,7 +20,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 99
 
 export OUT=${OUT:-$PWD/gpu-session-out} PY=${PYTHON:-python3} WHEELS=${1:-}
-STEPS=${STEPS:-info deps smoke warm tests ops overhead fit}
+STEPS=${STEPS:-info deps smoke warm tests ops overhead fit graphs}
 WARM_S=${WARM_S:-90}                        # ~570 kernels at ~0.15 s of NVRTC each, over every core
 TESTS_S=${TESTS_S:-240}
 TEST_TIMEOUT_S=${TEST_TIMEOUT_S:-120}       # one hung test (a deadlock, a kernel that never ends) must not
@@ -28,6 +28,7 @@ TEST_TIMEOUT_S=${TEST_TIMEOUT_S:-120}       # one hung test (a deadlock, a kerne
 OPS_S=${OPS_S:-150}
 OVERHEAD_S=${OVERHEAD_S:-60}                # ~4 s on a CPU; cuda adds one NVRTC compile per op it times
 FIT_S=${FIT_S:-90}
+GRAPHS_S=${GRAPHS_S:-60}                    # the MLP step in 3 gpuflow modes and 2 PyTorch ones
 PYTEST_ARGS=${PYTEST_ARGS---maxfail=25}  # not -x: a rare GPU session should show every kind of failure
 OPS_ARGS=${OPS_ARGS---sizes 1e4,1e6,1e8}  # the targets are judged at 1e8
 OVERHEAD_ARGS=${OVERHEAD_ARGS-}
@@ -144,6 +145,9 @@ step ops ops "$OPS_S" gpu "$PY" bench/ops.py --devices cuda,numpy --out "$OUT" $
 step overhead ops "$OVERHEAD_S" gpu "$PY" bench/overhead.py --devices cuda,cpu --out "$OUT" $OVERHEAD_ARGS
 # shellcheck disable=SC2086
 step fit fit "$FIT_S" gpu "$PY" bench/fit.py --devices cuda --out "$OUT" $FIT_ARGS
+# eager / compiled / CUDA Graph step times next to torch.compile(mode="reduce-overhead"): JSON lines into fit.log
+# (no results file of its own: a ninth file in $OUT would not come back)
+step graphs fit "$GRAPHS_S" gpu "$PY" bench/graph_modes.py --device cuda --json
 
 echo "== summary ($OUT)"
 cat "$OUT/summary.txt"
