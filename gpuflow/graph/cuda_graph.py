@@ -85,13 +85,14 @@ class GraphReplay:
         arena = plan.memory.arena
         stream = cupy.cuda.Stream(non_blocking=True)
         capture = _Capture(plan, stream)
+        if not arena.begin():  # a buffer of the previous call's inside is still alive: not now
+            return None
         capture.prepare(arrays)
         before = COUNTERS.pool_allocs
         arena.force_region = parity
         allocator = _allocator(plan)
         previous = allocator.set_hook(arena)
         try:
-            arena.begin()
             with stream:
                 stream.begin_capture()
                 try:

@@ -32,7 +32,7 @@ def source(program, name: str) -> str:
     return text
 
 
-def launch_shape(program, on_gpu: bool, max_blocks: int):
+def launch_shape(program, max_blocks: int):
     """(grid, block, work) for the generated kernel; work 0: nothing to launch (an empty map)."""
     red = program.reduction
     if red is None:

@@ -70,6 +70,6 @@ class FusedKernel(GeneratedKernel):
         return [(self.program.steps[j].shape, self.program.steps[j].dtype) for j in self.program.outputs]
 
     def launch(self, backend, kernel, arrays, outs):
-        grid, block, work = codegen.launch_shape(self.program, backend.on_gpu, backend.max_blocks)
+        grid, block, work = codegen.launch_shape(self.program, backend.max_blocks)
         if work:
             kernel((grid,), (block,), (*arrays, *outs))
