@@ -37,7 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
-from step_anatomy import BATCH, CLASSES, FEATURES, HIDDEN  # noqa: E402
+from step_anatomy import BATCH, CLASSES, FEATURES, HIDDEN, compiled_mlp  # noqa: E402
 
 MODES = ("eager", "compiled")
 COUNTS = ("launches", "raw_allocs", "pool_allocs", "h2d", "d2h", "h2d_bytes", "d2h_bytes", "collectives",
@@ -63,12 +63,7 @@ def make_model(gf, devices: list[str], bytes_per_pack: int, eager: bool):
     strategy = gf.distribute.MirroredStrategy(devices, cross_device_ops=reducer)
     keras.utils.set_random_seed(0)
     with strategy.scope():
-        model = keras.Sequential([keras.Input(shape=(FEATURES,)), keras.layers.Dense(HIDDEN, activation="relu"),
-                                  keras.layers.Dense(CLASSES)])
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
-                      run_eagerly=eager)
-    return model
+        return compiled_mlp(keras, eager)
 
 
 def overlap_ops(graph) -> list[int]:

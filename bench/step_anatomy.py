@@ -48,14 +48,18 @@ COUNTS = ("launches", "raw_allocs", "pool_allocs", "h2d", "d2h", "h2d_bytes", "d
 
 
 def make_model(gf, device: str, eager: bool):
-    keras = gf.keras
     with gf.device(device):
-        keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input(shape=(FEATURES,)), keras.layers.Dense(HIDDEN, activation="relu"),
-                                  keras.layers.Dense(CLASSES)])
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
-                      run_eagerly=eager)
+        gf.keras.utils.set_random_seed(0)
+        return compiled_mlp(gf.keras, eager)
+
+
+def compiled_mlp(keras, eager: bool):
+    """The benchmark's MLP, compiled (Adam, sparse cross-entropy, accuracy), in the caller's device or scope."""
+    model = keras.Sequential([keras.Input(shape=(FEATURES,)), keras.layers.Dense(HIDDEN, activation="relu"),
+                              keras.layers.Dense(CLASSES)])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
+                  run_eagerly=eager)
     return model
 
 
