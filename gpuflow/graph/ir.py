@@ -8,6 +8,8 @@ as sub-graphs.
 """
 from __future__ import annotations
 
+import copy
+
 from ..tensor import Symbol
 
 
@@ -79,6 +81,27 @@ class Graph:
 
     def __len__(self):
         return len(self.nodes)
+
+
+def derive(graph, nodes, constants=None, replace=None):
+    """A new Graph like `graph` with these `nodes` (and `constants`, when given), its outputs renamed by
+    `replace` (symbol index → Symbol). Symbols keep their indices (the list is copied, so symbols a later pass
+    adds stay its own); variables and inputs are the same."""
+    new = copy.copy(graph)  # whatever else a Graph carries comes along
+    new.symbols = list(graph.symbols)
+    new.inputs = list(graph.inputs)
+    new.variables = list(graph.variables)
+    new.nodes = list(nodes)
+    new.constants = dict(graph.constants if constants is None else constants)
+    new.outputs = list(graph.outputs)
+    new.devices = dict(graph.devices)
+    new._plan = None
+    if replace:
+        new.outputs = [replace.get(s.index, s) for s in graph.outputs]
+        for old, now in zip(graph.outputs, new.outputs):
+            if old.index in graph.devices:
+                new.devices[now.index] = graph.devices[old.index]
+    return new
 
 
 def _spec(symbol) -> str:

@@ -16,7 +16,7 @@ control flow). Only nodes on cuda/sim with known shapes fuse; a group of one nod
 from __future__ import annotations
 
 from ...backend.cuda.elementwise import BINARY, UNARY
-from ..ir import ASSIGN, CALLBACK, READ, Effect, Graph, Node
+from ..ir import ASSIGN, CALLBACK, READ, Effect, Graph, Node, derive
 from .codegen import REDUCE_OPS
 from .kernel import FusedKernel
 from .program import Program, Ref, Step
@@ -74,7 +74,6 @@ class Fuser:
                 self.consumers.setdefault(s.index, []).append(i)
         for s in graph.outputs:
             self.consumers.setdefault(s.index, []).append(end)
-        self.group_at: dict[int, Group] = {}
         self.open: list[Group] = []
 
     # ---- grouping -------------------------------------------------------------------------------------
@@ -152,7 +151,6 @@ class Fuser:
     def _add(self, group, i, node, kind, deferred):
         group.members.append(i)
         group.deferred.extend(p for p in deferred if p not in group.deferred)
-        self.group_at[i] = group
         shape = tuple(node.outputs[0].shape)
         if kind == "reduce":
             if group.map_shape is None:  # a reduction of a value made outside: the group starts with it
@@ -168,17 +166,15 @@ class Fuser:
     def rewrite(self, groups) -> Graph:
         fused_at = {g.members[-1]: g for g in groups}
         skipped = {p for g in groups for p in g.members + g.deferred}
-        out = Graph(self.graph.name)
-        out.symbols, out.inputs, out.outputs = self.graph.symbols, self.graph.inputs, self.graph.outputs
-        out.constants, out.variables, out.devices = self.graph.constants, self.graph.variables, self.graph.devices
+        nodes = []
         for i, node in enumerate(self.nodes):
             group = fused_at.get(i)
             if group is not None:
-                out.nodes.append(group.build(self, group))
-                out.nodes.extend(self.nodes[p] for p in sorted(group.deferred))
+                nodes.append(group.build(self, group))
+                nodes.extend(self.nodes[p] for p in sorted(group.deferred))
             elif i not in skipped:
-                out.nodes.append(node)
-        return out
+                nodes.append(node)
+        return derive(self.graph, nodes)
 
     def _fused_node(self, group) -> Node:
         members = [self.nodes[p] for p in group.members]
@@ -238,10 +234,7 @@ def hoist(graph) -> Graph:
             moved.add(id(node))
         for s in node.outputs:
             made_at[s.index] = node
-    out = Graph(graph.name)
-    out.__dict__.update({k: v for k, v in graph.__dict__.items() if k not in ("nodes", "_plan")})
-    out.nodes = nodes
-    return out
+    return derive(graph, nodes)
 
 
 def fuse_elementwise(graph) -> Graph:

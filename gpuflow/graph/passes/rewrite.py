@@ -2,9 +2,7 @@
 new Graph it returns (never touching the one it was given)."""
 from __future__ import annotations
 
-import copy
-
-from ..ir import Effect, Graph, Node
+from ..ir import Effect, Graph, Node, derive  # noqa: F401 - derive: the passes build their graphs with it
 
 # Primitives whose running matters beyond their outputs: check_numerics raises when its input holds NaN or Inf
 # (TF marks CheckNumerics stateful so that grappler neither prunes, merges nor folds it; so do we).
@@ -54,27 +52,6 @@ def rewired(node, replace: dict):
         return node
     inputs = [replace.get(s.index, s) for s in node.inputs]
     return Node(node.prim, inputs, node.params, node.outputs, node.device, node.where)
-
-
-def derive(graph, nodes, constants=None, replace=None):
-    """A new Graph like `graph` with these `nodes` (and `constants`, when given), its outputs renamed by
-    `replace` (symbol index → Symbol). Symbols keep their indices (the list is copied, so symbols a later pass
-    adds stay its own); variables and inputs are the same."""
-    new = copy.copy(graph)  # whatever else a Graph carries comes along
-    new.symbols = list(graph.symbols)
-    new.inputs = list(graph.inputs)
-    new.variables = list(graph.variables)
-    new.nodes = list(nodes)
-    new.constants = dict(graph.constants if constants is None else constants)
-    new.outputs = list(graph.outputs)
-    new.devices = dict(graph.devices)
-    new._plan = None
-    if replace:
-        new.outputs = [replace.get(s.index, s) for s in graph.outputs]
-        for old, now in zip(graph.outputs, new.outputs):
-            if old.index in graph.devices:
-                new.devices[now.index] = graph.devices[old.index]
-    return new
 
 
 def num_elements(symbol):
