@@ -31,7 +31,7 @@ from __future__ import annotations
 import keyword
 import sys
 
-from ..backend.optim_rules import RULES
+from .executor import in_place_updates
 from .ir import ASSIGN, FEED, READ, Effect
 
 _getrefcount = sys.getrefcount
@@ -85,7 +85,7 @@ def _generate(graph):
     for i, node in enumerate(graph.nodes):
         for s in node.inputs:
             last_use[s.index] = i
-    in_place = _in_place_updates(graph, last_use, keep)
+    in_place = in_place_updates(graph, last_use, keep)
 
     lines = [f"def replay({', '.join(args)}):"]
     for k, symbol in enumerate(graph.inputs):  # an input used by nothing: dropped at once
@@ -153,34 +153,6 @@ def _param_args(i, params, namespace):
         namespace[f"P{i}_{j}"] = v
         args.append(f"{k}=P{i}_{j}")
     return args
-
-
-def _in_place_updates(graph, last_use, keep):
-    """{node position: input positions of its (param, *slots)} for the optimizer updates that may write into
-    their inputs' buffers: each of those inputs a READ of the variable its output is ASSIGNed to, read by no
-    node between the update and that assign, used by nothing after the update and by no other of its inputs."""
-    reads = {n.outputs[0].index: n.params["var"] for n in graph.nodes if n.prim is READ}
-    assigned_at = {n.inputs[0].index: (a, n.params["var"]) for a, n in enumerate(graph.nodes) if n.prim is ASSIGN}
-    read_at = {}
-    for r, n in enumerate(graph.nodes):
-        if n.prim is READ:
-            read_at.setdefault(n.params["var"], []).append(r)
-    found = {}
-    for i, node in enumerate(graph.nodes):
-        rule = RULES.get(node.prim.name)
-        if rule is None:
-            continue
-        positions = (0,) + tuple(range(2, 2 + len(rule[0])))  # (param, grad, *slots, step): param and slots
-        ins = [s.index for s in node.inputs]
-
-        def writable(j, out):
-            var = reads.get(j)
-            at, assigned = assigned_at.get(out, (None, None))
-            return (var is not None and assigned == var and last_use.get(j) == i and j not in keep
-                    and ins.count(j) == 1 and not any(i < r < at for r in read_at[var]))
-        if all(writable(ins[k], node.outputs[o].index) for o, k in enumerate(positions)):
-            found[i] = positions
-    return found
 
 
 def _base_refs():

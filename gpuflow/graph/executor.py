@@ -20,6 +20,7 @@ from __future__ import annotations
 import sys
 
 from ..backend.optim_rules import RULES
+from ..runtime import scheduler
 from ..tensor import Tensor
 from .ir import ASSIGN, CALLBACK, COLLECTIVE, FEED, PRINT, READ, Effect
 
@@ -37,7 +38,10 @@ class Plan:
         for i, node in enumerate(graph.nodes):
             for s in node.inputs:
                 last_use[s.index] = i
-        in_place = _in_place_updates(graph, last_use, keep)
+        # cpu: NumPy computes into new arrays anyway; copying them over the old ones only costs (cpu_replay.py
+        # writes cpu updates in place with its own calls)
+        in_place = {i: positions for i, positions in in_place_updates(graph, last_use, keep).items()
+                    if graph.nodes[i].device.kind != "cpu"}
         self.steps = []
         for i, node in enumerate(graph.nodes):
             ins = tuple(s.index for s in node.inputs)
@@ -145,19 +149,30 @@ def _sole_owner(base) -> bool:
     return base is None or (not hasattr(base, "shape") and sys.getrefcount(base) == 3)
 
 
-def _in_place_updates(graph, last_use, keep):
-    """{node position: input positions of its (param, *slots)} for the optimizer updates that may run in place:
-    each of those inputs a READ of the very variable its output is assigned to, and used by nothing after."""
+def in_place_updates(graph, last_use, keep):
+    """{node position: input positions of its (param, *slots), in output order} for the optimizer updates that may
+    write into their inputs' buffers (on any device; the Plan uses it on cuda and sim, cpu_replay.py on cpu): each
+    of those inputs a READ of the very variable its output is ASSIGNed to, read by no node between the update and
+    that assign, used by nothing after the update and by no other of its inputs (a gradient that is a slot)."""
     reads = {n.outputs[0].index: n.params["var"] for n in graph.nodes if n.prim is READ}
-    assigns = {n.inputs[0].index: n.params["var"] for n in graph.nodes if n.prim is ASSIGN}
+    assigned_at = {n.inputs[0].index: (a, n.params["var"]) for a, n in enumerate(graph.nodes) if n.prim is ASSIGN}
+    read_at = {}
+    for r, n in enumerate(graph.nodes):
+        if n.prim is READ:
+            read_at.setdefault(n.params["var"], []).append(r)
     found = {}
     for i, node in enumerate(graph.nodes):
         positions = _update_positions(node)
-        if positions is None or node.device.kind == "cpu":
-            continue  # cpu: NumPy computes into new arrays anyway; copying them over the old ones only costs
-        pairs = [(node.inputs[k].index, node.outputs[o].index) for o, k in enumerate(positions)]
-        if all(j in reads and assigns.get(out) == reads[j] and last_use.get(j) == i and j not in keep
-               for j, out in pairs):
+        if positions is None:
+            continue
+        ins = [s.index for s in node.inputs]
+
+        def writable(j, out):
+            var = reads.get(j)
+            at, assigned = assigned_at.get(out, (None, None))
+            return (var is not None and assigned == var and last_use.get(j) == i and j not in keep
+                    and ins.count(j) == 1 and not any(i < r < at for r in read_at[var]))
+        if all(writable(ins[k], node.outputs[o].index) for o, k in enumerate(positions)):
             found[i] = positions
     return found
 
@@ -203,7 +218,6 @@ def _effect(plan, node, env, ins, outs):
 def _feed(device, value, dtype):
     """A host feed's value on the device: on cuda and sim through the stream scheduler's copy stream (the compute
     stream waits for its event, the host does not), else a plain upload."""
-    from ..runtime import scheduler
     if device.kind != "cpu" and scheduler.enabled():
         return scheduler.for_device(device).upload_value(value, dtype)
     return device.backend.from_numpy(value, dtype, copy=False)
