@@ -133,17 +133,16 @@ class _Capture:
     def __init__(self, plan, stream):
         self.plan, self.stream = plan, stream
         self.static_inputs = None
-        self.feeds = {}  # node position → (node, static buffer)
+        self.feeds = {}  # id of a FEED node → (node, its static buffer)
         self.outputs = None
         self.graph = None
 
     def prepare(self, arrays):
         backend = self.plan.graph.nodes[0].device.backend if self.plan.graph.nodes else None
         self.static_inputs = [a.copy() for a in arrays]
-        for i, node in enumerate(self.plan.graph.nodes):
+        for node in self.plan.graph.nodes:
             if node.prim is FEED:
-                value = backend.from_numpy(node.params["fn"](), node.params["dtype"])
-                self.feeds[i] = (node, value)
+                self.feeds[id(node)] = (node, backend.from_numpy(node.params["fn"](), node.params["dtype"]))
 
     def run_into_graph(self):
         """The plan's steps, under capture: static inputs and feeds, assigns copied into the variables."""
@@ -151,7 +150,7 @@ class _Capture:
 
     def _effect(self, plan, node, env, ins, outs):
         if node.prim is FEED:
-            env[outs[0]] = next(v for n, v in self.feeds.values() if n is node)
+            env[outs[0]] = self.feeds[id(node)][1]
         elif node.prim is ASSIGN:
             var = plan.variables[node.params["var"]]
             value = env[ins[0]]

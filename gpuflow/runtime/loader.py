@@ -51,9 +51,7 @@ class KernelLoader:
         key = (file, name)
         kernel = self._cache.get(key)
         if kernel is None:
-            with self._lock:
-                kernel = self._cache.get(key) or _Counted(self._compile(file, name), key, launched[self.target])
-                self._cache[key] = kernel
+            kernel = self._once(key, lambda: _Counted(self._compile(file, name), key, launched[self.target]))
         return kernel
 
     def generated(self, name: str, source: str, kind: str):
@@ -63,12 +61,16 @@ class KernelLoader:
         key = (GENERATED, name)
         kernel = self._cache.get(key)
         if kernel is None:
-            with self._lock:
-                kernel = self._cache.get(key)
-                if kernel is None:
-                    kernel = _Counted(self._compile_generated(name, source), (kind, name),
-                                      launched_generated[self.target])
-                    self._cache[key] = kernel
+            kernel = self._once(key, lambda: _Counted(self._compile_generated(name, source), (kind, name),
+                                                      launched_generated[self.target]))
+        return kernel
+
+    def _once(self, key, make):
+        """The cache's entry for `key`, made by `make()` under the lock if no other thread made it first."""
+        with self._lock:
+            kernel = self._cache.get(key)
+            if kernel is None:
+                kernel = self._cache[key] = make()
         return kernel
 
     def _compile_generated(self, name, source):

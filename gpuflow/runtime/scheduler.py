@@ -82,17 +82,23 @@ class Scheduler:
         Before the compute stream uses the buffers it must wait on the event: `ready(event)`."""
         storage = [self.backend.storage_dtype(dt) for dt in dtypes]
         hosts = [np.asarray(h).view(s) if np.asarray(h).dtype != s else np.asarray(h) for h, s in zip(hosts, storage)]
-        slot = self.uploads.acquire([(h.shape, h.dtype) for h in hosts])
-        views = slot.views([(h.shape, h.dtype) for h in hosts])
-        for view, host in zip(views, hosts):
-            np.copyto(view, host)
-            if self.device.kind == "sim":
-                self._engine.host_access(view, f"staging write (batch {batch})", write=True)
+        slot, views = self._stage(self.uploads, hosts, f"staging write (batch {batch})")
         compute = streams.current_stream(self.device)
         targets = self._input_buffers([(h.shape, h.dtype) for h in hosts], compute)
         datas = [self._to_device(view, target, compute, batch) for view, target in zip(views, targets)]
         slot.event = self.copy_stream.record_event()
         return datas, slot.event
+
+    def _stage(self, ring, hosts, label):
+        """(slot, views): the host arrays written into the next free slot of `ring` (its pinned memory)."""
+        specs = [(h.shape, h.dtype) for h in hosts]
+        slot = ring.acquire(specs)
+        views = slot.views(specs)
+        for view, host in zip(views, hosts):
+            np.copyto(view, host)
+            if self.device.kind == "sim":
+                self._engine.host_access(view, label, write=True)
+        return slot, views
 
     def _input_buffers(self, specs, compute) -> list:
         """The next set of static input buffers for a batch of `specs` (see the module doc, step 3)."""
@@ -120,11 +126,7 @@ class Scheduler:
         storage = self.backend.storage_dtype(dtype)
         host = np.asarray(host, dtype=dtype.np)
         host = host.view(storage) if host.dtype != storage else host
-        slot = self.feeds.acquire([(host.shape, host.dtype)])
-        view = slot.views([(host.shape, host.dtype)])[0]
-        np.copyto(view, host)
-        if self.device.kind == "sim":
-            self._engine.host_access(view, "staging write (feed)", write=True)
+        slot, (view,) = self._stage(self.feeds, [host], "staging write (feed)")
         compute = streams.current_stream(self.device)
         with streams.stream(self.copy_stream):  # cuda: allocated on the copy stream (a memory plan's arena serves it)
             data = self.backend.xp.empty(host.shape, host.dtype)
