@@ -1,5 +1,5 @@
 """The fusion pass (gpuflow/graph/fusion): what fuses, what must not, and that generated kernels compute what the
-unfused ops compute, on sim (cpu graphs never fuse)."""
+unfused ops compute, on sim; on cpu only optimizer updates group (one NumPy call for all)."""
 import numpy as np
 import pytest
 
@@ -171,15 +171,69 @@ def test_a_print_between_stops_an_assign_from_moving():
     assert kinds == [ASSIGN, PRINT]
 
 
-def test_cpu_graphs_do_not_fuse():
+def test_cpu_elementwise_chains_do_not_fuse():
     with gf.device("cpu"):
         fn = gf.function(lambda x: gf.exp(x) * 2.0 + 1.0)
         assert _fused_nodes(fn, gf.ones((3,))) == []
 
 
-@pytest.mark.parametrize("make_optimizer", [
+_OPTIMIZERS = [
     lambda: gf.keras.optimizers.Adam(1e-2), lambda: gf.keras.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
-    lambda: gf.keras.optimizers.RMSprop(1e-2, centered=True), lambda: gf.keras.optimizers.Adam(1e-2, amsgrad=True)])
+    lambda: gf.keras.optimizers.RMSprop(1e-2, centered=True), lambda: gf.keras.optimizers.Adam(1e-2, amsgrad=True)]
+
+
+@pytest.mark.parametrize("make_optimizer", _OPTIMIZERS + [
+    lambda: gf.keras.optimizers.SGD(0.05), lambda: gf.keras.optimizers.Adamax(1e-2),
+    lambda: gf.keras.optimizers.Adagrad(0.1), lambda: gf.keras.optimizers.AdamW(1e-2, weight_decay=0.1)])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_cpu_multi_tensor_update_is_the_per_parameter_updates_bit_for_bit(make_optimizer, dtype, fusion_off):
+    """On cpu the grouped update runs the same NumPy rule over each tensor: the weights after training equal the
+    unfused step's exactly, the update writes into the variables' own buffers, and the step is one call."""
+    rng = np.random.default_rng(7)
+    x, y = _rand(rng, (24, 7)).astype(dtype), rng.integers(0, 3, 24).astype(np.int32)
+
+    def train():
+        with gf.device("cpu"):
+            gf.keras.utils.set_random_seed(2)
+            model = gf.keras.Sequential([gf.keras.Input((7,), dtype=dtype),
+                                         gf.keras.layers.Dense(5, activation="tanh", dtype=dtype),
+                                         gf.keras.layers.Dense(3, dtype=dtype)])
+            model.compile(make_optimizer(), gf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+            model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+            def addresses():  # (holding the buffers themselves would rightly stop the update writing into them)
+                return [w._data.__array_interface__["data"][0] for w in model.trainable_weights]
+            before = addresses()
+            model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+            kept = addresses() == before
+            return [w.numpy() for w in model.weights], model, kept
+    fused, model, in_place = train()
+    with fusion_off:
+        plain, _, _ = train()
+    for a, b in zip(fused, plain):
+        np.testing.assert_array_equal(a, b)
+    step = model.make_train_function().concrete_functions[0]
+    updates = [n for n in fuse(step.graph).nodes if isinstance(n.prim, MultiUpdate)]
+    assert len(updates) == 1 and updates[0].params["parameters"] == 4
+    if dtype != "float16":  # (half: computed in float32, then rounded into new buffers)
+        assert in_place
+
+
+def test_cpu_multi_tensor_update_skips_a_non_finite_step():
+    """A LossScaleOptimizer's skipped step (apply 0) leaves every parameter and slot as it was, on cpu too."""
+    with gf.device("cpu"):
+        gf.keras.utils.set_random_seed(3)
+        model = gf.keras.Sequential([gf.keras.Input((4,)), gf.keras.layers.Dense(3), gf.keras.layers.Dense(2)])
+        model.compile(gf.keras.mixed_precision.LossScaleOptimizer(gf.keras.optimizers.Adam(1e-2)), "mse")
+        x, y = np.ones((8, 4), np.float32), np.ones((8, 2), np.float32)
+        model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+        before = [w.numpy() for w in model.weights if "loss_scale" not in w.name and "iteration" not in w.name]
+        model.fit(np.full((8, 4), np.inf, np.float32), y, batch_size=8, epochs=1, verbose=0)
+        after = [w.numpy() for w in model.weights if "loss_scale" not in w.name and "iteration" not in w.name]
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("make_optimizer", _OPTIMIZERS)
 def test_multi_tensor_update_equals_per_parameter_updates(make_optimizer, fusion_off):
     rng = np.random.default_rng(5)
     x, y = _rand(rng, (32, 6)), rng.integers(0, 3, 32).astype(np.int32)

@@ -18,6 +18,11 @@ class NumpyBackend(Backend):
         # Each primitive the cpu runs is its stand-in for a kernel launch: counted (one closure call per op)
         self.impls = {name: _counted(fn) for name, fn in IMPLS.items()}
 
+    @staticmethod
+    def counted(fn):
+        """`fn` counted as one launch per call, as the impls are (a graph node's own cpu function)."""
+        return _counted(fn)
+
     def from_numpy(self, array, dtype, copy=True):
         # One pass either way: a copy made straight into dtype, or (copy=False) the array itself if it fits.
         return np.array(array, dtype=dtype.np, copy=True if copy else None, order="C")

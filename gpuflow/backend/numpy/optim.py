@@ -37,6 +37,9 @@ def _scratch(dtype):
     return pair
 
 
+_RUNNERS: dict = {}  # update name → its Runner: the single-tensor impl and the multi-tensor one share it
+
+
 def _rule(name):
     """Register an update: its per-step scalars (the `step` vector, last input) and float params become scalars
     of the kernel's acc_t<T>, so that derived constants like 1 - beta_2 round as they do in the kernel.
@@ -44,54 +47,90 @@ def _rule(name):
     `out`: buffers for the new (param, *slots), written and returned (the update in place); each may be the
     input at its own position, and no other. Without it, new arrays. The last per-step scalar, `apply`, is not
     the rule's: 0 skips the step, every output its input."""
-    step_names = RULES[name][1][:-1]
-    n_out = 1 + len(RULES[name][0])
-
     def register(fn):
-        fixed = {}  # (dtype, the call's params) → them as acc_t scalars: a graph node passes the same every step
-
-        def run(p, *arrays, out=None, **hyper):
-            acc = _F64 if p.dtype == _F64 else _F32
-            *arrays, step = arrays
-            values = step.tolist()
-            if values[-1] == 0.0:
-                return _skipped(p, arrays[1:], out, n_out)
-            key = (acc, *hyper.items())
-            scalars = fixed.get(key)
-            if scalars is None:
-                if len(fixed) > 256:  # params that change call after call (a sweep): keep the table small
-                    fixed.clear()
-                scalars = fixed[key] = {k: v if isinstance(v, bool) else acc.type(v) for k, v in hyper.items()}
-            hyper = scalars.copy()
-            for k, v in zip(step_names, values):
-                hyper[k] = acc.type(v)
-            direct = out is not None and all(type(o) is np.ndarray and o.dtype == acc for o in out)
-            targets = out if direct else [np.empty(p.shape, acc) for _ in range(n_out)]
-            inputs = (p, *arrays) if p.dtype == acc else [widen(a) for a in (p, *arrays)]
-            with _FLUSH:  # decayed moments reach denormals, ~10x as slow on x86: flushed to 0, as TF's cpu does
-                _chunked(fn, targets, inputs, acc, hyper)
-            if not direct:
-                results = [t.astype(p.dtype, copy=False) for t in targets]  # half/bfloat16: rounded once
-                if out is None:
-                    return results[0] if n_out == 1 else tuple(results)
-                for target, value in zip(out, results):
-                    np.copyto(target, value)
-            return out[0] if n_out == 1 else tuple(out)
-        impl(name)(run)
+        runner = _RUNNERS[name] = Runner(name, fn)
+        impl(name)(runner.many)
         return fn
     return register
 
 
-def _skipped(p, slots, out, n_out):
+class Runner:
+    """A rule's calls: `many(*arrays, out=None, **hyper)` updates one tensor (p, g, *slots, step: the primitive's
+    impl) or several that share `step` and the hyper-parameters, laid out as the multi-tensor kernel takes them
+    (p0, g0, *slots0, p1, g1, *slots1, ..., step). The call's set-up (its scalars, the denormal mode) is made once
+    for all of them: on cpu that set-up is most of a small tensor's update."""
+
+    def __init__(self, name, fn):
+        self.fn, self.step_names = fn, RULES[name][1][:-1]
+        self.n_out = 1 + len(RULES[name][0])
+        self.fixed = {}  # (dtype, the call's params) → them as acc_t scalars: a graph node passes the same every step
+
+    def many(self, *arrays, out=None, **hyper):
+        n_in, n_out = self.n_out + 1, self.n_out
+        values = arrays[-1].tolist()
+        results = []
+        if values[-1] == 0.0:
+            for k in range(0, len(arrays) - 1, n_in):
+                o = None if out is None else out[k // n_in * n_out:(k // n_in + 1) * n_out]
+                results += _skipped(arrays[k], arrays[k + 2:k + n_in], o)
+        else:
+            made = {}
+            starts = range(0, len(arrays) - 1, n_in)
+            if len(starts) > 1:  # smallest first: a large update streams through the cache and evicts what the
+                starts = sorted(starts, key=lambda k: arrays[k].size)  # small ones' calls would reuse
+            results = [None] * len(starts)
+            with _FLUSH:  # decayed moments reach denormals, ~10x as slow on x86: flushed to 0, as TF's cpu does
+                for k in starts:
+                    p = arrays[k]
+                    acc = _F64 if p.dtype == _F64 else _F32
+                    scalars = made.get(acc) or self._scalars(acc, hyper, values, made)
+                    o = None if out is None else out[k // n_in * n_out:(k // n_in + 1) * n_out]
+                    results[k // n_in] = self._update(p, arrays[k + 1:k + n_in], o, acc, scalars)
+            results = [a for r in results for a in r]
+        return results[0] if len(results) == 1 else tuple(results)
+
+    def _scalars(self, acc, hyper, values, made):
+        """The rule's keyword scalars in acc_t (made once per call and acc_t)."""
+        key = (acc, *hyper.items())
+        fixed = self.fixed.get(key)
+        if fixed is None:
+            if len(self.fixed) > 256:  # params that change call after call (a sweep): keep the table small
+                self.fixed.clear()
+            fixed = self.fixed[key] = {k: v if isinstance(v, bool) else acc.type(v) for k, v in hyper.items()}
+        scalars = made[acc] = fixed.copy()
+        for k, v in zip(self.step_names, values):
+            scalars[k] = acc.type(v)
+        return scalars
+
+    def _update(self, p, arrays, out, acc, hyper):
+        """(new param, *new slots) of one tensor, written into `out` when given."""
+        if out is not None and all(type(o) is np.ndarray and o.dtype == acc for o in out):
+            _chunked(self.fn, out, (p, *arrays) if p.dtype == acc else [widen(a) for a in (p, *arrays)], acc, hyper)
+            return out
+        targets = [np.empty(p.shape, acc) for _ in range(self.n_out)]
+        _chunked(self.fn, targets, (p, *arrays) if p.dtype == acc else [widen(a) for a in (p, *arrays)], acc, hyper)
+        results = [t.astype(p.dtype, copy=False) for t in targets]  # half/bfloat16: rounded once
+        if out is None:
+            return results
+        for target, value in zip(out, results):
+            np.copyto(target, value)
+        return out
+
+
+def multi_update(name):
+    """The multi-tensor form of update `name` (see Runner.many): graph/fusion/multi_update.py's node on cpu."""
+    return _RUNNERS[name].many
+
+
+def _skipped(p, slots, out):
     """A skipped step (`apply` 0): the new (param, *slots) are the old ones (the gradient is not among them)."""
     inputs = (p, *slots)
     if out is None:
-        results = tuple(a.copy() for a in inputs)
-        return results[0] if n_out == 1 else results
+        return [a.copy() for a in inputs]
     for target, value in zip(out, inputs):
         if target is not value:
             np.copyto(target, value)
-    return out[0] if n_out == 1 else tuple(out)
+    return out
 
 
 def _chunked(fn, targets, inputs, acc, hyper):

@@ -3,7 +3,8 @@
 An optimizer step is one update node per parameter (adam_update(p, g, m, v, step)...), each a launch. Nodes
 of the same rule, hyper-parameters, dtype, device and per-step scalars (`step`) become one generated kernel
 over all their elements (kernels/fused.cuh), which runs optim.cuh's per-element rule: the same arithmetic
-as the single launches. The node keeps in-place writing (executor.py): its `in_place_pairs` tell which output
+as the single launches. On cpu the node is one call of the NumPy rule over each tensor in turn
+(backend/numpy/optim.py, Runner.many): a cpu step's small updates cost their set-up more than their arithmetic. The node keeps in-place writing (executor.py): its `in_place_pairs` tell which output
 may overwrite which input, so parameters and slots are updated in their own buffers as before.
 At most MAX_TENSORS parameters per kernel (a kernel's arguments are limited to 4 KB).
 """
@@ -13,6 +14,7 @@ import hashlib
 import math
 
 from ...backend.cuda.optim import _KERNELS, _scalars
+from ...backend.numpy.optim import multi_update as numpy_multi_update
 from ...backend.optim_rules import RULES
 from ..ir import Node
 from .codegen import _literal
@@ -44,6 +46,16 @@ class MultiUpdate(GeneratedKernel):
 
     def output_specs(self):
         return [(shape, self.dtype) for shape in self.shapes for _ in range(1 + len(self.slots))]
+
+    def impl_for(self, backend):
+        if backend.name != "cpu":
+            return super().impl_for(backend)
+        # cpu: NumPy's rule over each tensor in one call (its set-up made once): the same arithmetic, in passes
+        many, hyper = numpy_multi_update(self.rule), self.hyper
+
+        def run(*arrays, out=None, **_params):  # params: only for reading the IR (rule, parameters, kernel)
+            return many(*arrays, out=out, **hyper)
+        return backend.counted(run)
 
     def launch(self, backend, kernel, arrays, outs):
         total = sum(self.sizes)
@@ -85,7 +97,7 @@ def _key(node):
     prim = node.prim
     if prim.name not in RULES or prim.name not in _KERNELS or node.device is None:
         return None
-    if node.device.kind not in ("cuda", "sim") or any(None in s.shape for s in node.inputs):
+    if any(None in s.shape for s in node.inputs):
         return None
     try:
         params = tuple(sorted(node.params.items()))
