@@ -475,5 +475,21 @@ class LambdaCallback(Callback):
             setattr(self, name, fn)
 
 
-from .tensorboard_callback import TensorBoard  # noqa: E402  (it subclasses Callback, defined above)
-from .backup import BackupAndRestore  # noqa: E402,F401 - its own module; a callback like the others
+# Callbacks in modules of their own, which subclass Callback and so import this module: loaded on first use
+# (PEP 562), so that importing one of those modules first finds this one complete instead of a cycle.
+_ELSEWHERE = ("TensorBoard", "BackupAndRestore")
+
+
+def __getattr__(name):
+    if name == "TensorBoard":
+        from .tensorboard_callback import TensorBoard as value
+    elif name == "BackupAndRestore":
+        from .backup import BackupAndRestore as value
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # once: later lookups are plain attribute reads
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_ELSEWHERE))
