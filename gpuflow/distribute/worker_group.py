@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import DeadlineExceededError, UnavailableError
 
 HEARTBEAT_S = 1.0
+_GOODBYE_WAIT = 2.0  # seconds a failed send waits for the peer's reader to read what the peer last said
 _HEADER = struct.Struct("!BQ")  # frame kind, payload length
 _HELLO, _DATA, _BEAT, _BYE = range(4)
 _TAG = struct.Struct("!Q16s")  # collective sequence number, its name: both sides must be in the same collective
@@ -251,6 +252,8 @@ class WorkerGroup:
             try:
                 peer.send(_DATA, tag + payload)
             except OSError:
+                # The peer's goodbye, if it said one, may still be unread: its reader tells why it left.
+                peer.reader.join(timeout=_GOODBYE_WAIT)
                 peer.gone = peer.gone or "closed its connection: its process died or was killed"
                 raise self._lost_error(peer, f"{what} #{self._seq}") from None
         got = {self.rank: payload}
