@@ -130,6 +130,23 @@ def test_integer_and_bool_chains(fusion_off):
     _compare(body, [a, b], fusion_off)
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.uint8, np.uint32])
+def test_8_and_16_bit_and_unsigned_chains(dtype, fusion_off):
+    """The small and unsigned integers fuse too, wrapping as the unfused kernels and NumPy do (TF's rule)."""
+    rng = np.random.default_rng(8)
+    info = np.iinfo(dtype)
+    a = rng.integers(info.min, info.max, (6, 7), endpoint=True).astype(dtype)
+    b = rng.integers(0 if info.min == 0 else -9, 9, (7,)).astype(dtype)
+
+    def body(a, b):
+        wrapped = gf.maximum(a * b + a, b) - b
+        as_float = gf.cast(wrapped, gf.float32) * 0.5
+        return wrapped, as_float, gf.reduce_sum(wrapped, axis=1), gf.reduce_max(gf.cast(a > b, dtype) + a, axis=0)
+
+    nodes = _compare(body, [a, b], fusion_off)
+    assert nodes and all(isinstance(n.prim, FusedKernel) for n in nodes)
+
+
 def test_empty_tensors(fusion_off):
     def body(x):
         return gf.reduce_sum(gf.exp(x) + 1.0, axis=1), gf.exp(x) * 2.0 + 1.0

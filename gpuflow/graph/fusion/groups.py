@@ -22,7 +22,8 @@ from .kernel import FusedKernel
 from .program import Program, Ref, Step
 
 POINTWISE = frozenset(UNARY) | frozenset(BINARY) | {"select", "cast", "sparse_softmax_xent_grad"}
-CTYPES = frozenset({"float", "double", "__half", "__nv_bfloat16", "int", "long long", "bool"})
+CTYPES = frozenset({"float", "double", "__half", "__nv_bfloat16", "signed char", "short", "int", "long long",
+                    "unsigned char", "unsigned", "bool"})
 # Effects that may observe a variable from the host: a user's host callback could read one. A FEED's function
 # reads host-side state only (the optimizer's step mirror, RNG offsets: never a device value, which would be a
 # read back), and gf.print prints the values it is given, so neither keeps an assign from moving past it.

@@ -19,6 +19,8 @@ from .program import Program, Ref, Step
 FLOATS = (dtypes.float32, dtypes.float16, dtypes.bfloat16, dtypes.float64)
 INTEGER_UNARY = ("negative", "abs", "sign", "square", "relu")
 INTEGER_BINARY = ("add", "subtract", "multiply", "floordiv", "mod", "pow", "maximum", "minimum", "equal", "less")
+UNSIGNED_UNARY = ("square", "relu")
+UNSIGNED_BINARY = tuple(op for op in INTEGER_BINARY if op != "pow")
 BOOL_UNARY = ("logical_not",)
 BOOL_BINARY = ("logical_and", "logical_or", "equal", "not_equal")
 
@@ -79,8 +81,10 @@ def sample_kernels() -> list:
             prims.append(FusedKernel(_xent_grad_program(dtype, labels)))
         for rule in _KERNELS:
             prims.append(MultiUpdate(rule, _hyper(rule), dtype, [10, 7, 1]))
-    for dtype in (dtypes.int32, dtypes.int64):
-        prims.append(FusedKernel(_map_program(dtype, INTEGER_UNARY, INTEGER_BINARY)))
+    for dtype in (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64, dtypes.uint8, dtypes.uint32):
+        signed = dtype.kind == "i"  # the ops take unsigned integers where TF's do (no negative, abs, sign, pow)
+        prims.append(FusedKernel(_map_program(dtype, INTEGER_UNARY if signed else UNSIGNED_UNARY,
+                                              INTEGER_BINARY if signed else UNSIGNED_BINARY)))
         prims.append(FusedKernel(_reduce_program("reduce_sum", dtype, keepdims=False)))
     prims.append(FusedKernel(_map_program(dtypes.bool, BOOL_UNARY, BOOL_BINARY)))
     return [(prim.kernel_name, prim.source) for prim in prims]
