@@ -83,7 +83,7 @@ class Runner:
                 for k in starts:
                     p = arrays[k]
                     acc = _F64 if p.dtype == _F64 else _F32
-                    scalars = made.get(acc) or self._scalars(acc, hyper, values, made)
+                    scalars = made[acc] if acc in made else self._scalars(acc, hyper, values, made)
                     o = None if out is None else out[k // n_in * n_out:(k // n_in + 1) * n_out]
                     results[k // n_in] = self._update(p, arrays[k + 1:k + n_in], o, acc, scalars)
             results = [a for r in results for a in r]
@@ -104,11 +104,12 @@ class Runner:
 
     def _update(self, p, arrays, out, acc, hyper):
         """(new param, *new slots) of one tensor, written into `out` when given."""
+        inputs = (p, *arrays) if p.dtype == acc else [widen(a) for a in (p, *arrays)]
         if out is not None and all(type(o) is np.ndarray and o.dtype == acc for o in out):
-            _chunked(self.fn, out, (p, *arrays) if p.dtype == acc else [widen(a) for a in (p, *arrays)], acc, hyper)
+            _chunked(self.fn, out, inputs, acc, hyper)
             return out
         targets = [np.empty(p.shape, acc) for _ in range(self.n_out)]
-        _chunked(self.fn, targets, (p, *arrays) if p.dtype == acc else [widen(a) for a in (p, *arrays)], acc, hyper)
+        _chunked(self.fn, targets, inputs, acc, hyper)
         results = [t.astype(p.dtype, copy=False) for t in targets]  # half/bfloat16: rounded once
         if out is None:
             return results

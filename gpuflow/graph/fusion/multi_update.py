@@ -4,8 +4,9 @@ An optimizer step is one update node per parameter (adam_update(p, g, m, v, step
 of the same rule, hyper-parameters, dtype, device and per-step scalars (`step`) become one generated kernel
 over all their elements (kernels/fused.cuh), which runs optim.cuh's per-element rule: the same arithmetic
 as the single launches. On cpu the node is one call of the NumPy rule over each tensor in turn
-(backend/numpy/optim.py, Runner.many): a cpu step's small updates cost their set-up more than their arithmetic. The node keeps in-place writing (executor.py): its `in_place_pairs` tell which output
-may overwrite which input, so parameters and slots are updated in their own buffers as before.
+(backend/numpy/optim.py, Runner.many): a cpu step's small updates cost their set-up more than their
+arithmetic. The node keeps in-place writing (executor.py): its `in_place_pairs` tell which output may
+overwrite which input, so parameters and slots are updated in their own buffers as before.
 At most MAX_TENSORS parameters per kernel (a kernel's arguments are limited to 4 KB).
 """
 from __future__ import annotations
