@@ -7,3 +7,6 @@ from .ops.scan_ops import cumprod, cumsum, cumulative_logsumexp  # noqa: F401
 from .ops.segment_ops import (bincount, segment_max, segment_mean, segment_min, segment_sum,  # noqa: F401
                                unsorted_segment_max, unsorted_segment_mean, unsorted_segment_min,
                                unsorted_segment_sum)
+from .ops.safe_math import divide_no_nan, is_inf, log_sigmoid, squared_difference, xdivy, xlogy  # noqa: F401
+from .ops.nn_ops import l2_normalize  # noqa: F401
+from .ops.sort_ops import in_top_k  # noqa: F401

@@ -5,8 +5,6 @@ from __future__ import annotations
 from .. import ops
 from ..ops import nn_ops
 
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
@@ -56,7 +54,7 @@ def elu(x, alpha=1.0):
 
 def selu(x):
     """Scaled ELU: scale * elu(x, alpha) with the self-normalising constants (alpha 1.6733, scale 1.0507)."""
-    return ops.elu(x, alpha=_SELU_ALPHA) * _SELU_SCALE
+    return nn_ops.selu(x)
 
 
 def gelu(x, approximate=False):
@@ -76,7 +74,7 @@ def softplus(x):
 
 def softsign(x):
     """x / (|x| + 1)."""
-    return x / (ops.abs(x) + 1.0)
+    return nn_ops.softsign(x)
 
 
 def exponential(x):

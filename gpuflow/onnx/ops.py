@@ -11,10 +11,8 @@ import numpy as np
 
 from .._export.graph import ExportError
 from . import rnn
+from ..ops.nn_ops import SELU_ALPHA, SELU_SCALE
 from .builder import FLOAT, INT64
-
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def activation(b, name, params, x, base, out=None):
@@ -33,7 +31,7 @@ def activation(b, name, params, x, base, out=None):
     if name == "elu":
         return b.node("Elu", [x], base, out_names=o, alpha=1.0)
     if name == "selu":
-        return b.node("Selu", [x], base, out_names=o, alpha=_SELU_ALPHA, gamma=_SELU_SCALE)
+        return b.node("Selu", [x], base, out_names=o, alpha=SELU_ALPHA, gamma=SELU_SCALE)
     if name == "leaky_relu":
         return b.node("LeakyRelu", [x], base, out_names=o, alpha=float(params["alpha"]))
     if name == "hard_sigmoid":  # Keras 3: relu6(x + 3) / 6

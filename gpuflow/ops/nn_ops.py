@@ -8,7 +8,8 @@ from . import nn_prims as prims
 from . import random_ops
 from ._util import normalize_axis
 from .array import transpose
-from .math import abs, exp, log1p, maximum, operands, reduce_sum, square, subtract  # noqa: A004
+from .math import abs, elu, exp, log1p, maximum, operands, reduce_sum, rsqrt, square, subtract  # noqa: A004
+from .safe_math import floats
 
 
 def _require_axis(op, x, what="logits"):
@@ -115,3 +116,27 @@ def bias_add(value, bias, data_format=None, name=None):
 def l2_loss(t, name=None):
     """sum(t ** 2) / 2, a 0-d tensor."""
     return reduce_sum(square(operands(t)[0])) * 0.5
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717  # the self-normalising constants of Klambauer et al. (2017)
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(features, name=None):
+    """Scaled ELU: SELU_SCALE * elu(features, SELU_ALPHA), as tf.nn.selu."""
+    (x,) = floats("selu", *operands(features))
+    return elu(x, alpha=SELU_ALPHA) * SELU_SCALE
+
+
+def softsign(features, name=None):
+    """features / (|features| + 1), as tf.nn.softsign."""
+    (x,) = floats("softsign", *operands(features))
+    return x / (abs(x) + 1.0)
+
+
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
+    """x / sqrt(max(sum(x ** 2, axis), epsilon)) along `axis` (None: all of x), as tf.nn.l2_normalize
+    (`dim` is its old name for axis)."""
+    (x,) = floats("l2_normalize", *operands(x))
+    axis = dim if axis is None else axis
+    return x * rsqrt(maximum(reduce_sum(square(x), axis, keepdims=True), epsilon))

@@ -12,10 +12,10 @@ from ..tensor import Tensor
 from ..tensor.convert import tensor_on_device_of
 from . import sort_prims
 from ._util import normalize_axis
-from .array import strided, transpose
-from .math import operands
+from .array import gather, strided, transpose
+from .math import cast, greater, is_finite, less, logical_and, operands, reduce_all, reduce_sum, where
 
-__all__ = ["sort", "argsort", "top_k", "searchsorted"]
+__all__ = ["sort", "argsort", "top_k", "in_top_k", "searchsorted"]
 
 TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
 
@@ -72,9 +72,29 @@ def top_k(input, k=1, sorted=True, index_type=dtypes.int32, name=None):  # noqa:
     idx = strided(idx, begin, end, steps)
     index_type = dtypes.as_dtype(index_type)
     if index_type is not dtypes.int32:
-        from .math import cast
         idx = cast(idx, index_type)
     return TopKV2(strided(vals, begin, end, steps), idx)
+
+
+def in_top_k(targets, predictions, k, name=None):
+    """For each row of predictions [batch, classes], whether the class targets[row] is among its k largest, as
+    tf.math.in_top_k: classes tied with the k-th largest count as in it, and a row with a non-finite prediction
+    or a target outside [0, classes) gives False."""
+    predictions = operands(predictions)[0]
+    targets = tensor_on_device_of(predictions, targets)
+    if predictions.ndim != 2 or targets.ndim != 1 or targets.shape[0] != predictions.shape[0] \
+            or not predictions.dtype.is_floating or not targets.dtype.is_integer:
+        raise InvalidArgumentError(
+            f"in_top_k: needs float predictions [batch, classes] and integer targets [batch], got predictions "
+            f"{predictions.dtype.name}{list(predictions.shape)} and targets {targets.dtype.name}{list(targets.shape)}")
+    k = int(k.numpy()) if isinstance(k, Tensor) else int(k)
+    classes = predictions.shape[1]
+    valid = logical_and(targets >= 0, less(targets, classes))
+    safe = where(valid, targets, 0)  # a gather inside the rows; the invalid ones are answered False below
+    target_scores = gather(predictions, safe[:, None], batch_dims=1)  # [batch, 1]
+    above = reduce_sum(cast(greater(predictions, target_scores), dtypes.int32), axis=1)
+    known = logical_and(valid, reduce_all(is_finite(predictions), axis=1))
+    return logical_and(known, less(above, k))
 
 
 def searchsorted(sorted_sequence, values, side="left", out_type=dtypes.int32, name=None):

@@ -381,3 +381,54 @@ def test_recurrent_cells(order):
     compare(rnn_prims.lstm_cell, _lstm_reference, [z, c], order=order)
     zx, zh, h = _rng(3).normal(size=(3, 6)), _rng(4).normal(size=(3, 6)), _rng(5).normal(size=(3, 2))
     compare(rnn_prims.gru_cell, _gru_reference, [zx, zh, h], order=order)
+
+
+# ---- TF's composite functions (test_tf_composites.py checks their values and guarded points) -------------------
+
+def _l2_normalize_reference(x, axis):
+    return x / anp.sqrt(anp.maximum(anp.sum(x * x, axis=axis, keepdims=True), 1e-12))
+
+
+def _clip_by_norm_reference(t, clip):
+    return t * clip / anp.maximum(anp.sqrt(anp.sum(t * t)), clip)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_guarded_arithmetic_away_from_its_guards(order):
+    x, y = _rng(1).normal(size=(3, 4)), _uniform((4,), 0.5, 2.0, seed=2)  # y > 0, x != 0: the plain formulas
+    compare(gf.math.divide_no_nan, lambda a, b: a / b, [x, y], order=order)
+    compare(gf.math.xlogy, lambda a, b: a * anp.log(b), [x, y], order=order)
+    compare(gf.math.xdivy, lambda a, b: a / b, [x, y], order=order)
+    compare(gf.math.squared_difference, lambda a, b: (a - b) ** 2, [x, y], order=order)
+    compare(gf.math.log_sigmoid, lambda a: -anp.logaddexp(0.0, -a), [x * 4], order=order)
+
+
+def test_selu_softsign_and_l2_normalize():
+    x = _uniform((4, 5), -3, 3, seed=3)  # away from selu's kink at 0
+    compare(gf.nn.selu, lambda a: 1.0507009873554805 * anp.where(a > 0, a, 1.6732632423543772 * (anp.exp(a) - 1)),
+            [x])
+    compare(gf.nn.softsign, lambda a: a / (1 + anp.abs(a)), [x])
+    for axis in (None, 1, (0, 1)):
+        compare(lambda a, ax=axis: gf.nn.l2_normalize(a, axis=ax), lambda a, ax=axis: _l2_normalize_reference(a, ax),
+                [x], order=2)
+
+
+@pytest.mark.parametrize("clip", [0.5, 50.0], ids=["clipped", "unclipped"])
+def test_clipping_by_norm(clip):
+    a, b = _rng(4).normal(size=(3, 4)), _rng(5).normal(size=(6,))
+    compare(lambda t: gf.clip_by_norm(t, clip), lambda t: _clip_by_norm_reference(t, clip), [a])
+    compare(lambda s, t: gf.linalg.global_norm([s, t]), lambda s, t: anp.sqrt(anp.sum(s * s) + anp.sum(t * t)), [a, b])
+
+    def clipped_reference(s, t):
+        norm = anp.sqrt(anp.sum(s * s) + anp.sum(t * t))
+        scale = clip * anp.minimum(1.0 / norm, 1.0 / clip)
+        return [s * scale, t * scale, norm]
+    compare(lambda s, t: [*gf.clip_by_global_norm([s, t], clip)[0], gf.clip_by_global_norm([s, t], clip)[1]],
+            clipped_reference, [a, b])
+
+
+def test_linspace_ends():
+    start, stop = _rng(6).normal(size=(3,)), _rng(7).normal(size=(3,))
+    steps = np.arange(6) / 5
+    compare(lambda s, e: gf.linspace(s, e, 6, axis=1), lambda s, e: s[:, None] + steps * (e - s)[:, None],
+            [start, stop])
