@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ... import devices as _device
 from ... import dtypes, ops
+from ...ops.safe_math import divide_no_nan  # noqa: F401 - the metrics' total / count, 0 before any count
 from ...tensor import Tensor, Variable
 from .._objects import snake
 from ..losses import squeeze_or_expand_to_same_rank
@@ -14,12 +15,6 @@ def as_tensor(value, dtype=None, like=None):
         with _device.device(like._device if like is not None else _device.current()):
             value = ops.convert_to_tensor(value, dtype_hint=dtype)
     return value if dtype is None else ops.cast(value, dtype)
-
-
-def divide_no_nan(x, y):
-    """x / y, and 0 where y == 0."""
-    nonzero = y != 0
-    return ops.where(nonzero, x / ops.where(nonzero, y, ops.ones_like(y)), ops.zeros_like(x))
 
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
