@@ -21,6 +21,8 @@ from ._version import __version__  # noqa: E402,F401
 from .dtypes import (DType, as_dtype, bfloat16, bool, double, float16, float32, float64, half,  # noqa: E402,F401,A004
                      int8, int16, int32, int64, uint8, uint32)
 from .devices import device  # noqa: E402
+from ._names import name_scope  # noqa: E402,F401
+from ._traces import executing_eagerly, init_scope  # noqa: E402,F401
 from .tensor import Tensor, TensorShape, TensorSpec, Variable  # noqa: E402
 from .ops import *  # noqa: E402,F401,F403
 from .autograd import GradientTape, UnconnectedGradients, stop_gradient  # noqa: E402

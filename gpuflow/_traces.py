@@ -26,6 +26,12 @@ def state_trace():
     return None
 
 
+def executing_eagerly() -> bool:
+    """False while this thread traces a gf.function (its Python body runs to build a graph), else True, as
+    tf.executing_eagerly; True again inside `init_scope` and under gf.config.run_functions_eagerly(True)."""
+    return state_trace() is None
+
+
 @contextlib.contextmanager
 def init_scope():
     """TF's init_scope: run the block eagerly, outside every trace of this thread (tapes and gf.function

@@ -19,10 +19,11 @@ from .selection_ops import unique, unique_with_counts  # noqa: F401,E402
 from .matrix_ops import norm  # noqa: F401,E402  (the rest: gf.linalg)
 from .clip_ops import clip_by_global_norm, clip_by_norm  # noqa: F401,E402  (global_norm: gf.linalg)
 from .linspace_ops import linspace  # noqa: F401,E402
+from .array_composites import ensure_shape, meshgrid, repeat, sequence_mask  # noqa: F401,E402
 
 # gf's ops: each family module's __all__, so a new public op is exported by adding it there, plus the names of
 # the newer families that TF puts at the top level too.
 from . import scatter_ops as _scatter  # noqa: E402
 __all__ = [name for family in (math, creation, array, indexing, linalg_ops, _scatter) for name in family.__all__] + [
     "sort", "argsort", "searchsorted", "cumsum", "einsum", "unique", "unique_with_counts", "norm", "clip_by_norm",
-    "clip_by_global_norm", "linspace"]
+    "clip_by_global_norm", "linspace", "ensure_shape", "meshgrid", "repeat", "sequence_mask"]

@@ -8,7 +8,9 @@ from . import nn_prims as prims
 from . import random_ops
 from ._util import normalize_axis
 from .array import transpose
-from .math import abs, elu, exp, log1p, maximum, operands, reduce_sum, rsqrt, square, subtract  # noqa: A004
+from .array import gather, squeeze
+from .clip_ops import clip_by_norm
+from .math import abs, elu, exp, log1p, maximum, operands, reduce_mean, reduce_sum, rsqrt, square, subtract  # noqa: A004
 from .safe_math import floats
 
 
@@ -140,3 +142,49 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     (x,) = floats("l2_normalize", *operands(x))
     axis = dim if axis is None else axis
     return x * rsqrt(maximum(reduce_sum(square(x), axis, keepdims=True), epsilon))
+
+
+def moments(x, axes, shift=None, keepdims=False, name=None):
+    """(mean, variance) of x over `axes`, as tf.nn.moments (the variance divided by N; `shift` is accepted and
+    unused, as in TF 2)."""
+    (x,) = floats("moments", *operands(x))
+    mean = reduce_mean(x, axes, keepdims=True)
+    variance = reduce_mean(square(subtract(x, mean)), axes, keepdims=True)
+    if not keepdims:
+        mean, variance = squeeze(mean, axes), squeeze(variance, axes)
+    return mean, variance
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """(x - mean) * scale / sqrt(variance + variance_epsilon) + offset, all broadcast together, as
+    tf.nn.batch_normalization (offset and scale may be None)."""
+    x, mean, variance = floats("batch_normalization", *operands(x, mean, variance))
+    inv = rsqrt(variance + variance_epsilon)
+    if scale is not None:
+        inv = inv * scale
+    out = x * inv
+    return out + ((-mean * inv) if offset is None else (offset - mean * inv))
+
+
+def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
+    """Sigmoid cross-entropy with the positive term weighted, as tf.nn.weighted_cross_entropy_with_logits:
+    (1 - z) * x + (1 + (q - 1) * z) * (log1p(exp(-|x|)) + max(-x, 0)), without overflow."""
+    logits, labels = floats("weighted_cross_entropy_with_logits", *operands(logits, labels))
+    log_weight = (pos_weight - 1.0) * labels + 1.0
+    return (1.0 - labels) * logits + log_weight * (log1p(exp(-abs(logits))) + maximum(-logits, 0.0))
+
+
+def embedding_lookup(params, ids, max_norm=None, name=None):
+    """The rows of params at ids (any shape), as tf.nn.embedding_lookup; with max_norm, rows whose L2 norm is
+    larger are scaled down to it.
+
+        Differs from TF:
+            `params` is one tensor (TF also takes a list of shards).
+    """
+    if isinstance(params, (list, tuple)):
+        if len(params) != 1:
+            raise InvalidArgumentError(f"embedding_lookup: params sharded over {len(params)} tensors are not "
+                                       f"supported; concatenate them (gf.concat(params, 0)) first")
+        params = params[0]
+    rows = gather(params, ids)
+    return rows if max_norm is None else clip_by_norm(rows, max_norm, axes=[-1])

@@ -8,20 +8,19 @@ an inf or NaN inside. The gradients are then TF's: 0 at those points, the expres
 """
 from __future__ import annotations
 
-from ..errors import InvalidArgumentError
-from .math import abs as _abs, divide, equal, log, multiply, negative, not_equal, operands, softplus, square, \
-    subtract, where
+from .. import dtypes
+from ._util import require
+from .math import abs as _abs, cast, divide, equal, log, logical_and, logical_not, logical_or, multiply, negative, \
+    floor, not_equal, operands, reduce_sum, softplus, sqrt, square, subtract, where
 
-__all__ = ["divide_no_nan", "xlogy", "xdivy", "squared_difference", "is_inf", "log_sigmoid"]
+__all__ = ["divide_no_nan", "xlogy", "xdivy", "squared_difference", "is_inf", "log_sigmoid", "logical_xor",
+           "reduce_euclidean_norm"]
 
 
 def floats(op: str, *tensors):
-    """The tensors, after checking each is floating-point (the error names the op and what to do)."""
+    """The tensors, after checking each is floating-point (the error names the op and the dtypes it takes)."""
     for t in tensors:
-        if not t.dtype.is_floating:
-            raise InvalidArgumentError(
-                f"{op}: needs floating-point inputs, got {', '.join(f'{u.dtype.name}{list(u.shape)}' for u in tensors)}"
-                f" on {t.device}; cast with gf.cast(x, gf.float32) first")
+        require(op, t, "f", "a floating-point")
     return tensors
 
 
@@ -62,3 +61,19 @@ def log_sigmoid(x, name=None):
     """log(sigmoid(x)) = -softplus(-x), without overflow for large |x|, as tf.math.log_sigmoid."""
     (x,) = floats("log_sigmoid", *operands(x))
     return negative(softplus(negative(x)))
+
+
+def logical_xor(x, y, name=None):
+    """x != y for booleans, elementwise with broadcasting, as tf.math.logical_xor."""
+    x, y = operands(x, y)
+    return logical_and(logical_or(x, y), logical_not(logical_and(x, y)))
+
+
+def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    """sqrt(sum(x ** 2)) over `axis` (None: every axis), as tf.math.reduce_euclidean_norm; integers give the
+    integer part of the norm, in their own dtype (the sum of squares wraps as TF's does)."""
+    x = operands(input_tensor)[0]
+    total = reduce_sum(square(x), axis, keepdims)
+    if x.dtype.is_floating:
+        return sqrt(total)
+    return cast(floor(sqrt(cast(total, dtypes.float64))), x.dtype)

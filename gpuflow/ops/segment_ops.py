@@ -11,16 +11,17 @@ import numpy as np
 
 from .. import devices, dtypes
 from ..errors import InvalidArgumentError
-from ..tensor import Tensor
+from ..tensor import Symbol, Tensor
 from ..tensor.convert import tensor_on_device_of
 from . import scatter_prims as sp
 from ._util import require
 from .array import reshape
 from .creation import constant, fill, zeros
-from .math import cast, greater, maximum, operands, reduce_all, reduce_max, reduce_min, where
+from .math import add, cast, greater, greater_equal, less, logical_and, maximum, multiply, operands, reduce_all, \
+    reduce_max, reduce_min, where
 
 __all__ = ["unsorted_segment_sum", "unsorted_segment_max", "unsorted_segment_min", "unsorted_segment_mean",
-           "segment_sum", "segment_max", "segment_min", "segment_mean", "bincount"]
+           "segment_sum", "segment_max", "segment_min", "segment_mean", "bincount", "confusion_matrix"]
 
 
 def _int(value):
@@ -167,3 +168,37 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int
     out = sp.scatter_reduce(base, ids, reshape(values, [-1, 1]), reduction="sum", drop_negative=True, op="bincount")
     out = reshape(out, (rows, bins) if axis == -1 else (bins,))
     return cast(greater(out, 0), values.dtype) if binary_output else out
+
+
+def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=dtypes.int32, name=None):
+    """[num_classes, num_classes] counts (or summed `weights`) of each (label, prediction) pair, rows the labels,
+    as tf.math.confusion_matrix. Without num_classes it is max(labels, predictions) + 1, read back to the host
+    (so a gf.function must give it). A label or prediction outside [0, num_classes) is an error."""
+    labels = operands(labels)[0]
+    predictions = tensor_on_device_of(labels, predictions, dtype_hint=labels.dtype)
+    for what, t in (("labels", labels), ("predictions", predictions)):
+        require("confusion_matrix", t, "i", f"integer {what} as the")
+    if labels.ndim != 1 or tuple(predictions.shape) != tuple(labels.shape):
+        raise InvalidArgumentError(f"confusion_matrix: labels and predictions must be 1-D and of one length, got "
+                                   f"{list(labels.shape)} and {list(predictions.shape)}")
+    labels, predictions = cast(labels, dtypes.int64), cast(predictions, dtypes.int64)
+    eager = not isinstance(labels._data, Symbol) and not isinstance(predictions._data, Symbol)
+    if num_classes is None or eager:  # one read of the extremes: the size, and an error that says which values
+        lo, hi = (int(v) for v in (reduce_min(labels).numpy(), reduce_max(labels).numpy())) if labels.shape[0] \
+            else (0, -1)
+        plo, phi = (int(v) for v in (reduce_min(predictions).numpy(), reduce_max(predictions).numpy())) \
+            if labels.shape[0] else (0, -1)
+        n = max(hi, phi) + 1 if num_classes is None else _int(num_classes)
+        if min(lo, plo) < 0 or max(hi, phi) >= n:
+            raise InvalidArgumentError(f"confusion_matrix: labels ({lo} to {hi}) and predictions ({plo} to {phi}) "
+                                       f"must lie in [0, {n}) (num_classes {n})")
+    else:
+        n = _int(num_classes)
+    # A pair outside the classes (only possible in a traced call) gets an id past the end: the scatter's error.
+    valid = logical_and(logical_and(greater_equal(labels, 0), less(labels, n)),
+                        logical_and(greater_equal(predictions, 0), less(predictions, n)))
+    ids = where(valid, add(multiply(labels, n), predictions), n * n)
+    with devices.device(labels._device):
+        values = fill(tuple(labels.shape), 1, dtype=dtypes.as_dtype(dtype)) if weights is None else \
+            cast(tensor_on_device_of(labels, weights), dtype)
+    return reshape(_unsorted("confusion_matrix", values, ids, n * n, "sum", 0), (n, n))

@@ -432,3 +432,24 @@ def test_linspace_ends():
     steps = np.arange(6) / 5
     compare(lambda s, e: gf.linspace(s, e, 6, axis=1), lambda s, e: s[:, None] + steps * (e - s)[:, None],
             [start, stop])
+
+
+def test_moments_batch_normalization_and_weighted_cross_entropy():
+    x = _rng(8).normal(size=(5, 3)) * 2
+    compare(lambda t: list(gf.nn.moments(t, axes=[0])), lambda t: [anp.mean(t, 0), anp.var(t, 0)], [x], order=2)
+    m, v, o, s = _rng(9).normal(size=3), _uniform((3,), 0.5, 2.0, seed=10), _rng(11).normal(size=3), \
+        _rng(12).normal(size=3)
+    compare(lambda *a: gf.nn.batch_normalization(*a, variance_epsilon=1e-3),
+            lambda t, mm, vv, oo, ss: (t - mm) / anp.sqrt(vv + 1e-3) * ss + oo, [x, m, v, o, s])
+    labels = _rng(13).random((5, 3))
+    compare(lambda z, t: gf.nn.weighted_cross_entropy_with_logits(z, t, 2.5),
+            lambda z, t: (1 - z) * t + (1 + 1.5 * z) * (anp.logaddexp(0.0, -anp.abs(t)) + anp.maximum(-t, 0.0)),
+            [labels, x])
+    compare(lambda t: gf.math.reduce_euclidean_norm(t, 1), lambda t: anp.sqrt(anp.sum(t * t, 1)), [x], order=2)
+
+
+def test_embedding_lookup_gradient_adds_repeated_rows():
+    table, ids = _rng(14).normal(size=(6, 3)), np.array([[1, 4], [1, 1]])
+    compare(lambda t: gf.nn.embedding_lookup(t, gf.constant(ids)), lambda t: t[ids], [table])
+    compare(lambda t: gf.nn.embedding_lookup(t, gf.constant(ids), max_norm=0.5),
+            lambda t: t[ids] * 0.5 / anp.maximum(anp.sqrt(anp.sum(t[ids] ** 2, -1, keepdims=True)), 0.5), [table])

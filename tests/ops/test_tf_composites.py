@@ -1,5 +1,8 @@
-"""TF's composite math, nn and clipping functions (divide_no_nan, xlogy, xdivy, squared_difference, is_inf,
-log_sigmoid, selu, softsign, l2_normalize, clip_by_norm, global_norm, clip_by_global_norm, linspace, in_top_k):
+"""TF's composite functions: math (divide_no_nan, xlogy, xdivy, squared_difference, is_inf, log_sigmoid,
+logical_xor, reduce_euclidean_norm, in_top_k, confusion_matrix), nn (selu, softsign, l2_normalize, moments,
+batch_normalization, weighted_cross_entropy_with_logits, embedding_lookup), clipping (clip_by_norm, global_norm,
+clip_by_global_norm), arrays (linspace, sequence_mask, meshgrid, repeat, ensure_shape) and the context functions
+(executing_eagerly, init_scope, name_scope):
 values against NumPy references written from TF's definitions, on every device, with broadcasting, empty
 tensors and the special points each defines (0, inf, NaN); their gradients there; and the errors for bad input.
 Gradients away from those points are checked against autograd in test_grad_oracle.py."""
@@ -193,7 +196,7 @@ def test_linspace_python_numbers_gradients_and_errors():
     assert d_stop.numpy() == pytest.approx(np.sum(weights * t))
     with pytest.raises(InvalidArgumentError, match="linspace: num must be >= 0"):
         gf.linspace(0.0, 1.0, -1)
-    with pytest.raises(InvalidArgumentError, match="linspace: needs floating-point"):
+    with pytest.raises(InvalidArgumentError, match="linspace: needs a floating-point"):
         gf.linspace(gf.constant(0), gf.constant(1), 3)
 
 
@@ -230,7 +233,7 @@ def test_in_top_k_rejects_bad_shapes_and_dtypes():
 
 @pytest.mark.parametrize("op", [gf.math.divide_no_nan, gf.math.xlogy, gf.math.xdivy])
 def test_integer_inputs_are_refused_by_name(op):
-    with pytest.raises(InvalidArgumentError, match=rf"{op.__name__}: needs floating-point inputs, got int32\[2\]"):
+    with pytest.raises(InvalidArgumentError, match=rf"{op.__name__}: needs a floating-point input, got int32\[2\]"):
         op(gf.constant([1, 2]), gf.constant([3, 4]))
 
 
@@ -243,3 +246,172 @@ def test_composites_trace_into_a_function(device):
                 gf.linspace(0.0, 1.0, 4), gf.math.in_top_k(gf.constant([0, 1, 2, 0]), a, 2))
     for eager, traced in zip(body(x, y), gf.function(body)(x, y)):
         np.testing.assert_array_equal(eager.numpy(), traced.numpy())
+
+
+def test_logical_xor_and_reduce_euclidean_norm(device):
+    a, b = _rng(16).random((4, 5)) < 0.5, _rng(17).random((5,)) < 0.5
+    np.testing.assert_array_equal(gf.math.logical_xor(gf.constant(a), gf.constant(b)).numpy(), a ^ b)
+    x = _rng(18).normal(size=(3, 4, 5))
+    for axis in (None, 1, (0, 2)):
+        np.testing.assert_allclose(gf.math.reduce_euclidean_norm(gf.constant(x), axis).numpy(),
+                                   np.sqrt(np.sum(x * x, axis=axis)), rtol=1e-12)
+    ints = gf.constant([[1, 2, 3], [1, 1, 1]])  # TF's own example: the integer part, in int32
+    assert gf.math.reduce_euclidean_norm(ints).numpy() == 4
+    assert gf.math.reduce_euclidean_norm(ints, 1).numpy().tolist() == [3, 1]
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_moments_and_batch_normalization(device, keepdims):
+    x = _rng(19).normal(size=(6, 4, 3)) * 2 + 1
+    mean, variance = gf.nn.moments(gf.constant(x), axes=[0, 1], keepdims=keepdims)
+    np.testing.assert_allclose(mean.numpy(), x.mean(axis=(0, 1), keepdims=keepdims), rtol=1e-12)
+    np.testing.assert_allclose(variance.numpy(), x.var(axis=(0, 1), keepdims=keepdims), rtol=1e-12)
+    offset, scale = _rng(20).normal(size=3), _rng(21).normal(size=3)
+    m, v = x.mean(axis=(0, 1)), x.var(axis=(0, 1))
+    for o, sc in ((offset, scale), (None, scale), (offset, None), (None, None)):
+        got = gf.nn.batch_normalization(gf.constant(x), gf.constant(m), gf.constant(v),
+                                        None if o is None else gf.constant(o), None if sc is None else gf.constant(sc),
+                                        1e-3).numpy()
+        expected = (x - m) / np.sqrt(v + 1e-3) * (1 if sc is None else sc) + (0 if o is None else o)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_weighted_cross_entropy_with_logits(device):
+    logits = np.array([-1e4, -30.0, -1.0, 0.0, 2.0, 30.0, 1e4])  # no overflow at either end
+    labels = np.array([0.0, 1.0, 0.3, 1.0, 0.0, 0.7, 1.0])
+    q = 2.5
+    expected = (1 - labels) * logits + (1 + (q - 1) * labels) * (np.log1p(np.exp(-np.abs(logits)))
+                                                                 + np.maximum(-logits, 0))
+    got = gf.nn.weighted_cross_entropy_with_logits(gf.constant(labels), gf.constant(logits), q).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    plain = gf.nn.sigmoid_cross_entropy_with_logits(labels=gf.constant(labels), logits=gf.constant(logits)).numpy()
+    np.testing.assert_allclose(gf.nn.weighted_cross_entropy_with_logits(gf.constant(labels), gf.constant(logits),
+                                                                        1.0).numpy(), plain, rtol=1e-12)
+
+
+def test_embedding_lookup(device):
+    table = _rng(22).normal(size=(7, 4)).astype(np.float32) * 3
+    table[2] = 0.0
+    ids = np.array([[0, 2], [6, 6], [3, 1]])
+    np.testing.assert_array_equal(gf.nn.embedding_lookup(gf.constant(table), gf.constant(ids)).numpy(), table[ids])
+    np.testing.assert_array_equal(gf.nn.embedding_lookup([gf.constant(table)], gf.constant(ids)).numpy(), table[ids])
+    rows = table[ids]
+    norms = np.sqrt(np.sum(rows * rows, axis=-1, keepdims=True))
+    np.testing.assert_allclose(gf.nn.embedding_lookup(gf.constant(table), gf.constant(ids), max_norm=1.5).numpy(),
+                               rows * 1.5 / np.maximum(norms, 1.5), rtol=1e-6)
+    with pytest.raises(InvalidArgumentError, match="embedding_lookup: params sharded over 2 tensors"):
+        gf.nn.embedding_lookup([gf.constant(table), gf.constant(table)], gf.constant(ids))
+
+
+def _np_confusion(labels, predictions, n, weights=None):
+    out = np.zeros((n, n), np.float64 if weights is not None else np.int64)
+    for k, (a, b) in enumerate(zip(labels, predictions)):
+        out[a, b] += 1 if weights is None else weights[k]
+    return out
+
+
+def test_confusion_matrix(device):
+    assert gf.math.confusion_matrix([1, 2, 4], [2, 2, 4]).numpy().tolist() == _np_confusion([1, 2, 4], [2, 2, 4],
+                                                                                             5).tolist()
+    labels, predictions = _rng(23).integers(0, 6, 40), _rng(24).integers(0, 6, 40)
+    weights = _rng(25).random(40)
+    got = gf.math.confusion_matrix(gf.constant(labels), gf.constant(predictions), num_classes=8,
+                                   weights=gf.constant(weights), dtype=gf.float64)
+    assert got.dtype == gf.float64
+    np.testing.assert_allclose(got.numpy(), _np_confusion(labels, predictions, 8, weights), rtol=1e-12)
+    assert gf.math.confusion_matrix(gf.constant(labels), gf.constant(predictions)).dtype == gf.int32
+
+
+def test_confusion_matrix_errors_eager_and_traced():
+    with pytest.raises(InvalidArgumentError, match=r"labels \(-2 to 1\) .* must lie in \[0, 2\)"):
+        gf.math.confusion_matrix([1, -2], [0, 1])
+    with pytest.raises(InvalidArgumentError, match=r"must lie in \[0, 3\) \(num_classes 3\)"):
+        gf.math.confusion_matrix([1, 2], [0, 3], num_classes=3)
+    with pytest.raises(InvalidArgumentError, match="must be 1-D and of one length"):
+        gf.math.confusion_matrix([1, 2], [0, 1, 1])
+    traced = gf.function(lambda a, b: gf.math.confusion_matrix(a, b, num_classes=3))
+    assert traced(gf.constant([0, 2]), gf.constant([1, 2])).numpy().tolist() == [[0, 1, 0], [0, 0, 0], [0, 0, 1]]
+    for bad in ([0, 5], [0, -1]):  # traced: no host read, a pair outside the classes still fails the call
+        with pytest.raises(InvalidArgumentError, match="confusion_matrix: .*out of range"):
+            traced(gf.constant(bad), gf.constant([1, 2]))
+
+
+def test_sequence_mask(device):
+    lengths = np.array([[1, 3], [0, 5]])
+    expected = np.arange(5) < lengths[..., None]
+    np.testing.assert_array_equal(gf.sequence_mask(gf.constant(lengths)).numpy(), expected)
+    np.testing.assert_array_equal(gf.sequence_mask(gf.constant(lengths), 7, dtype=gf.float32).numpy(),
+                                  (np.arange(7) < lengths[..., None]).astype(np.float32))
+    assert gf.sequence_mask(gf.constant(np.zeros((0,), np.int32))).shape == (0, 0)
+    with pytest.raises(InvalidArgumentError, match="sequence_mask: needs an integer lengths input"):
+        gf.sequence_mask(gf.constant([1.0]))
+
+
+@pytest.mark.parametrize("indexing", ["xy", "ij"])
+def test_meshgrid(device, indexing):
+    a, b, c = np.arange(3.0), np.arange(4.0) * 2, np.arange(2.0) - 5
+    for args in ((a,), (a, b), (a, b, c)):
+        got = gf.meshgrid(*[gf.constant(t) for t in args], indexing=indexing)
+        for g, e in zip(got, np.meshgrid(*args, indexing=indexing)):
+            np.testing.assert_array_equal(g.numpy(), e)
+    with pytest.raises(ValueError, match="indexing must be 'xy' or 'ij'"):
+        gf.meshgrid(gf.constant(a), indexing="yx")
+
+
+def test_repeat(device):
+    x = _rng(26).normal(size=(3, 4))
+    np.testing.assert_array_equal(gf.repeat(gf.constant(x), 2).numpy(), np.repeat(x, 2))
+    np.testing.assert_array_equal(gf.repeat(gf.constant(x), [1, 0, 3], axis=0).numpy(), np.repeat(x, [1, 0, 3], 0))
+    np.testing.assert_array_equal(gf.repeat(gf.constant(x), gf.constant([2]), axis=-1).numpy(), np.repeat(x, 2, -1))
+    with pytest.raises(InvalidArgumentError, match=r"repeat: repeats must be one count >= 0 or 3 of them"):
+        gf.repeat(gf.constant(x), [1, 2], axis=0)
+    with pytest.raises(InvalidArgumentError, match="repeat: repeats must be integers"):
+        gf.repeat(gf.constant(x), 1.5)
+
+
+def test_ensure_shape():
+    x = gf.ones((2, 3))
+    assert gf.ensure_shape(x, [None, 3]) is x and gf.ensure_shape(x, (2, 3)) is x
+    with pytest.raises(InvalidArgumentError, match=r"ensure_shape: the shape of the tensor, \[2, 3\], .* \[None, 4\]"):
+        gf.ensure_shape(x, [None, 4])
+    with pytest.raises(InvalidArgumentError, match="expected shape \\[2\\]"):
+        gf.ensure_shape(x, [2])
+
+
+def test_executing_eagerly_and_init_scope():
+    seen = []
+
+    @gf.function
+    def step(x):
+        seen.append(gf.executing_eagerly())
+        with gf.init_scope():
+            seen.append(gf.executing_eagerly())
+        return x * 2.0
+    assert gf.executing_eagerly()
+    with gf.GradientTape():
+        assert gf.executing_eagerly()  # a tape is still eager
+    step(gf.ones((2,)))
+    assert seen == [False, True]
+    gf.config.run_functions_eagerly(True)
+    try:
+        step(gf.ones((3,)))
+    finally:
+        gf.config.run_functions_eagerly(False)
+    assert seen[2:] == [True, True]
+
+
+def test_name_scope():
+    with gf.name_scope("block") as outer:
+        with gf.name_scope("dense_1") as inner:
+            assert (outer, inner) == ("block/", "block/dense_1/")
+            with gf.name_scope("other/") as absolute:
+                assert absolute == "other/"
+            with gf.name_scope("") as top:
+                assert top == ""
+        with gf.name_scope("x") as again:
+            assert again == "block/x/"
+    with gf.name_scope("y") as fresh:
+        assert fresh == "y/"
+    for bad in ("_x", "-x", "a b", 3):
+        with pytest.raises(ValueError, match="is not a valid scope name"):
+            gf.name_scope(bad)
