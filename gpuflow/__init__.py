@@ -25,7 +25,7 @@ from ._names import name_scope  # noqa: E402,F401
 from ._traces import executing_eagerly, init_scope  # noqa: E402,F401
 from .tensor import Tensor, TensorShape, TensorSpec, Variable  # noqa: E402
 from .ops import *  # noqa: E402,F401,F403
-from .autograd import GradientTape, UnconnectedGradients, stop_gradient  # noqa: E402
+from .autograd import GradientTape, UnconnectedGradients, custom_gradient, stop_gradient  # noqa: E402
 from . import math, nn, random, linalg, image, config, cuda, memory, profiler, keras  # noqa: E402,F401
 from . import data  # noqa: E402,F401
 from . import debugging  # noqa: E402,F401

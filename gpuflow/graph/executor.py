@@ -230,7 +230,9 @@ def run_traced(graph, args):
     for symbol, t in zip(graph.inputs, args):
         env[symbol.index] = t
     assigned_after = _assigned_after(graph)
+    regions = _CustomRegions(graph, env)
     for i, node in enumerate(graph.nodes):
+        regions.begin(i)
         prim, params = node.prim, node.params
         ins = [env[s.index] for s in node.inputs]
         if prim is READ:
@@ -265,7 +267,36 @@ def run_traced(graph, args):
             results = out if prim.n_outputs != 1 else (out,)
         for s, t in zip(node.outputs, results):
             env[s.index] = t
+        regions.end(i)
     return [env[s.index] for s in graph.outputs]
+
+
+class _CustomRegions:
+    """run_traced's view of the graph's gf.custom_gradient calls: each one's nodes replay with the tapes paused,
+    then the tapes get the call's own gradient entry (and an enclosing trace notes the region), as the call did
+    when it was traced (autograd/custom_gradient.py)."""
+
+    def __init__(self, graph, env):
+        from ..autograd.custom_gradient import node_count, note, paused_tapes
+        self.node_count, self.note, self.paused_tapes = node_count, note, paused_tapes
+        self.env, self.open = env, []
+        self.starts, self.ends = {}, {}
+        for r in sorted(graph.custom_gradients, key=lambda r: r.end - r.start, reverse=True):  # outer ones first
+            self.starts.setdefault(r.start, []).append(r)
+            self.ends.setdefault(r.end - 1, []).insert(0, r)  # inner ones end first
+
+    def begin(self, i):
+        for r in self.starts.get(i, ()):
+            pause = self.paused_tapes()
+            pause.__enter__()
+            self.open.append((pause, self.node_count()))
+
+    def end(self, i):
+        for r in self.ends.get(i, ()):
+            pause, start = self.open.pop()
+            pause.__exit__(None, None, None)
+            env = self.env
+            self.note([env[s.index] for s in r.inputs], r.variables, [env[s.index] for s in r.outputs], r.grad_fn, start)
 
 
 def _assigned_after(graph):

@@ -62,6 +62,7 @@ class Graph:
         self.constants: dict = {}
         self.variables: list = []
         self.devices: dict = {}  # output symbol index → the device of the tensor the function returned there
+        self.custom_gradients: list = []  # gf.custom_gradient calls traced here (autograd/custom_gradient.Region)
         self._plan = None        # the executor's Plan, made on first use
 
     def new_symbol(self, shape, dtype) -> Symbol:
