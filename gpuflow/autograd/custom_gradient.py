@@ -31,9 +31,9 @@ __all__ = ["custom_gradient"]
 
 def custom_gradient(f=None):
     """Decorator: `f(*args)` returns `(outputs, grad_fn)`; `grad_fn(*upstream)` gives the gradients of f's
-    positional arguments, one per argument (None for none). If f reads trainable Variables, grad_fn must take a keyword
-    `variables` and return `(argument_grads, variable_grads)`, as in TF. Keyword arguments of f are passed
-    through and get no gradient."""
+    positional arguments, one per argument (None for none). If f reads trainable Variables, grad_fn must take a
+    keyword `variables` and return `(argument_grads, variable_grads)`, as in TF. Keyword arguments of f are
+    passed through and get no gradient."""
     if f is None:  # @gf.custom_gradient()
         return custom_gradient
 
@@ -50,7 +50,7 @@ def custom_gradient(f=None):
         outputs, grad_fn = result
         given = {t._id for t in inputs}
         variables = [v for v in reads.watched_variables() if v._id not in given]
-        if variables and "variables" not in inspect.signature(grad_fn).parameters:
+        if variables and not _takes_variables(grad_fn):
             raise TypeError(f"custom_gradient: {getattr(f, '__name__', 'the function')} reads the trainable "
                             f"variable(s) {', '.join(v.name for v in variables)}, so its grad_fn must take a keyword "
                             f"argument `variables` and return (argument_grads, variable_grads)")
@@ -60,6 +60,11 @@ def custom_gradient(f=None):
         it = iter(out)
         return nest.pack_sequence_as(outputs, [next(it) if isinstance(t, Tensor) else t for t in flat])
     return decorated
+
+
+def _takes_variables(grad_fn) -> bool:
+    parameters = inspect.signature(grad_fn).parameters.values()
+    return any(p.name == "variables" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def note(inputs, variables, outputs, grad_fn, start):
