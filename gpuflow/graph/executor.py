@@ -232,7 +232,7 @@ def run_traced(graph, args):
     assigned_after = _assigned_after(graph)
     regions = _CustomRegions(graph, env)
     for i, node in enumerate(graph.nodes):
-        regions.begin(i)
+        regions.at(i)
         prim, params = node.prim, node.params
         ins = [env[s.index] for s in node.inputs]
         if prim is READ:
@@ -267,7 +267,7 @@ def run_traced(graph, args):
             results = out if prim.n_outputs != 1 else (out,)
         for s, t in zip(node.outputs, results):
             env[s.index] = t
-        regions.end(i)
+    regions.at(len(graph.nodes))
     return [env[s.index] for s in graph.outputs]
 
 
@@ -283,20 +283,20 @@ class _CustomRegions:
         self.starts, self.ends = {}, {}
         for r in sorted(graph.custom_gradients, key=lambda r: r.end - r.start, reverse=True):  # outer ones first
             self.starts.setdefault(r.start, []).append(r)
-            self.ends.setdefault(r.end - 1, []).insert(0, r)  # inner ones end first
+            self.ends.setdefault(r.end, []).insert(0, r)  # inner ones end first
 
-    def begin(self, i):
-        for r in self.starts.get(i, ()):
-            pause = self.paused_tapes()
-            pause.__enter__()
-            self.open.append((pause, self.node_count()))
-
-    def end(self, i):
+    def at(self, i):
+        """Before node i (or after the last, i = len(nodes)): close the regions that end here, open those that
+        start here."""
         for r in self.ends.get(i, ()):
             pause, start = self.open.pop()
             pause.__exit__(None, None, None)
             env = self.env
             self.note([env[s.index] for s in r.inputs], r.variables, [env[s.index] for s in r.outputs], r.grad_fn, start)
+        for _ in self.starts.get(i, ()):
+            pause = self.paused_tapes()
+            pause.__enter__()
+            self.open.append((pause, self.node_count()))
 
 
 def _assigned_after(graph):
