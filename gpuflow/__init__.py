@@ -32,6 +32,7 @@ from . import debugging  # noqa: E402,F401
 from .graph import function, cond, while_loop  # noqa: E402,F401
 from .graph import gf_print as print  # noqa: E402,F401,A001  (tf.print)
 from . import summary  # noqa: E402,F401
+from .module import Module  # noqa: E402,F401
 from . import lite, onnx  # noqa: E402,F401  (neither imports tflite/onnx until used)
 from . import distribute  # noqa: E402,F401
 from . import saved_model  # noqa: E402,F401

@@ -27,7 +27,7 @@ LAYERS = [
     ("ops", {"ops"}),
     ("autograd", {"autograd"}),
     ("graph", {"graph"}),
-    ("libraries", {"data", "summary", "saved_model", "distribute", "config"}),
+    ("libraries", {"data", "summary", "saved_model", "distribute", "config", "module"}),
     ("namespaces", {"math", "nn", "linalg", "random", "image", "debugging", "cuda", "memory", "profiler",
                     "experimental"}),
     ("keras", {"keras"}),

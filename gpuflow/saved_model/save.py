@@ -13,6 +13,7 @@ import shutil
 import socket
 
 from .._version import __version__
+from ..module import Module
 from ..tensor import Variable
 from . import tensor_file
 from .assets import Asset, copy_assets
@@ -81,9 +82,15 @@ def _attributes(obj):
 
 
 def _object_variables(obj):
-    """A Keras model's weights, or the Variables among another object's attributes (its graphs add theirs)."""
+    """A Keras model's weights, a gf.Module's variables (its sub-modules' included), or the Variables among another
+    object's attributes (its graphs add theirs)."""
     weights = getattr(obj, "weights", None)
-    found = list(weights) if isinstance(weights, list) else [v for v in _attributes(obj) if isinstance(v, Variable)]
+    if isinstance(obj, Module):
+        found = list(obj.variables)
+    elif isinstance(weights, list):
+        found = list(weights)
+    else:
+        found = [v for v in _attributes(obj) if isinstance(v, Variable)]
     return [v for v in found if isinstance(v, Variable)]
 
 
