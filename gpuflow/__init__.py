@@ -30,6 +30,7 @@ from . import math, nn, random, linalg, image, config, cuda, memory, profiler, k
 from . import data  # noqa: E402,F401
 from . import debugging  # noqa: E402,F401
 from .graph import function, cond, while_loop  # noqa: E402,F401
+from .graph.functional import case, foldl, foldr, map_fn, scan, switch_case, vectorized_map  # noqa: E402,F401
 from .graph import gf_print as print  # noqa: E402,F401,A001  (tf.print)
 from . import summary  # noqa: E402,F401
 from .module import Module  # noqa: E402,F401
