@@ -11,17 +11,23 @@ divides by the number of unmasked entries rather than by all of them.
 """
 from __future__ import annotations
 
+import math
+
 from .. import devices as _device
 from .. import dtypes, nn, ops
 from ..tensor import Tensor
 from ._objects import snake
 
 # Public names: what the API reference shows and `import *` takes (imported helpers are not API).
-__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "Huber", "KLD", "KLDivergence", "Loss",
-           "LossFunctionWrapper", "MAE", "MSE", "MeanAbsoluteError", "MeanSquaredError", "Reduction",
-           "SparseCategoricalCrossentropy", "binary_crossentropy", "categorical_crossentropy", "deserialize", "get",
-           "huber", "kl_divergence", "kld", "kullback_leibler_divergence", "mae", "mean_absolute_error",
-           "mean_squared_error", "mse", "serialize", "sparse_categorical_crossentropy"]
+__all__ = ["BinaryCrossentropy", "BinaryFocalCrossentropy", "CategoricalCrossentropy", "CategoricalHinge",
+           "CosineSimilarity", "Hinge", "Huber", "KLD", "KLDivergence", "LogCosh", "Loss", "LossFunctionWrapper", "MAE",
+           "MAPE", "MSE", "MSLE", "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredError",
+           "MeanSquaredLogarithmicError", "Poisson", "Reduction", "SparseCategoricalCrossentropy", "SquaredHinge",
+           "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy", "categorical_hinge",
+           "cosine_similarity", "deserialize", "get", "hinge", "huber", "kl_divergence", "kld",
+           "kullback_leibler_divergence", "log_cosh", "logcosh", "mae", "mape", "mean_absolute_error",
+           "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error", "mse", "msle",
+           "poisson", "serialize", "sparse_categorical_crossentropy", "squared_hinge"]
 
 EPSILON = 1e-7  # keras.backend.epsilon()
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
@@ -167,6 +173,84 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
         p = _clip_probs(y_pred)
         per_value = -(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
     return ops.reduce_mean(per_value, axis=axis)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """100 * mean(|(y_true - y_pred) / max(|y_true|, epsilon)|) over the last axis: one value per sample."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    diff = ops.abs((y_true - y_pred) / ops.maximum(ops.abs(y_true), EPSILON))
+    return 100.0 * ops.reduce_mean(diff, axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1)) ** 2) over the last axis."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    first = ops.log(ops.maximum(y_pred, EPSILON) + 1.0)
+    second = ops.log(ops.maximum(y_true, EPSILON) + 1.0)
+    return ops.reduce_mean(ops.square(first - second), axis=-1)
+
+
+def log_cosh(y_true, y_pred):
+    """mean(log(cosh(y_pred - y_true))) over the last axis, as x + softplus(-2x) - log 2 (no overflow)."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    x = y_pred - y_true
+    return ops.reduce_mean(x + nn.softplus(-2.0 * x) - math.log(2.0), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    """mean(y_pred - y_true * log(y_pred + epsilon)) over the last axis: one value per sample."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    return ops.reduce_mean(y_pred - y_true * ops.log(y_pred + EPSILON), axis=-1)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """-sum(l2_normalize(y_true) * l2_normalize(y_pred)) over `axis`: -1 for the same direction, 1 opposite."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    return -ops.reduce_sum(nn.l2_normalize(y_true, axis=axis) * nn.l2_normalize(y_pred, axis=axis), axis=axis)
+
+
+def _hinge_labels(y_true):
+    """0/1 labels as -1/1 (Keras 3: only when every label is 0 or 1; others are taken as they are)."""
+    from ..graph import cond
+    binary = ops.reduce_all(ops.logical_or(ops.equal(y_true, 0.0), ops.equal(y_true, 1.0)))
+    return cond(binary, lambda: 2.0 * y_true - 1.0, lambda: y_true)
+
+
+def hinge(y_true, y_pred):
+    """mean(max(1 - y_true * y_pred, 0)) over the last axis, labels -1/1 (0/1 converted)."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    return ops.reduce_mean(ops.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    """mean(max(1 - y_true * y_pred, 0) ** 2) over the last axis, labels -1/1 (0/1 converted)."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    return ops.reduce_mean(ops.square(ops.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0)), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    """max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0) over the last axis (one-hot y_true)."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    positive = ops.reduce_sum(y_true * y_pred, axis=-1)
+    negative = ops.reduce_max((1.0 - y_true) * y_pred, axis=-1)
+    return ops.maximum(negative - positive + 1.0, 0.0)
+
+
+def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
+                              from_logits=False, label_smoothing=0.0, axis=-1):
+    """Binary cross-entropy weighted by (1 - p_t) ** gamma, p_t the probability given to the true class (and by
+    alpha for positives / 1 - alpha for negatives with apply_class_balancing), averaged over `axis`."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_tensors(y_true, y_pred))
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    p = ops.sigmoid(y_pred) if from_logits else y_pred
+    clipped = _clip_probs(p)
+    bce = -(y_true * ops.log(clipped) + (1.0 - y_true) * ops.log(1.0 - clipped))
+    p_t = y_true * p + (1.0 - y_true) * (1.0 - p)
+    focal = ops.pow(1.0 - p_t, float(gamma)) * bce
+    if apply_class_balancing:
+        focal = (y_true * alpha + (1.0 - y_true) * (1.0 - alpha)) * focal
+    return ops.reduce_mean(focal, axis=axis)
 
 
 # ---- weighting and reduction ------------------------------------------------------------
@@ -351,19 +435,87 @@ class BinaryCrossentropy(LossFunctionWrapper):
                          from_logits=bool(from_logits), label_smoothing=float(label_smoothing), axis=axis)
 
 
+def _init_for(fn, default_name, **defaults):
+    """The __init__ of a LossFunctionWrapper class for `fn`: reduction, name, dtype, and fn's keyword arguments
+    (`defaults`, which get_config then lists)."""
+    def __init__(self, reduction="sum_over_batch_size", name=default_name, dtype=None, **kwargs):
+        unknown = set(kwargs) - set(defaults)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {', '.join(sorted(unknown))}")
+        LossFunctionWrapper.__init__(self, fn, reduction=reduction, name=name, dtype=dtype, **{**defaults, **kwargs})
+    return __init__
+
+
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    """100 * mean(|(y_true - y_pred) / y_true|) over the last axis, then reduced over the batch."""
+    __init__ = _init_for(mean_absolute_percentage_error, "mean_absolute_percentage_error")
+
+
+class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    """mean((log(y_pred + 1) - log(y_true + 1)) ** 2) over the last axis, then reduced over the batch."""
+    __init__ = _init_for(mean_squared_logarithmic_error, "mean_squared_logarithmic_error")
+
+
+class LogCosh(LossFunctionWrapper):
+    """mean(log(cosh(y_pred - y_true))) over the last axis, then reduced over the batch."""
+    __init__ = _init_for(log_cosh, "log_cosh")
+
+
+class Poisson(LossFunctionWrapper):
+    """mean(y_pred - y_true * log(y_pred)) over the last axis, then reduced over the batch."""
+    __init__ = _init_for(poisson, "poisson")
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """-cosine similarity of y_true and y_pred along `axis` (-1 for the same direction), reduced over the batch."""
+    __init__ = _init_for(cosine_similarity, "cosine_similarity", axis=-1)
+
+
+class Hinge(LossFunctionWrapper):
+    """mean(max(1 - y_true * y_pred, 0)) over the last axis (0/1 labels taken as -1/1), reduced over the batch."""
+    __init__ = _init_for(hinge, "hinge")
+
+
+class SquaredHinge(LossFunctionWrapper):
+    """mean(max(1 - y_true * y_pred, 0) ** 2) over the last axis (0/1 labels as -1/1), reduced over the batch."""
+    __init__ = _init_for(squared_hinge, "squared_hinge")
+
+
+class CategoricalHinge(LossFunctionWrapper):
+    """max(max over wrong classes of y_pred - y_pred of the true class + 1, 0), reduced over the batch."""
+    __init__ = _init_for(categorical_hinge, "categorical_hinge")
+
+
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    """Binary cross-entropy down-weighting easy examples by (1 - p_t) ** gamma, reduced over the batch."""
+    __init__ = _init_for(binary_focal_crossentropy, "binary_focal_crossentropy", apply_class_balancing=False, alpha=0.25,
+                         gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1)
+
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 kld = KLD = kullback_leibler_divergence = kl_divergence
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+logcosh = log_cosh
 
 CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, Huber, KLDivergence, CategoricalCrossentropy,
-                                   SparseCategoricalCrossentropy, BinaryCrossentropy, LossFunctionWrapper)}
+                                   SparseCategoricalCrossentropy, BinaryCrossentropy, LossFunctionWrapper,
+                                   MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCosh, Poisson,
+                                   CosineSimilarity, Hinge, SquaredHinge, CategoricalHinge, BinaryFocalCrossentropy)}
 FUNCTIONS = {"mean_squared_error": mean_squared_error, "mse": mean_squared_error, "MSE": mean_squared_error,
              "mean_absolute_error": mean_absolute_error, "mae": mean_absolute_error, "MAE": mean_absolute_error,
              "huber": huber, "huber_loss": huber, "kl_divergence": kl_divergence, "kld": kl_divergence,
              "KLD": kl_divergence, "kullback_leibler_divergence": kl_divergence,
              "categorical_crossentropy": categorical_crossentropy,
              "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
-             "binary_crossentropy": binary_crossentropy}
+             "binary_crossentropy": binary_crossentropy,
+             "mean_absolute_percentage_error": mean_absolute_percentage_error, "mape": mean_absolute_percentage_error,
+             "MAPE": mean_absolute_percentage_error,
+             "mean_squared_logarithmic_error": mean_squared_logarithmic_error, "msle": mean_squared_logarithmic_error,
+             "MSLE": mean_squared_logarithmic_error, "log_cosh": log_cosh, "logcosh": log_cosh, "poisson": poisson,
+             "cosine_similarity": cosine_similarity, "hinge": hinge, "squared_hinge": squared_hinge,
+             "categorical_hinge": categorical_hinge, "binary_focal_crossentropy": binary_focal_crossentropy}
 
 
 def serialize(loss):
