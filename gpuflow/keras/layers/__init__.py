@@ -17,3 +17,4 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, 
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 from .padding import ZeroPadding1D, ZeroPadding2D  # noqa: F401
 from .wrappers import TimeDistributed  # noqa: F401
+from .attention import MultiHeadAttention  # noqa: F401

@@ -74,6 +74,9 @@ LAYERS = [
     (layers.Bidirectional(layers.LSTM(2, return_sequences=True), merge_mode="sum"), (2, 4, 3)),
     (layers.ZeroPadding1D((1, 2)), (2, 3, 2)),
     (layers.ZeroPadding2D(((1, 0), (2, 1))), (2, 3, 3, 2)),
+    (layers.MultiHeadAttention(2, 3, value_dim=4, dropout=0.1, use_bias=False, output_shape=6, seed=3,
+                               kernel_initializer=initializers.HeNormal(seed=4), kernel_regularizer="l2"), (2, 4, 5)),
+    (layers.MultiHeadAttention(1, 2, bias_initializer="ones"), (2, 3, 2)),
     (layers.Layer(name="plain", dtype="float64", autocast=False), (2, 3)),
     (layers.Dense(3, dtype="mixed_float16"), (2, 4)),
 ]
