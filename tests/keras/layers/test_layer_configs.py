@@ -77,6 +77,18 @@ LAYERS = [
     (layers.MultiHeadAttention(2, 3, value_dim=4, dropout=0.1, use_bias=False, output_shape=6, seed=3,
                                kernel_initializer=initializers.HeNormal(seed=4), kernel_regularizer="l2"), (2, 4, 5)),
     (layers.MultiHeadAttention(1, 2, bias_initializer="ones"), (2, 3, 2)),
+    (layers.RepeatVector(3), (2, 4)),
+    (layers.Cropping1D((1, 2)), (2, 5, 3)),
+    (layers.Cropping2D(((1, 0), (0, 2)), data_format="channels_first"), (2, 3, 4, 5)),
+    (layers.UpSampling1D(3), (2, 3, 2)),
+    (layers.UpSampling2D((2, 3), interpolation="bilinear"), (2, 3, 4, 2)),
+    (layers.UpSampling2D(2, data_format="channels_first"), (2, 2, 3, 3)),
+    (layers.ELU(alpha=0.5), (2, 3)),
+    (layers.PReLU(alpha_initializer=initializers.Constant(0.25), alpha_regularizer="l2", alpha_constraint="non_neg",
+                  shared_axes=[1]), (2, 3, 4)),
+    (layers.UnitNormalization(axis=[1, 2]), (2, 3, 4)),
+    (layers.GaussianNoise(0.3, seed=2), (2, 3)),
+    (layers.ActivityRegularization(l1=0.01, l2=0.02), (2, 3)),
     (layers.Layer(name="plain", dtype="float64", autocast=False), (2, 3)),
     (layers.Dense(3, dtype="mixed_float16"), (2, 4)),
 ]
@@ -121,7 +133,7 @@ def test_round_trip(layer, shape):
     # With the same weights, the rebuilt layers compute the same thing.
     x = _inputs(shape)
     random = (layers.Dropout, layers.BatchNormalization, layers.RandomFlip, layers.RandomRotation, layers.RandomZoom,
-              layers.RandomTranslation)
+              layers.RandomTranslation, layers.GaussianNoise)
     kwargs = {"training": False} if isinstance(layer, random) else {}
     expected = _numpy(layer(x, **kwargs))
     for copy in (again, revived):
