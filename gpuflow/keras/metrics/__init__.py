@@ -14,22 +14,27 @@ from .accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCate
                        categorical_accuracy, in_top_k, sparse_categorical_accuracy,
                        sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
 from .base import Mean, MeanMetricWrapper, Metric, Sum
-from .confusion import AUC, Precision, Recall
+from .confusion import AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
+from .classification import CosineSimilarity, F1Score, FBetaScore, MeanIoU, cosine_similarity
 from .regression import MeanAbsoluteError, MeanSquaredError, RootMeanSquaredError
 
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
            "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "Precision",
-           "Recall", "AUC", "MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "accuracy",
+           "Recall", "AUC", "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "FBetaScore",
+           "F1Score", "MeanIoU", "CosineSimilarity", "cosine_similarity", "MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "accuracy",
            "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
            "sparse_top_k_categorical_accuracy", "in_top_k", "get", "serialize", "deserialize"]
 
 CLASSES = {c.__name__: c for c in (Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
                                    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, Precision, Recall, AUC,
-                                   MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError)}
+                                   MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError, TruePositives,
+                                   FalsePositives, TrueNegatives, FalseNegatives, FBetaScore, F1Score, MeanIoU,
+                                   CosineSimilarity)}
 FUNCTIONS = {fn.__name__: fn for fn in (accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
                                         top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
                                         mean_squared_error, mean_absolute_error, binary_crossentropy,
-                                        categorical_crossentropy, sparse_categorical_crossentropy, kl_divergence)}
+                                        categorical_crossentropy, sparse_categorical_crossentropy, kl_divergence,
+                                        cosine_similarity)}
 FUNCTIONS.update(acc=accuracy, mse=mean_squared_error, MSE=mean_squared_error, mae=mean_absolute_error,
                  MAE=mean_absolute_error, kld=kl_divergence, KLD=kl_divergence)
 # Keras 3 also resolves a class's snake_case name to a new instance ('root_mean_squared_error', 'auc'); a function

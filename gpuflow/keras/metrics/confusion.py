@@ -234,3 +234,37 @@ class AUC(Metric):
                 "summation_method": self.summation_method, "thresholds": self._init_thresholds,
                 "multi_label": self.multi_label, "num_labels": self.num_labels,
                 "label_weights": self.label_weights, "from_logits": self.from_logits}
+
+
+class _Count(_Thresholded):
+    """One of the weighted counts per threshold (a scalar for one threshold), as Keras' TruePositives & co."""
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(thresholds=thresholds, name=name, dtype=dtype)
+
+    def result(self):
+        value = getattr(self, self.counts[0]).value()
+        return value[0] if len(self.thresholds) == 1 else value
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype.name, "thresholds": self.init_thresholds}
+
+
+class TruePositives(_Count):
+    """The weighted number of positive labels predicted positive (> threshold, default 0.5)."""
+    counts = ("true_positives",)
+
+
+class FalsePositives(_Count):
+    """The weighted number of negative labels predicted positive (> threshold, default 0.5)."""
+    counts = ("false_positives",)
+
+
+class TrueNegatives(_Count):
+    """The weighted number of negative labels predicted negative (<= threshold, default 0.5)."""
+    counts = ("true_negatives",)
+
+
+class FalseNegatives(_Count):
+    """The weighted number of positive labels predicted negative (<= threshold, default 0.5)."""
+    counts = ("false_negatives",)
