@@ -1,5 +1,5 @@
 """`gf.linalg`."""
-from .ops.linalg_ops import matmul, tensordot  # noqa: F401
+from .ops.linalg_ops import matmul, matvec, tensordot  # noqa: F401
 from .ops.einsum import einsum  # noqa: F401
 from .ops.matrix_ops import (adjoint, band_part, diag, diag_part, matrix_transpose, norm, set_diag,  # noqa: F401
                              trace)

@@ -87,6 +87,12 @@ def hard_sigmoid(x):
     return ops.relu6(ops.convert_to_tensor(x) + 3.0) * (1.0 / 6.0)
 
 
+def mish(x):
+    """x * tanh(softplus(x)) (Misra, 2019)."""
+    x = ops.convert_to_tensor(x)
+    return x * ops.tanh(ops.softplus(x))
+
+
 def linear(x):
     """x unchanged (the identity; what `activation=None` means)."""
     return x
@@ -94,7 +100,7 @@ def linear(x):
 
 swish = silu
 _BY_NAME = {fn.__name__: fn for fn in (relu, leaky_relu, relu6, sigmoid, tanh, softmax, log_softmax, elu, selu, gelu,
-                                        silu, softplus, softsign, exponential, hard_sigmoid, linear)}
+                                        silu, softplus, softsign, exponential, hard_sigmoid, mish, linear)}
 _BY_NAME["swish"] = silu
 
 

@@ -13,7 +13,7 @@ from .array import reshape, transpose
 from .math import operands
 
 # What gf exports from this module (gpuflow/ops/__init__.py takes its __all__): a new public op goes here.
-__all__ = ["matmul", "tensordot"]
+__all__ = ["matmul", "matvec", "tensordot"]
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, name=None):
@@ -62,3 +62,14 @@ def tensordot(a, b, axes, name=None):
     a2 = reshape(transpose(a, a_free + a_axes), (math.prod(a.shape[i] for i in a_free), k))
     b2 = reshape(transpose(b, b_axes + b_free), (k, math.prod(b.shape[i] for i in b_free)))
     return reshape(matmul(a2, b2), [a.shape[i] for i in a_free] + [b.shape[i] for i in b_free])
+
+
+def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_sparse=False, name=None):
+    """a @ b for matrices a [..., M, N] and vectors b [..., N] (batch axes broadcast): [..., M], as
+    tf.linalg.matvec; transpose_a / adjoint_a use a's transpose."""
+    a, b = operands(a, b)
+    if a.ndim < 2 or b.ndim < 1:
+        raise InvalidArgumentError(f"matvec: needs a matrix (rank >= 2) and a vector (rank >= 1), got "
+                                   f"{a.dtype.name}{list(a.shape)} and {b.dtype.name}{list(b.shape)}")
+    product = matmul(a, reshape(b, tuple(b.shape) + (1,)), transpose_a=transpose_a, adjoint_a=adjoint_a)
+    return reshape(product, tuple(product.shape)[:-1])

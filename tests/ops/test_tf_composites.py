@@ -415,3 +415,22 @@ def test_name_scope():
     for bad in ("_x", "-x", "a b", 3):
         with pytest.raises(ValueError, match="is not a valid scope name"):
             gf.name_scope(bad)
+
+
+def test_matvec(device):
+    a, v = _rng(30).normal(size=(2, 3, 4)), _rng(31).normal(size=(4,))
+    np.testing.assert_allclose(gf.linalg.matvec(gf.constant(a), gf.constant(v)).numpy(), a @ v, rtol=1e-12)
+    w = _rng(32).normal(size=(2, 3))
+    np.testing.assert_allclose(gf.linalg.matvec(gf.constant(a), gf.constant(w), transpose_a=True).numpy(),
+                               np.einsum("bij,bi->bj", a, w), rtol=1e-12)
+    with pytest.raises(InvalidArgumentError, match="matvec: needs a matrix"):
+        gf.linalg.matvec(gf.constant(v), gf.constant(v))
+
+
+def test_mish_and_dataset_cardinality():
+    x = _rng(33).normal(size=(6,)).astype(np.float32) * 3
+    np.testing.assert_allclose(gf.keras.activations.get("mish")(gf.constant(x)).numpy(),
+                               x * np.tanh(np.logaddexp(0, x)), rtol=1e-5)
+    assert int(gf.data.experimental.cardinality(gf.data.Dataset.range(7).batch(2))) == 4
+    assert int(gf.data.experimental.cardinality(gf.data.Dataset.range(3).repeat())) == \
+        gf.data.experimental.INFINITE_CARDINALITY

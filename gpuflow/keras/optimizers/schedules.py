@@ -19,7 +19,7 @@ from ...tensor import Tensor
 from .._objects import Family
 
 # Public names: what the API reference shows and `import *` takes (imported helpers are not API).
-__all__ = ["CosineDecay", "ExponentialDecay", "InverseTimeDecay", "LearningRateSchedule", "PiecewiseConstantDecay",
+__all__ = ["CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay", "LearningRateSchedule", "PiecewiseConstantDecay",
            "PolynomialDecay", "deserialize", "serialize"]
 
 
@@ -33,7 +33,7 @@ def _step(step) -> float:
 
 class _HOST:
     """The formulas' operations on Python floats. `select` takes its branches as callables: only one is run."""
-    floor, ceil, cos, minimum, maximum = math.floor, math.ceil, math.cos, min, max
+    floor, ceil, cos, log, minimum, maximum = math.floor, math.ceil, math.cos, math.log, min, max
 
     @staticmethod
     def select(condition, if_true, if_false):
@@ -42,7 +42,7 @@ class _HOST:
 
 class _DEVICE:
     """The same on a float64 scalar tensor: both branches are computed and one is selected."""
-    floor, ceil, cos, minimum, maximum = ops.floor, ops.ceil, ops.cos, ops.minimum, ops.maximum
+    floor, ceil, cos, log, minimum, maximum = ops.floor, ops.ceil, ops.cos, ops.log, ops.minimum, ops.maximum
 
     @staticmethod
     def select(condition, if_true, if_false):
@@ -208,6 +208,35 @@ class CosineDecay(_Formula):
                 "warmup_steps": self.warmup_steps}
 
 
+class CosineDecayRestarts(_Formula):
+    """Cosine decay from initial_learning_rate to alpha * it over first_decay_steps, then restarted (SGDR): each
+    period t_mul times as long as the last, its peak m_mul times as high (Keras 3)."""
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
+                 name="SGDRDecay"):
+        self.initial_learning_rate = initial_learning_rate
+        self.first_decay_steps = _positive("CosineDecayRestarts", "first_decay_steps", first_decay_steps)
+        if t_mul <= 0 or m_mul < 0:
+            raise ValueError(f"CosineDecayRestarts: t_mul must be > 0 and m_mul >= 0, got {t_mul} and {m_mul}")
+        self.t_mul, self.m_mul, self.alpha, self.name = float(t_mul), float(m_mul), alpha, name
+
+    def _formula(self, step, m):
+        fraction = step / self.first_decay_steps
+        if self.t_mul == 1.0:  # periods of one length
+            restarts = m.floor(fraction)
+            fraction = fraction - restarts
+        else:  # period k lasts t_mul ** k: the restart count from the geometric sum
+            restarts = m.floor(m.log(1.0 - fraction * (1.0 - self.t_mul)) / math.log(self.t_mul))
+            before = (1.0 - self.t_mul ** restarts) / (1.0 - self.t_mul)
+            fraction = (fraction - before) / self.t_mul ** restarts
+        cosine = 0.5 * self.m_mul ** restarts * (1.0 + m.cos(math.pi * fraction))
+        return self.initial_learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "first_decay_steps": self.first_decay_steps,
+                "t_mul": self.t_mul, "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
+
+
 _FAMILY = Family("learning-rate schedule", [ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
-                                              InverseTimeDecay, CosineDecay])
+                                              InverseTimeDecay, CosineDecay, CosineDecayRestarts])
 serialize, deserialize = _FAMILY.serialize, _FAMILY.deserialize

@@ -125,3 +125,27 @@ def test_only_the_built_in_formulas_run_on_a_device():
     for schedule in (Own(), Tweaked(0.1, 10, 0.5), Called(0.1, 10)):
         assert schedules.rate_on_device(schedule, None) is None
         assert schedules.rate_on_device(schedule, gf.constant(1.0, dtype="float64")) is None
+
+
+def _sgdr_reference(step, initial, first, t_mul, m_mul, alpha):
+    """Keras 3's CosineDecayRestarts, written out with a loop over the periods."""
+    start, length, peak = 0.0, float(first), 1.0
+    while step >= start + length:
+        start, length, peak = start + length, length * t_mul, peak * m_mul
+    cosine = 0.5 * peak * (1 + np.cos(np.pi * (step - start) / length))
+    return initial * ((1 - alpha) * cosine + alpha)
+
+
+@pytest.mark.parametrize("t_mul, m_mul, alpha", [(2.0, 0.5, 0.1), (1.0, 1.0, 0.0), (1.5, 0.8, 0.05)])
+def test_cosine_decay_restarts(t_mul, m_mul, alpha):
+    schedule = gf.keras.optimizers.schedules.CosineDecayRestarts(0.3, 10, t_mul=t_mul, m_mul=m_mul, alpha=alpha)
+    from gpuflow.keras.optimizers import schedules as module
+    for step in (0, 3, 9, 10, 11, 29, 30, 47, 100):
+        expected = _sgdr_reference(step, 0.3, 10, t_mul, m_mul, alpha)
+        assert float(schedule(step)) == pytest.approx(expected, rel=1e-5, abs=1e-7)
+        on_device = schedule._formula(gf.constant(float(step), gf.float64), module._DEVICE)
+        assert float(on_device) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    again = gf.keras.optimizers.schedules.deserialize(gf.keras.optimizers.schedules.serialize(schedule))
+    assert again.get_config() == schedule.get_config()
+    with pytest.raises(ValueError, match="t_mul must be > 0"):
+        gf.keras.optimizers.schedules.CosineDecayRestarts(0.1, 10, t_mul=0.0)
