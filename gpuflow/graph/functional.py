@@ -9,7 +9,7 @@ the branch taken runs; inside a gf.function every branch is traced and the one t
 """
 from __future__ import annotations
 
-from .. import nest
+from .. import nest, ops
 from ..errors import InvalidArgumentError
 from ..tensor import Tensor, TensorSpec
 from .control_flow import _is_symbolic, _truth, cond
@@ -19,7 +19,6 @@ __all__ = ["map_fn", "vectorized_map", "scan", "foldl", "foldr", "case", "switch
 
 def _elements(op, elems):
     """(flat tensors of elems, their common length along axis 0)."""
-    from .. import ops
     flat = [t if isinstance(t, Tensor) else ops.convert_to_tensor(t) for t in nest.flatten(elems)]
     if not flat:
         raise ValueError(f"{op}: elems holds no tensor")
@@ -32,7 +31,6 @@ def _elements(op, elems):
 
 def _stacked(results, signature, elems_flat, structure):
     """The per-element results stacked along a new axis 0 (n = 0: empty tensors of the signature's specs)."""
-    from .. import ops
     if results:
         return nest.map_structure(lambda *parts: ops.stack(list(parts)), *results)
     specs = nest.flatten(signature) if signature is not None else [TensorSpec(t.shape[1:], t.dtype) for t in elems_flat]
@@ -62,52 +60,44 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True, sw
          infer_shape=True, reverse=False, name=None):
     """acc = fn(acc, x) for each element x of elems (along axis 0; from the end with reverse=True), every acc
     stacked, as tf.scan. Without an initializer the first element starts the scan and is the first result."""
-    flat, n = _elements("scan", elems)
-    order = list(range(n))[::-1] if reverse else list(range(n))
-    rows = [nest.pack_sequence_as(elems, [t[k] for t in flat]) for k in order]
-    if initializer is None:
-        if not rows:
-            raise InvalidArgumentError("scan: elems is empty and there is no initializer to start from")
-        acc, rows, results = rows[0], rows[1:], [rows[0]]
-    else:
-        acc, results = initializer, []
-    for row in rows:
-        acc = fn(acc, row)
-        results.append(acc)
-    if reverse:
-        results = results[::-1]
-    if not results:  # nothing scanned: empty tensors shaped like the initializer
-        from .. import ops
+    accs = _accumulate("scan", fn, elems, initializer, reverse)
+    if not accs:  # nothing scanned: empty tensors shaped like the initializer
         return nest.map_structure(lambda t: ops.zeros((0,) + tuple(ops.convert_to_tensor(t).shape),
                                                       ops.convert_to_tensor(t).dtype), initializer)
-    from .. import ops
-    return nest.map_structure(lambda *parts: ops.stack([ops.convert_to_tensor(p) for p in parts]), *results)
+    accs = accs[::-1] if reverse else accs
+    return nest.map_structure(lambda *parts: ops.stack([ops.convert_to_tensor(p) for p in parts]), *accs)
 
 
 def foldl(fn, elems, initializer=None, parallel_iterations=10, back_prop=True, swap_memory=False, name=None):
     """acc = fn(acc, x) over the elements of elems from the first, as tf.foldl; returns the last acc. Without an
     initializer the first element starts."""
-    return _fold("foldl", fn, elems, initializer, reverse=False)
+    accs = _accumulate("foldl", fn, elems, initializer, reverse=False)
+    return accs[-1] if accs else initializer
 
 
 def foldr(fn, elems, initializer=None, parallel_iterations=10, back_prop=True, swap_memory=False, name=None):
     """foldl from the last element, as tf.foldr."""
-    return _fold("foldr", fn, elems, initializer, reverse=True)
+    accs = _accumulate("foldr", fn, elems, initializer, reverse=True)
+    return accs[-1] if accs else initializer
 
 
-def _fold(op, fn, elems, initializer, reverse):
+def _accumulate(op, fn, elems, initializer, reverse):
+    """The acc after each element of acc = fn(acc, element), in the order taken; without an initializer the first
+    element is the first acc."""
     flat, n = _elements(op, elems)
-    order = list(range(n))[::-1] if reverse else list(range(n))
+    order = range(n - 1, -1, -1) if reverse else range(n)
     rows = [nest.pack_sequence_as(elems, [t[k] for t in flat]) for k in order]
     if initializer is None:
         if not rows:
             raise InvalidArgumentError(f"{op}: elems is empty and there is no initializer to start from")
-        acc, rows = rows[0], rows[1:]
+        accs, rows = [rows[0]], rows[1:]
     else:
-        acc = initializer
+        accs = []
+    acc = accs[0] if accs else initializer
     for row in rows:
         acc = fn(acc, row)
-    return acc
+        accs.append(acc)
+    return accs
 
 
 def switch_case(branch_index, branch_fns, default=None, name=None):
