@@ -292,7 +292,8 @@ class _CustomRegions:
             pause, start = self.open.pop()
             pause.__exit__(None, None, None)
             env = self.env
-            self.note([env[s.index] for s in r.inputs], r.variables, [env[s.index] for s in r.outputs], r.grad_fn, start)
+            self.note([env[s.index] for s in r.inputs], r.variables, [env[s.index] for s in r.outputs], r.grad_fn,
+                      start)
         for _ in self.starts.get(i, ()):
             pause = self.paused_tapes()
             pause.__enter__()

@@ -4,8 +4,8 @@ from __future__ import annotations
 import importlib
 
 _SUBMODULES = ("activations", "backend", "callbacks", "config", "constraints", "datasets", "initializers", "layers",
-               "losses", "metrics", "mixed_precision", "models", "optimizers", "preprocessing", "regularizers", "saving",
-               "utils")
+               "losses", "metrics", "mixed_precision", "models", "optimizers", "preprocessing", "regularizers",
+               "saving", "utils")
 _FROM_MODELS = ("Model", "Sequential")
 
 

@@ -488,8 +488,8 @@ class CategoricalHinge(LossFunctionWrapper):
 
 class BinaryFocalCrossentropy(LossFunctionWrapper):
     """Binary cross-entropy down-weighting easy examples by (1 - p_t) ** gamma, reduced over the batch."""
-    __init__ = _init_for(binary_focal_crossentropy, "binary_focal_crossentropy", apply_class_balancing=False, alpha=0.25,
-                         gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1)
+    __init__ = _init_for(binary_focal_crossentropy, "binary_focal_crossentropy", apply_class_balancing=False,
+                         alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1)
 
 
 mse = MSE = mean_squared_error

@@ -30,8 +30,8 @@ def global_norm(t_list, name=None):
         raise ValueError("global_norm: t_list holds no tensor (every entry is None)")
     tensors = floats("global_norm", *operands(*tensors))
     if len({t.dtype for t in tensors}) > 1:
-        raise TypeError(f"global_norm: the tensors have different dtypes ({', '.join(sorted({t.dtype.name for t in tensors}))}"
-                        f"); cast them to one first")
+        names = ", ".join(sorted({t.dtype.name for t in tensors}))
+        raise TypeError(f"global_norm: the tensors have different dtypes ({names}); cast them to one first")
     return sqrt(add_n([reduce_sum(square(t)) for t in tensors]))
 
 

@@ -21,9 +21,10 @@ from .regression import MeanAbsoluteError, MeanSquaredError, RootMeanSquaredErro
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
            "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "Precision",
            "Recall", "AUC", "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "FBetaScore",
-           "F1Score", "MeanIoU", "CosineSimilarity", "cosine_similarity", "MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "accuracy",
-           "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
-           "sparse_top_k_categorical_accuracy", "in_top_k", "get", "serialize", "deserialize"]
+           "F1Score", "MeanIoU", "CosineSimilarity", "cosine_similarity", "MeanSquaredError", "MeanAbsoluteError",
+           "RootMeanSquaredError", "accuracy", "binary_accuracy", "categorical_accuracy",
+           "sparse_categorical_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+           "in_top_k", "get", "serialize", "deserialize"]
 
 CLASSES = {c.__name__: c for c in (Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
                                    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, Precision, Recall, AUC,

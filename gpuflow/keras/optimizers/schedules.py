@@ -19,8 +19,8 @@ from ...tensor import Tensor
 from .._objects import Family
 
 # Public names: what the API reference shows and `import *` takes (imported helpers are not API).
-__all__ = ["CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay", "LearningRateSchedule", "PiecewiseConstantDecay",
-           "PolynomialDecay", "deserialize", "serialize"]
+__all__ = ["CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay", "LearningRateSchedule",
+           "PiecewiseConstantDecay", "PolynomialDecay", "deserialize", "serialize"]
 
 
 def _step(step) -> float:
