@@ -15,7 +15,8 @@ import gpuflow
 def _lazy_modules():
     names = [m.name for m in pkgutil.walk_packages(gpuflow.__path__, "gpuflow.") if not m.name.endswith("__main__")]
     code = "import sys, gpuflow; print('\\n'.join(sorted(m for m in sys.modules if m.startswith('gpuflow'))))"
-    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(run.stdout.split())
     return [name for name in names if name not in loaded]
 
 

@@ -10,7 +10,8 @@ from ._util import normalize_axis
 from .array import transpose
 from .array import gather, squeeze
 from .clip_ops import clip_by_norm
-from .math import abs, elu, exp, log1p, maximum, operands, reduce_mean, reduce_sum, rsqrt, square, subtract  # noqa: A004
+from .math import (abs, elu, exp, log1p, maximum, operands, reduce_mean, reduce_sum, rsqrt,  # noqa: A004
+                   square, subtract)
 from .safe_math import floats
 
 
