@@ -17,6 +17,6 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, 
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 from .padding import ZeroPadding1D, ZeroPadding2D  # noqa: F401
 from .wrappers import TimeDistributed  # noqa: F401
-from .attention import MultiHeadAttention  # noqa: F401
+from .attention import AdditiveAttention, Attention, MultiHeadAttention  # noqa: F401
 from .reshaping import Cropping1D, Cropping2D, RepeatVector, UpSampling1D, UpSampling2D  # noqa: F401
 from .activation_layers import ELU, ActivityRegularization, GaussianNoise, PReLU, UnitNormalization  # noqa: F401

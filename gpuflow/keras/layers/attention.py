@@ -143,3 +143,86 @@ def _large_negative(dtype):
     """What a masked score becomes: Keras' -1e9, or half's largest negative in float16."""
     return -65500.0 if dtype == dtypes.float16 else -1e9
 
+
+
+class Attention(Layer):
+    """Dot-product attention (Luong), as Keras 3's: called on [query, value] or [query, value, key] of shapes
+    [batch, Tq, dim] and [batch, Tv, dim], it returns softmax(scores) @ value, scores = query @ key^T (times a
+    learned scalar with use_scale=True). score_mode='concat' scores sum(tanh(query + key)) instead. `mask`
+    = [query_mask, value_mask]: value positions masked out get no weight, masked query rows give zeros."""
+
+    def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if score_mode not in ("dot", "concat"):
+            raise ValueError(f"{self.name} (Attention): score_mode must be 'dot' or 'concat', got {score_mode!r}")
+        self.use_scale, self.score_mode, self.dropout, self.seed = bool(use_scale), score_mode, float(dropout), seed
+        self.scale = self.concat_score_weight = None
+
+    def build(self, input_shape):
+        if self.use_scale:
+            self.scale = self.add_weight("scale", (), initializer="ones")
+        if self.score_mode == "concat":
+            self.concat_score_weight = self.add_weight("concat_score_weight", (), initializer="ones")
+
+    def _scores(self, query, key):
+        if self.score_mode == "dot":
+            scores = einsum("btd,bsd->bts", query, key)
+            return scores * self.scale if self.scale is not None else scores
+        summed = query[:, :, None, :] + key[:, None, :, :]
+        if self.scale is not None:
+            summed = summed * self.scale
+        return self.concat_score_weight * ops.reduce_sum(ops.tanh(summed), axis=-1)
+
+    def call(self, inputs, mask=None, return_attention_scores=False, training=None, use_causal_mask=False):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) not in (2, 3):
+            raise ValueError(f"{self.name} ({type(self).__name__}): call it on [query, value] or [query, value, key]")
+        query, value = inputs[0], inputs[1]
+        key = inputs[2] if len(inputs) == 3 else value
+        for what, t in (("query", query), ("value", value), ("key", key)):
+            if t.ndim != 3:
+                raise ValueError(f"{self.name} ({type(self).__name__}): {what} must be [batch, steps, dim], got "
+                                 f"shape {tuple(t.shape)}")
+        scores = self._scores(query, key)
+        query_mask, value_mask = (list(mask) + [None, None])[:2] if isinstance(mask, (list, tuple)) else (None, None)
+        allowed = None
+        if value_mask is not None:
+            allowed = ops.cast(ops.convert_to_tensor(value_mask), dtypes.bool)[:, None, :]
+        if use_causal_mask:
+            t, s = scores.shape[1], scores.shape[2]
+            lower = (ops.range(s)[None, :] <= ops.range(t)[:, None])[None]
+            allowed = lower if allowed is None else ops.logical_and(allowed, lower)
+        if allowed is not None:
+            scores = ops.where(allowed, scores, _large_negative(scores.dtype))
+        probs = softmax(scores, axis=-1)
+        dropped = dropout(probs, self.dropout, seed=self.seed) if training and self.dropout else probs
+        output = einsum("bts,bsd->btd", dropped, value)
+        if query_mask is not None:
+            output = output * ops.cast(ops.convert_to_tensor(query_mask), output.dtype)[:, :, None]
+        return (output, probs) if return_attention_scores else output
+
+    def get_config(self):
+        return {**super().get_config(), "use_scale": self.use_scale, "score_mode": self.score_mode,
+                "dropout": self.dropout, "seed": self.seed}
+
+
+class AdditiveAttention(Attention):
+    """Additive attention (Bahdanau), as Keras 3's: scores = sum(scale * tanh(query + key)) over dim, scale a
+    learned vector (use_scale=True); otherwise as Attention."""
+
+    def __init__(self, use_scale=True, dropout=0.0, seed=None, **kwargs):
+        super().__init__(use_scale=use_scale, score_mode="dot", dropout=dropout, seed=seed, **kwargs)
+
+    def build(self, input_shape):
+        dim = TensorShape(input_shape[0] if isinstance(input_shape, (list, tuple)) and
+                          isinstance(input_shape[0], (list, tuple, TensorShape)) else input_shape)[-1]
+        if self.use_scale:
+            self.scale = self.add_weight("scale", (dim,), initializer="glorot_uniform")
+
+    def _scores(self, query, key):
+        summed = ops.tanh(query[:, :, None, :] + key[:, None, :, :])
+        return ops.reduce_sum(summed * self.scale if self.scale is not None else summed, axis=-1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("score_mode")
+        return config

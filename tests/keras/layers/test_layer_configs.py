@@ -77,6 +77,8 @@ LAYERS = [
     (layers.MultiHeadAttention(2, 3, value_dim=4, dropout=0.1, use_bias=False, output_shape=6, seed=3,
                                kernel_initializer=initializers.HeNormal(seed=4), kernel_regularizer="l2"), (2, 4, 5)),
     (layers.MultiHeadAttention(1, 2, bias_initializer="ones"), (2, 3, 2)),
+    (layers.Attention(use_scale=True, score_mode="concat", dropout=0.2, seed=1), [(2, 3, 4), (2, 5, 4)]),
+    (layers.AdditiveAttention(use_scale=False), [(2, 3, 4), (2, 5, 4), (2, 5, 4)]),
     (layers.RepeatVector(3), (2, 4)),
     (layers.Cropping1D((1, 2)), (2, 5, 3)),
     (layers.Cropping2D(((1, 0), (0, 2)), data_format="channels_first"), (2, 3, 4, 5)),
