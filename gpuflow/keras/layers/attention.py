@@ -103,18 +103,15 @@ class MultiHeadAttention(Layer):
         k = self._project("key", "bsd,dhk->bshk", key)
         v = self._project("value", "bsd,dhv->bshv", value)
         scores = einsum("bthk,bshk->bhts", q, k)
-        mask = self._mask(attention_mask, use_causal_mask, query.shape[1], key.shape[1], scores)
-        if mask is not None:
-            scores = ops.where(mask, scores, _large_negative(scores.dtype))
-        probs = softmax(scores, axis=-1)
-        dropped = dropout(probs, self.dropout, seed=self.seed) if training and self.dropout else probs
+        mask = self._mask(attention_mask, use_causal_mask, query.shape[1], key.shape[1])
+        probs, dropped = _attention_probs(scores, mask, self.dropout, self.seed, training)
         attended = einsum("bhts,bshv->bthv", dropped, v)
         output = self._project("attention_output", "bthv,hvo->bto", attended)
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(output))
         return (output, probs) if return_attention_scores else output
 
-    def _mask(self, attention_mask, causal, t, s, scores):
+    def _mask(self, attention_mask, causal, t, s):
         """The boolean [batch or 1, 1, query seq, key seq] mask of the allowed pairs, or None."""
         mask = None
         if attention_mask is not None:
@@ -126,9 +123,8 @@ class MultiHeadAttention(Layer):
                                  f"seq], got shape {tuple(mask.shape)}")
             mask = mask[:, None]
         if causal:
-            rows = ops.range(t)[:, None] + (s - t)  # a query attends to keys up to its own position (right-aligned)
-            lower = ops.range(s)[None, :] <= rows
-            mask = lower[None, None] if mask is None else ops.logical_and(mask, lower[None, None])
+            lower = _causal(t, s)[None, None]
+            mask = lower if mask is None else ops.logical_and(mask, lower)
         return mask
 
     def get_config(self):
@@ -137,6 +133,20 @@ class MultiHeadAttention(Layer):
                   "output_shape": self.output_shape_, "attention_axes": self.attention_axes, "seed": self.seed}
         config.update({option: _module(option).serialize(getattr(self, option)) for option in OPTIONS})
         return config
+
+
+def _causal(t, s):
+    """[t, s]: True where key position <= query position, as Keras' causal mask (counted from the first)."""
+    return ops.range(s)[None, :] <= ops.range(t)[:, None]
+
+
+def _attention_probs(scores, allowed, rate, seed, training):
+    """(softmax of the scores over the last axis, pairs not `allowed` given none; the same after dropout at `rate`
+    in training)."""
+    if allowed is not None:
+        scores = ops.where(allowed, scores, _large_negative(scores.dtype))
+    probs = softmax(scores, axis=-1)
+    return probs, dropout(probs, rate, seed=seed) if training and rate else probs
 
 
 def _large_negative(dtype):
@@ -188,13 +198,9 @@ class Attention(Layer):
         if value_mask is not None:
             allowed = ops.cast(ops.convert_to_tensor(value_mask), dtypes.bool)[:, None, :]
         if use_causal_mask:
-            t, s = scores.shape[1], scores.shape[2]
-            lower = (ops.range(s)[None, :] <= ops.range(t)[:, None])[None]
+            lower = _causal(scores.shape[1], scores.shape[2])[None]
             allowed = lower if allowed is None else ops.logical_and(allowed, lower)
-        if allowed is not None:
-            scores = ops.where(allowed, scores, _large_negative(scores.dtype))
-        probs = softmax(scores, axis=-1)
-        dropped = dropout(probs, self.dropout, seed=self.seed) if training and self.dropout else probs
+        probs, dropped = _attention_probs(scores, allowed, self.dropout, self.seed, training)
         output = einsum("bts,bsd->btd", dropped, value)
         if query_mask is not None:
             output = output * ops.cast(ops.convert_to_tensor(query_mask), output.dtype)[:, :, None]

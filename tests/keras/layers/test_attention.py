@@ -61,6 +61,9 @@ def test_causal_mask_and_no_bias():
     out = layer(gf.constant(x), use_causal_mask=True)
     np.testing.assert_allclose(out.numpy(), _reference(layer, x, x, causal=True)[0], rtol=1e-9, atol=1e-12)
     assert len(layer.weights) == 4
+    query, memory = _rand((2, 3, 4), 10), _rand((2, 5, 4), 11)  # Keras' causal mask counts from the first position
+    np.testing.assert_allclose(layer(gf.constant(query), gf.constant(memory), use_causal_mask=True).numpy(),
+                               _reference(layer, query, memory, causal=True)[0], rtol=1e-9, atol=1e-12)
     # the first position attends to itself only: changing later positions leaves it as it was
     changed = x.copy()
     changed[:, 1:] += 1.0
