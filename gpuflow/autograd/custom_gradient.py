@@ -86,17 +86,14 @@ def node_count():
     return None if trace is None else len(trace.graph.nodes)
 
 
-@contextlib.contextmanager
 def paused_tapes():
-    """Every tape of this thread stops recording for the block (traces go on tracing)."""
-    tapes = [t for t in traces.stack if isinstance(t, GradientTape) and t._recording]
-    for tape in tapes:
-        tape._recording = False
-    try:
-        yield
-    finally:
-        for tape in tapes:
-            tape._recording = True
+    """Every tape of this thread stops recording for the block (traces go on tracing): each tape's own
+    stop_recording, entered together."""
+    stack = contextlib.ExitStack()
+    for tape in traces.stack:
+        if isinstance(tape, GradientTape):
+            stack.enter_context(tape.stop_recording())
+    return stack
 
 
 class Region:
