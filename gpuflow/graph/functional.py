@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import nest, ops
 from ..errors import InvalidArgumentError
+from ..ops._util import host_int
 from ..tensor import Tensor, TensorSpec
 from .control_flow import _is_symbolic, _truth, cond
 
@@ -112,7 +113,7 @@ def switch_case(branch_index, branch_fns, default=None, name=None):
         raise ValueError(f"switch_case: branch keys repeat: {[k for k, _ in pairs]}")
     default = pairs[-1][1] if default is None else default
     if not _is_symbolic(branch_index):
-        index = int(branch_index.numpy()) if isinstance(branch_index, Tensor) else int(branch_index)
+        index = host_int(branch_index)
         return dict(pairs).get(index, default)()
     if branch_index.shape != () or not branch_index.dtype.is_integer:
         raise InvalidArgumentError(f"switch_case: branch_index must be a scalar integer tensor, got "

@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..errors import InvalidArgumentError
-from ..tensor import TensorSpec
+from ..tensor import Tensor, TensorSpec
+
+
+def host_int(value) -> int:
+    """A Python int from a number or a 0-d tensor (read back to the host: the value sizes an output)."""
+    return int(value.numpy()) if isinstance(value, Tensor) else int(value)
 
 
 def broadcast_shapes(op: str, *shapes) -> tuple:

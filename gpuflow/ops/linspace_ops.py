@@ -7,7 +7,7 @@ import numpy as np
 from .. import dtypes
 from ..errors import InvalidArgumentError
 from ..tensor import Tensor
-from ._util import normalize_axis
+from ._util import host_int, normalize_axis
 from .array import broadcast_to, concat, expand_dims, reshape
 from .creation import constant, range as _range
 from .math import cast, divide, operands, subtract
@@ -23,7 +23,7 @@ def linspace(start, stop, num, name=None, axis=0):
     if not isinstance(start, Tensor) and not isinstance(stop, Tensor):
         start = constant(start, dtypes.float32 if np.asarray(start).dtype.kind in "iub" else None)
     start, stop = floats("linspace", *operands(start, stop))
-    num = int(num.numpy()) if isinstance(num, Tensor) else int(num)
+    num = host_int(num)
     if num < 0:
         raise InvalidArgumentError(f"linspace: num must be >= 0, got {num}")
     shape = np.broadcast_shapes(tuple(start.shape), tuple(stop.shape))

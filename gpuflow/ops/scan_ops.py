@@ -1,9 +1,8 @@
 """Public scans with TensorFlow's names: cumsum, cumprod, cumulative_logsumexp."""
 from __future__ import annotations
 
-from ..tensor import Tensor
 from . import scan_prims
-from ._util import normalize_axis
+from ._util import host_int, normalize_axis
 from .math import operands
 
 __all__ = ["cumsum", "cumprod", "cumulative_logsumexp"]
@@ -11,7 +10,7 @@ __all__ = ["cumsum", "cumprod", "cumulative_logsumexp"]
 
 def _scan(prim, x, axis, exclusive, reverse):
     x = operands(x)[0]
-    axis = int(axis.numpy()) if isinstance(axis, Tensor) else int(axis)
+    axis = host_int(axis)
     return prim(x, axis=normalize_axis(prim.name, axis, x.ndim), exclusive=bool(exclusive), reverse=bool(reverse))
 
 

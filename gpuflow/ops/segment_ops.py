@@ -11,10 +11,10 @@ import numpy as np
 
 from .. import devices, dtypes
 from ..errors import InvalidArgumentError
-from ..tensor import Symbol, Tensor
+from ..tensor import Symbol
 from ..tensor.convert import tensor_on_device_of
 from . import scatter_prims as sp
-from ._util import require
+from ._util import host_int, require
 from .array import reshape
 from .creation import constant, fill, zeros
 from .math import add, cast, greater, greater_equal, less, logical_and, maximum, multiply, operands, reduce_all, \
@@ -22,10 +22,6 @@ from .math import add, cast, greater, greater_equal, less, logical_and, maximum,
 
 __all__ = ["unsorted_segment_sum", "unsorted_segment_max", "unsorted_segment_min", "unsorted_segment_mean",
            "segment_sum", "segment_max", "segment_min", "segment_mean", "bincount", "confusion_matrix"]
-
-
-def _int(value):
-    return int(value.numpy()) if isinstance(value, Tensor) else int(value)
 
 
 def _segment_rows(op, data, segment_ids):
@@ -42,7 +38,7 @@ def _segment_rows(op, data, segment_ids):
 def _unsorted(op, data, segment_ids, num_segments, reduction, empty):
     """Rows of data combined into num_segments rows by id; a segment no id names holds `empty`."""
     x, ids, rows, k = _segment_rows(op, data, segment_ids)
-    n = _int(num_segments)
+    n = host_int(num_segments)
     if n < 0:
         raise InvalidArgumentError(f"{op}: num_segments must be >= 0, got {n}")
     with devices.device(x._device):
@@ -146,9 +142,9 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int
     lo, hi = (int(reduce_min(flat).numpy()), int(reduce_max(flat).numpy())) if size else (0, -1)
     if lo < 0:
         raise InvalidArgumentError(f"bincount: arr must be non-negative, found {lo}")
-    bins = max(hi + 1, 0 if minlength is None else _int(minlength))
+    bins = max(hi + 1, 0 if minlength is None else host_int(minlength))
     if maxlength is not None:
-        bins = min(bins, _int(maxlength))
+        bins = min(bins, host_int(maxlength))
     if weights is None:
         with devices.device(a._device):
             values = fill(a.shape, 1, dtype=dtypes.as_dtype(dtype))
@@ -188,12 +184,12 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
             else (0, -1)
         plo, phi = (int(v) for v in (reduce_min(predictions).numpy(), reduce_max(predictions).numpy())) \
             if labels.shape[0] else (0, -1)
-        n = max(hi, phi) + 1 if num_classes is None else _int(num_classes)
+        n = max(hi, phi) + 1 if num_classes is None else host_int(num_classes)
         if min(lo, plo) < 0 or max(hi, phi) >= n:
             raise InvalidArgumentError(f"confusion_matrix: labels ({lo} to {hi}) and predictions ({plo} to {phi}) "
                                        f"must lie in [0, {n}) (num_classes {n})")
     else:
-        n = _int(num_classes)
+        n = host_int(num_classes)
     # A pair outside the classes (only possible in a traced call) gets an id past the end: the scatter's error.
     valid = logical_and(logical_and(greater_equal(labels, 0), less(labels, n)),
                         logical_and(greater_equal(predictions, 0), less(predictions, n)))

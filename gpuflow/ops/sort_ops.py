@@ -8,10 +8,9 @@ import collections
 
 from .. import dtypes
 from ..errors import InvalidArgumentError
-from ..tensor import Tensor
 from ..tensor.convert import tensor_on_device_of
 from . import sort_prims
-from ._util import normalize_axis
+from ._util import host_int, normalize_axis
 from .array import gather, strided, transpose
 from .math import cast, greater, is_finite, less, logical_and, operands, reduce_all, reduce_sum, where
 
@@ -62,7 +61,7 @@ def top_k(input, k=1, sorted=True, index_type=dtypes.int32, name=None):  # noqa:
     first; equal values come in order of position, so ties go to the lower index. `sorted=False` is
     accepted and gives them sorted too (TF allows any order then)."""
     x = operands(input)[0]
-    k = int(k.numpy()) if isinstance(k, Tensor) else int(k)
+    k = host_int(k)
     if x.ndim == 0 or not 0 <= k <= x.shape[-1]:
         raise InvalidArgumentError(f"top_k: k = {k} must be in [0, {x.shape[-1] if x.ndim else 0}] (the size of the "
                                    f"last axis of {x.dtype.name}{list(x.shape)}), and the input needs rank >= 1")
@@ -87,7 +86,7 @@ def in_top_k(targets, predictions, k, name=None):
         raise InvalidArgumentError(
             f"in_top_k: needs float predictions [batch, classes] and integer targets [batch], got predictions "
             f"{predictions.dtype.name}{list(predictions.shape)} and targets {targets.dtype.name}{list(targets.shape)}")
-    k = int(k.numpy()) if isinstance(k, Tensor) else int(k)
+    k = host_int(k)
     classes = predictions.shape[1]
     valid = logical_and(targets >= 0, less(targets, classes))
     safe = where(valid, targets, 0)  # a gather inside the rows; the invalid ones are answered False below
