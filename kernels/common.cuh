@@ -9,7 +9,7 @@
 // nowhere else.
 #pragma once
 
-#ifndef GPUFLOW_SIM
+#if !defined(GPUFLOW_SIM) && !defined(GPUFLOW_HOST)
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
 #endif
@@ -44,6 +44,12 @@ template <> __device__ __forceinline__ __nv_bfloat16 store<__nv_bfloat16>(float 
 
 // A grid-stride loop over [0, n): correct for any launch shape, so the launcher may
 // pick few blocks (the simulator does) or one per 256 elements (a GPU does).
+#ifdef GPUFLOW_HOST
+// The host build (kernels/host/cuda_host.h): one thread runs the grid, as one loop whose iterations are
+// independent, so the vectorizer need not prove that an output buffer is not an input (in place, it is).
+#define GF_GRID_STRIDE_LOOP(i, n) _Pragma("GCC ivdep") for (gf::index_t i = 0; i < (n); ++i)
+#else
 #define GF_GRID_STRIDE_LOOP(i, n)                                                    \
   for (gf::index_t i = (gf::index_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
        i += (gf::index_t)blockDim.x * gridDim.x)
+#endif

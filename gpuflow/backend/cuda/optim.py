@@ -49,17 +49,23 @@ def _scalars(kernel, slots, hyper, acc):
 def update(backend, name, p, g, *arrays, out=None, **hyper):
     """`out`: buffers for the new (param, *slots), e.g. the inputs' own (the update in place: each element is
     read, then written, by one thread, so a buffer may be an input and an output at once)."""
+    outs = list(out) if out is not None else [backend.xp.empty_like(p) for _ in range(1 + len(RULES[name][0]))]
+    if p.size:
+        kernel, args = kernel_args(name, p, g, arrays, outs, hyper)
+        backend.kernel("optim.cu", kernel)((backend.grid_for(p.size),), (256,), args)
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def kernel_args(name, p, g, arrays, outs, hyper):
+    """(the optim.cu kernel's name expression, its arguments) for update `name` of one tensor: `arrays` are its
+    slots and `step`, `outs` the buffers of the new (param, *slots). The host build (graph/fusion/host_update.py)
+    calls the same kernels with the same arguments."""
     *slot_arrays, step = arrays
     kernel, kernel_slots = _KERNELS[name]
     slots = dict(zip(RULES[name][0], slot_arrays))
-    dtype = p.dtype
-    outs = list(out) if out is not None else [backend.xp.empty_like(p) for _ in range(1 + len(slots))]
     out_slots = dict(zip(RULES[name][0], outs[1:]))
     ins = [slots.get(s, p) for s in kernel_slots]
     outs_args = [out_slots.get(s, outs[0]) for s in kernel_slots]
-    n = p.size
-    if n:
-        acc = np.float64 if dtype == np.float64 else np.float32  # the kernel's acc_t<T>
-        args = [p, g, *ins, outs[0], *outs_args, np.int64(n), step, *_scalars(kernel, slots, hyper, acc)]
-        backend.kernel("optim.cu", f"{kernel}<{ctype(p)}>")((backend.grid_for(n),), (256,), tuple(args))
-    return outs[0] if len(outs) == 1 else tuple(outs)
+    acc = np.float64 if p.dtype == np.float64 else np.float32  # the kernel's acc_t<T>
+    args = [p, g, *ins, outs[0], *outs_args, np.int64(p.size), step, *_scalars(kernel, slots, hyper, acc)]
+    return f"{kernel}<{ctype(p)}>", tuple(args)

@@ -4,8 +4,8 @@
 
 groups.py decides what fuses and rewrites the graph; program.py describes a fused kernel; codegen.py writes
 its CUDA source on kernels/fused.cuh; kernel.py runs it on cuda and sim; multi_update.py makes one kernel of
-an optimizer step's per-parameter updates. On cpu only the updates group (one NumPy call for all, made once):
-an elementwise chain gains nothing there, NumPy runs its ops one by one either way.
+an optimizer step's per-parameter updates. On cpu only the updates group: one call runs kernels/optim.cu built
+for the host over every tensor (host_update.py), or NumPy's rule where it cannot be built.
 """
 from __future__ import annotations
 

@@ -3,9 +3,10 @@
 An optimizer step is one update node per parameter (adam_update(p, g, m, v, step)...), each a launch. Nodes
 of the same rule, hyper-parameters, dtype, device and per-step scalars (`step`) become one generated kernel
 over all their elements (kernels/fused.cuh), which runs optim.cuh's per-element rule: the same arithmetic
-as the single launches. On cpu the node is one call of the NumPy rule over each tensor in turn
-(backend/numpy/optim.py, Runner.many): a cpu step's small updates cost their set-up more than their
-arithmetic. The node keeps in-place writing (executor.py): its `in_place_pairs` tell which output may
+as the single launches. On cpu the node runs the same kernel built for the host, once per tensor, in one call
+from Python (host_update.py: NumPy's rule bit for bit, in one vectorized loop instead of ~12 passes); without
+a C++ compiler, and for half types, it is one call of NumPy's rule over each tensor (backend/numpy/optim.py,
+Runner.many): a cpu step's small updates cost their set-up more than their arithmetic. The node keeps in-place writing (executor.py): its `in_place_pairs` tell which output may
 overwrite which input, so parameters and slots are updated in their own buffers as before.
 At most MAX_TENSORS parameters per kernel (a kernel's arguments are limited to 4 KB).
 """
@@ -20,6 +21,7 @@ from ...backend.optim_rules import RULES
 from ..ir import Node
 from .codegen import _literal
 from .groups import Fuser, Group
+from .host_update import host_multi_update
 from .kernel import GeneratedKernel
 
 MAX_TENSORS = 32
@@ -51,7 +53,11 @@ class MultiUpdate(GeneratedKernel):
     def impl_for(self, backend):
         if backend.name != "cpu":
             return super().impl_for(backend)
-        # cpu: NumPy's rule over each tensor in one call (its set-up made once): the same arithmetic, in passes
+        # cpu: optim.cu's kernel built for the host, once per tensor (host_update.py); where that cannot be (no C++
+        # compiler, half types), NumPy's rule over each tensor in one call (its set-up made once). Same arithmetic.
+        native = host_multi_update(self.rule, self.hyper, self.dtype)
+        if native is not None:
+            return backend.counted(native)
         many, hyper = numpy_multi_update(self.rule), self.hyper
 
         def run(*arrays, out=None, **_params):  # params: only for reading the IR (rule, parameters, kernel)
