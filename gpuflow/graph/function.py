@@ -112,9 +112,10 @@ class ConcreteFunction:
                             f"{len(leaves)}")
         return self._call_flat(leaves)
 
-    def _call_flat(self, leaves):
-        tensors = []
-        for x, spec, device in zip(leaves, self.input_specs, self._devices):
+    def _call_flat(self, leaves, checked=False):
+        """checked: the leaves are Tensors already known to fit this function's specs."""
+        tensors = leaves if checked else []
+        for x, spec, device in zip(() if checked else leaves, self.input_specs, self._devices):
             t = x if isinstance(x, Tensor) else _upload(x, spec.dtype, device)
             if not spec.is_compatible_with(t):
                 raise ValueError(f"{self.name}: argument {len(tensors)} is {t.dtype.name}{list(t.shape)}, which does "
@@ -259,7 +260,7 @@ class Function:
             if concrete is None:
                 concrete = self._concrete(args, kwargs)[0]
                 self._by_tensors[fast_key] = concrete
-            return concrete._call_flat(leaves)
+            return concrete._call_flat(leaves, checked=True)  # (found for these very shapes and dtypes)
         concrete, leaves = self._concrete(args, kwargs)
         return concrete._call_flat(leaves)
 

@@ -29,6 +29,7 @@ import struct
 import subprocess
 import tempfile
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -176,13 +177,13 @@ class HostKernel:
 class Prepared:
     """A HostKernel's calls with their scalars checked and packed: `run(arrays)` checks the arrays and runs them.
 
-    A template is an argument list in which each array is an int, its position in `arrays`. Arrays are checked
-    once per position, for every use: C-contiguous, the element type, writeable if any use writes it, and the
-    size given for its position (the kernel indexes it up to its n; a position past `sizes`, such as `step`,
-    is read at fixed offsets)."""
+    A template is an argument list in which each array is an int, its position in `arrays`; every position from
+    0 up must be used. Each array is checked once, for all its uses: C-contiguous, the element type, writeable
+    if some use writes it, and the size given for its position (the kernel indexes it up to its n; a position
+    past `sizes`, such as the optimizers' `step`, is read at fixed offsets)."""
 
     def __init__(self, kernel: HostKernel, templates, sizes, flush_denormals=False):
-        self.kernel, self.sizes, self.flush = kernel, list(sizes), int(bool(flush_denormals))
+        self.kernel, self.flush = kernel, int(bool(flush_denormals))
         self.slots, values, uses = [], [], {}  # (position in the packed values, array position); position → uses
         for template in templates:
             if len(template) != len(kernel.spec):
@@ -198,30 +199,41 @@ class Prepared:
                     if not isinstance(a, np.generic) or a.dtype != dtype:
                         kernel.fail(j, f"a NumPy {dtype} scalar", a)
                     values.append(a.item())
-        for k, seen in uses.items():
-            if len({dtype for dtype, _ in seen}) > 1:
-                raise KernelError(f"host kernel {kernel.name}: array {k} is passed as {sorted(map(str, seen))}")
-        # per array position: (its dtype, written by some use?)
-        self.checks = [(k, seen[0][0], any(w for _, w in seen)) for k, seen in sorted(uses.items())]
+        if sorted(uses) != list(range(len(uses))):
+            raise KernelError(f"host kernel {kernel.name}: the templates use array positions {sorted(uses)}, not "
+                              f"0 to {len(uses) - 1}")
+        self.checks = []  # per array position: (its dtype, written by some use?, its size or None)
+        for k in range(len(uses)):
+            if len({dtype for dtype, _ in uses[k]}) > 1:
+                raise KernelError(f"host kernel {kernel.name}: array {k} is passed as {sorted(map(str, uses[k]))}")
+            self.checks.append((uses[k][0][0], any(w for _, w in uses[k]), sizes[k] if k < len(sizes) else None))
         self.values, self.count = values, len(templates)
         self.format = "<" + kernel.format * self.count
+        self._known = {}  # id → (weak reference, data address) of the last call's arrays
 
     def run(self, arrays):
-        if len(arrays) <= (self.checks[-1][0] if self.checks else -1):
-            raise KernelError(f"host kernel {self.kernel.name}: {self.checks[-1][0] + 1} arrays expected, "
-                              f"got {len(arrays)}")
-        for k, dtype, written in self.checks:
-            a = arrays[k]
-            if (type(a) is not np.ndarray or a.dtype != dtype or not a.flags.c_contiguous
-                    or (written and not a.flags.writeable) or (k < len(self.sizes) and a.size != self.sizes[k])):
-                size = f" of {self.sizes[k]} elements" if k < len(self.sizes) else ""
+        if len(arrays) != len(self.checks):
+            raise KernelError(f"host kernel {self.kernel.name}: {len(self.checks)} arrays expected, got {len(arrays)}")
+        # An array's data address: `a.ctypes.data` costs a microsecond, and a graph node passes the same variable
+        # buffers step after step, so an array of the last call (the very object, still alive: a weak reference)
+        # keeps the address it had; an array's data never moves.
+        known, self._known = self._known, {}
+        addresses = []
+        for k, (a, (dtype, written, size)) in enumerate(zip(arrays, self.checks)):
+            flags = a.flags if type(a) is np.ndarray else None
+            if (flags is None or (a.dtype is not dtype and a.dtype != dtype) or not flags.c_contiguous
+                    or (written and not flags.writeable) or (size is not None and a.size != size)):
+                sized = "" if size is None else f" of {size} elements"
                 raise KernelError(f"host kernel {self.kernel.name}: array {k} must be a C-contiguous"
-                                  f"{', writeable' if written else ''} array of {dtype}{size}, got {_describe(a)}")
-        addresses = {id(a): a for a in arrays}  # (an array at several positions: looked up once)
-        addresses = {key: a.ctypes.data for key, a in addresses.items()}
+                                  f"{', writeable' if written else ''} array of {dtype}{sized}, got {_describe(a)}")
+            entry = known.get(id(a)) or self._known.get(id(a))
+            if entry is None or entry[0]() is not a:
+                entry = (weakref.ref(a), a.ctypes.data)
+            self._known[id(a)] = entry
+            addresses.append(entry[1])
         values = self.values.copy()
         for at, k in self.slots:
-            values[at] = addresses[id(arrays[k])]
+            values[at] = addresses[k]
         if self.count:
             self.kernel._many(struct.pack(self.format, *values), self.count, self.flush)
 

@@ -122,3 +122,15 @@ def test_a_source_that_does_not_build_names_the_file(monkeypatch, tmp_path):
     monkeypatch.setenv("GPUFLOW_CACHE_DIR", str(tmp_path))
     with pytest.raises(KernelError, match="building kernels/optim.cu for the host failed"):
         host.library("optim.cu", ("no_such_kernel<float>",))
+
+
+def test_templates_must_use_every_array_position_from_zero():
+    template = _template(7)
+    template[3] = template[4] = 5  # (no position 2)
+    with pytest.raises(KernelError, match=r"use array positions \[0, 1, 3, 5\], not 0 to 3"):
+        _sgd().prepare([template], [7] * 3)
+
+
+def test_a_call_with_another_number_of_arrays_is_refused():
+    with pytest.raises(KernelError, match="4 arrays expected, got 3"):
+        _sgd().prepare([_template(7)], [7] * 3).run([np.ones(7, np.float32)] * 3)

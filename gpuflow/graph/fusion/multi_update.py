@@ -55,7 +55,7 @@ class MultiUpdate(GeneratedKernel):
             return super().impl_for(backend)
         # cpu: optim.cu's kernel built for the host, once per tensor (host_update.py); where that cannot be (no C++
         # compiler, half types), NumPy's rule over each tensor in one call (its set-up made once). Same arithmetic.
-        native = host_multi_update(self.rule, self.hyper, self.dtype)
+        native = host_multi_update(self.rule, self.hyper, self.dtype, self.sizes)
         if native is not None:
             return backend.counted(native)
         many, hyper = numpy_multi_update(self.rule), self.hyper
