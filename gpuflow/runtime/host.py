@@ -29,7 +29,6 @@ import struct
 import subprocess
 import tempfile
 import threading
-import weakref
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +53,8 @@ stats = {"builds": 0, "disk_hits": 0}
 
 _lock = threading.Lock()
 _libraries: dict = {}
-_off_reason: list = []  # why host kernels are off in this process (logged once)
+_off_reason: list = []  # set when no compiler runs here: host kernels are off in this process
+_failed: set = set()    # the build errors already logged
 
 
 def enabled() -> bool:
@@ -64,21 +64,29 @@ def enabled() -> bool:
 def kernel(file: str, name: str, names) -> "HostKernel | None":
     """Kernel `name` of kernels/`file`, built with the rest of `names` (one library per file and name list), or
     None when host kernels are off or cannot be built here."""
-    if not enabled() or _off_reason:
-        return None
-    try:
-        return library(file, tuple(names)).kernel(name)
-    except KernelError as e:
-        with _lock:
-            if not _off_reason:
-                _off_reason.append(str(e))
-                log.warning("gpuflow: compiled cpu graphs run NumPy's rules instead of host kernels: %s", e)
-        return None
+    return _built(lambda: library(file, tuple(names)).kernel(name))
 
 
 def library(file: str, names: tuple) -> "HostLibrary":
     """The built (or cached) library of `names` from kernels/`file`."""
-    key = _key(file, names)
+    return _library(f'#include "{file}"\n', names, f"kernels/{file}", sources.read_source(file))
+
+
+def _built(get):
+    if not enabled() or _off_reason:
+        return None
+    try:
+        return get()
+    except KernelError as e:
+        with _lock:
+            if str(e) not in _failed:
+                _failed.add(str(e))
+                log.warning("gpuflow: a compiled cpu graph runs NumPy's ops instead of a host kernel: %s", e)
+        return None
+
+
+def _library(text: str, names: tuple, what: str, included: str = "") -> "HostLibrary":
+    key = _key(text, included, names)
     with _lock:
         lib = _libraries.get(key)
         if lib is None:
@@ -86,7 +94,7 @@ def library(file: str, names: tuple) -> "HostLibrary":
             if path.is_file():
                 stats["disk_hits"] += 1
             else:
-                _build(file, names, path)
+                _build(text, names, path, what)
                 stats["builds"] += 1
             lib = _libraries[key] = HostLibrary(path, names)
         return lib
@@ -102,10 +110,9 @@ def _cpu() -> str:
         return platform.processor() or platform.machine()
 
 
-def _key(file: str, names: tuple) -> str:
+def _key(text: str, included: str, names: tuple) -> str:
     h = hashlib.sha256()
-    for part in (PIPELINE_VERSION, compiler_version(), _cpu(), repr(FLAGS), file, sources.read_source(file),
-                 *names):
+    for part in (PIPELINE_VERSION, compiler_version(), _cpu(), repr(FLAGS), text, included, *names):
         h.update(part.encode())
         h.update(b"\0")
     root = sources.kernel_dir()
@@ -115,7 +122,7 @@ def _key(file: str, names: tuple) -> str:
     return h.hexdigest()[:32]
 
 
-def _build(file: str, names: tuple, path: Path) -> None:
+def _build(text: str, names: tuple, path: Path, what: str) -> None:
     entries = "".join(
         f'extern "C" __attribute__((visibility("default"))) const char* gfhost_sig_{k}() '
         f'{{ return gfhost::signature(&{name}); }}\n'
@@ -123,17 +130,18 @@ def _build(file: str, names: tuple, path: Path) -> None:
         f'int flush) {{ gfhost::many(&{name}, packed, count, flush); }}\n' for k, name in enumerate(names))
     root = sources.kernel_dir()
     with tempfile.TemporaryDirectory(prefix="gfhost-") as tmp:
-        src = Path(tmp) / (Path(file).stem + ".cc")
-        src.write_text(f'#include "{file}"\n{entries}')
+        src = Path(tmp) / "module.cc"
+        src.write_text(f"{text}\n{entries}")
         built = Path(tmp) / "module.so"
         cmd = [CXX, *FLAGS, "-DGPUFLOW_HOST", "-include", str(root / "host" / "cuda_host.h"), f"-I{root}",
                str(src), "-o", str(built)]
         try:
             r = subprocess.run(cmd, capture_output=True, text=True)
         except OSError as e:
+            _off_reason.append(str(e))  # no compiler: no host kernel is tried again in this process
             raise KernelError(f"host kernels need a C++17 compiler ({CXX}): {e}") from e
         if r.returncode != 0:
-            raise KernelError(f"building kernels/{file} for the host failed:\n{(r.stderr or r.stdout)[:4000]}")
+            raise KernelError(f"building {what} for the host failed:\n{(r.stderr or r.stdout)[:4000]}")
         tmp_path = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp_path.write_bytes(built.read_bytes())
         os.replace(tmp_path, path)  # atomic: another process sees no .so or a whole one
@@ -202,40 +210,46 @@ class Prepared:
         if sorted(uses) != list(range(len(uses))):
             raise KernelError(f"host kernel {kernel.name}: the templates use array positions {sorted(uses)}, not "
                               f"0 to {len(uses) - 1}")
-        self.checks = []  # per array position: (its dtype, written by some use?, its size or None)
+        slots_of = {}
+        for at, k in self.slots:
+            slots_of.setdefault(k, []).append(at)
+        self.checks = []  # per array position: (its dtype, written by some use?, its size or None, its slots)
         for k in range(len(uses)):
             if len({dtype for dtype, _ in uses[k]}) > 1:
                 raise KernelError(f"host kernel {kernel.name}: array {k} is passed as {sorted(map(str, uses[k]))}")
-            self.checks.append((uses[k][0][0], any(w for _, w in uses[k]), sizes[k] if k < len(sizes) else None))
+            self.checks.append((uses[k][0][0], any(w for _, w in uses[k]), sizes[k] if k < len(sizes) else None,
+                                tuple(slots_of[k])))
         self.values, self.count = values, len(templates)
         self.format = "<" + kernel.format * self.count
-        self._known = {}  # id → (weak reference, data address) of the last call's arrays
 
     def run(self, arrays):
         if len(arrays) != len(self.checks):
             raise KernelError(f"host kernel {self.kernel.name}: {len(self.checks)} arrays expected, got {len(arrays)}")
-        # An array's data address: `a.ctypes.data` costs a microsecond, and a graph node passes the same variable
-        # buffers step after step, so an array of the last call (the very object, still alive: a weak reference)
-        # keeps the address it had; an array's data never moves.
-        known, self._known = self._known, {}
-        addresses = []
-        for k, (a, (dtype, written, size)) in enumerate(zip(arrays, self.checks)):
-            flags = a.flags if type(a) is np.ndarray else None
-            if (flags is None or (a.dtype is not dtype and a.dtype != dtype) or not flags.c_contiguous
-                    or (written and not flags.writeable) or (size is not None and a.size != size)):
-                sized = "" if size is None else f" of {size} elements"
-                raise KernelError(f"host kernel {self.kernel.name}: array {k} must be a C-contiguous"
-                                  f"{', writeable' if written else ''} array of {dtype}{sized}, got {_describe(a)}")
-            entry = known.get(id(a)) or self._known.get(id(a))
-            if entry is None or entry[0]() is not a:
-                entry = (weakref.ref(a), a.ctypes.data)
-            self._known[id(a)] = entry
-            addresses.append(entry[1])
         values = self.values.copy()
-        for at, k in self.slots:
-            values[at] = addresses[k]
+        for k, (a, (dtype, written, size, slots)) in enumerate(zip(arrays, self.checks)):
+            if type(a) is not np.ndarray or (a.dtype is not dtype and a.dtype != dtype) or (
+                    size is not None and a.size != size):
+                self._refuse(k, a)
+            try:  # a writeable C-contiguous array's address, at a third of `a.ctypes.data`'s cost
+                address = _addressof(_c_char.from_buffer(a))
+            except (TypeError, ValueError):  # read-only, not C-contiguous, or empty
+                flags = a.flags
+                if not flags.c_contiguous or (written and not flags.writeable):
+                    self._refuse(k, a)
+                address = a.ctypes.data
+            for at in slots:
+                values[at] = address
         if self.count:
             self.kernel._many(struct.pack(self.format, *values), self.count, self.flush)
+
+    def _refuse(self, k, a):
+        dtype, written, size, _ = self.checks[k]
+        sized = "" if size is None else f" of {size} elements"
+        raise KernelError(f"host kernel {self.kernel.name}: array {k} must be a C-contiguous"
+                          f"{', writeable' if written else ''} array of {dtype}{sized}, got {_describe(a)}")
+
+
+_addressof, _c_char = ctypes.addressof, ctypes.c_char
 
 
 def _describe(a) -> str:

@@ -5,7 +5,7 @@
 // execution model here: one host thread runs the whole grid, and common.cuh's grid-stride loop
 // becomes one loop over [0, n) that the compiler vectorizes. That is right only for kernels
 // whose iterations are independent (element i is read, then written, by iteration i alone):
-// the elementwise and optimizer-update kernels, and only those are built for the host.
+// the optimizer updates, and only those are built for the host.
 #pragma once
 #ifndef GPUFLOW_HOST
 #define GPUFLOW_HOST 1
@@ -46,14 +46,15 @@ __nv_bfloat16 __float2bfloat16_rn(float);
 // ---------------------------------------------------------------- calling a kernel from Python
 // gpuflow/runtime/host.py appends two extern "C" entries per kernel instance k:
 //   gfhost_sig_<k>()        its parameters, one token each: `f4` a float, `i8` a long long, `*f4` a float*
-//                           it writes, `*cf4` a const float*; checked against each call's arguments;
+//                           it writes, `*cf4` a const float* (NumPy's dtype kind and size); checked
+//                           against each call's arguments;
 //   gfhost_many_<k>(packed, count, flush)  the kernel called `count` times, call c reading its j-th argument
 //                           from packed + 8 (c P + j), P its parameter count (one call from Python runs a
 //                           graph node's kernel over each of its tensors); denormals flushed if `flush`.
 namespace gfhost {
 
 template <typename A>
-constexpr char cls() {
+constexpr char cls() {  // NumPy's dtype kind
   return std::is_floating_point<A>::value ? 'f' : std::is_signed<A>::value ? 'i' : 'u';
 }
 

@@ -105,6 +105,7 @@ def test_without_a_compiler_they_are_off_and_the_reason_is_logged_once(monkeypat
     monkeypatch.setattr(host, "CXX", str(tmp_path / "no-such-compiler"))
     monkeypatch.setattr(host, "_libraries", {})
     monkeypatch.setattr(host, "_off_reason", [])
+    monkeypatch.setattr(host, "_failed", set())
     records = []
     handler = logging.Handler(logging.WARNING)
     handler.emit = records.append

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 from pathlib import Path
 
 from ...backend.cuda.elementwise import BINARY, UNARY, functor
@@ -142,9 +143,7 @@ class _Generator:
     def _stage(self, stage, coords, index, shape, flat=None):
         """Statements computing the stage's values at `coords` (and writing its outputs at `index`)."""
         p = self.p
-        lines = [f"const gf::index_t c{d} = {c};" for d, c in enumerate(coords)]
-        if flat is not None:
-            lines.append(f"const gf::index_t {index} = {flat};")
+        lines = []
         loaded = set()
         cvars = [f"c{d}" for d in range(len(coords))]
         for j, step in enumerate(p.steps):
@@ -154,12 +153,19 @@ class _Generator:
                 if ref.kind == "input" and (ref.index, ref.mode) not in loaded:
                     loaded.add((ref.index, ref.mode))
                     in_shape, in_dtype = p.inputs[ref.index]
-                    offset = _offset(cvars, shape, in_shape, ref.mode)
+                    # An input of the stage's own shape is read at the flat index itself: no coordinates to
+                    # recompute, and on the host a loop the compiler vectorizes.
+                    same = ref.mode == "bcast" and tuple(in_shape) == tuple(shape)
+                    offset = index if same else _offset(cvars, shape, in_shape, ref.mode)
                     lines.append(f"const {in_dtype.ctype} {self._input_var(ref)} = in{ref.index}[{offset}];")
             lines.append(f"const {step.dtype.ctype} v{j} = {self._expr(step, cvars)};")
             if j in p.outputs:
                 lines.append(f"out{p.outputs.index(j)}[{index}] = v{j};")
-        return lines
+        used = " ".join(lines) + (flat or "")
+        head = [f"const gf::index_t c{d} = {c};" for d, c in enumerate(coords) if re.search(rf"\bc{d}\b", used)]
+        if flat is not None:
+            head.append(f"const gf::index_t {index} = {flat};")
+        return head + lines  # (only the coordinates something reads)
 
     @staticmethod
     def _input_var(ref):

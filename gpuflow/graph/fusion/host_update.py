@@ -33,8 +33,13 @@ def host_multi_update(rule: str, hyper: dict, dtype, sizes):
         return None
     n_in, n_out = 2 + len(RULES[rule][0]), 1 + len(RULES[rule][0])
     skipped_step = numpy_multi_update(rule)
-    calls = _prepare(kernel, rule, hyper, dtype.np, [n for n in sizes if n], n_in, n_out)
+    filled = [n for n in sizes if n]
+    calls = _prepare(kernel, rule, hyper, dtype.np, filled, n_in, n_out, in_place=False)
+    in_place_calls = _prepare(kernel, rule, hyper, dtype.np, filled, n_in, n_out, in_place=True)
     count = len(sizes)
+    # the positions of each output's input (the param and its slots), and the inputs of tensors with elements
+    own_input = [t * n_in + (0 if j == 0 else 1 + j) for t in range(count) for j in range(n_out)]
+    read = [t * n_in + j for t in range(count) if sizes[t] for j in range(n_in)]
 
     def run(*arrays, out=None, **_params):  # params: only for reading the IR (rule, parameters, kernel)
         step = arrays[-1]
@@ -43,6 +48,11 @@ def host_multi_update(rule: str, hyper: dict, dtype, sizes):
         if len(arrays) != count * n_in + 1:
             raise InvalidArgumentError(f"{rule}: {count} parameters' updates take {count * n_in + 1} arrays, got "
                                        f"{len(arrays)}")
+        if out is not None and all(o is arrays[k] for o, k in zip(out, own_input)) and all(
+                type(arrays[k]) is np.ndarray and arrays[k].flags.c_contiguous for k in read):
+            # A compiled step's case: every param and slot updated in its own buffer, each array passed once
+            in_place_calls.run([arrays[k] for k in read] + [step])
+            return tuple(out) if len(out) > 1 else out[0]
         flat, local, copies = [], [], []  # local: per tensor with elements, p, g, *slots, *outs; then step
         for t in range(count):
             ins = [a if type(a) is np.ndarray and a.flags.c_contiguous else np.array(a, order="C")
@@ -65,18 +75,20 @@ def host_multi_update(rule: str, hyper: dict, dtype, sizes):
     return run
 
 
-def _prepare(kernel, rule, hyper, np_dtype, sizes, n_in, n_out):
+def _prepare(kernel, rule, hyper, np_dtype, sizes, n_in, n_out, in_place):
     """The kernel's calls for (non-empty) tensors of these sizes, laid out from kernel_args (the cuda backend's own
-    argument list) on stand-in arrays: each stand-in's position becomes the template's int."""
+    argument list) on stand-in arrays: each stand-in's position becomes the template's int. The arrays are, per
+    tensor, p, g, *slots and (unless in place, where each output is its input) the outputs; then step."""
     templates, all_sizes = [], []
-    per = n_in + n_out
+    per = n_in if in_place else n_in + n_out
     step = np.broadcast_to(np.empty((), np.float64), (0,))
     for t, n in enumerate(sizes):
         stand_ins = [np.broadcast_to(np.empty((), np_dtype), (n,)) for _ in range(per)]
         position = {id(a): t * per + j for j, a in enumerate(stand_ins)}
         position[id(step)] = len(sizes) * per
         p, g, *slots = stand_ins[:n_in]
-        args = kernel_args(rule, p, g, (*slots, step), stand_ins[n_in:], hyper)[1]
+        outs = [p, *slots] if in_place else stand_ins[n_in:]
+        args = kernel_args(rule, p, g, (*slots, step), outs, hyper)[1]
         templates.append([position[id(a)] if isinstance(a, np.ndarray) else a for a in args])
         all_sizes += [n] * per
     return kernel.prepare(templates, all_sizes, flush_denormals=True)
