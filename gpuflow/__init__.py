@@ -37,6 +37,7 @@ from .module import Module  # noqa: E402,F401
 from . import lite, onnx  # noqa: E402,F401  (neither imports tflite/onnx until used)
 from . import distribute  # noqa: E402,F401
 from . import saved_model  # noqa: E402,F401
+from . import train  # noqa: E402,F401
 from . import experimental  # noqa: E402,F401
 
 newaxis = None

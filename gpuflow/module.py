@@ -82,6 +82,12 @@ class Module:
     def __repr__(self):
         return f"<{type(self).__name__} {self._name!r}: {len(self.variables)} variables>"
 
+    def _checkpoint_variables(self) -> list:
+        """(attribute path, Variable) of this module's variables as gf.train.Checkpoint keys them (`w`,
+        `layers/0/b`): lists and tuples by index, dicts by key; a Keras layer's weights by their Keras paths
+        below its attribute. Each variable once, at the first path reached (attributes in sorted order)."""
+        return list(_paths(self, "", set()))
+
 
 def _snake(name: str) -> str:
     """'DenseBlock2' → 'dense_block2', as TF names a module after its class."""
@@ -132,3 +138,32 @@ def _walk(module, predicate, seen=None):
             below.append(leaf)
     for sub in below:
         yield from _walk(sub, predicate, seen)
+
+
+def _paths(module, prefix, seen):
+    seen.add(id(module))
+    attributes = vars(module)
+    for key in sorted(attributes):
+        yield from _value_paths(attributes[key], prefix + key, seen)
+
+
+def _value_paths(value, path, seen):
+    if id(value) in seen:
+        return
+    if isinstance(value, Variable):
+        seen.add(id(value))
+        yield path, value
+    elif isinstance(value, dict):
+        for key in sorted(value, key=repr):
+            yield from _value_paths(value[key], f"{path}/{key}", seen)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _value_paths(item, f"{path}/{i}", seen)
+    elif isinstance(value, Module):
+        yield from _paths(value, path + "/", seen)
+    elif _is_keras_layer(value) and hasattr(value, "_checkpoint_variables"):
+        seen.add(id(value))
+        for key, var in value._checkpoint_variables():
+            if id(var) not in seen:
+                seen.add(id(var))
+                yield f"{path}/{key}", var

@@ -20,14 +20,14 @@ PACKAGE = ROOT / "gpuflow"
 # Bottom to top. Each entry is a module or subpackage directly under gpuflow/ ("" is gpuflow/__init__.py).
 LAYERS = [
     ("foundation", {"errors", "dtypes", "nest", "devices", "determinism", "config_experimental", "config_optimizer",
-                    "_traces", "_names", "_version"}),
+                    "_traces", "_names", "_version", "file_io"}),
     ("runtime", {"runtime"}),
     ("backend", {"backend"}),
     ("tensor", {"tensor"}),
     ("ops", {"ops"}),
     ("autograd", {"autograd"}),
     ("graph", {"graph"}),
-    ("libraries", {"data", "summary", "saved_model", "distribute", "config", "module"}),
+    ("libraries", {"data", "summary", "saved_model", "distribute", "config", "module", "train"}),
     ("namespaces", {"math", "nn", "linalg", "random", "image", "debugging", "cuda", "memory", "profiler",
                     "experimental"}),
     ("keras", {"keras"}),

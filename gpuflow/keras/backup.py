@@ -72,7 +72,7 @@ class BackupAndRestore(Callback):
 def _save(model, epochs_done, path):
     from safetensors.numpy import save_file
     from .engine.model_file import _optimizer_state
-    from .engine.atomic_file import atomic_file
+    from ..file_io import atomic_file
     from .engine.saving import weight_paths
     from .optimizers import Optimizer
     entries = weight_paths(model)
@@ -90,7 +90,7 @@ def _save(model, epochs_done, path):
 def _restore(model, blob, path) -> int:
     """Assigns the backup's weights and optimizer state to `model`; returns the number of epochs done."""
     from .engine.model_loading import _restore_optimizer, assign_layer_weights
-    from .engine.saving import read_safetensors
+    from ..file_io import read_safetensors
     metadata = _metadata(blob, path)
     stored = read_safetensors(blob)
     problems = assign_layer_weights(model, stored)

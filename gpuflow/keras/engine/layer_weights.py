@@ -7,6 +7,7 @@ import numpy as np
 from ... import dtypes as _dtypes
 from ...ops.dispatch import init_scope
 from ...tensor import Variable
+from ...train.checkpoint import restore_deferred
 from .. import constraints, initializers, regularizers
 from .layer_tracking import structure_changed
 
@@ -37,7 +38,13 @@ class LayerWeights:
         var._autocast = bool(kwargs.get("autocast", kwargs.get("experimental_autocast", True)))
         self._own_weights.append((name, var, regularizers.get(regularizer)))
         structure_changed()
+        restore_deferred()  # a gf.train.Checkpoint restored before this layer was built: its value, if saved
         return var
+
+    def _checkpoint_variables(self):
+        """(path, Variable) of this layer's weights, as gf.train.Checkpoint keys them: save_weights' paths."""
+        from .saving import weight_paths
+        return weight_paths(self)
 
     def get_weights(self):
         return [v.numpy() for v in self.weights]

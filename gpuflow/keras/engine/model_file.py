@@ -19,7 +19,7 @@ import zipfile
 import numpy as np
 
 from ... import dtypes as _dtypes
-from .atomic_file import atomic_file
+from ...file_io import atomic_file
 from .base_layer import SHAPE_KWARGS, Layer
 from .layer_serialization import custom_class_fields, serialize_layer
 from .registration import registered_name_or_none

@@ -16,7 +16,8 @@ from .layer_serialization import deserialize_layer, unknown_class_error
 from .layer_symbolic import map_shapes
 from .model_file import CONFIG, FORMAT_VERSION, METADATA, WEIGHTS, check_path, families, gpuflow_version
 from .registration import CustomObjectScope, lookup
-from .saving import assign_all, match_weights, read_safetensors, weight_paths
+from ...file_io import read_safetensors
+from .saving import assign_all, match_weights, weight_paths
 from .training import Model
 
 

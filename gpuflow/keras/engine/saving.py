@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import os
 
-import ml_dtypes
 import numpy as np
 
 from ...tensor import Variable
-from .atomic_file import atomic_file
+from ...file_io import atomic_file, read_safetensors
 from .layer_naming import to_snake_case
 
 _SUFFIXES = (".weights.h5", ".h5", ".safetensors")
@@ -81,29 +80,6 @@ def load_weights(model, filepath, skip_mismatch=False):
         raise ValueError(f"load_weights: {path} does not match {model.name} ({len(problems)} difference(s)):\n  "
                          + "\n  ".join(problems))
     assign_all(ok)
-
-
-# safetensors' dtype names → NumPy dtypes. safetensors.numpy has no BF16 (NumPy itself has none), so the
-# bytes are read here and bfloat16 comes from ml_dtypes, as gpuflow's bfloat16 tensors do.
-_SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": ml_dtypes.bfloat16, "I64": "<i8",
-                       "I32": "<i4", "I16": "<i2", "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1",
-                       "BOOL": "?"}
-
-
-def read_safetensors(blob) -> dict:
-    """{name: array} from the bytes of a safetensors file; raises ValueError for a corrupt one."""
-    import safetensors
-    try:
-        entries = safetensors.deserialize(bytes(blob))
-    except Exception as e:  # the reader raises its own exception type (SafetensorError) for a corrupt header
-        raise ValueError(f"not a valid safetensors file ({e})") from None
-    out = {}
-    for name, entry in entries:
-        dtype = _SAFETENSORS_DTYPES.get(entry["dtype"])
-        if dtype is None:
-            raise ValueError(f"tensor {name!r} has dtype {entry['dtype']}, which gpuflow does not read")
-        out[name] = np.frombuffer(entry["data"], dtype=dtype).reshape(entry["shape"])
-    return out
 
 
 def match_weights(entries, stored):

@@ -23,6 +23,7 @@ from ... import dtypes, ops
 from ...autograd import GradientTape
 from ...ops.optim_prims import RULES, UPDATES
 from ...tensor import Tensor, Variable
+from ...train.checkpoint import restore_deferred
 from . import schedules as _schedules
 
 
@@ -194,6 +195,18 @@ class Optimizer:
                     for slot in self.slot_names}
             self._slot_tuples[id(var)] = tuple(slots.values())
             self._tracked.append(var)
+        restore_deferred()  # a gf.train.Checkpoint restored before the slots existed: their saved values
+
+    def _checkpoint_variables(self):
+        """(key, Variable) that gf.train.Checkpoint saves for this optimizer: its step count and learning rate."""
+        rate = [("learning_rate", self._learning_rate)] if self._lr_mirror is not None else []
+        return [("iterations", self.iterations)] + rate
+
+    def _checkpoint_slot_variables(self, key_of):
+        """The slots, under their parameter's key in the checkpoint (`key_of(param)`), or under the parameter's
+        place in the build order when the checkpoint does not track it."""
+        return [(f"slots/{key_of(p) or i}/{slot}", self._slots[id(p)][slot])
+                for i, p in enumerate(self._tracked) for slot in self.slot_names]
 
     @property
     def built(self) -> bool:

@@ -94,6 +94,13 @@ class LossScaleOptimizer(Optimizer):
     def build(self, var_list):
         self.inner_optimizer.build(var_list)
 
+    def _checkpoint_variables(self):
+        inner = [(f"inner_optimizer/{k}", v) for k, v in self.inner_optimizer._checkpoint_variables()]
+        return [("dynamic_scale", self.dynamic_scale), ("step_counter", self.step_counter)] + inner
+
+    def _checkpoint_slot_variables(self, key_of):
+        return [(f"inner_optimizer/{k}", v) for k, v in self.inner_optimizer._checkpoint_slot_variables(key_of)]
+
     def _step(self):
         return self.inner_optimizer._step()
 

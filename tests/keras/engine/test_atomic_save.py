@@ -13,7 +13,7 @@ import pytest
 
 import gpuflow as gf
 from child_process import env_with_gpuflow
-from gpuflow.keras.engine import atomic_file
+from gpuflow import file_io as atomic_file
 
 keras = gf.keras
 TARGETS = {"model": ("m.keras", lambda model, path: model.save(path)),

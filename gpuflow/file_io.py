@@ -1,4 +1,4 @@
-"""Model and weights files appear whole or not at all.
+"""Files that appear whole or not at all (models, weights, checkpoints, backups), and safetensors bytes read back.
 
 A file is written under a temporary name beside its target, flushed to the disk, and renamed over
 the target; a save that fails removes its temporary file. A process killed mid-save (kill -9, a
@@ -13,6 +13,9 @@ import os
 import re
 import socket
 import tempfile
+
+import ml_dtypes
+import numpy as np
 
 
 @contextlib.contextmanager
@@ -97,3 +100,26 @@ def _umask() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return umask
+
+
+# safetensors' dtype names → NumPy dtypes. safetensors.numpy has no BF16 (NumPy itself has none), so the
+# bytes are read here and bfloat16 comes from ml_dtypes, as gpuflow's bfloat16 tensors do.
+_SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": ml_dtypes.bfloat16, "I64": "<i8",
+                       "I32": "<i4", "I16": "<i2", "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1",
+                       "BOOL": "?"}
+
+
+def read_safetensors(blob) -> dict:
+    """{name: array} from the bytes of a safetensors file; raises ValueError for a corrupt one."""
+    import safetensors
+    try:
+        entries = safetensors.deserialize(bytes(blob))
+    except Exception as e:  # the reader raises its own exception type (SafetensorError) for a corrupt header
+        raise ValueError(f"not a valid safetensors file ({e})") from None
+    out = {}
+    for name, entry in entries:
+        dtype = _SAFETENSORS_DTYPES.get(entry["dtype"])
+        if dtype is None:
+            raise ValueError(f"tensor {name!r} has dtype {entry['dtype']}, which gpuflow does not read")
+        out[name] = np.frombuffer(entry["data"], dtype=dtype).reshape(entry["shape"])
+    return out
