@@ -61,6 +61,16 @@ GF_MATH1(sin, sinf, ::sin)
 GF_MATH1(cos, cosf, ::cos)
 GF_MATH1(tanh, tanhf, ::tanh)
 GF_MATH1(erf, erff, ::erf)
+GF_MATH1(erfc, erfcf, ::erfc)
+GF_MATH1(tan, tanf, ::tan)
+GF_MATH1(asin, asinf, ::asin)
+GF_MATH1(acos, acosf, ::acos)
+GF_MATH1(atan, atanf, ::atan)
+GF_MATH1(sinh, sinhf, ::sinh)
+GF_MATH1(cosh, coshf, ::cosh)
+GF_MATH1(asinh, asinhf, ::asinh)
+GF_MATH1(acosh, acoshf, ::acosh)
+GF_MATH1(atanh, atanhf, ::atanh)
 GF_MATH1(floor, floorf, ::floor)
 GF_MATH1(ceil, ceilf, ::ceil)
 GF_MATH1(rint, rintf, ::rint)  // round half to even, as np.round
@@ -69,6 +79,8 @@ __device__ __forceinline__ float fmod(float a, float b) { return fmodf(a, b); }
 __device__ __forceinline__ double fmod(double a, double b) { return ::fmod(a, b); }
 __device__ __forceinline__ float pow(float a, float b) { return powf(a, b); }
 __device__ __forceinline__ double pow(double a, double b) { return ::pow(a, b); }
+__device__ __forceinline__ float atan2(float y, float x) { return atan2f(y, x); }
+__device__ __forceinline__ double atan2(double y, double x) { return ::atan2(y, x); }
 __device__ __forceinline__ float copysign(float a, float b) { return copysignf(a, b); }
 __device__ __forceinline__ double copysign(double a, double b) { return ::copysign(a, b); }
 }  // namespace fm
@@ -187,6 +199,17 @@ GF_UNARY(Cos, T, fm::cos(x))
 GF_UNARY(Tanh, T, fm::tanh(x))
 GF_UNARY(Sigmoid, T, sigmoid(x))
 GF_UNARY(Erf, T, fm::erf(x))
+GF_UNARY(Erfc, T, fm::erfc(x))
+GF_UNARY(Expm1, T, fm::expm1(x))
+GF_UNARY(Tan, T, fm::tan(x))
+GF_UNARY(Asin, T, fm::asin(x))
+GF_UNARY(Acos, T, fm::acos(x))
+GF_UNARY(Atan, T, fm::atan(x))
+GF_UNARY(Sinh, T, fm::sinh(x))
+GF_UNARY(Cosh, T, fm::cosh(x))
+GF_UNARY(Asinh, T, fm::asinh(x))
+GF_UNARY(Acosh, T, fm::acosh(x))
+GF_UNARY(Atanh, T, fm::atanh(x))
 GF_UNARY(Floor, T, fm::floor(x))
 GF_UNARY(Ceil, T, fm::ceil(x))
 GF_UNARY(Round, T, fm::rint(x))
@@ -217,6 +240,7 @@ GF_BINARY(Divide, T, a / b)
 GF_BINARY(Floordiv, T, floordiv(a, b))
 GF_BINARY(Mod, T, pymod(a, b))
 GF_BINARY(Pow, T, power(a, b))
+GF_BINARY(Atan2, T, fm::atan2(a, b))
 GF_BINARY(Maximum, T, a != a ? a : b != b ? b : a > b ? a : b)
 GF_BINARY(Minimum, T, a != a ? a : b != b ? b : a < b ? a : b)
 GF_BINARY(Equal, bool, a == b)

@@ -18,7 +18,7 @@ from ._util import normalize_axes, normalize_axis
 from .dispatch import autocast, bind
 from .math_docs import DOCS
 
-__all__ = ["negative", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tanh", "sigmoid", "erf", "floor", "ceil", "round", "relu", "relu6", "softplus", "silu", "swish", "logical_not", "is_nan", "is_finite", "add", "subtract", "multiply", "floordiv", "mod", "floormod", "pow", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "divide", "truediv", "realdiv", "where", "cast", "saturate_cast", "clip_by_value", "add_n", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp", "reduce_mean", "reduce_any", "reduce_all", "reduce_variance", "reduce_std", "argmax", "argmin", "leaky_relu", "elu", "gelu", "count_nonzero"]
+__all__ = ["negative", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "acosh", "atanh", "tanh", "sigmoid", "erf", "erfc", "expm1", "floor", "ceil", "round", "relu", "relu6", "softplus", "silu", "swish", "logical_not", "is_nan", "is_finite", "add", "subtract", "multiply", "floordiv", "mod", "floormod", "pow", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "divide", "truediv", "realdiv", "where", "cast", "saturate_cast", "clip_by_value", "add_n", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp", "reduce_mean", "reduce_any", "reduce_all", "reduce_variance", "reduce_std", "argmax", "argmin", "leaky_relu", "elu", "gelu", "count_nonzero"]
 
 
 def operands(*values):
@@ -97,9 +97,12 @@ sqrt, rsqrt, square, reciprocal, sin, cos = map(_unary, ("sqrt", "rsqrt", "squar
 tanh, sigmoid, erf, floor, ceil, round = map(_unary, ("tanh", "sigmoid", "erf", "floor", "ceil", "round"))  # noqa: A001
 relu, relu6, softplus, silu = map(_unary, ("relu", "relu6", "softplus", "silu"))
 logical_not, is_nan, is_finite = map(_unary, ("logical_not", "is_nan", "is_finite"))
+erfc, expm1, tan, asin, acos, atan = map(_unary, ("erfc", "expm1", "tan", "asin", "acos", "atan"))
+sinh, cosh, asinh, acosh, atanh = map(_unary, ("sinh", "cosh", "asinh", "acosh", "atanh"))
 
 add, subtract, multiply, _divide = map(_binary, ("add", "subtract", "multiply", "divide"))
 floordiv, mod, pow, maximum, minimum = map(_binary, ("floordiv", "mod", "pow", "maximum", "minimum"))  # noqa: A001
+atan2 = _binary("atan2")
 equal, not_equal, less, less_equal = map(_binary, ("equal", "not_equal", "less", "less_equal"))
 greater, greater_equal, logical_and, logical_or = map(_binary, ("greater", "greater_equal", "logical_and",
                                                                  "logical_or"))

@@ -24,6 +24,7 @@ def rand(*args, **kwargs):
 
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 # Written from the definitions, independently of the backend's NumPy code.
 UNARY_REF = {
@@ -37,8 +38,14 @@ UNARY_REF = {
     "gelu": lambda x: x * 0.5 * (1 + _erf(x / math.sqrt(2))),
     "gelu_tanh": lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))),
     "logical_not": lambda x: ~x, "is_nan": np.isnan, "is_finite": np.isfinite,
+    "erfc": _erfc, "expm1": lambda x: np.exp(x.astype(np.float64)) - 1, "tan": lambda x: np.sin(x) / np.cos(x),
+    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
+    "sinh": lambda x: (np.exp(x) - np.exp(-x)) / 2, "cosh": lambda x: (np.exp(x) + np.exp(-x)) / 2,
+    "asinh": lambda x: np.log(x + np.sqrt(x * x + 1)), "acosh": lambda x: np.log(x + np.sqrt(x * x - 1)),
+    "atanh": lambda x: 0.5 * np.log((1 + x) / (1 - x)),
 }
-DOMAIN = {"log": (0.1, 3.0), "sqrt": (0.1, 3.0), "rsqrt": (0.1, 3.0), "reciprocal": (0.2, 3.0), "log1p": (-0.5, 3.0)}
+DOMAIN = {"log": (0.1, 3.0), "sqrt": (0.1, 3.0), "rsqrt": (0.1, 3.0), "reciprocal": (0.2, 3.0), "log1p": (-0.5, 3.0),
+          "asin": (-0.95, 0.95), "acos": (-0.95, 0.95), "atanh": (-0.9, 0.9), "acosh": (1.1, 3.0), "tan": (-1.4, 1.4)}
 FLOAT_UNARY = [n for n, (acc, _) in ew.UNARY.items() if acc != "bool"]
 DIFFERENTIABLE_UNARY = [n for n, prim in ew.unary.items() if prim.grad is not None]
 INT_UNARY = [n for n, (acc, _) in ew.UNARY.items() if acc in ("numeric", "signed")]
@@ -122,7 +129,7 @@ BINARY_REF = {
     "floordiv": lambda x, y: np.floor(x / y), "mod": lambda x, y: x - np.floor(x / y) * y, "pow": np.power,
     "maximum": np.maximum, "minimum": np.minimum, "equal": np.equal, "not_equal": np.not_equal, "less": np.less,
     "less_equal": np.less_equal, "greater": np.greater, "greater_equal": np.greater_equal,
-    "logical_and": np.logical_and, "logical_or": np.logical_or,
+    "logical_and": np.logical_and, "logical_or": np.logical_or, "atan2": np.arctan2,
 }
 LOGICAL = ("logical_and", "logical_or")
 FLOAT_BINARY = [n for n in ew.BINARY if n not in LOGICAL]
@@ -137,7 +144,7 @@ def binary_inputs(name, sx, sy, dtype="float32", seed=0):
     if name == "pow":
         return rand(sx, dtype, 0.5, 3.0, seed), rand(sy, dtype, -2.0, 2.0, seed + 1)
     x = rand(sx, dtype, -3.0, 3.0, seed)
-    if name in ("divide", "floordiv", "mod"):  # divisors of both signs, away from 0
+    if name in ("divide", "floordiv", "mod", "atan2"):  # divisors (atan2: y) of both signs, away from 0
         y = rand(sy, dtype, 0.5, 3.0, seed + 1)
         return x, np.asarray(np.where(rand(sy, "bool", seed=seed + 2), y, -y)).astype(y.dtype)
     # on a grid of 0.5, so comparisons, maximum and minimum meet ties

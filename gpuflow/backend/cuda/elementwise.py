@@ -21,9 +21,10 @@ VECTOR_BYTES = 16
 # The primitives of gpuflow/ops/elementwise.py (a backend does not import the op layer above it;
 # tests/ops/test_elementwise.py checks these lists cover every primitive there).
 UNARY = ("negative", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos",
-         "tanh", "sigmoid", "erf", "floor", "ceil", "round", "relu", "relu6", "leaky_relu", "elu", "softplus", "silu",
+         "tanh", "sigmoid", "erf", "erfc", "expm1", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
+         "atanh", "floor", "ceil", "round", "relu", "relu6", "leaky_relu", "elu", "softplus", "silu",
          "gelu", "gelu_tanh", "logical_not", "is_nan", "is_finite")
-BINARY = ("add", "subtract", "multiply", "divide", "floordiv", "mod", "pow", "maximum", "minimum", "equal",
+BINARY = ("add", "subtract", "multiply", "divide", "floordiv", "mod", "pow", "atan2", "maximum", "minimum", "equal",
           "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or")
 BOOL_RESULT = {"is_nan", "is_finite", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
                "logical_and", "logical_or"}
