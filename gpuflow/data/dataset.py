@@ -14,6 +14,7 @@ from ..errors import InvalidArgumentError
 from ..ops.creation import constant
 from . import batching as _batching
 from . import cache as _cache
+from . import choosing as _choosing
 from . import prefetch as _prefetch
 from . import shuffle as _shuffle
 from . import sources as _sources
@@ -24,7 +25,7 @@ from .node import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Node  # n
 
 class Dataset:
     """An input pipeline with tf.data's methods: sources (`from_tensor_slices`, `from_tensors`,
-        `from_generator`, `range`, `zip`), transformations (`map`, `filter`, `batch`, `shuffle`, `repeat`,
+        `from_generator`, `range`, `zip`, `choose_from_datasets`, `sample_from_datasets`), transformations (`map`, `filter`, `batch`, `shuffle`, `repeat`,
         `prefetch`, `cache`, `take`, `skip`, `shard`, ...) and iteration (`for x in ds`, `as_numpy_iterator`).
 
         Elements are built on the host and become tensors on the current device as they are produced.
@@ -107,6 +108,22 @@ class Dataset:
 
     def concatenate(self, dataset, name=None):
         return Dataset(_sources.Concatenate(self._node, dataset))
+
+    @staticmethod
+    def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
+        """The next element of `datasets[i]` for each scalar int64 `i` of `choice_dataset`. When the chosen
+        dataset has run out: the end (stop_on_empty_dataset=True), or that choice is skipped."""
+        return Dataset(_choosing.ChooseFromDatasets(datasets, choice_dataset, stop_on_empty_dataset))
+
+    @staticmethod
+    def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
+                             rerandomize_each_iteration=None):
+        """Elements of `datasets` interleaved at random, each drawn from dataset i with probability proportional
+        to `weights[i]` (default: equal) among those not run out. stop_on_empty_dataset=True ends at the first
+        that runs out. The draws repeat under a seed (`seed`, or gf.random.set_seed); with
+        rerandomize_each_iteration each pass draws anew."""
+        return Dataset(_choosing.SampleFromDatasets(datasets, weights, seed, stop_on_empty_dataset,
+                                                    rerandomize_each_iteration))
 
     # --- transformations -------------------------------------------------------------------------
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):  # noqa: A003
