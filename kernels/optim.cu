@@ -21,6 +21,7 @@
 //
 // Napkin math per element, S = sizeof(T), k slots: reads (2 + k) * S, writes (1 + k) * S.
 // Adam float32: 28 bytes and ~15 FLOPs per element: bandwidth-bound, one sqrt + one divide.
+// Adadelta float32: 28 bytes, two sqrt and a divide; Lion float32: 20 bytes, ~10 FLOPs.
 #include "optim.cuh"
 
 template <typename T>
@@ -68,4 +69,18 @@ template <typename T>
 __global__ void adagrad_update(const T* p, const T* g, const T* acc, T* p_out, T* acc_out, gf::index_t n,
                                const double* step, gf::acc_t<T> eps, gf::acc_t<T> weight_decay) {
   GF_GRID_STRIDE_LOOP(i, n) adagrad_element<T>(i, p, g, acc, p_out, acc_out, step, eps, weight_decay);
+}
+
+template <typename T>
+__global__ void adadelta_update(const T* p, const T* g, const T* acc_g, const T* acc_d, T* p_out, T* acc_g_out,
+                                T* acc_d_out, gf::index_t n, const double* step, gf::acc_t<T> rho, gf::acc_t<T> eps,
+                                gf::acc_t<T> weight_decay) {
+  GF_GRID_STRIDE_LOOP(i, n) adadelta_element<T>(i, p, g, acc_g, acc_d, p_out, acc_g_out, acc_d_out, step, rho, eps,
+                      weight_decay);
+}
+
+template <typename T>
+__global__ void lion_update(const T* p, const T* g, const T* m, T* p_out, T* m_out, gf::index_t n,
+                            const double* step, gf::acc_t<T> beta1, gf::acc_t<T> beta2, gf::acc_t<T> weight_decay) {
+  GF_GRID_STRIDE_LOOP(i, n) lion_element<T>(i, p, g, m, p_out, m_out, step, beta1, beta2, weight_decay);
 }

@@ -209,3 +209,50 @@ __device__ __forceinline__ void adagrad_element(gf::index_t i, const T* p, const
   p_out[i] = gf::store<T>(pi - lr * gi / sqrt(ai + eps));
   acc_out[i] = gf::store<T>(ai);
 }
+
+// Adadelta:  acc_g = rho * acc_g + (1 - rho) g^2;  delta = -sqrt(acc_d + eps) * g / sqrt(acc_g + eps)
+//            acc_d = rho * acc_d + (1 - rho) delta^2;  p += lr * delta
+template <typename T>
+__device__ __forceinline__ void adadelta_element(gf::index_t i, const T* p, const T* g, const T* acc_g,
+                                                 const T* acc_d, T* p_out, T* acc_g_out, T* acc_d_out,
+                                                 const double* step, gf::acc_t<T> rho, gf::acc_t<T> eps,
+                                                 gf::acc_t<T> weight_decay) {
+  typedef gf::acc_t<T> A;
+  if (skipped(step, 1)) {  // step: (lr, apply)
+    keep(i, p, p_out);
+    keep(i, acc_g, acc_g_out);
+    keep(i, acc_d, acc_d_out);
+    return;
+  }
+  const A lr = A(step[0]);
+  A pi = decayed(gf::load(p[i]), lr, weight_decay);
+  A gi = gf::load(g[i]);
+  A ag = rho * gf::load(acc_g[i]) + (A(1) - rho) * (gi * gi);
+  A ad = gf::load(acc_d[i]);
+  A delta = -sqrt(ad + eps) * gi / sqrt(ag + eps);
+  ad = rho * ad + (A(1) - rho) * (delta * delta);
+  p_out[i] = gf::store<T>(pi + lr * delta);
+  acc_g_out[i] = gf::store<T>(ag);
+  acc_d_out[i] = gf::store<T>(ad);
+}
+
+// Lion:  p -= lr * sign(beta1 * m + (1 - beta1) g);  m = beta2 * m + (1 - beta2) g
+template <typename T>
+__device__ __forceinline__ void lion_element(gf::index_t i, const T* p, const T* g, const T* m, T* p_out, T* m_out,
+                                             const double* step, gf::acc_t<T> beta1, gf::acc_t<T> beta2,
+                                             gf::acc_t<T> weight_decay) {
+  typedef gf::acc_t<T> A;
+  if (skipped(step, 1)) {  // step: (lr, apply)
+    keep(i, p, p_out);
+    keep(i, m, m_out);
+    return;
+  }
+  const A lr = A(step[0]);
+  A pi = decayed(gf::load(p[i]), lr, weight_decay);
+  A gi = gf::load(g[i]);
+  A mi = gf::load(m[i]);
+  A c = mi * beta1 + gi * (A(1) - beta1);
+  A s = c > A(0) ? A(1) : c < A(0) ? A(-1) : c == A(0) ? A(0) : c;  // np.sign's: -0 gives +0, NaN stays NaN
+  p_out[i] = gf::store<T>(pi - lr * s);
+  m_out[i] = gf::store<T>(mi * beta2 + gi * (A(1) - beta2));
+}

@@ -26,4 +26,6 @@ RULES = {
     "rmsprop_centered_momentum_update": (("velocity", "average", "momentum"), _LR,
                                          ("rho", "momentum", "epsilon", "weight_decay")),
     "adagrad_update": (("accumulator",), _LR, ("epsilon", "weight_decay")),
+    "adadelta_update": (("accumulated_grad", "accumulated_delta_var"), _LR, ("rho", "epsilon", "weight_decay")),
+    "lion_update": (("m",), _LR, ("beta_1", "beta_2", "weight_decay")),
 }

@@ -201,7 +201,8 @@ _OPTIMIZERS = [
 
 @pytest.mark.parametrize("make_optimizer", _OPTIMIZERS + [
     lambda: gf.keras.optimizers.SGD(0.05), lambda: gf.keras.optimizers.Adamax(1e-2),
-    lambda: gf.keras.optimizers.Adagrad(0.1), lambda: gf.keras.optimizers.AdamW(1e-2, weight_decay=0.1)])
+    lambda: gf.keras.optimizers.Adagrad(0.1), lambda: gf.keras.optimizers.AdamW(1e-2, weight_decay=0.1),
+    lambda: gf.keras.optimizers.Adadelta(1.0), lambda: gf.keras.optimizers.Lion(1e-3)])
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
 def test_cpu_multi_tensor_update_is_the_per_parameter_updates_bit_for_bit(make_optimizer, dtype, fusion_off):
     """On cpu the grouped update runs the same NumPy rule over each tensor: the weights after training equal the

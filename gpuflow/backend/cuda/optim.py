@@ -24,6 +24,8 @@ _KERNELS = {
     "rmsprop_centered_update": ("rmsprop_update", ("velocity", "average", "momentum")),
     "rmsprop_centered_momentum_update": ("rmsprop_update", ("velocity", "average", "momentum")),
     "adagrad_update": ("adagrad_update", ("accumulator",)),
+    "adadelta_update": ("adadelta_update", ("accumulated_grad", "accumulated_delta_var")),
+    "lion_update": ("lion_update", ("m",)),
 }
 
 
@@ -42,6 +44,10 @@ def _scalars(kernel, slots, hyper, acc):
         return f("beta_1", "beta_2", "epsilon", "weight_decay")
     if kernel == "rmsprop_update":
         return f("rho", "momentum", "epsilon") + [on("average"), on("momentum")] + f("weight_decay")
+    if kernel == "adadelta_update":
+        return f("rho", "epsilon", "weight_decay")
+    if kernel == "lion_update":
+        return f("beta_1", "beta_2", "weight_decay")
     return f("epsilon", "weight_decay")
 
 

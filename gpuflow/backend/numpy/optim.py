@@ -305,3 +305,39 @@ def adagrad_update(outs, p, g, acc, t, s, lr, epsilon, weight_decay):
     np.multiply(g, lr, out=t)
     np.divide(t, s, out=t)  # lr * g / sqrt(acc_new + epsilon)
     np.subtract(_decayed(p_out, p, lr, weight_decay, s), t, out=p_out)
+
+
+@_rule("adadelta_update")
+def adadelta_update(outs, p, g, acc_g, acc_d, t, s, lr, rho, epsilon, weight_decay):
+    p_out, acc_g_out, acc_d_out = outs
+    np.multiply(g, g, out=t)
+    np.multiply(t, 1 - rho, out=t)
+    np.multiply(acc_g, rho, out=acc_g_out)
+    np.add(acc_g_out, t, out=acc_g_out)  # rho * acc_g + (1 - rho) * g^2
+    np.add(acc_d, epsilon, out=t)
+    np.sqrt(t, out=t)
+    np.negative(t, out=t)
+    np.multiply(t, g, out=t)
+    np.add(acc_g_out, epsilon, out=s)
+    np.sqrt(s, out=s)
+    np.divide(t, s, out=t)  # delta = -sqrt(acc_d + eps) * g / sqrt(acc_g_new + eps)
+    np.multiply(t, t, out=s)
+    np.multiply(s, 1 - rho, out=s)
+    np.multiply(acc_d, rho, out=acc_d_out)
+    np.add(acc_d_out, s, out=acc_d_out)  # rho * acc_d + (1 - rho) * delta^2
+    np.multiply(t, lr, out=t)
+    np.add(_decayed(p_out, p, lr, weight_decay, s), t, out=p_out)
+
+
+@_rule("lion_update")
+def lion_update(outs, p, g, m, t, s, lr, beta_1, beta_2, weight_decay):
+    p_out, m_out = outs
+    np.multiply(m, beta_1, out=t)
+    np.multiply(g, 1 - beta_1, out=s)
+    np.add(t, s, out=t)
+    np.sign(t, out=t)
+    np.multiply(t, lr, out=t)  # lr * sign(beta_1 * m + (1 - beta_1) * g)
+    np.multiply(m, beta_2, out=m_out)
+    np.multiply(g, 1 - beta_2, out=s)
+    np.add(m_out, s, out=m_out)
+    np.subtract(_decayed(p_out, p, lr, weight_decay, s), t, out=p_out)

@@ -6,14 +6,16 @@ Identifiers: an Optimizer (returned as is), a name ('adam', 'Adam', 'sgd', 'rmsp
 from __future__ import annotations
 
 from .._objects import Family
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, Adamax, AdamW, Nadam
 from .base import Optimizer
+from .lion import Lion
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 # LossScaleOptimizer registers itself: it wraps an optimizer of this family, so it is defined above the table.
-_FAMILY = Family("optimizer", [SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad],
+_FAMILY = Family("optimizer", [SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta, Lion],
                  aliases={"adamw": AdamW, "rmsprop": RMSprop, "sgd": SGD})
 register = _FAMILY.register
 

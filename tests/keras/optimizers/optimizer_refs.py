@@ -89,3 +89,23 @@ def adagrad(init=0.1, eps=1e-7):
         acc += g * g
         return p - lr * g / np.sqrt(acc + eps)
     return step
+
+
+def adadelta(rho=0.95, eps=1e-7):
+    def step(p, g, s, lr, t):
+        ag, ad = s.setdefault("ag", np.zeros_like(p)), s.setdefault("ad", np.zeros_like(p))
+        ag[...] = rho * ag + (1 - rho) * g * g
+        delta = -np.sqrt(ad + eps) / np.sqrt(ag + eps) * g
+        ad[...] = rho * ad + (1 - rho) * delta * delta
+        return p + lr * delta
+    return step
+
+
+def lion(b1=0.9, b2=0.99, wd=0.0):
+    def step(p, g, s, lr, t):
+        p = decay(p, lr, wd)
+        m = s.setdefault("m", np.zeros_like(p))
+        p = p - lr * np.sign(b1 * m + (1 - b1) * g)
+        m[...] = b2 * m + (1 - b2) * g
+        return p
+    return step

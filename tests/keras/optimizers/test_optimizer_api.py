@@ -6,7 +6,8 @@ import gpuflow as gf
 from gpuflow.keras import optimizers
 
 NAMES = {"sgd": optimizers.SGD, "adam": optimizers.Adam, "adamw": optimizers.AdamW, "rmsprop": optimizers.RMSprop,
-         "adagrad": optimizers.Adagrad, "adamax": optimizers.Adamax, "nadam": optimizers.Nadam}
+         "adagrad": optimizers.Adagrad, "adamax": optimizers.Adamax, "nadam": optimizers.Nadam,
+         "adadelta": optimizers.Adadelta, "lion": optimizers.Lion}
 
 
 @pytest.mark.parametrize("name", sorted(NAMES))

@@ -30,6 +30,11 @@ CASES = [
     ("adagrad", lambda: opt.Adagrad(0.1), ref.adagrad(), 0.1),
     ("adagrad_init", lambda: opt.Adagrad(0.1, initial_accumulator_value=0.5, epsilon=1e-4),
      ref.adagrad(0.5, 1e-4), 0.1),
+    ("adadelta", lambda: opt.Adadelta(1.0), ref.adadelta(), 1.0),
+    ("adadelta_rho", lambda: opt.Adadelta(0.5, rho=0.8, epsilon=1e-4), ref.adadelta(0.8, 1e-4), 0.5),
+    ("lion", lambda: opt.Lion(0.01), ref.lion(), 0.01),
+    ("lion_weight_decay", lambda: opt.Lion(0.01, beta_1=0.8, beta_2=0.95, weight_decay=0.1),
+     ref.lion(0.8, 0.95, 0.1), 0.01),
 ]
 
 
