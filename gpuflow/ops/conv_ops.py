@@ -2,7 +2,8 @@
 
 conv2d = im2col + one matmul (cuBLAS on a GPU); grouped convolution (input channels a multiple
 of the filters' input channels, as tf.nn.conv2d infers it) is a batched matmul over groups.
-conv1d and the 1-D pools run the 2-D ones with H = 1. Their gradients come from the primitives'.
+conv1d and the 1-D pools run the 2-D ones with H = 1; depthwise and separable convolutions are grouped ones;
+conv2d_transpose is conv2d's input gradient (one matmul, then col2im). Their gradients come from the primitives'.
 """
 from __future__ import annotations
 
@@ -71,6 +72,61 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     kernels = transpose(reshape(k, (taps * cg, groups, fg)), (1, 0, 2))
     out = matmul(reshape(cols, (groups, m, taps * cg)), kernels)          # (groups, m, fg)
     return reshape(transpose(out, (1, 0, 2)), (n, oh, ow, f))
+
+
+def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None,  # noqa: A002
+                     name=None):
+    """tf.nn.conv2d_transpose: the gradient of conv2d with respect to its input, as an op. input (N, H, W, C),
+    filters (KH, KW, F, C), output (N, OH, OW, F) = `output_shape`: the shape a conv2d with these strides,
+    padding and dilations would take to give an (N, H, W, C) result."""
+    x, k = operands(input, filters)
+    _channels_last("conv2d_transpose", data_format, ("NHWC",))
+    _rank("conv2d_transpose", x, 4, "NHWC")
+    if k.ndim != 4:
+        raise InvalidArgumentError(f"conv2d_transpose: filters must be (height, width, out_channels, in_channels), "
+                                   f"got {k.dtype.name}{list(k.shape)}")
+    n, h, w, c = x.shape
+    kh, kw, f, kc = k.shape
+    shape = [int(d) for d in (output_shape.numpy() if hasattr(output_shape, "numpy") else output_shape)]
+    if kc != c or len(shape) != 4 or shape[3] != f or (n is not None and shape[0] != n):
+        raise InvalidArgumentError(
+            f"conv2d_transpose: input {list(x.shape)} (channels last), filters {list(k.shape)} (out_channels "
+            f"third, in_channels last) and output_shape {shape} (batch, height, width, out_channels) do not agree")
+    strides = _hw("conv2d_transpose", "strides", strides)
+    dilations = _hw("conv2d_transpose", "dilations", 1 if dilations is None else dilations)
+    pads, conv_hw = conv_prims.window_geometry("conv2d_transpose", tuple(shape[1:3]), (kh, kw), strides, dilations,
+                                               padding)
+    if tuple(conv_hw) != (h, w):
+        raise InvalidArgumentError(
+            f"conv2d_transpose: output_shape {shape} does not fit the input {list(x.shape)}: a conv2d of that shape "
+            f"with kernel {(kh, kw)}, strides {strides}, dilations {dilations} and {padding} padding gives "
+            f"{list(conv_hw)}, not {[h, w]}")
+    m = None if n is None else n * h * w
+    cols = matmul(reshape(x, (m, c)), reshape(k, (kh * kw * f, c)), transpose_b=True)   # (m, taps * F)
+    cols = reshape(cols, (n, h, w, kh, kw, f))
+    return conv_prims.col2im(cols, input_hw=tuple(shape[1:3]), kernel_size=(kh, kw), strides=strides,
+                             dilations=dilations, pads=pads)
+
+
+def depthwise_conv2d(input, filter, strides, padding, data_format="NHWC", dilations=None, name=None):  # noqa: A002
+    """tf.nn.depthwise_conv2d: each input channel convolved with its own `channel_multiplier` filters. input
+    (N, H, W, C), filter (KH, KW, C, M) → (N, OH, OW, C * M), output channel c * M + m from filter [:, :, c, m]."""
+    x, k = operands(input, filter)
+    _rank("depthwise_conv2d", x, 4, "NHWC")
+    if k.ndim != 4 or k.shape[2] != x.shape[3]:
+        raise InvalidArgumentError(f"depthwise_conv2d: filter must be (height, width, in_channels={x.shape[3]}, "
+                                   f"channel_multiplier), got {k.dtype.name}{list(k.shape)} for input {list(x.shape)}")
+    kh, kw, c, mult = k.shape
+    # a grouped conv2d with one input channel per group: group c writes filters [c * M, (c + 1) * M)
+    return conv2d(x, reshape(k, (kh, kw, 1, c * mult)), strides=strides, padding=padding, data_format=data_format,
+                  dilations=dilations)
+
+
+def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding, data_format="NHWC",  # noqa: A002
+                     dilations=None, name=None):
+    """tf.nn.separable_conv2d: depthwise_conv2d, then a 1x1 conv2d with pointwise_filter (1, 1, C * M, F)."""
+    x = depthwise_conv2d(input, depthwise_filter, strides, padding, data_format, dilations)
+    return conv2d(x, pointwise_filter, strides=1, padding="VALID", data_format=data_format)
 
 
 def conv1d(input, filters, stride=1, padding="VALID", data_format="NWC", dilations=None, name=None):  # noqa: A002

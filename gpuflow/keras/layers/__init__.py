@@ -11,6 +11,8 @@ from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
 from .image_preprocessing import RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Resizing  # noqa: F401
 from .convolutional import Conv1D, Conv2D, Convolution1D, Convolution2D  # noqa: F401
+from .convolutional_transpose import Conv2DTranspose, Convolution2DTranspose  # noqa: F401
+from .depthwise import DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D  # noqa: F401
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, GlobalAveragePooling1D,  # noqa: F401
                       GlobalAveragePooling2D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
