@@ -32,6 +32,16 @@ def check_input_rank(layer, shape, rank):
                          f"shape {tuple(shape)}")
 
 
+def known_channels(layer, input_shape, rank) -> int:
+    """The input's channel count, after checking its rank; a clear error when it is not known (build needs it)."""
+    input_shape = TensorShape(input_shape)
+    check_input_rank(layer, input_shape, rank)
+    if input_shape[-1] is None:
+        raise ValueError(f"{layer.name} ({type(layer).__name__}): the input channel count must be known, got input "
+                         f"shape {input_shape}")
+    return input_shape[-1]
+
+
 def conv_output_length(size, kernel, stride, dilation, padding):
     """Output length along one axis (None stays None). 'same' is tf's ceil(size / stride); 'causal'
     pads the start by the kernel's span, which gives the same length."""

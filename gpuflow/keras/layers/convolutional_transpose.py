@@ -5,7 +5,7 @@ from ...ops import conv_ops
 from ...tensor import TensorShape
 from ..engine.base_layer import Layer
 from ._kernel_bias import bias_activation_epilogue, kernel_bias_config, set_kernel_bias_options
-from .convolutional import as_tuple, check_data_format, check_input_rank
+from .convolutional import as_tuple, check_data_format, check_input_rank, known_channels
 
 __all__ = ["Conv2DTranspose", "Convolution2DTranspose"]
 
@@ -54,12 +54,8 @@ class Conv2DTranspose(Layer):
                                 kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
 
     def build(self, input_shape):
-        input_shape = TensorShape(input_shape)
-        check_input_rank(self, input_shape, 2)
-        if input_shape[-1] is None:
-            raise ValueError(f"{self.name} (Conv2DTranspose): the input channel count must be known, got input shape "
-                             f"{input_shape}")
-        self.kernel = self.add_weight("kernel", self.kernel_size + (self.filters, input_shape[-1]),
+        channels = known_channels(self, input_shape, 2)
+        self.kernel = self.add_weight("kernel", self.kernel_size + (self.filters, channels),
                                       initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
         if self.use_bias:

@@ -6,7 +6,7 @@ from ...ops import conv_ops
 from ...tensor import TensorShape
 from ..engine.base_layer import Layer
 from ._kernel_bias import bias_activation_epilogue, kernel_bias_config, set_kernel_bias_options
-from .convolutional import as_tuple, check_data_format, check_input_rank, conv_output_length
+from .convolutional import as_tuple, check_data_format, check_input_rank, conv_output_length, known_channels
 
 __all__ = ["DepthwiseConv2D", "SeparableConv2D", "SeparableConvolution2D"]
 
@@ -25,14 +25,6 @@ class _Depthwise(Layer):
         self.dilation_rate = as_tuple(self, "dilation_rate", dilation_rate, 2)
         self.padding, self.depth_multiplier = str(padding).lower(), depth_multiplier
         self.data_format = check_data_format(self, data_format)
-
-    def _channels(self, input_shape):
-        input_shape = TensorShape(input_shape)
-        check_input_rank(self, input_shape, 2)
-        if input_shape[-1] is None:
-            raise ValueError(f"{self.name} ({type(self).__name__}): the input channel count must be known, got "
-                             f"input shape {input_shape}")
-        return input_shape[-1]
 
     def _depthwise(self, inputs, kernel):
         shape = tuple(inputs.shape)
@@ -71,7 +63,7 @@ class DepthwiseConv2D(_Depthwise):
                                 kernel_constraint=depthwise_constraint, bias_constraint=bias_constraint)
 
     def build(self, input_shape):
-        channels = self._channels(input_shape)
+        channels = known_channels(self, input_shape, 2)
         self.kernel = self.add_weight("kernel", self.kernel_size + (channels, self.depth_multiplier),
                                       initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
@@ -116,7 +108,7 @@ class SeparableConv2D(_Depthwise):
         self.depthwise_constraint = constraints.get(depthwise_constraint)
 
     def build(self, input_shape):
-        channels = self._channels(input_shape)
+        channels = known_channels(self, input_shape, 2)
         self.depthwise_kernel = self.add_weight(
             "depthwise_kernel", self.kernel_size + (channels, self.depth_multiplier),
             initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
