@@ -6,8 +6,9 @@ import builtins
 import numpy as np
 import ml_dtypes
 
-# Public names: what the API reference shows and `import *` takes (imported helpers are not API).
-__all__ = ["DType", "as_dtype", "bfloat16", "bool", "double", "float16", "float32", "float64", "half", "int8",
+# Public names: what the API reference shows and `import *` takes (imported helpers are not API). `cast` is
+# gf.cast, set here by gpuflow/ops/__init__.py (the ops sit above this module), as tf.dtypes.cast is tf.cast.
+__all__ = ["DType", "as_dtype", "bfloat16", "bool", "cast", "double", "float16", "float32", "float64", "half", "int8",
            "int16", "int32", "int64", "uint8", "uint32"]
 
 

@@ -35,3 +35,12 @@ class DeadlineExceededError(GpuflowError, TimeoutError):
 
 class DataLossError(GpuflowError, ValueError):
     """A file gpuflow was asked to load is damaged or inconsistent (tf.errors.DataLossError)."""
+
+
+class OutOfRangeError(GpuflowError, IndexError):
+    """An operation went past the end of its input (tf.errors.OutOfRangeError).
+
+        Differs from TF:
+            Iterating a gf.data.Dataset ends with StopIteration, as Python's `for` loops and `next()` expect;
+            gpuflow has no `get_next()` that would raise this at the end of a dataset.
+    """

@@ -1,4 +1,5 @@
-"""`gf.keras.utils`: to_categorical, set_random_seed, Progbar, PyDataset / Sequence, unpack_x_y_sample_weight."""
+"""`gf.keras.utils`: to_categorical, set_random_seed, Progbar, PyDataset / Sequence, unpack_x_y_sample_weight,
+timeseries_dataset_from_array."""
 from __future__ import annotations
 
 import random
@@ -8,9 +9,10 @@ import numpy as np
 from .engine.data_adapter import unpack_x_y_sample_weight
 from .engine.progbar import Progbar
 from .engine.py_dataset import PyDataset, Sequence
+from ._timeseries import timeseries_dataset_from_array
 
 __all__ = ["to_categorical", "set_random_seed", "pad_sequences", "Progbar", "PyDataset", "Sequence",
-           "unpack_x_y_sample_weight"]
+           "unpack_x_y_sample_weight", "timeseries_dataset_from_array"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):

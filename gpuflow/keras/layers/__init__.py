@@ -5,11 +5,14 @@ from ..engine.base_layer import Layer  # noqa: F401
 from ..engine.input_layer import Input, InputLayer  # noqa: F401
 from .core import (Activation, Dense, Dropout, Embedding, Flatten, Lambda, LeakyReLU, Masking, Permute,  # noqa: F401
                    ReLU, Reshape, Softmax)
-from .merge import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average,  # noqa: F401
-                    concatenate, maximum, minimum, multiply, subtract)
+from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,  # noqa: F401
+                    average, concatenate, dot, maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
+from .group_normalization import GroupNormalization  # noqa: F401
+from .spatial_dropout import SpatialDropout1D, SpatialDropout2D  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
-from .image_preprocessing import RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Resizing  # noqa: F401
+from .image_preprocessing import (CenterCrop, RandomFlip, RandomRotation, RandomTranslation,  # noqa: F401
+                                  RandomZoom, Resizing)
 from .convolutional import Conv1D, Conv2D, Convolution1D, Convolution2D  # noqa: F401
 from .convolutional_transpose import Conv2DTranspose, Convolution2DTranspose  # noqa: F401
 from .depthwise import DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D  # noqa: F401

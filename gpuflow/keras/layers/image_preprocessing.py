@@ -1,5 +1,5 @@
-"""Image preprocessing layers: Resizing, and the augmentations RandomFlip, RandomRotation, RandomZoom and
-RandomTranslation (Keras 3's names, arguments and transforms).
+"""Image preprocessing layers: Resizing, CenterCrop, and the augmentations RandomFlip, RandomRotation,
+RandomZoom and RandomTranslation (Keras 3's names, arguments and transforms).
 
 The random layers act only in training: called alone (a Dataset.map, a preprocessing function) they
 default to training=True as Keras' do; inside a model, fit trains them and predict/evaluate/model(x) pass
@@ -91,10 +91,7 @@ class Resizing(_ImageLayer):
     def _images(self, x, training):
         h, w = x.shape[1], x.shape[2]
         if self.crop_to_aspect_ratio:
-            crop_h = max(min(h, int(np.float32(w * self.height) / np.float32(self.width))), 1)
-            crop_w = max(min(w, int(np.float32(h * self.width) / np.float32(self.height))), 1)
-            top, left = int(np.float32(h - crop_h) / 2), int(np.float32(w - crop_w) / 2)
-            x = x[:, top:top + crop_h, left:left + crop_w, :]
+            x = _crop_to_aspect_ratio(x, self.height, self.width)
         elif self.pad_to_aspect_ratio:
             pad_h = max(h, int(np.float32(w * self.height) / np.float32(self.width)))
             pad_w = max(w, int(np.float32(h * self.width) / np.float32(self.height)))
@@ -114,6 +111,44 @@ class Resizing(_ImageLayer):
                 "interpolation": self.interpolation, "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
                 "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
                 "fill_value": self.fill_value}
+
+
+def _crop_to_aspect_ratio(x, height, width):
+    """The largest centred window of the (batch, h, w, channels) images with the aspect ratio height / width."""
+    h, w = x.shape[1], x.shape[2]
+    crop_h = max(min(h, int(np.float32(w * height) / np.float32(width))), 1)
+    crop_w = max(min(w, int(np.float32(h * width) / np.float32(height))), 1)
+    top, left = int(np.float32(h - crop_h) / 2), int(np.float32(w - crop_w) / 2)
+    return x[:, top:top + crop_h, left:left + crop_w, :]
+
+
+class CenterCrop(_ImageLayer):
+    """The centred (`height`, `width`) window of each image (3-D, or a 4-D batch; `data_format`
+    "channels_last" or "channels_first"), in the layer's compute dtype. An image smaller than that on
+    either side is instead cropped to the target's aspect ratio and resized to it (bilinear), as Keras 3's
+    CenterCrop does, so the output always has the requested size."""
+
+    def __init__(self, height, width, data_format=None, **kwargs):
+        super().__init__(data_format, **kwargs)
+        self.height, self.width = int(height), int(width)
+        if self.height <= 0 or self.width <= 0:
+            raise ValueError(f"{self.name} (CenterCrop): height and width must be positive, got {height} and {width}")
+
+    def _images(self, x, training):
+        h, w = x.shape[1], x.shape[2]
+        if h is None or w is None:
+            raise ValueError(f"{self.name} (CenterCrop): the images' height and width must be known, got shape "
+                             f"{tuple(x.shape)} (channels last)")
+        if h >= self.height and w >= self.width:
+            top, left = (h - self.height) // 2, (w - self.width) // 2
+            return x[:, top:top + self.height, left:left + self.width, :]
+        x = _crop_to_aspect_ratio(x, self.height, self.width)
+        return ops.cast(image_ops.resize(x, [self.height, self.width], method="bilinear"), self._dtype)
+
+    compute_output_shape = Resizing.compute_output_shape
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width}
 
 
 class _RandomImageLayer(_ImageLayer):

@@ -1,4 +1,4 @@
-"""Merge layers: elementwise Add, Subtract, Multiply, Average, Maximum, Minimum, and Concatenate,
+"""Merge layers: elementwise Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate and Dot,
 each called on a list of tensors, plus the functional aliases (`add([a, b])`, ...).
 
 Masks as in Keras 3: an elementwise merge keeps the steps every masked input keeps (logical and of
@@ -7,8 +7,10 @@ True) and keeps a step where any of its concatenated entries is kept."""
 from __future__ import annotations
 
 import functools
+import string
 
 from ... import ops
+from ...ops.einsum import einsum
 from ...tensor import TensorShape
 from ..engine.base_layer import Layer
 
@@ -165,6 +167,74 @@ class Concatenate(Layer):
         return {**super().get_config(), "axis": self.axis}
 
 
+class Dot(Layer):
+    """Per-sample dot products of two inputs (batch axis first) along `axes`: an int for both inputs, or
+    [axis of the first, axis of the second]. The output has the first input's other axes, then the
+    second's; two 2-D inputs give (batch, 1). `normalize=True` first scales both to unit L2 norm along
+    those axes, so the output is their cosine similarity (Keras 3's `x * min(1 / |x|, 1e7)`)."""
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axes, (list, tuple)):
+            if len(axes) != 2 or not all(isinstance(a, int) for a in axes):
+                raise ValueError(f"{self.name} (Dot): axes must be an int or a list of two ints (one axis per input), "
+                                 f"got {axes!r}")
+            axes = [int(a) for a in axes]
+        elif not isinstance(axes, int):
+            raise TypeError(f"{self.name} (Dot): axes must be an int or a list of two ints, got "
+                            f"{type(axes).__name__}")
+        self.axes, self.normalize = axes, bool(normalize)
+
+    def _axes(self, shapes):
+        """The two contracted axes, non-negative, after checking the inputs can be multiplied along them."""
+        if not isinstance(shapes, (list, tuple)) or len(shapes) != 2 or not isinstance(shapes[0], (list, tuple)):
+            raise ValueError(f"{self.name} (Dot): call it on a list of two tensors, e.g. Dot(axes=1)([a, b])")
+        axes = self.axes if isinstance(self.axes, list) else [self.axes] * 2
+        out = []
+        for axis, shape in zip(axes, shapes):
+            rank = len(shape)
+            if rank < 2 or not -rank < axis < rank or axis % rank == 0:
+                raise ValueError(f"{self.name} (Dot): axes {self.axes} must name a non-batch axis of each input, got "
+                                 f"shapes {_shapes_text(shapes)}; inputs need a batch axis and rank >= 2")
+            out.append(axis % rank)
+        (x, y), (a, b) = shapes, out
+        for what, dx, dy in (("axes", x[a], y[b]), ("batch sizes", x[0], y[0])):
+            if dx is not None and dy is not None and dx != dy:
+                raise ValueError(f"{self.name} (Dot): the inputs' {what} differ ({dx} != {dy}) for axes {self.axes}; "
+                                 f"shapes {_shapes_text(shapes)}")
+        return out
+
+    def build(self, input_shape):
+        self._axes(input_shape)
+
+    def call(self, inputs):
+        x, y = inputs
+        a, b = self._axes([tuple(x.shape), tuple(y.shape)])
+        if self.normalize:
+            x, y = _unit(x, a), _unit(y, b)
+        # One einsum label per axis: the batch, the contracted axis, then each input's other axes in order.
+        letters = iter(string.ascii_letters[2:])
+        xs = ["a" if i == 0 else "b" if i == a else next(letters) for i in range(x.ndim)]
+        ys = ["a" if i == 0 else "b" if i == b else next(letters) for i in range(y.ndim)]
+        out_labels = [c for c in xs + ys if c not in "ab"]
+        out = einsum(f"{''.join(xs)},{''.join(ys)}->a{''.join(out_labels)}", x, y)
+        return ops.expand_dims(out, -1) if not out_labels else out
+
+    def compute_output_shape(self, input_shape):
+        a, b = self._axes(input_shape)
+        x, y = list(input_shape[0]), list(input_shape[1])
+        out = [d for i, d in enumerate(x) if i != a] + [d for i, d in enumerate(y) if i not in (0, b)]
+        return TensorShape(out + [1] if len(out) == 1 else out)
+
+    def get_config(self):
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
+def _unit(x, axis):
+    """Keras 3's ops.normalize: x / |x| along `axis`, with 1 / |x| capped at 1 / epsilon (1e-7)."""
+    return x * ops.minimum(ops.rsqrt(ops.reduce_sum(ops.square(x), axis=axis, keepdims=True)), 1e7)
+
+
 def add(inputs, **kwargs):
     """`Add(**kwargs)(inputs)`: the functional form."""
     return Add(**kwargs)(inputs)
@@ -198,3 +268,8 @@ def minimum(inputs, **kwargs):
 def concatenate(inputs, axis=-1, **kwargs):
     """`Concatenate(axis=axis, **kwargs)(inputs)`: the functional form."""
     return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes, normalize=False, **kwargs):
+    """`Dot(axes=axes, normalize=normalize, **kwargs)(inputs)`: the functional form."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)
