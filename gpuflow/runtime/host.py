@@ -226,6 +226,8 @@ class Prepared:
         self.format = "<" + kernel.format * self.count
 
     def run(self, arrays):
+        if not self.count:  # (every tensor empty: nothing to run)
+            return
         if len(arrays) != len(self.checks):
             raise KernelError(f"host kernel {self.kernel.name}: {len(self.checks)} arrays expected, got {len(arrays)}")
         values = self.values.copy()
@@ -242,8 +244,7 @@ class Prepared:
                 address = a.ctypes.data
             for at in slots:
                 values[at] = address
-        if self.count:
-            self.kernel._many(struct.pack(self.format, *values), self.count, self.flush)
+        self.kernel._many(struct.pack(self.format, *values), self.count, self.flush)
 
     def _refuse(self, k, a):
         dtype, written, size, _ = self.checks[k]

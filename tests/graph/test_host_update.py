@@ -114,3 +114,9 @@ def test_a_compiled_fit_trains_the_same_with_host_kernels_off(monkeypatch):
     reference = train()
     for a, b in zip(native, reference):
         np.testing.assert_array_equal(a, b)
+
+
+def test_parameters_all_empty_run_nothing():
+    arrays = _arrays("adam_update", np.float32, np.random.default_rng(4), [(0,), (0, 3)])
+    got = _host("adam_update", _hyper("adam_update", 0.0), "float32", arrays)(*arrays)
+    assert [g.shape for g in got] == [(0,)] * 3 + [(0, 3)] * 3
