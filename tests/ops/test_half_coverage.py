@@ -131,7 +131,8 @@ OPTIMIZERS = {"sgd_update": ("SGD", {}), "sgd_momentum_update": ("SGD", {"moment
               "adamax_update": ("Adamax", {}), "nadam_update": ("Nadam", {}), "adagrad_update": ("Adagrad", {}),
               "rmsprop_update": ("RMSprop", {}), "rmsprop_momentum_update": ("RMSprop", {"momentum": 0.9}),
               "rmsprop_centered_update": ("RMSprop", {"centered": True}),
-              "rmsprop_centered_momentum_update": ("RMSprop", {"centered": True, "momentum": 0.9})}
+              "rmsprop_centered_momentum_update": ("RMSprop", {"centered": True, "momentum": 0.9}),
+              "adadelta_update": ("Adadelta", {}), "lion_update": ("Lion", {})}
 
 
 def test_every_primitive_is_covered():
