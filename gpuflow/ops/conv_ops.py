@@ -185,8 +185,39 @@ def _pool1d(pool2d, op, input, ksize, strides, padding, data_format):  # noqa: A
 
 
 def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
+    """tf.nn.max_pool1d: max_pool2d over (N, W, C) `input` with H = 1."""
     return _pool1d(max_pool2d, "max_pool1d", input, ksize, strides, padding, data_format)
 
 
 def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
+    """tf.nn.avg_pool1d: avg_pool2d over (N, W, C) `input` with H = 1."""
     return _pool1d(avg_pool2d, "avg_pool1d", input, ksize, strides, padding, data_format)
+
+
+def _by_rank(op, x, ops_by_rank):
+    fn = ops_by_rank.get(len(x.shape))
+    if fn is None:
+        raise InvalidArgumentError(f"{op}: input must be (N, W, C) or (N, H, W, C), got {x.dtype.name}{list(x.shape)}"
+                                   f"; 3-D data (rank 5) is not supported")
+    return fn
+
+
+def max_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
+    """tf.nn.max_pool: max_pool1d or max_pool2d, by the rank of `input` (3 or 4)."""
+    x = operands(input)[0]
+    return _by_rank("max_pool", x, {3: max_pool1d, 4: max_pool2d})(x, ksize, strides, padding,
+                                                                   data_format=data_format)
+
+
+def avg_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
+    """tf.nn.avg_pool: avg_pool1d or avg_pool2d, by the rank of `input` (3 or 4)."""
+    x = operands(input)[0]
+    return _by_rank("avg_pool", x, {3: avg_pool1d, 4: avg_pool2d})(x, ksize, strides, padding,
+                                                                   data_format=data_format)
+
+
+def convolution(input, filters, strides=None, padding="VALID", data_format=None, dilations=None, name=None):  # noqa: A002
+    """tf.nn.convolution: conv1d or conv2d, by the rank of `input` (3 or 4)."""
+    x = operands(input)[0]
+    fn = _by_rank("convolution", x, {3: conv1d, 4: conv2d})
+    return fn(x, filters, 1 if strides is None else strides, padding, data_format=data_format, dilations=dilations)

@@ -153,10 +153,49 @@ def construction_seeds(seed=None, what="random op") -> tuple[int, int]:
 
 
 def _draw(prim, shape, dtype, seed):
-    dtype = dtypes.as_dtype(dtype)
     key, offset = next_draw(seed, _device.current(), f"random.{prim.name.replace('random_', '')}")
-    shape = tuple(int(d) for d in (shape.numpy().tolist() if hasattr(shape, "numpy") else shape))
-    return prim(offset, shape=shape, dtype=dtype, key=key)
+    return prim(offset, shape=_static_shape(shape), dtype=dtypes.as_dtype(dtype), key=key)
+
+
+def _stateless(seed, op):
+    """A draw for tf.random.stateless_*: its key is the seed pair itself and its offset 0, so the same seed gives
+    the same numbers, whatever was drawn before and on every device."""
+    values = seed.numpy() if hasattr(seed, "numpy") else seed
+    try:
+        pair = [int(v) for v in np.asarray(values).reshape(-1)]
+    except (TypeError, ValueError):
+        raise ValueError(f"{op}: seed must be a shape [2] integer tensor or pair of ints known when the op is made "
+                         f"(inside gf.function: a constant), got {seed!r:.80}") from None
+    if len(pair) != 2:
+        raise ValueError(f"{op}: seed must hold 2 integers, got {pair}")
+    key = ((pair[0] & 0xFFFFFFFF) << 32) | (pair[1] & 0xFFFFFFFF)
+
+    def draw(prim, shape, dtype):
+        from .creation import constant
+        offset = constant(0, dtype=dtypes.int64)
+        return prim(offset, shape=_static_shape(shape), dtype=dtypes.as_dtype(dtype), key=key)
+    return draw
+
+
+def _static_shape(shape):
+    return tuple(int(d) for d in (shape.numpy().tolist() if hasattr(shape, "numpy") else shape))
+
+
+def _uniform(draw, shape, minval, maxval, dtype, op):
+    dtype = dtypes.as_dtype(dtype)
+    if dtype.is_integer:
+        if maxval is None:
+            raise ValueError(f"{op}: an integer dtype needs maxval")
+        u = draw(prims.random_uniform, shape, dtypes.float64)
+        from .math import cast, floor
+        return cast(floor(u * float(maxval - minval)) + float(minval), dtype)
+    u = draw(prims.random_uniform, shape, dtype)
+    maxval = 1 if maxval is None else maxval
+    return u if (minval, maxval) == (0, 1) else u * (maxval - minval) + minval
+
+
+def _scaled(z, mean, stddev):
+    return z if (mean, stddev) == (0.0, 1.0) else z * stddev + mean
 
 
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
@@ -164,27 +203,47 @@ def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=
 
         Philox draws: the same seeds give the same numbers on every device.
     """
-    dtype = dtypes.as_dtype(dtype)
-    if dtype.is_integer:
-        if maxval is None:
-            raise ValueError("random.uniform: an integer dtype needs maxval")
-        u = _draw(prims.random_uniform, shape, dtypes.float64, seed)
-        from .math import cast, floor
-        return cast(floor(u * float(maxval - minval)) + float(minval), dtype)
-    u = _draw(prims.random_uniform, shape, dtype, seed)
-    maxval = 1 if maxval is None else maxval
-    return u if (minval, maxval) == (0, 1) else u * (maxval - minval) + minval
+    return _uniform(lambda prim, s, d: _draw(prim, s, d, seed), shape, minval, maxval, dtype, "random.uniform")
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Normal samples with `mean` and `stddev`. Philox draws: the same seeds give the same numbers on every device."""
-    z = _draw(prims.random_normal, shape, dtype, seed)
-    return z if (mean, stddev) == (0.0, 1.0) else z * stddev + mean
+    return _scaled(_draw(prims.random_normal, shape, dtype, seed), mean, stddev)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Normal samples with `mean` and `stddev`, redrawn where more than two standard deviations from
         the mean, as in TF. Philox draws: the same on every device.
     """
-    z = _draw(prims.truncated_normal, shape, dtype, seed)
-    return z if (mean, stddev) == (0.0, 1.0) else z * stddev + mean
+    return _scaled(_draw(prims.truncated_normal, shape, dtype, seed), mean, stddev)
+
+
+def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=dtypes.float32, name=None, alg="auto_select"):
+    """tf.random.stateless_uniform: uniform samples that depend only on `seed` (a pair of ints), not on any draw
+    before: the same seed gives the same numbers (Philox, on every device). Integer dtypes need `maxval`.
+
+        Differs from TF:
+            The numbers are not TF's (another counter layout); `alg` is accepted and ignored.
+    """
+    return _uniform(_stateless(seed, "random.stateless_uniform"), shape, minval, maxval, dtype,
+                    "random.stateless_uniform")
+
+
+def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None, alg="auto_select"):
+    """tf.random.stateless_normal: normal samples that depend only on `seed` (a pair of ints).
+
+        Differs from TF:
+            The numbers are not TF's (another counter layout); `alg` is accepted and ignored.
+    """
+    return _scaled(_stateless(seed, "random.stateless_normal")(prims.random_normal, shape, dtype), mean, stddev)
+
+
+def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None,
+                               alg="auto_select"):
+    """tf.random.stateless_truncated_normal: truncated normal samples that depend only on `seed`.
+
+        Differs from TF:
+            The numbers are not TF's (another counter layout); `alg` is accepted and ignored.
+    """
+    return _scaled(_stateless(seed, "random.stateless_truncated_normal")(prims.truncated_normal, shape, dtype),
+                   mean, stddev)
