@@ -32,6 +32,20 @@ def check_input_rank(layer, shape, rank):
                          f"shape {tuple(shape)}")
 
 
+def set_window_options(layer, rank, kernel_size, strides, dilation_rate, padding, data_format,
+                       paddings=("valid", "same")):
+    """Set layer.kernel_size, strides and dilation_rate (each `rank` positive ints), padding (one of `paddings`,
+    lower-case) and data_format (channels last), checked as Keras' convolutions check them."""
+    if str(padding).lower() not in paddings:
+        options = ", ".join(repr(p) for p in paddings[:-1]) + f" or {paddings[-1]!r}"
+        raise ValueError(f"{layer.name} ({type(layer).__name__}): padding must be {options}, got {padding!r}")
+    layer.kernel_size = as_tuple(layer, "kernel_size", kernel_size, rank)
+    layer.strides = as_tuple(layer, "strides", strides, rank)
+    layer.dilation_rate = as_tuple(layer, "dilation_rate", dilation_rate, rank)
+    layer.padding = str(padding).lower()
+    layer.data_format = check_data_format(layer, data_format)
+
+
 def known_channels(layer, input_shape, rank) -> int:
     """The input's channel count, after checking its rank; a clear error when it is not known (build needs it)."""
     input_shape = TensorShape(input_shape)
@@ -65,15 +79,9 @@ class _Conv(Layer):
             raise ValueError(f"{name}: filters must be a positive integer, got {filters!r}")
         if not isinstance(groups, int) or groups <= 0 or filters % groups:
             raise ValueError(f"{name}: groups must be a positive integer dividing filters ({filters}), got {groups!r}")
-        paddings = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
-        if str(padding).lower() not in paddings:
-            raise ValueError(f"{name}: padding must be one of {paddings}, got {padding!r}")
         self.filters, self.groups = filters, groups
-        self.kernel_size = as_tuple(self, "kernel_size", kernel_size, self.rank)
-        self.strides = as_tuple(self, "strides", strides, self.rank)
-        self.dilation_rate = as_tuple(self, "dilation_rate", dilation_rate, self.rank)
-        self.padding = str(padding).lower()
-        self.data_format = check_data_format(self, data_format)
+        set_window_options(self, self.rank, kernel_size, strides, dilation_rate, padding, data_format,
+                           ("valid", "same", "causal") if self.rank == 1 else ("valid", "same"))
         set_kernel_bias_options(self, activation, use_bias, kernel_initializer=kernel_initializer,
                                 bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
                                 bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,

@@ -5,7 +5,7 @@ from ...ops import conv_ops
 from ...tensor import TensorShape
 from ..engine.base_layer import Layer
 from ._kernel_bias import bias_activation_epilogue, kernel_bias_config, set_kernel_bias_options
-from .convolutional import as_tuple, check_data_format, check_input_rank, known_channels
+from .convolutional import check_input_rank, known_channels, set_window_options
 
 __all__ = ["Conv2DTranspose", "Convolution2DTranspose"]
 
@@ -34,12 +34,8 @@ class Conv2DTranspose(Layer):
         name = f"{self.name} (Conv2DTranspose)"
         if not isinstance(filters, int) or filters <= 0:
             raise ValueError(f"{name}: filters must be a positive integer, got {filters!r}")
-        if str(padding).lower() not in ("valid", "same"):
-            raise ValueError(f"{name}: padding must be 'valid' or 'same', got {padding!r}")
-        self.filters, self.padding = filters, str(padding).lower()
-        self.kernel_size = as_tuple(self, "kernel_size", kernel_size, 2)
-        self.strides = as_tuple(self, "strides", strides, 2)
-        self.dilation_rate = as_tuple(self, "dilation_rate", dilation_rate, 2)
+        self.filters = filters
+        set_window_options(self, 2, kernel_size, strides, dilation_rate, padding, data_format)
         if output_padding is not None:
             pads = (output_padding,) * 2 if hasattr(output_padding, "__index__") else tuple(output_padding)
             if len(pads) != 2 or any(not 0 <= int(p) < s for p, s in zip(pads, self.strides)):
@@ -47,7 +43,6 @@ class Conv2DTranspose(Layer):
                                  f"{self.strides}, got {output_padding!r}")
             output_padding = tuple(int(p) for p in pads)
         self.output_padding = output_padding
-        self.data_format = check_data_format(self, data_format)
         set_kernel_bias_options(self, activation, use_bias, kernel_initializer=kernel_initializer,
                                 bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
                                 bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,

@@ -6,7 +6,7 @@ from ...ops import conv_ops
 from ...tensor import TensorShape
 from ..engine.base_layer import Layer
 from ._kernel_bias import bias_activation_epilogue, kernel_bias_config, set_kernel_bias_options
-from .convolutional import as_tuple, check_data_format, check_input_rank, conv_output_length, known_channels
+from .convolutional import check_input_rank, conv_output_length, known_channels, set_window_options
 
 __all__ = ["DepthwiseConv2D", "SeparableConv2D", "SeparableConvolution2D"]
 
@@ -18,13 +18,8 @@ class _Depthwise(Layer):
         name = f"{self.name} ({type(self).__name__})"
         if not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
             raise ValueError(f"{name}: depth_multiplier must be a positive integer, got {depth_multiplier!r}")
-        if str(padding).lower() not in ("valid", "same"):
-            raise ValueError(f"{name}: padding must be 'valid' or 'same', got {padding!r}")
-        self.kernel_size = as_tuple(self, "kernel_size", kernel_size, 2)
-        self.strides = as_tuple(self, "strides", strides, 2)
-        self.dilation_rate = as_tuple(self, "dilation_rate", dilation_rate, 2)
-        self.padding, self.depth_multiplier = str(padding).lower(), depth_multiplier
-        self.data_format = check_data_format(self, data_format)
+        self.depth_multiplier = depth_multiplier
+        set_window_options(self, 2, kernel_size, strides, dilation_rate, padding, data_format)
 
     def _depthwise(self, inputs, kernel):
         shape = tuple(inputs.shape)
