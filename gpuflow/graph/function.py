@@ -114,13 +114,7 @@ class ConcreteFunction:
 
     def _call_flat(self, leaves, checked=False):
         """checked: the leaves are Tensors already known to fit this function's specs."""
-        tensors = leaves if checked else []
-        for x, spec, device in zip(() if checked else leaves, self.input_specs, self._devices):
-            t = x if isinstance(x, Tensor) else _upload(x, spec.dtype, device)
-            if not spec.is_compatible_with(t):
-                raise ValueError(f"{self.name}: argument {len(tensors)} is {t.dtype.name}{list(t.shape)}, which does "
-                                 f"not match this function's {spec.dtype.name}{list(spec.shape)}")
-            tensors.append(t)
+        tensors = leaves if checked else self._inputs(leaves)
         if trace_stack() or NUMERICS.enabled:
             # a tape records the call, or an enclosing gf.function inlines it; or check_numerics checks each op
             flat = run_traced(self.graph, tensors)
@@ -129,6 +123,17 @@ class ConcreteFunction:
             arrays = plan.run([t._data for t in tensors])
             flat = [Tensor(a, s.dtype, _output_device(self.graph, s, tensors)) for a, s in zip(arrays, self.graph.outputs)]
         return self._pack(flat)
+
+    def _inputs(self, leaves):
+        """The leaves as tensors on this function's devices, each checked against its input spec."""
+        tensors = []
+        for x, spec, device in zip(leaves, self.input_specs, self._devices):
+            t = x if isinstance(x, Tensor) else _upload(x, spec.dtype, device)
+            if not spec.is_compatible_with(t):
+                raise ValueError(f"{self.name}: argument {len(tensors)} is {t.dtype.name}{list(t.shape)}, which does "
+                                 f"not match this function's {spec.dtype.name}{list(spec.shape)}")
+            tensors.append(t)
+        return tensors
 
     def _make_plan(self):
         # The traced graph stays as traced (printing, tapes, export); the plan runs its optimized copy.
