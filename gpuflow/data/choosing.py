@@ -61,8 +61,12 @@ class _FromSeveral(Node):
             for it in iterators:
                 it.close()
 
+    def _sources(self):
+        """The nodes whose cardinalities bound this one's."""
+        return self._inputs
+
     def _cardinality(self):
-        counts = [node._cardinality() for node in self._inputs]
+        counts = [node._cardinality() for node in self._sources()]
         return INFINITE_CARDINALITY if all(n == INFINITE_CARDINALITY for n in counts) else UNKNOWN_CARDINALITY
 
 
@@ -87,9 +91,8 @@ class ChooseFromDatasets(_FromSeveral):
         finally:
             source.close()
 
-    def _cardinality(self):
-        counts = [node._cardinality() for node in self._inputs] + [self._choice._cardinality()]
-        return INFINITE_CARDINALITY if all(n == INFINITE_CARDINALITY for n in counts) else UNKNOWN_CARDINALITY
+    def _sources(self):
+        return self._inputs + [self._choice]
 
 
 class SampleFromDatasets(_FromSeveral):
