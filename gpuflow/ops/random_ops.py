@@ -22,6 +22,7 @@ from .. import determinism
 from .. import devices as _device
 from .. import dtypes
 from . import random_prims as prims
+from .creation import constant
 from .feeds import host_fed
 
 DEFAULT_GLOBAL_SEED = 87654321  # TF's DEFAULT_GRAPH_SEED
@@ -171,7 +172,6 @@ def _stateless(seed, op):
     key = ((pair[0] & 0xFFFFFFFF) << 32) | (pair[1] & 0xFFFFFFFF)
 
     def draw(prim, shape, dtype):
-        from .creation import constant
         offset = constant(0, dtype=dtypes.int64)
         return prim(offset, shape=_static_shape(shape), dtype=dtypes.as_dtype(dtype), key=key)
     return draw
