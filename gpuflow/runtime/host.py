@@ -28,6 +28,7 @@ import hashlib
 import logging
 import os
 import platform
+import shutil
 import struct
 import subprocess
 import tempfile
@@ -37,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import KernelError
+from ..file_io import atomic_file
 from . import sources
 from .sim.compiler import CXX, compiler_version
 
@@ -67,19 +69,10 @@ def enabled() -> bool:
 def kernel(file: str, name: str, names) -> "HostKernel | None":
     """Kernel `name` of kernels/`file`, built with the rest of `names` (one library per file and name list), or
     None when host kernels are off or cannot be built here."""
-    return _built(lambda: library(file, tuple(names)).kernel(name))
-
-
-def library(file: str, names: tuple) -> "HostLibrary":
-    """The built (or cached) library of `names` from kernels/`file`."""
-    return _library(f'#include "{file}"\n', names, f"kernels/{file}", sources.read_source(file))
-
-
-def _built(get):
     if not enabled() or _off_reason:
         return None
     try:
-        return get()
+        return library(file, tuple(names)).kernel(name)
     except KernelError as e:
         with _lock:
             if str(e) not in _failed:
@@ -88,18 +81,19 @@ def _built(get):
         return None
 
 
-def _library(text: str, names: tuple, what: str, included: str = "") -> "HostLibrary":
-    key = _key(text, included, names)
+def library(file: str, names: tuple) -> "HostLibrary":
+    """The built (or cached) library of `names` from kernels/`file`. Loaded once per process: the disk cache's
+    key (which reads the sources) is made only then."""
     with _lock:
-        lib = _libraries.get(key)
+        lib = _libraries.get((file, names))
         if lib is None:
-            path = sources.cache_dir("host") / f"{key}.so"
+            path = sources.cache_dir("host") / f"{_key(file, names)}.so"
             if path.is_file():
                 stats["disk_hits"] += 1
             else:
-                _build(text, names, path, what)
+                _build(file, names, path)
                 stats["builds"] += 1
-            lib = _libraries[key] = HostLibrary(path, names)
+            lib = _libraries[(file, names)] = HostLibrary(path, names)
         return lib
 
 
@@ -113,9 +107,9 @@ def _cpu() -> str:
         return platform.processor() or platform.machine()
 
 
-def _key(text: str, included: str, names: tuple) -> str:
+def _key(file: str, names: tuple) -> str:
     h = hashlib.sha256()
-    for part in (PIPELINE_VERSION, compiler_version(), _cpu(), repr(FLAGS), text, included, *names):
+    for part in (PIPELINE_VERSION, compiler_version(), _cpu(), repr(FLAGS), file, sources.read_source(file), *names):
         h.update(part.encode())
         h.update(b"\0")
     root = sources.kernel_dir()
@@ -125,7 +119,7 @@ def _key(text: str, included: str, names: tuple) -> str:
     return h.hexdigest()[:32]
 
 
-def _build(text: str, names: tuple, path: Path, what: str) -> None:
+def _build(file: str, names: tuple, path: Path) -> None:
     entries = "".join(
         f'extern "C" __attribute__((visibility("default"))) const char* gfhost_sig_{k}() '
         f'{{ return gfhost::signature(&{name}); }}\n'
@@ -134,7 +128,7 @@ def _build(text: str, names: tuple, path: Path, what: str) -> None:
     root = sources.kernel_dir()
     with tempfile.TemporaryDirectory(prefix="gfhost-") as tmp:
         src = Path(tmp) / "module.cc"
-        src.write_text(f"{text}\n{entries}")
+        src.write_text(f'#include "{file}"\n{entries}')
         built = Path(tmp) / "module.so"
         cmd = [CXX, *FLAGS, "-DGPUFLOW_HOST", "-include", str(root / "host" / "cuda_host.h"), f"-I{root}",
                str(src), "-o", str(built)]
@@ -144,10 +138,9 @@ def _build(text: str, names: tuple, path: Path, what: str) -> None:
             _off_reason.append(str(e))  # no compiler: no host kernel is tried again in this process
             raise KernelError(f"host kernels need a C++17 compiler ({CXX}): {e}") from e
         if r.returncode != 0:
-            raise KernelError(f"building {what} for the host failed:\n{(r.stderr or r.stdout)[:4000]}")
-        tmp_path = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp_path.write_bytes(built.read_bytes())
-        os.replace(tmp_path, path)  # atomic: another process sees no .so or a whole one
+            raise KernelError(f"building kernels/{file} for the host failed:\n{(r.stderr or r.stdout)[:4000]}")
+        with atomic_file(path) as tmp:  # another process sees no .so or a whole one
+            shutil.copyfile(built, tmp)
 
 
 class HostLibrary:
