@@ -107,16 +107,17 @@ def _is_module(x) -> bool:
     return isinstance(x, Module) or _is_keras_layer(x)
 
 
-def _leaves(value):
-    """The objects inside an attribute's value: lists, tuples and dicts opened all the way down."""
+def _leaves(value, path=""):
+    """(path, object) of the objects inside an attribute's value: lists and tuples opened by index, dicts by key
+    (sorted), all the way down; `path` is the attribute's, extended by `/index` and `/key`."""
     if isinstance(value, dict):
         for key in sorted(value, key=repr):
-            yield from _leaves(value[key])
+            yield from _leaves(value[key], f"{path}/{key}")
     elif isinstance(value, (list, tuple)) and not isinstance(value, Variable):
-        for item in value:
-            yield from _leaves(item)
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{path}/{i}")
     else:
-        yield value
+        yield path, value
 
 
 def _walk(module, predicate, seen=None):
@@ -126,7 +127,7 @@ def _walk(module, predicate, seen=None):
         children = list(module.trainable_weights) + list(module.non_trainable_weights)
     else:
         attributes = vars(module)
-        children = [leaf for key in sorted(attributes) for leaf in _leaves(attributes[key])]
+        children = [leaf for key in sorted(attributes) for _, leaf in _leaves(attributes[key])]
     below = []
     for leaf in children:
         if id(leaf) in seen:
@@ -144,26 +145,17 @@ def _paths(module, prefix, seen):
     seen.add(id(module))
     attributes = vars(module)
     for key in sorted(attributes):
-        yield from _value_paths(attributes[key], prefix + key, seen)
-
-
-def _value_paths(value, path, seen):
-    if id(value) in seen:
-        return
-    if isinstance(value, Variable):
-        seen.add(id(value))
-        yield path, value
-    elif isinstance(value, dict):
-        for key in sorted(value, key=repr):
-            yield from _value_paths(value[key], f"{path}/{key}", seen)
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            yield from _value_paths(item, f"{path}/{i}", seen)
-    elif isinstance(value, Module):
-        yield from _paths(value, path + "/", seen)
-    elif _is_keras_layer(value) and hasattr(value, "_checkpoint_variables"):
-        seen.add(id(value))
-        for key, var in value._checkpoint_variables():
-            if id(var) not in seen:
-                seen.add(id(var))
-                yield f"{path}/{key}", var
+        for path, value in _leaves(attributes[key], prefix + key):
+            if id(value) in seen:
+                continue
+            if isinstance(value, Variable):
+                seen.add(id(value))
+                yield path, value
+            elif isinstance(value, Module):
+                yield from _paths(value, path + "/", seen)
+            elif _is_keras_layer(value) and hasattr(value, "_checkpoint_variables"):
+                seen.add(id(value))
+                for name, var in value._checkpoint_variables():
+                    if id(var) not in seen:
+                        seen.add(id(var))
+                        yield f"{path}/{name}", var
